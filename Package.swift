@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Axon for Swift: a deep-learning library with interchangeable backends.
+///
+/// The traits `OneDNN` and `Vulkan` (both on by default) decide which accelerated backend
+/// plugins are compiled in; the pure-Swift reference backend is always present. Plugin
+/// sources are wrapped in `#if OneDNN` / `#if Vulkan`, so the package builds as empty plugin
+/// modules when a trait is off.
+let package = Package(
+    name: "Axon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Axon", targets: ["Axon"]),
+        .library(name: "Backend", targets: ["Backend"]),
+        .library(name: "CPUReference", targets: ["CPUReference"]),
+        .library(name: "OneDNN", targets: ["OneDNN"]),
+        .library(name: "Vulkan", targets: ["Vulkan"]),
+        .executable(name: "axon", targets: ["AxonCLI"]),
+    ],
+    traits: [
+        .trait(name: "OneDNN", description: "Build the oneDNN CPU backend (needs libdnnl-dev)."),
+        .trait(name: "Vulkan", description: "Build the Vulkan compute backend (needs libvulkan-dev)."),
+        .default(enabledTraits: ["OneDNN", "Vulkan"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "Backend", path: "Sources/Backend"),
+        .target(name: "CPUReference", dependencies: ["Backend"], path: "Plugins/CPUReference"),
+        .target(name: "OneDNN", dependencies: ["Backend"], path: "Plugins/OneDNN"),
+        .target(name: "Vulkan", dependencies: ["Backend"], path: "Plugins/Vulkan"),
+        .target(name: "Axon", dependencies: ["Backend"], path: "Sources/Axon"),
+        .executableTarget(
+            name: "AxonCLI",
+            dependencies: [
+                "Axon", "CPUReference",
+                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
+                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/AxonCLI"
+        ),
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["Axon", "CPUReference"],
+            path: "Benchmarks"
+        ),
+        .testTarget(name: "AxonTests", dependencies: ["Axon", "CPUReference"], path: "Tests/AxonTests"),
+        .testTarget(
+            name: "Conformance",
+            dependencies: [
+                "Axon", "CPUReference",
+                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
+                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
+            ],
+            path: "Tests/Conformance"
+        ),
+    ]
+)

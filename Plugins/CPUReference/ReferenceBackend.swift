@@ -1,0 +1,84 @@
+import Backend
+import Foundation
+
+/// The pure-Swift backend: plain, readable loops that every other backend is checked against.
+/// Matmul and convolution are cache-blocked and use both cores through Dispatch.
+///
+/// ```swift
+/// ReferenceBackend.register()
+/// let backend = try BackendRegistry.shared.backend(named: "reference")
+/// ```
+public final class ReferenceBackend: Backend {
+    public let name = "reference"
+    public var deviceDescription: String {
+        "host CPU, pure Swift (\(ProcessInfo.processInfo.activeProcessorCount) threads)"
+    }
+
+    public init() {}
+
+    /// Registers the reference backend with `registry` under the name `reference`, at the
+    /// lowest priority so that `auto` prefers any accelerated backend that starts.
+    public static func register(in registry: BackendRegistry = .shared) {
+        registry.register(name: "reference", priority: 0) { ReferenceBackend() }
+    }
+
+    public func upload(_ array: HostArray) throws -> Buffer {
+        switch array.elements {
+        case let .float32(values):
+            return makeBuffer(array.shape, .float32, as: Float.self) { _ = $0.initialize(from: values) }
+        case let .int32(values):
+            return makeBuffer(array.shape, .int32, as: Int32.self) { _ = $0.initialize(from: values) }
+        case let .uint32(values):
+            return makeBuffer(array.shape, .uint32, as: UInt32.self) { _ = $0.initialize(from: values) }
+        case let .bool(values):
+            return makeBuffer(array.shape, .bool, as: UInt8.self) { out in
+                for (index, value) in values.enumerated() { out[index] = value ? 1 : 0 }
+            }
+        }
+    }
+
+    public func download(_ buffer: Buffer) throws -> HostArray {
+        let storage = try buffer.referenceStorage("download")
+        let elements: HostElements
+        switch buffer.dtype {
+        case .float32: elements = .float32(Array(storage.elements(Float.self)))
+        case .int32: elements = .int32(Array(storage.elements(Int32.self)))
+        case .uint32: elements = .uint32(Array(storage.elements(UInt32.self)))
+        case .bool: elements = .bool(storage.elements(UInt8.self).map { $0 != 0 })
+        }
+        return try HostArray(shape: buffer.shape, elements: elements)
+    }
+
+    public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer {
+        guard shape.dimensions.allSatisfy({ $0 >= 0 }) else {
+            throw BackendError.invalidArgument(operation: "full", reason: "negative dimension in \(shape)")
+        }
+        switch dtype {
+        case .float32: return makeBuffer(shape, dtype, as: Float.self) { $0.initialize(repeating: Float(value)) }
+        case .int32: return makeBuffer(shape, dtype, as: Int32.self) { $0.initialize(repeating: ScalarConversion.int32(value)) }
+        case .uint32: return makeBuffer(shape, dtype, as: UInt32.self) { $0.initialize(repeating: ScalarConversion.uint32(value)) }
+        case .bool: return makeBuffer(shape, dtype, as: UInt8.self) { $0.initialize(repeating: value != 0 ? 1 : 0) }
+        }
+    }
+
+    /// The reference backend computes eagerly, so there is never pending work.
+    public func synchronize() throws {}
+
+    public func randomBits(key: Philox.Key, offset: UInt64, shape: Shape) throws -> Buffer {
+        makeBuffer(shape, .uint32, as: UInt32.self) { Philox.fill($0, key: key, offset: offset) }
+    }
+}
+
+/// Saturating conversions from floating point to integers, shared by `full` and `cast`: NaN
+/// becomes 0, out-of-range values clamp, fractions truncate toward zero.
+enum ScalarConversion {
+    static func int32(_ value: Double) -> Int32 {
+        if value.isNaN { return 0 }
+        return Int32(max(min(value, Double(Int32.max)), Double(Int32.min)).rounded(.towardZero))
+    }
+
+    static func uint32(_ value: Double) -> UInt32 {
+        if value.isNaN { return 0 }
+        return UInt32(max(min(value, Double(UInt32.max)), 0).rounded(.towardZero))
+    }
+}

@@ -1,0 +1,217 @@
+import Backend
+import Foundation
+
+extension ReferenceBackend {
+    public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
+        let name = "unary(\(operation.rawValue))"
+        guard operation.accepts(x.dtype) else {
+            throw BackendError.unsupportedDType(operation: name, dtype: x.dtype, reason: "not defined for this dtype")
+        }
+        switch x.dtype {
+        case .int32:
+            switch operation {
+            case .negate: return try map1(x, .int32) { (v: Int32) in 0 &- v }
+            case .abs: return try map1(x, .int32) { (v: Int32) in v < 0 ? 0 &- v : v }
+            default: return try map1(x, .int32) { (v: Int32) in v.signum() }
+            }
+        case .bool:
+            return try map1(x, .bool) { (v: UInt8) in v == 0 ? 1 : 0 }
+        default:
+            break
+        }
+        switch operation {
+        case .negate: return try map1(x, .float32) { (v: Float) in -v }
+        case .abs: return try map1(x, .float32) { (v: Float) in Swift.abs(v) }
+        case .sign: return try map1(x, .float32) { (v: Float) in v.isNaN ? v : (v > 0 ? 1 : (v < 0 ? -1 : 0)) }
+        case .exp: return try map1(x, .float32) { (v: Float) in Foundation.exp(v) }
+        case .expm1: return try map1(x, .float32) { (v: Float) in Foundation.expm1(v) }
+        case .log: return try map1(x, .float32) { (v: Float) in Foundation.log(v) }
+        case .log1p: return try map1(x, .float32) { (v: Float) in Foundation.log1p(v) }
+        case .sqrt: return try map1(x, .float32) { (v: Float) in v.squareRoot() }
+        case .rsqrt: return try map1(x, .float32) { (v: Float) in 1 / v.squareRoot() }
+        case .square: return try map1(x, .float32) { (v: Float) in v * v }
+        case .reciprocal: return try map1(x, .float32) { (v: Float) in 1 / v }
+        case .sin: return try map1(x, .float32) { (v: Float) in Foundation.sin(v) }
+        case .cos: return try map1(x, .float32) { (v: Float) in Foundation.cos(v) }
+        case .tan: return try map1(x, .float32) { (v: Float) in Foundation.tan(v) }
+        case .tanh: return try map1(x, .float32) { (v: Float) in Foundation.tanh(v) }
+        case .sigmoid:
+            // Two branches keep exp's argument non-positive, so neither overflows.
+            return try map1(x, .float32) { (v: Float) in
+                v >= 0 ? 1 / (1 + Foundation.exp(-v)) : Foundation.exp(v) / (1 + Foundation.exp(v))
+            }
+        case .erf: return try map1(x, .float32) { (v: Float) in Foundation.erf(v) }
+        case .relu: return try map1(x, .float32) { (v: Float) in v < 0 ? 0 : v }
+        case .floor: return try map1(x, .float32) { (v: Float) in v.rounded(.down) }
+        case .ceil: return try map1(x, .float32) { (v: Float) in v.rounded(.up) }
+        case .round: return try map1(x, .float32) { (v: Float) in v.rounded(.toNearestOrEven) }
+        case .logicalNot:
+            throw BackendError.unsupportedDType(operation: name, dtype: x.dtype, reason: "expected bool")
+        }
+    }
+
+    public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
+        let name = "binary(\(operation.rawValue))"
+        try ShapeRules.requireSameDType(a, b, operation: name)
+        guard operation.accepts(a.dtype) else {
+            throw BackendError.unsupportedDType(operation: name, dtype: a.dtype, reason: "not defined for this dtype")
+        }
+        switch a.dtype {
+        case .float32: return try floatBinary(operation, a, b, name)
+        case .int32: return try integerBinary(operation, a, b, name, Int32.self)
+        case .uint32: return try integerBinary(operation, a, b, name, UInt32.self)
+        case .bool:
+            switch operation {
+            case .logicalAnd: return try map2(a, b, .bool, name) { (x: UInt8, y: UInt8) in x & y }
+            default: return try map2(a, b, .bool, name) { (x: UInt8, y: UInt8) in x | y }
+            }
+        }
+    }
+
+    private func floatBinary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer, _ name: String) throws -> Buffer {
+        switch operation {
+        case .add: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x + y }
+        case .subtract: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x - y }
+        case .multiply: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x * y }
+        case .divide: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x / y }
+        case .power: return try map2(a, b, .float32, name) { (x: Float, y: Float) in Foundation.pow(x, y) }
+        case .maximum: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x.isNaN || y.isNaN ? .nan : Swift.max(x, y) }
+        case .minimum: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x.isNaN || y.isNaN ? .nan : Swift.min(x, y) }
+        case .remainder: return try map2(a, b, .float32, name) { (x: Float, y: Float) in Foundation.fmod(x, y) }
+        case .logicalAnd, .logicalOr:
+            throw BackendError.unsupportedDType(operation: name, dtype: .float32, reason: "expected bool")
+        }
+    }
+
+    /// Integer arithmetic wraps on overflow; division and remainder by zero give 0.
+    private func integerBinary<T: FixedWidthInteger>(
+        _ operation: BinaryOperation, _ a: Buffer, _ b: Buffer, _ name: String, _ type: T.Type
+    ) throws -> Buffer {
+        let dtype = a.dtype
+        switch operation {
+        case .add: return try map2(a, b, dtype, name) { (x: T, y: T) in x &+ y }
+        case .subtract: return try map2(a, b, dtype, name) { (x: T, y: T) in x &- y }
+        case .multiply: return try map2(a, b, dtype, name) { (x: T, y: T) in x &* y }
+        case .divide:
+            return try map2(a, b, dtype, name) { (x: T, y: T) in
+                y == 0 ? 0 : x.dividedReportingOverflow(by: y).partialValue
+            }
+        case .remainder:
+            return try map2(a, b, dtype, name) { (x: T, y: T) in
+                y == 0 ? 0 : x.remainderReportingOverflow(dividingBy: y).partialValue
+            }
+        case .maximum: return try map2(a, b, dtype, name) { (x: T, y: T) in Swift.max(x, y) }
+        case .minimum: return try map2(a, b, dtype, name) { (x: T, y: T) in Swift.min(x, y) }
+        case .power, .logicalAnd, .logicalOr:
+            throw BackendError.unsupportedDType(operation: name, dtype: dtype, reason: "not defined for this dtype")
+        }
+    }
+
+    public func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
+        let name = "compare(\(operation.rawValue))"
+        try ShapeRules.requireSameDType(a, b, operation: name)
+        switch a.dtype {
+        case .float32: return try compareTyped(operation, a, b, name, Float.self)
+        case .int32: return try compareTyped(operation, a, b, name, Int32.self)
+        case .uint32: return try compareTyped(operation, a, b, name, UInt32.self)
+        case .bool: return try compareTyped(operation, a, b, name, UInt8.self)
+        }
+    }
+
+    private func compareTyped<T: Comparable>(
+        _ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer, _ name: String, _ type: T.Type
+    ) throws -> Buffer {
+        switch operation {
+        case .equal: return try map2(a, b, .bool, name) { (x: T, y: T) -> UInt8 in x == y ? 1 : 0 }
+        case .notEqual: return try map2(a, b, .bool, name) { (x: T, y: T) -> UInt8 in x != y ? 1 : 0 }
+        case .less: return try map2(a, b, .bool, name) { (x: T, y: T) -> UInt8 in x < y ? 1 : 0 }
+        case .lessEqual: return try map2(a, b, .bool, name) { (x: T, y: T) -> UInt8 in x <= y ? 1 : 0 }
+        case .greater: return try map2(a, b, .bool, name) { (x: T, y: T) -> UInt8 in x > y ? 1 : 0 }
+        case .greaterEqual: return try map2(a, b, .bool, name) { (x: T, y: T) -> UInt8 in x >= y ? 1 : 0 }
+        }
+    }
+
+    public func select(_ condition: Buffer, _ onTrue: Buffer, _ onFalse: Buffer) throws -> Buffer {
+        try ShapeRules.requireDType(condition, [.bool], operation: "select")
+        try ShapeRules.requireSameDType(onTrue, onFalse, operation: "select")
+        let shape = try Shape.broadcast(
+            Shape.broadcast(condition.shape, onTrue.shape, operation: "select"), onFalse.shape, operation: "select")
+        let mask = try condition.referenceStorage("select").elements(UInt8.self)
+        return try withRawElements(onTrue.dtype) { (type: UInt32.Type) in
+            try selectTyped(mask, condition.shape, onTrue, onFalse, shape, type)
+        } bytes: { type in
+            try selectTyped(mask, condition.shape, onTrue, onFalse, shape, type)
+        }
+    }
+
+    private func selectTyped<T>(
+        _ mask: UnsafeMutableBufferPointer<UInt8>, _ maskShape: Shape, _ onTrue: Buffer, _ onFalse: Buffer,
+        _ shape: Shape, _ type: T.Type
+    ) throws -> Buffer {
+        let t = try onTrue.referenceStorage("select").elements(T.self)
+        let f = try onFalse.referenceStorage("select").elements(T.self)
+        return makeBuffer(shape, onTrue.dtype, as: T.self) { out in
+            forEachElement(
+                shape, maskShape.broadcastStrides(to: shape), onTrue.shape.broadcastStrides(to: shape),
+                onFalse.shape.broadcastStrides(to: shape)
+            ) { index, m, a, b in
+                out[index] = mask[m] != 0 ? t[a] : f[b]
+            }
+        }
+    }
+
+    public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer {
+        if x.dtype == dtype { return x }
+        let values = try download(x).elements
+        let elements: HostElements
+        switch (values, dtype) {
+        case let (.float32(v), .int32): elements = .int32(v.map { ScalarConversion.int32(Double($0)) })
+        case let (.float32(v), .uint32): elements = .uint32(v.map { ScalarConversion.uint32(Double($0)) })
+        case let (.float32(v), .bool): elements = .bool(v.map { $0 != 0 })
+        case let (.int32(v), .uint32): elements = .uint32(v.map { UInt32(bitPattern: $0) })
+        case let (.uint32(v), .int32): elements = .int32(v.map { Int32(bitPattern: $0) })
+        case let (.int32(v), .bool): elements = .bool(v.map { $0 != 0 })
+        case let (.uint32(v), .bool): elements = .bool(v.map { $0 != 0 })
+        case let (.bool(v), .int32): elements = .int32(v.map { $0 ? 1 : 0 })
+        case let (.bool(v), .uint32): elements = .uint32(v.map { $0 ? 1 : 0 })
+        case (_, .float32): elements = .float32(values.floats)
+        default: elements = values
+        }
+        return try upload(HostArray(shape: x.shape, elements: elements))
+    }
+
+    /// Applies `body` to every element of `x`.
+    func map1<T, R>(_ x: Buffer, _ dtype: DType, _ body: (T) -> R) throws -> Buffer {
+        let input = try x.referenceStorage("unary").elements(T.self)
+        return makeBuffer(x.shape, dtype, as: R.self) { out in
+            for index in 0..<input.count { out[index] = body(input[index]) }
+        }
+    }
+
+    /// Applies `body` to every pair of broadcast elements of `a` and `b`.
+    func map2<T, R>(_ a: Buffer, _ b: Buffer, _ dtype: DType, _ name: String, _ body: (T, T) -> R) throws -> Buffer {
+        let shape = try Shape.broadcast(a.shape, b.shape, operation: name)
+        let left = try a.referenceStorage(name).elements(T.self)
+        let right = try b.referenceStorage(name).elements(T.self)
+        return makeBuffer(shape, dtype, as: R.self) { out in
+            if a.shape == shape && b.shape == shape {
+                for index in 0..<out.count { out[index] = body(left[index], right[index]) }
+            } else if b.shape.elementCount == 1 && a.shape.elementCount == shape.elementCount {
+                let y = right[0]
+                for index in 0..<out.count { out[index] = body(left[index], y) }
+            } else {
+                forEachElement(shape, a.shape.broadcastStrides(to: shape), b.shape.broadcastStrides(to: shape)) {
+                    index, i, j, _ in out[index] = body(left[i], right[j])
+                }
+            }
+        }
+    }
+}
+
+/// Calls `words` for 4-byte dtypes and `bytes` for 1-byte ones, so layout code moves raw
+/// elements without caring what they mean.
+func withRawElements<R>(
+    _ dtype: DType, words: (UInt32.Type) throws -> R, bytes: (UInt8.Type) throws -> R
+) rethrows -> R {
+    dtype.byteSize == 4 ? try words(UInt32.self) : try bytes(UInt8.self)
+}

@@ -1,0 +1,60 @@
+import Backend
+
+/// One recorded operation: which tracked tensors it read, and how to turn the cotangent of its
+/// result into cotangents of those inputs (its vector-Jacobian product).
+final class GradientNode: @unchecked Sendable {
+    /// The node of each input, `nil` for inputs that do not depend on a differentiated value.
+    let parents: [GradientNode?]
+    /// Maps the output's cotangent to one cotangent per input (`nil`: no contribution).
+    let pullback: (Tensor) throws -> [Tensor?]
+
+    init(parents: [GradientNode?], pullback: @escaping (Tensor) throws -> [Tensor?]) {
+        self.parents = parents
+        self.pullback = pullback
+    }
+
+    /// A node for a value being differentiated: it has no inputs.
+    static func leaf() -> GradientNode { GradientNode(parents: []) { _ in [] } }
+}
+
+extension Tensor {
+    /// Runs `forward` on the inputs' buffers and, if any input is tracked, records `pullback`.
+    ///
+    /// The pullback receives the output's cotangent, the inputs and the output, all detached,
+    /// so the gradient computation itself records nothing.
+    static func make(
+        _ operation: String, _ inputs: [Tensor], _ forward: (any Backend, [Buffer]) throws -> Buffer,
+        pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]
+    ) throws -> Tensor {
+        let backend = try commonBackend(operation, inputs)
+        let output = try forward(backend, inputs.map(\.buffer))
+        return record(output, on: backend, inputs: inputs, pullback: pullback)
+    }
+
+    /// Wraps an already computed buffer, recording `pullback` if any input is tracked.
+    static func record(
+        _ output: Buffer, on backend: any Backend, inputs: [Tensor],
+        pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]
+    ) -> Tensor {
+        guard inputs.contains(where: { $0.node != nil }), output.dtype.isFloatingPoint else {
+            return Tensor(buffer: output, backend: backend)
+        }
+        let detachedInputs = inputs.map { $0.detached() }
+        let detachedOutput = Tensor(buffer: output, backend: backend)
+        let node = GradientNode(parents: inputs.map(\.node)) { cotangent in
+            try pullback(cotangent, detachedInputs, detachedOutput)
+        }
+        return Tensor(buffer: output, backend: backend, node: node)
+    }
+
+    /// The backend all operands share, or an error naming the ones that differ.
+    static func commonBackend(_ operation: String, _ inputs: [Tensor]) throws -> any Backend {
+        guard let first = inputs.first?.backend else {
+            throw AxonError.invalidValue(operation: operation, reason: "needs at least one operand")
+        }
+        for input in inputs.dropFirst() where input.backend !== first {
+            throw AxonError.backendMismatch(operation: operation, backends: inputs.map(\.backend.name))
+        }
+        return first
+    }
+}

@@ -1,0 +1,170 @@
+import Backend
+import Foundation
+
+// Elementwise arithmetic and math, each with its vector-Jacobian product.
+
+extension Tensor {
+    /// Applies a unary backend op, recording `derivative(cotangent, x, y)` as its VJP.
+    func unary(
+        _ operation: UnaryOperation, derivative: @escaping (Tensor, Tensor, Tensor) throws -> Tensor?
+    ) throws -> Tensor {
+        try Tensor.make(operation.rawValue, [self], { backend, b in try backend.unary(operation, b[0]) }) { g, x, y in
+            [try derivative(g, x[0], y)]
+        }
+    }
+
+    /// Applies a binary backend op with broadcasting; `derivative` returns the cotangents for
+    /// both operands at the broadcast shape, which are then summed back to each operand's shape.
+    func binary(
+        _ operation: BinaryOperation, _ other: Tensor,
+        derivative: @escaping (Tensor, Tensor, Tensor, Tensor) throws -> (Tensor?, Tensor?)
+    ) throws -> Tensor {
+        try Tensor.make(operation.rawValue, [self, other], { backend, b in try backend.binary(operation, b[0], b[1]) }) {
+            g, x, y in
+            let (da, db) = try derivative(g, x[0], x[1], y)
+            return [try da?.summed(toShape: x[0].shape), try db?.summed(toShape: x[1].shape)]
+        }
+    }
+
+    /// A rank-0 tensor of this tensor's dtype and backend.
+    func constant(_ value: Float) throws -> Tensor {
+        try Tensor.full(value, shape: [], dtype: dtype, on: backend)
+    }
+
+    // MARK: Operators
+
+    public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        try lhs.binary(.add, rhs) { g, _, _, _ in (g, g) }
+    }
+
+    public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        try lhs.binary(.subtract, rhs) { g, _, _, _ in (g, try -g) }
+    }
+
+    public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        try lhs.binary(.multiply, rhs) { g, a, b, _ in (try g * b, try g * a) }
+    }
+
+    public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor {
+        try lhs.binary(.divide, rhs) { g, _, b, y in (try g / b, try -(g * y / b)) }
+    }
+
+    public static prefix func - (x: Tensor) throws -> Tensor {
+        try x.unary(.negate) { g, _, _ in try -g }
+    }
+
+    public static func + (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs + lhs.constant(rhs) }
+    public static func - (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs - lhs.constant(rhs) }
+    public static func * (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs * lhs.constant(rhs) }
+    public static func / (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs / lhs.constant(rhs) }
+    public static func + (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) + rhs }
+    public static func - (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) - rhs }
+    public static func * (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) * rhs }
+    public static func / (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) / rhs }
+
+    /// `self` raised to `exponent` elementwise.
+    public func pow(_ exponent: Tensor) throws -> Tensor {
+        try binary(.power, exponent) { g, a, b, y in
+            (try g * b * a.pow(b - 1), try g * y * a.log())
+        }
+    }
+
+    public func pow(_ exponent: Float) throws -> Tensor { try pow(constant(exponent)) }
+
+    /// The elementwise maximum; where both are equal the gradient goes to `self`.
+    public func maximum(_ other: Tensor) throws -> Tensor {
+        try binary(.maximum, other) { g, a, b, _ in
+            let first = try a.compare(.greaterEqual, b)
+            return (try first.select(g, g.filled(with: 0)), try first.select(g.filled(with: 0), g))
+        }
+    }
+
+    /// The elementwise minimum; where both are equal the gradient goes to `self`.
+    public func minimum(_ other: Tensor) throws -> Tensor {
+        try binary(.minimum, other) { g, a, b, _ in
+            let first = try a.compare(.lessEqual, b)
+            return (try first.select(g, g.filled(with: 0)), try first.select(g.filled(with: 0), g))
+        }
+    }
+
+    /// The remainder of truncating division (C's `fmod`): `a − trunc(a / b) · b`.
+    public func remainder(_ other: Tensor) throws -> Tensor {
+        try binary(.remainder, other) { g, a, b, _ in
+            let quotient = try (a / b)
+            let truncated = try quotient.compare(.less, quotient.filled(with: 0))
+                .select(quotient.ceil(), quotient.floor())
+            return (g, try -(g * truncated))
+        }
+    }
+
+    // MARK: Math
+
+    public func exp() throws -> Tensor { try unary(.exp) { g, _, y in try g * y } }
+    public func expm1() throws -> Tensor { try unary(.expm1) { g, _, y in try g * (y + 1) } }
+    public func log() throws -> Tensor { try unary(.log) { g, x, _ in try g / x } }
+    public func log1p() throws -> Tensor { try unary(.log1p) { g, x, _ in try g / (x + 1) } }
+    public func sqrt() throws -> Tensor { try unary(.sqrt) { g, _, y in try g * 0.5 / y } }
+    public func rsqrt() throws -> Tensor { try unary(.rsqrt) { g, x, y in try g * -0.5 * y / x } }
+    public func square() throws -> Tensor { try unary(.square) { g, x, _ in try g * x * 2 } }
+    public func reciprocal() throws -> Tensor { try unary(.reciprocal) { g, _, y in try -(g * y * y) } }
+    public func abs() throws -> Tensor { try unary(.abs) { g, x, _ in try g * x.sign() } }
+    public func sin() throws -> Tensor { try unary(.sin) { g, x, _ in try g * x.cos() } }
+    public func cos() throws -> Tensor { try unary(.cos) { g, x, _ in try -(g * x.sin()) } }
+    public func tan() throws -> Tensor { try unary(.tan) { g, _, y in try g * (y * y + 1) } }
+    public func tanh() throws -> Tensor { try unary(.tanh) { g, _, y in try g * (1 - y * y) } }
+    public func sigmoid() throws -> Tensor { try unary(.sigmoid) { g, _, y in try g * y * (1 - y) } }
+    public func relu() throws -> Tensor {
+        try unary(.relu) { g, x, _ in try x.compare(.greater, x.filled(with: 0)).select(g, g.filled(with: 0)) }
+    }
+    /// The Gauss error function; its derivative is `2/√π · exp(−x²)`.
+    public func erf() throws -> Tensor {
+        try unary(.erf) { g, x, _ in try g * (x * x * -1).exp() * Float(2 / Double.pi.squareRoot()) }
+    }
+
+    // Piecewise-constant functions: their gradient is zero almost everywhere.
+    public func sign() throws -> Tensor { try unary(.sign) { _, _, _ in nil } }
+    public func floor() throws -> Tensor { try unary(.floor) { _, _, _ in nil } }
+    public func ceil() throws -> Tensor { try unary(.ceil) { _, _, _ in nil } }
+    /// Rounds half to even.
+    public func round() throws -> Tensor { try unary(.round) { _, _, _ in nil } }
+
+    /// Logical negation of a `bool` tensor.
+    public func logicalNot() throws -> Tensor { try unary(.logicalNot) { _, _, _ in nil } }
+    public func logicalAnd(_ other: Tensor) throws -> Tensor { try binary(.logicalAnd, other) { _, _, _, _ in (nil, nil) } }
+    public func logicalOr(_ other: Tensor) throws -> Tensor { try binary(.logicalOr, other) { _, _, _, _ in (nil, nil) } }
+
+    // MARK: Comparison and selection
+
+    /// Compares elementwise with broadcasting; the result is `bool` and carries no gradient.
+    public func compare(_ operation: ComparisonOperation, _ other: Tensor) throws -> Tensor {
+        let backend = try Tensor.commonBackend("compare", [self, other])
+        return Tensor(buffer: try backend.compare(operation, buffer, other.buffer), backend: backend)
+    }
+
+    /// Compares with a scalar of this tensor's dtype.
+    public func compare(_ operation: ComparisonOperation, _ scalar: Float) throws -> Tensor {
+        try compare(operation, constant(scalar))
+    }
+
+    /// `self ? onTrue : onFalse` for a `bool` tensor `self`, with broadcasting.
+    public func select(_ onTrue: Tensor, _ onFalse: Tensor) throws -> Tensor {
+        let condition = detached()
+        return try Tensor.make("select", [onTrue, onFalse], { backend, b in
+            try backend.select(condition.buffer, b[0], b[1])
+        }) { g, x, _ in
+            let zero = try g.filled(with: 0)
+            return [
+                try condition.select(g, zero).summed(toShape: x[0].shape),
+                try condition.select(zero, g).summed(toShape: x[1].shape),
+            ]
+        }
+    }
+
+    /// Converts elements to `dtype`. Gradients flow only between float types.
+    public func cast(to dtype: DType) throws -> Tensor {
+        if dtype == self.dtype { return self }
+        return try Tensor.make("cast", [self], { backend, b in try backend.cast(b[0], to: dtype) }) { g, x, _ in
+            [x[0].dtype.isFloatingPoint ? try g.cast(to: x[0].dtype) : nil]
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Backend
+
+// The fused ops of the backend protocol, with their vector-Jacobian products.
+
+extension Tensor {
+    /// The derivative of a fused activation, expressed through its output `y`.
+    static func activationDerivative(_ activation: FusedActivation, output y: Tensor) throws -> Tensor? {
+        switch activation {
+        case .identity: return nil
+        case .relu: return try y.compare(.greater, 0).cast(to: .float32)
+        case .sigmoid: return try y * (1 - y)
+        case .tanh: return try 1 - y * y
+        }
+    }
+
+    /// `activation(self · weight + bias)` over the last axis.
+    public func dense(weight: Tensor, bias: Tensor? = nil, activation: FusedActivation = .identity) throws -> Tensor {
+        let inputs = [self, weight] + (bias.map { [$0] } ?? [])
+        return try Tensor.make("dense", inputs, { backend, b in
+            try backend.dense(b[0], weight: b[1], bias: b.count > 2 ? b[2] : nil, activation: activation)
+        }) { g, x, y in
+            let dz = try Tensor.activationDerivative(activation, output: y).map { try g * $0 } ?? g
+            let features = x[0].shape[x[0].rank - 1]
+            let flatInput = try x[0].reshaped(to: [-1, features])
+            let flatGrad = try dz.reshaped(to: [-1, dz.shape[dz.rank - 1]])
+            let dx = try flatGrad.matmul(x[1], transposeOther: true).reshaped(to: x[0].shape)
+            let dw = try flatInput.matmul(flatGrad, transposeSelf: true)
+            let db = x.count > 2 ? try flatGrad.sum(axes: [0]) : nil
+            return [dx, dw, db]
+        }
+    }
+
+    /// `activation(convolution(self, kernel) + bias)`.
+    public func convolution(
+        kernel: Tensor, bias: Tensor?, descriptor: ConvolutionDescriptor, activation: FusedActivation
+    ) throws -> Tensor {
+        let inputs = [self, kernel] + (bias.map { [$0] } ?? [])
+        return try Tensor.make("convolution", inputs, { backend, b in
+            try backend.convolution(
+                b[0], kernel: b[1], bias: b.count > 2 ? b[2] : nil, descriptor: descriptor, activation: activation)
+        }) { g, x, y in
+            let dz = try Tensor.activationDerivative(activation, output: y).map { try g * $0 } ?? g
+            let gradients = try Tensor.convolutionGradients(dz, input: x[0], kernel: x[1], descriptor: descriptor)
+            let db = x.count > 2 ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
+            return gradients + [db]
+        }
+    }
+
+    public func softmax(axis: Int = -1) throws -> Tensor {
+        try Tensor.make("softmax", [self], { backend, b in try backend.softmax(b[0], axis: axis) }) { g, _, y in
+            [try y * (g - (g * y).sum(axes: [axis], keepDimensions: true))]
+        }
+    }
+
+    public func logSoftmax(axis: Int = -1) throws -> Tensor {
+        try Tensor.make("logSoftmax", [self], { backend, b in try backend.logSoftmax(b[0], axis: axis) }) { g, _, y in
+            [try g - y.exp() * g.sum(axes: [axis], keepDimensions: true)]
+        }
+    }
+
+    /// `−Σ labels · logSoftmax(self)` along `axis` (removed from the result), for probability
+    /// `labels` of this tensor's shape.
+    public func softmaxCrossEntropy(labels: Tensor, axis: Int = -1) throws -> Tensor {
+        try Tensor.make("softmaxCrossEntropy", [self, labels], { backend, b in
+            try backend.softmaxCrossEntropy(logits: b[0], labels: b[1], axis: axis)
+        }) { g, x, _ in
+            let backend = g.backend
+            let dLogits = try backend.softmaxCrossEntropyBackward(
+                logits: x[0].buffer, labels: x[1].buffer, gradLoss: g.buffer, axis: axis)
+            let keptShape = try ShapeRules.reduction(
+                x[0].shape, axes: [axis], keepDimensions: true, operation: "softmaxCrossEntropy").shape
+            let dLabels = try -(x[0].logSoftmax(axis: axis) * g.reshaped(to: keptShape))
+            return [Tensor(buffer: dLogits, backend: backend), dLabels]
+        }
+    }
+
+    /// Normalises over `axes` to zero mean and unit variance, then scales and offsets (both
+    /// broadcast to this tensor's shape). Returns the output with the batch mean and variance
+    /// the normalisation used (as detached values, keeping the reduced axes).
+    public func normalized(
+        scale: Tensor, offset: Tensor, axes: [Int], epsilon: Float
+    ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let descriptor = NormalizationDescriptor(axes: axes, epsilon: epsilon)
+        let backend = try Tensor.commonBackend("normalize", [self, scale, offset])
+        let result = try backend.normalize(buffer, scale: scale.buffer, offset: offset.buffer, descriptor: descriptor)
+        let (mean, inverseStd) = (result.mean, result.inverseStd)
+        let output = Tensor.record(result.output, on: backend, inputs: [self, scale, offset]) { g, x, _ in
+            let gradients = try backend.normalizeBackward(
+                gradOutput: g.buffer, input: x[0].buffer, scale: x[1].buffer, mean: mean, inverseStd: inverseStd,
+                descriptor: descriptor)
+            return [gradients.input, gradients.scale, gradients.offset].map { Tensor(buffer: $0, backend: backend) }
+        }
+        let meanTensor = Tensor(buffer: mean, backend: backend)
+        let variance = try (detached() - meanTensor).square().mean(axes: axes, keepDimensions: true)
+        return (output, meanTensor, variance)
+    }
+
+    /// Inverted dropout with the mask drawn from Philox bits of `key` at `offset`; `noiseShape`
+    /// (default: this tensor's shape) broadcasts to the input, so whole channels can be dropped.
+    public func dropout(rate: Float, key: Philox.Key, offset: UInt64 = 0, noiseShape: Shape? = nil) throws -> Tensor {
+        let backend = self.backend
+        let result = try backend.dropout(buffer, rate: rate, key: key, offset: offset, noiseShape: noiseShape ?? shape)
+        let mask = Tensor(buffer: result.mask, backend: backend)
+        return Tensor.record(result.output, on: backend, inputs: [self]) { g, _, _ in
+            [try mask.select(g * (1 / (1 - rate)), g.filled(with: 0))]
+        }
+    }
+}

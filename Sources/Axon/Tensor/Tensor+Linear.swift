@@ -1,0 +1,49 @@
+import Backend
+
+// Matrix products, convolution and pooling, with their vector-Jacobian products.
+
+extension Tensor {
+    /// `op(self) · op(other)` over the last two axes with broadcast batch axes.
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) throws -> Tensor {
+        let (tA, tB) = (transposeSelf, transposeOther)
+        return try Tensor.make("matmul", [self, other], { backend, b in
+            try backend.matmul(b[0], b[1], transposeA: tA, transposeB: tB)
+        }) { g, x, _ in
+            let (a, b) = (x[0], x[1])
+            let da = tA ? try b.matmul(g, transposeSelf: tB, transposeOther: true) : try g.matmul(b, transposeOther: !tB)
+            let db = tB ? try g.matmul(a, transposeSelf: true, transposeOther: tA) : try a.matmul(g, transposeSelf: !tA)
+            return [try da.summed(toShape: a.shape), try db.summed(toShape: b.shape)]
+        }
+    }
+
+    /// Channels-last N-d convolution of `self` (`[N, spatial..., C]`) with `kernel`
+    /// (`[spatial..., C/groups, O]`).
+    public func convolution(kernel: Tensor, descriptor: ConvolutionDescriptor) throws -> Tensor {
+        try Tensor.make("convolution", [self, kernel], { backend, b in
+            try backend.convolution(b[0], kernel: b[1], descriptor: descriptor)
+        }) { g, x, _ in
+            try Tensor.convolutionGradients(g, input: x[0], kernel: x[1], descriptor: descriptor)
+        }
+    }
+
+    static func convolutionGradients(
+        _ g: Tensor, input: Tensor, kernel: Tensor, descriptor: ConvolutionDescriptor
+    ) throws -> [Tensor?] {
+        let backend = g.backend
+        let dx = try backend.convolutionBackwardInput(
+            gradOutput: g.buffer, kernel: kernel.buffer, inputShape: input.shape, descriptor: descriptor)
+        let dk = try backend.convolutionBackwardKernel(
+            input: input.buffer, gradOutput: g.buffer, kernelShape: kernel.shape, descriptor: descriptor)
+        return [Tensor(buffer: dx, backend: backend), Tensor(buffer: dk, backend: backend)]
+    }
+
+    /// A window reduction (pooling) over every axis.
+    public func window(_ operation: WindowOperation, descriptor: WindowDescriptor) throws -> Tensor {
+        try Tensor.make("window", [self], { backend, b in try backend.window(operation, b[0], descriptor: descriptor) }) {
+            g, x, _ in
+            [Tensor(
+                buffer: try g.backend.windowBackward(operation, input: x[0].buffer, gradOutput: g.buffer, descriptor: descriptor),
+                backend: g.backend)]
+        }
+    }
+}

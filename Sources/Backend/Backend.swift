@@ -1,0 +1,99 @@
+/// The one interface through which every numeric operation of Axon runs.
+///
+/// A backend implements the primitive families (each declared in its own protocol, in its own
+/// file) and may override the fused ops, whose default implementations in `Fused*.swift`
+/// compose primitives. Every operation takes and returns immutable ``Buffer``s owned by the
+/// backend, checks its operands with ``ShapeRules`` and throws ``BackendError`` on bad input.
+///
+/// ```swift
+/// func double(_ x: Buffer, on backend: any Backend) throws -> Buffer {
+///     try backend.binary(.add, x, x)
+/// }
+/// ```
+public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOperations,
+    MatrixOperations, ConvolutionOperations, WindowOperations, LayoutOperations, RandomOperations,
+    AnyObject, Sendable
+{
+    /// The registry name: `reference`, `onednn`, `vulkan`, ...
+    var name: String { get }
+    /// The device the backend computes on, in words (for `axon backends` and reports).
+    var deviceDescription: String { get }
+
+    // MARK: Fused ops (default compositions in FusedLayers.swift and FusedOptimizers.swift)
+
+    /// `activation(x · weight + bias)` over the last axis of `x`; `weight` is `[in, out]`.
+    func dense(_ x: Buffer, weight: Buffer, bias: Buffer?, activation: FusedActivation) throws -> Buffer
+    /// `activation(convolution(input, kernel) + bias)`; `bias` has one value per output channel.
+    func convolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer
+    /// `exp(x) / Σ exp(x)` along `axis`, computed stably (the maximum is subtracted first).
+    func softmax(_ x: Buffer, axis: Int) throws -> Buffer
+    /// `x − log Σ exp(x)` along `axis`, computed stably.
+    func logSoftmax(_ x: Buffer, axis: Int) throws -> Buffer
+    /// `−Σ labels · logSoftmax(logits)` along `axis`, which is removed from the result.
+    /// `labels` are probabilities (one-hot or smoothed) of the logits' shape.
+    func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer
+    /// The gradient of ``softmaxCrossEntropy(logits:labels:axis:)`` with respect to the logits:
+    /// `gradLoss · (softmax(logits) · Σ labels − labels)`.
+    func softmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer
+    /// Normalises `x` over `descriptor.axes`, then scales and offsets (both broadcast to `x`).
+    func normalize(
+        _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
+    ) throws -> NormalizationResult
+    /// Gradients of ``normalize(_:scale:offset:descriptor:)`` for the input, scale and offset,
+    /// the latter two summed back to their own shapes.
+    func normalizeBackward(
+        gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
+        descriptor: NormalizationDescriptor
+    ) throws -> NormalizationGradients
+    /// Inverted dropout: keeps an element where its random bits are below `(1 − rate) · 2³²`
+    /// and scales kept elements by `1 / (1 − rate)`. The mask (`bool`, of `noiseShape`, which
+    /// broadcasts to `x`) uses the bits of ``RandomOperations/randomBits(key:offset:shape:)``.
+    func dropout(_ x: Buffer, rate: Float, key: Philox.Key, offset: UInt64, noiseShape: Shape) throws -> DropoutResult
+    /// One SGD-with-momentum step; returns the new parameter and velocity.
+    func momentumUpdate(
+        parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep
+    ) throws -> (parameter: Buffer, velocity: Buffer)
+    /// One Adam/AdamW step; returns the new parameter and moments.
+    func adamUpdate(
+        parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
+    ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer)
+}
+
+/// What ``Backend/normalize(_:scale:offset:descriptor:)`` returns. `mean` and `inverseStd`
+/// keep the reduced axes as size-1 dimensions.
+public struct NormalizationResult: Sendable {
+    public let output: Buffer
+    public let mean: Buffer
+    public let inverseStd: Buffer
+    public init(output: Buffer, mean: Buffer, inverseStd: Buffer) {
+        self.output = output
+        self.mean = mean
+        self.inverseStd = inverseStd
+    }
+}
+
+/// What ``Backend/normalizeBackward(gradOutput:input:scale:mean:inverseStd:descriptor:)`` returns.
+public struct NormalizationGradients: Sendable {
+    public let input: Buffer
+    public let scale: Buffer
+    public let offset: Buffer
+    public init(input: Buffer, scale: Buffer, offset: Buffer) {
+        self.input = input
+        self.scale = scale
+        self.offset = offset
+    }
+}
+
+/// What ``Backend/dropout(_:rate:key:offset:noiseShape:)`` returns.
+public struct DropoutResult: Sendable {
+    public let output: Buffer
+    /// `true` where an element was kept.
+    public let mask: Buffer
+    public init(output: Buffer, mask: Buffer) {
+        self.output = output
+        self.mask = mask
+    }
+}

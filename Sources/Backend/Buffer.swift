@@ -1,0 +1,77 @@
+/// Storage owned by a backend: device memory, a host allocation, ... Each backend defines its
+/// own conforming class and frees the memory in `deinit`, once no pending work uses it.
+public protocol BufferStorage: AnyObject, Sendable {}
+
+/// A dense, row-major array living in a backend's memory: an opaque storage handle plus its
+/// shape and dtype. Buffers are immutable; every operation returns a new one.
+public struct Buffer: Sendable {
+    public let storage: any BufferStorage
+    public let shape: Shape
+    public let dtype: DType
+
+    public init(storage: any BufferStorage, shape: Shape, dtype: DType) {
+        self.storage = storage
+        self.shape = shape
+        self.dtype = dtype
+    }
+
+    /// The same storage seen with another shape of the same element count.
+    public func reinterpreted(as shape: Shape) -> Buffer {
+        Buffer(storage: storage, shape: shape, dtype: dtype)
+    }
+}
+
+/// Host-side elements of one of the supported dtypes.
+public enum HostElements: Sendable, Equatable {
+    case float32([Float])
+    case int32([Int32])
+    case uint32([UInt32])
+    case bool([Bool])
+
+    public var dtype: DType {
+        switch self {
+        case .float32: return .float32
+        case .int32: return .int32
+        case .uint32: return .uint32
+        case .bool: return .bool
+        }
+    }
+
+    public var count: Int {
+        switch self {
+        case let .float32(values): return values.count
+        case let .int32(values): return values.count
+        case let .uint32(values): return values.count
+        case let .bool(values): return values.count
+        }
+    }
+
+    /// The elements converted to `Float` (`true` is 1).
+    public var floats: [Float] {
+        switch self {
+        case let .float32(values): return values
+        case let .int32(values): return values.map { Float($0) }
+        case let .uint32(values): return values.map { Float($0) }
+        case let .bool(values): return values.map { $0 ? 1 : 0 }
+        }
+    }
+}
+
+/// An array in host memory: what `upload` takes and `download` returns.
+public struct HostArray: Sendable, Equatable {
+    public let shape: Shape
+    public let elements: HostElements
+
+    /// Creates a host array, checking that the element count matches the shape.
+    public init(shape: Shape, elements: HostElements) throws {
+        guard shape.elementCount == elements.count, shape.dimensions.allSatisfy({ $0 >= 0 }) else {
+            throw BackendError.shapeMismatch(
+                operation: "HostArray",
+                reason: "shape \(shape) needs \(shape.elementCount) elements but \(elements.count) were given")
+        }
+        self.shape = shape
+        self.elements = elements
+    }
+
+    public var dtype: DType { elements.dtype }
+}

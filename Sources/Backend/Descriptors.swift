@@ -1,0 +1,133 @@
+/// Low and high padding of one dimension.
+public struct Padding: Sendable, Hashable {
+    public var low: Int
+    public var high: Int
+    public init(_ low: Int, _ high: Int) {
+        self.low = low
+        self.high = high
+    }
+}
+
+/// Attributes of an N-dimensional convolution.
+///
+/// Layout is channels-last: the input is `[N, spatial..., C]` and the kernel is
+/// `[spatial..., C / groups, O]` (HWIO), so the output is `[N, spatial'..., O]`. The number of
+/// spatial dimensions comes from the input's rank.
+///
+/// For each spatial dimension, the input is first dilated (`inputDilation - 1` zeros between
+/// elements, as a transposed convolution needs), then padded with `padding`, then correlated
+/// with the kernel dilated by `kernelDilation` at step `strides`.
+public struct ConvolutionDescriptor: Sendable, Hashable {
+    public var strides: [Int]
+    public var padding: [Padding]
+    public var inputDilation: [Int]
+    public var kernelDilation: [Int]
+    public var groups: Int
+
+    /// Creates a descriptor; omitted per-dimension lists default to 1 (strides, dilations) or
+    /// 0 (padding) in every spatial dimension of the operands.
+    public init(
+        strides: [Int] = [], padding: [Padding] = [], inputDilation: [Int] = [],
+        kernelDilation: [Int] = [], groups: Int = 1
+    ) {
+        self.strides = strides
+        self.padding = padding
+        self.inputDilation = inputDilation
+        self.kernelDilation = kernelDilation
+        self.groups = groups
+    }
+
+    /// The descriptor with every per-dimension list filled to `spatialRank` entries.
+    public func resolved(spatialRank: Int) throws -> ConvolutionDescriptor {
+        func fill<T>(_ values: [T], _ defaultValue: T, _ name: String) throws -> [T] {
+            if values.isEmpty { return Array(repeating: defaultValue, count: spatialRank) }
+            guard values.count == spatialRank else {
+                throw BackendError.invalidArgument(
+                    operation: "convolution",
+                    reason: "\(name) has \(values.count) entries but the operands have \(spatialRank) spatial dimensions")
+            }
+            return values
+        }
+        var result = self
+        result.strides = try fill(strides, 1, "strides")
+        result.padding = try fill(padding, Padding(0, 0), "padding")
+        result.inputDilation = try fill(inputDilation, 1, "inputDilation")
+        result.kernelDilation = try fill(kernelDilation, 1, "kernelDilation")
+        guard (result.strides + result.inputDilation + result.kernelDilation).allSatisfy({ $0 >= 1 }) else {
+            throw BackendError.invalidArgument(
+                operation: "convolution", reason: "strides and dilations must be at least 1")
+        }
+        guard groups >= 1 else {
+            throw BackendError.invalidArgument(operation: "convolution", reason: "groups must be at least 1, got \(groups)")
+        }
+        return result
+    }
+}
+
+/// Attributes of a window reduction (pooling) over every dimension of the operand.
+///
+/// `windowDimensions`, `strides` and `padding` have one entry per dimension of the input, so
+/// one descriptor covers 1-, 2- and 3-d pooling in any layout (use 1 for batch and channels).
+public struct WindowDescriptor: Sendable, Hashable {
+    public var windowDimensions: [Int]
+    public var strides: [Int]
+    public var padding: [Padding]
+
+    public init(windowDimensions: [Int], strides: [Int], padding: [Padding]) {
+        self.windowDimensions = windowDimensions
+        self.strides = strides
+        self.padding = padding
+    }
+}
+
+/// Attributes of the fused normalisation `y = (x − mean) / sqrt(var + ε) · scale + offset`,
+/// with mean and (biased) variance taken over `axes`. Batch norm reduces over all axes but the
+/// channel axis; layer norm over the trailing feature axes.
+public struct NormalizationDescriptor: Sendable, Hashable {
+    public var axes: [Int]
+    public var epsilon: Float
+
+    public init(axes: [Int], epsilon: Float) {
+        self.axes = axes
+        self.epsilon = epsilon
+    }
+}
+
+/// Hyper-parameters of one Adam/AdamW step, following Kingma & Ba (2015) with optax's
+/// placement of ε (outside the square root) and decoupled weight decay (Loshchilov & Hutter).
+public struct AdamStep: Sendable, Hashable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Decoupled weight decay; 0 gives plain Adam.
+    public var weightDecay: Float
+    /// The 1-based step number used for bias correction.
+    public var step: Int
+
+    public init(
+        learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, step: Int
+    ) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.step = step
+    }
+}
+
+/// Hyper-parameters of one SGD step with heavy-ball or Nesterov momentum, in optax's form:
+/// `v ← g + μ·v`, update `−lr · (nesterov ? g + μ·v : v)`.
+public struct MomentumStep: Sendable, Hashable {
+    public var learningRate: Float
+    public var momentum: Float
+    public var nesterov: Bool
+
+    public init(learningRate: Float, momentum: Float, nesterov: Bool = false) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+    }
+}

@@ -1,0 +1,206 @@
+/// Output shapes and operand checks shared by every backend, so that all of them accept the
+/// same inputs, compute the same shapes and throw the same messages.
+public enum ShapeRules {
+    public static func requireDType(_ x: Buffer, _ allowed: Set<DType>, operation: String) throws {
+        guard allowed.contains(x.dtype) else {
+            let names = allowed.map(\.rawValue).sorted().joined(separator: " or ")
+            throw BackendError.unsupportedDType(operation: operation, dtype: x.dtype, reason: "expected \(names)")
+        }
+    }
+
+    public static func requireSameDType(_ a: Buffer, _ b: Buffer, operation: String) throws {
+        guard a.dtype == b.dtype else {
+            throw BackendError.unsupportedDType(
+                operation: operation, dtype: b.dtype, reason: "operands must share a dtype, got \(a.dtype) and \(b.dtype)")
+        }
+    }
+
+    public static func checkReshape(_ shape: Shape, to target: Shape) throws {
+        guard target.dimensions.allSatisfy({ $0 >= 0 }), shape.elementCount == target.elementCount else {
+            throw BackendError.shapeMismatch(
+                operation: "reshape",
+                reason: "cannot reshape \(shape) (\(shape.elementCount) elements) to \(target) (\(target.elementCount) elements)")
+        }
+    }
+
+    /// Normalised, sorted, unique axes and the reduced shape.
+    public static func reduction(
+        _ shape: Shape, axes: [Int], keepDimensions: Bool, operation: String
+    ) throws -> (shape: Shape, axes: [Int]) {
+        let resolved = try Set(axes.map { try shape.normalizedAxis($0, operation: operation) }).sorted()
+        var dims: [Int] = []
+        for axis in 0..<shape.rank {
+            if resolved.contains(axis) {
+                if keepDimensions { dims.append(1) }
+            } else {
+                dims.append(shape[axis])
+            }
+        }
+        return (Shape(dims), resolved)
+    }
+
+    /// The geometry of a batched matmul.
+    public struct MatmulGeometry: Sendable {
+        public let output: Shape
+        public let batch: Shape
+        public let m: Int, n: Int, k: Int
+    }
+
+    public static func matmul(_ a: Shape, _ b: Shape, transposeA: Bool, transposeB: Bool) throws -> MatmulGeometry {
+        guard a.rank >= 2, b.rank >= 2 else {
+            throw BackendError.shapeMismatch(
+                operation: "matmul", reason: "operands need rank ≥ 2, got \(a) and \(b)")
+        }
+        let m = transposeA ? a[a.rank - 1] : a[a.rank - 2]
+        let ka = transposeA ? a[a.rank - 2] : a[a.rank - 1]
+        let kb = transposeB ? b[b.rank - 1] : b[b.rank - 2]
+        let n = transposeB ? b[b.rank - 2] : b[b.rank - 1]
+        guard ka == kb else {
+            throw BackendError.shapeMismatch(
+                operation: "matmul",
+                reason: "inner dimensions differ: \(a)\(transposeA ? "ᵀ" : "") · \(b)\(transposeB ? "ᵀ" : "") has \(ka) vs \(kb)")
+        }
+        let batch = try Shape.broadcast(
+            Shape(Array(a.dimensions.dropLast(2))), Shape(Array(b.dimensions.dropLast(2))), operation: "matmul")
+        return MatmulGeometry(output: Shape(batch.dimensions + [m, n]), batch: batch, m: m, n: n, k: ka)
+    }
+
+    /// The output shape of a convolution and its descriptor with every list filled in.
+    public static func convolution(
+        input: Shape, kernel: Shape, descriptor: ConvolutionDescriptor
+    ) throws -> (output: Shape, descriptor: ConvolutionDescriptor) {
+        guard input.rank >= 3, kernel.rank == input.rank else {
+            throw BackendError.shapeMismatch(
+                operation: "convolution",
+                reason: "expected input [N, spatial..., C] and kernel [spatial..., C/groups, O] of the same rank ≥ 3, got input \(input) and kernel \(kernel)")
+        }
+        let spatial = input.rank - 2
+        let d = try descriptor.resolved(spatialRank: spatial)
+        let channels = input[input.rank - 1]
+        let outChannels = kernel[kernel.rank - 1]
+        guard channels % d.groups == 0, outChannels % d.groups == 0, kernel[kernel.rank - 2] * d.groups == channels else {
+            throw BackendError.shapeMismatch(
+                operation: "convolution",
+                reason: "input \(input) has \(channels) channels; with \(d.groups) group(s) the kernel \(kernel) needs \(channels / max(d.groups, 1)) input channels per group and output channels divisible by the group count")
+        }
+        var dims = [input[0]]
+        for i in 0..<spatial {
+            let dilatedInput = (input[i + 1] - 1) * d.inputDilation[i] + 1
+            let padded = dilatedInput + d.padding[i].low + d.padding[i].high
+            let dilatedKernel = (kernel[i] - 1) * d.kernelDilation[i] + 1
+            guard input[i + 1] > 0, padded >= dilatedKernel else {
+                throw BackendError.shapeMismatch(
+                    operation: "convolution",
+                    reason: "spatial dimension \(i) of input \(input) is \(padded) after dilation and padding, smaller than the dilated kernel extent \(dilatedKernel)")
+            }
+            dims.append((padded - dilatedKernel) / d.strides[i] + 1)
+        }
+        dims.append(outChannels)
+        return (Shape(dims), d)
+    }
+
+    public static func window(_ input: Shape, descriptor d: WindowDescriptor) throws -> Shape {
+        guard d.windowDimensions.count == input.rank, d.strides.count == input.rank, d.padding.count == input.rank else {
+            throw BackendError.invalidArgument(
+                operation: "window",
+                reason: "window \(d.windowDimensions), strides \(d.strides) and padding need one entry per dimension of \(input)")
+        }
+        guard (d.windowDimensions + d.strides).allSatisfy({ $0 >= 1 }),
+            d.padding.allSatisfy({ $0.low >= 0 && $0.high >= 0 })
+        else {
+            throw BackendError.invalidArgument(
+                operation: "window", reason: "window sizes and strides must be ≥ 1 and padding ≥ 0")
+        }
+        return try Shape((0..<input.rank).map { axis in
+            let padded = input[axis] + d.padding[axis].low + d.padding[axis].high
+            guard padded >= d.windowDimensions[axis] else {
+                throw BackendError.shapeMismatch(
+                    operation: "window",
+                    reason: "dimension \(axis) of \(input) is \(padded) after padding, smaller than the window \(d.windowDimensions[axis])")
+            }
+            return (padded - d.windowDimensions[axis]) / d.strides[axis] + 1
+        })
+    }
+
+    public static func permute(_ shape: Shape, _ permutation: [Int]) throws -> Shape {
+        guard permutation.count == shape.rank, Set(permutation) == Set(0..<shape.rank) else {
+            throw BackendError.invalidArgument(
+                operation: "permute", reason: "\(permutation) is not a permutation of the axes of \(shape)")
+        }
+        return Shape(permutation.map { shape[$0] })
+    }
+
+    public static func slice(_ shape: Shape, starts: [Int], limits: [Int], strides: [Int]) throws -> Shape {
+        guard starts.count == shape.rank, limits.count == shape.rank, strides.count == shape.rank else {
+            throw BackendError.invalidArgument(
+                operation: "slice", reason: "starts, limits and strides need \(shape.rank) entries for shape \(shape)")
+        }
+        return try Shape((0..<shape.rank).map { axis in
+            guard starts[axis] >= 0, starts[axis] <= limits[axis], limits[axis] <= shape[axis], strides[axis] >= 1 else {
+                throw BackendError.invalidArgument(
+                    operation: "slice",
+                    reason: "range \(starts[axis])..<\(limits[axis]) step \(strides[axis]) is invalid for dimension \(axis) of \(shape)")
+            }
+            return (limits[axis] - starts[axis] + strides[axis] - 1) / strides[axis]
+        })
+    }
+
+    public static func pad(_ shape: Shape, padding: [Padding]) throws -> Shape {
+        guard padding.count == shape.rank, padding.allSatisfy({ $0.low >= 0 && $0.high >= 0 }) else {
+            throw BackendError.invalidArgument(
+                operation: "pad", reason: "padding needs \(shape.rank) non-negative (low, high) pairs for shape \(shape)")
+        }
+        return Shape((0..<shape.rank).map { shape[$0] + padding[$0].low + padding[$0].high })
+    }
+
+    public static func concatenate(_ shapes: [Shape], axis: Int) throws -> (shape: Shape, axis: Int) {
+        guard let first = shapes.first else {
+            throw BackendError.invalidArgument(operation: "concatenate", reason: "needs at least one operand")
+        }
+        let resolved = try first.normalizedAxis(axis, operation: "concatenate")
+        var total = 0
+        for shape in shapes {
+            guard shape.rank == first.rank,
+                (0..<first.rank).allSatisfy({ $0 == resolved || shape[$0] == first[$0] })
+            else {
+                throw BackendError.shapeMismatch(
+                    operation: "concatenate",
+                    reason: "shapes \(shapes.map(\.description).joined(separator: ", ")) differ outside axis \(resolved)")
+            }
+            total += shape[resolved]
+        }
+        var dims = first.dimensions
+        dims[resolved] = total
+        return (Shape(dims), resolved)
+    }
+
+    public static func broadcast(_ shape: Shape, to target: Shape) throws {
+        guard try Shape.broadcast(shape, target, operation: "broadcast") == target else {
+            throw BackendError.shapeMismatch(operation: "broadcast", reason: "\(shape) cannot be broadcast to \(target)")
+        }
+    }
+
+    public static func gather(_ shape: Shape, indices: Shape, axis: Int) throws -> (shape: Shape, axis: Int) {
+        let resolved = try shape.normalizedAxis(axis, operation: "gather")
+        let dims = Array(shape.dimensions[..<resolved]) + indices.dimensions + Array(shape.dimensions[(resolved + 1)...])
+        return (Shape(dims), resolved)
+    }
+
+    /// The shape scatterAdd returns and the axis within it.
+    public static func scatterAdd(
+        updates: Shape, indices: Shape, axis: Int, dimensionSize: Int
+    ) throws -> (shape: Shape, axis: Int) {
+        let rank = updates.rank - indices.rank + 1
+        let resolved = axis < 0 ? axis + rank : axis
+        guard rank >= 1, resolved >= 0, resolved < rank, dimensionSize >= 0,
+            Array(updates.dimensions[resolved..<(resolved + indices.rank)]) == indices.dimensions
+        else {
+            throw BackendError.shapeMismatch(
+                operation: "scatterAdd",
+                reason: "updates \(updates) must hold the indices' shape \(indices) at axis \(axis)")
+        }
+        let dims = Array(updates.dimensions[..<resolved]) + [dimensionSize]
+            + Array(updates.dimensions[(resolved + indices.rank)...])
+        return (Shape(dims), resolved)
+    }
+}
