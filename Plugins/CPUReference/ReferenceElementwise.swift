@@ -15,7 +15,7 @@ extension ReferenceBackend {
             default: return try map1(x, .int32) { (v: Int32) in v.signum() }
             }
         case .bool:
-            return try map1(x, .bool) { (v: UInt8) in v == 0 ? 1 : 0 }
+            return try map1(x, .bool) { (v: UInt8) -> UInt8 in v == 0 ? 1 : 0 }
         default:
             break
         }

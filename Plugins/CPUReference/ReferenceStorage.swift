@@ -38,6 +38,7 @@ extension Buffer {
 func makeBuffer<T>(
     _ shape: Shape, _ dtype: DType, as type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> Void
 ) rethrows -> Buffer {
+    assert(MemoryLayout<T>.stride == dtype.byteSize, "\(T.self) does not hold \(dtype) elements")
     let storage = ReferenceStorage(count: shape.elementCount, dtype: dtype)
     try body(storage.elements(T.self))
     return Buffer(storage: storage, shape: shape, dtype: dtype)

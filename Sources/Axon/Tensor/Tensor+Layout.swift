@@ -59,7 +59,7 @@ extension Tensor {
             var result = g
             for axis in 0..<inputShape.rank where result.shape[axis] != inputShape[axis] {
                 let positions = (0..<result.shape[axis]).map { Int32(starts[axis] + $0 * strides[axis]) }
-                let indices = try Tensor(positions, shape: [positions.count], on: g.backend)
+                let indices = try Tensor(integers: positions, shape: [positions.count], on: g.backend)
                 result = try result.scatterAdd(indices: indices, axis: axis, dimensionSize: inputShape[axis])
             }
             return [result]

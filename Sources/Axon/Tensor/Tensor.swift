@@ -66,7 +66,7 @@ public struct Tensor: Sendable {
     }
 
     /// An `int32` tensor (labels, indices).
-    public init(_ values: [Int32], shape: Shape, on backend: any Backend) throws {
+    public init(integers values: [Int32], shape: Shape, on backend: any Backend) throws {
         try self.init(HostArray(shape: shape, elements: .int32(values)), on: backend)
     }
 
