@@ -1,0 +1,47 @@
+import Axon
+import Backend
+import CPUReference
+import Foundation
+
+/// Times the core kernels on each linked backend and prints medians. A benchmark, not a test:
+/// run it with `swift run -c release Benchmarks [--quick]`.
+@main
+struct Benchmarks {
+    static func main() throws {
+        let quick = CommandLine.arguments.contains("--quick")
+        ReferenceBackend.register()
+        for name in BackendRegistry.shared.availableNames {
+            let backend = try BackendRegistry.shared.backend(named: name)
+            print("backend: \(name) — \(backend.deviceDescription)")
+            for size in quick ? [64, 128] : [256, 512, 1024] {
+                let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend)
+                let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend)
+                let seconds = try median(repeats: quick ? 3 : 5) {
+                    _ = try backend.download(backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false))
+                }
+                print(String(format: "  matmul %d³: %.2f ms, %.1f GFLOPS", size, seconds * 1e3, 2 * pow(Double(size), 3) / seconds / 1e9))
+            }
+            let batch = quick ? 4 : 64
+            let input = try Initializer.uniform().tensor(shape: [batch, 28, 28, 32], key: Philox.Key(seed: 3), on: backend)
+            let kernel = try Initializer.uniform().tensor(shape: [3, 3, 32, 64], key: Philox.Key(seed: 4), on: backend)
+            let descriptor = ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)])
+            let seconds = try median(repeats: 3) {
+                _ = try backend.download(backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor))
+            }
+            let flops = 2.0 * Double(batch * 28 * 28 * 64 * 3 * 3 * 32)
+            print(String(format: "  conv N%d 28² 32→64 3×3: %.2f ms, %.1f GFLOPS", batch, seconds * 1e3, flops / seconds / 1e9))
+        }
+    }
+
+    /// The median wall time of `repeats` runs of `body`, after one warm-up run.
+    static func median(repeats: Int, _ body: () throws -> Void) throws -> Double {
+        try body()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Axon
+import Backend
+import CPUReference
+import Foundation
+
+/// The `axon` command-line tool.
+@main
+struct AxonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "axon",
+        abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
+        subcommands: [Demo.self, Backends.self],
+        defaultSubcommand: Demo.self
+    )
+}
+
+/// Registers every backend linked into this executable.
+func registerLinkedBackends() {
+    ReferenceBackend.register()
+}
+
+/// Options shared by subcommands that run a model.
+struct BackendOptions: ParsableArguments {
+    @Option(name: .long, help: "reference, onednn, vulkan or auto (default: $AXON_BACKEND, else auto).")
+    var backend: String?
+
+    func resolve() throws -> any Backend {
+        registerLinkedBackends()
+        return try BackendRegistry.shared.resolve(backend)
+    }
+}
+
+/// Prints a library error as one line on standard error and exits with status 1, instead of
+/// a stack trace or the usage text.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as BackendError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as AxonError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
