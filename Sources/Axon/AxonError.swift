@@ -12,6 +12,10 @@ public enum AxonError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidInitializer(initializer: String, shape: Shape, reason: String)
     /// A value was read in a way its shape does not allow.
     case invalidValue(operation: String, reason: String)
+    /// A layer rejected its inputs or options when the model was built or run.
+    case layer(name: String, kind: String, reason: String)
+    /// Data given for a model input does not fit its declared shape or dtype, or is missing.
+    case input(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +29,10 @@ public enum AxonError: Error, Sendable, Equatable, CustomStringConvertible {
             return "initializer \(initializer) cannot fill shape \(shape): \(reason)"
         case let .invalidValue(operation, reason):
             return "\(operation): \(reason)"
+        case let .layer(name, kind, reason):
+            return "layer '\(name)' (\(kind)): \(reason)"
+        case let .input(name, reason):
+            return "input '\(name)': \(reason)"
         }
     }
 }

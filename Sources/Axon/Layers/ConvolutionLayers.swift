@@ -1,0 +1,175 @@
+import Backend
+
+/// Expands a per-dimension option given once or per spatial dimension.
+func spatialValues(_ values: [Int], count: Int, _ option: String) throws -> [Int] {
+    guard values.count == 1 || values.count == count else {
+        throw LayerError("\(option) needs 1 or \(count) values for \(count) spatial dimensions, got \(values.count)")
+    }
+    guard values.allSatisfy({ $0 >= 1 }) else { throw LayerError("\(option) must be ≥ 1, got \(values)") }
+    return values.count == 1 ? Array(repeating: values[0], count: count) : values
+}
+
+/// The spatial sizes and channel count of a convolution or pooling input, checked.
+func spatialGeometry(_ input: SymbolicShape, _ channels: ChannelLayout) throws -> (spatial: [Int], channels: Int) {
+    guard input.count >= 3 else {
+        throw LayerError("needs an input [batch, spatial..., channels] of rank ≥ 3, got \(input.shapeDescription)")
+    }
+    let inner = Array(input.dropFirst())
+    let spatialPart = channels == .last ? Array(inner.dropLast()) : Array(inner.dropFirst())
+    let channelPart = channels == .last ? inner.last! : inner.first!
+    guard let channelCount = channelPart, spatialPart.allSatisfy({ $0 != nil }) else {
+        throw LayerError("needs known spatial and channel sizes, got \(input.shapeDescription)")
+    }
+    return (spatialPart.map { $0! }, channelCount)
+}
+
+/// Assembles `[batch, spatial..., channels]` (or channels first) from its parts.
+func assemble(batch: Int?, spatial: [Int], channels: Int, _ layout: ChannelLayout) -> SymbolicShape {
+    layout == .last ? [batch] + spatial.map { $0 } + [channels] : [batch, channels] + spatial.map { $0 }
+}
+
+struct ConvLayer: Layer {
+    let filters: Int
+    let kernelSize: [Int]
+    let strides: [Int]
+    let padding: PaddingMode
+    let dilation: [Int]
+    let groups: Int
+    let channels: ChannelLayout
+    let activation: Activation
+    let useBias: Bool
+    let kernelInitializer: Initializer
+    let biasInitializer: Initializer
+    var kind: String { "conv" }
+
+    func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] {
+        let (spatial, inChannels) = try spatialGeometry(inputs[0], channels)
+        guard filters > 0, groups > 0, inChannels % groups == 0, filters % groups == 0 else {
+            throw LayerError("filters (\(filters)) and input channels (\(inChannels)) must be positive multiples of groups (\(groups))")
+        }
+        let size = try spatialValues(kernelSize, count: spatial.count, "kernel size")
+        return [ParameterSpec("kernel", shape: Shape(size + [inChannels / groups, filters]), initializer: kernelInitializer)]
+            + (useBias ? [ParameterSpec("bias", shape: [filters], initializer: biasInitializer)] : [])
+    }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        let (spatial, _) = try spatialGeometry(inputs[0], channels)
+        let n = spatial.count
+        let (size, step, rate) = (try spatialValues(kernelSize, count: n, "kernel size"), try spatialValues(strides, count: n, "strides"), try spatialValues(dilation, count: n, "dilation"))
+        let extent = zip(size, rate).map { ($0 - 1) * $1 + 1 }
+        let pads = try padding.resolve(input: spatial, extent: extent, strides: step)
+        let output = try (0..<n).map { axis in
+            let padded = spatial[axis] + pads[axis].low + pads[axis].high
+            guard padded >= extent[axis] else {
+                throw LayerError("input \(inputs[0].shapeDescription) is too small for a kernel of extent \(extent) with padding \(padding)")
+            }
+            return (padded - extent[axis]) / step[axis] + 1
+        }
+        return assemble(batch: inputs[0][0], spatial: output, channels: filters, channels)
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        let n = inputs[0].rank - 2
+        return try Layers.conv(
+            inputs[0], kernel: context.parameter("kernel"), bias: useBias ? context.parameter("bias") : nil,
+            strides: spatialValues(strides, count: n, "strides"), padding: padding,
+            dilation: spatialValues(dilation, count: n, "dilation"), groups: groups, channels: channels, activation: activation)
+    }
+}
+
+struct PoolLayer: Layer {
+    let operation: WindowOperation
+    let kernelSize: [Int]
+    let strides: [Int]?
+    let padding: PaddingMode
+    let channels: ChannelLayout
+    var kind: String { operation == .max ? "max_pool" : "avg_pool" }
+
+    func geometry(_ n: Int) throws -> (size: [Int], strides: [Int]) {
+        let size = try spatialValues(kernelSize, count: n, "kernel size")
+        return (size, try strides.map { try spatialValues($0, count: n, "strides") } ?? size)
+    }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        let (spatial, channelCount) = try spatialGeometry(inputs[0], channels)
+        let (size, step) = try geometry(spatial.count)
+        let pads = try padding.resolve(input: spatial, extent: size, strides: step)
+        let output = try spatial.indices.map { axis in
+            let padded = spatial[axis] + pads[axis].low + pads[axis].high
+            guard padded >= size[axis] else {
+                throw LayerError("input \(inputs[0].shapeDescription) is smaller than the window \(size)")
+            }
+            return (padded - size[axis]) / step[axis] + 1
+        }
+        return assemble(batch: inputs[0][0], spatial: output, channels: channelCount, channels)
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        let (size, step) = try geometry(inputs[0].rank - 2)
+        return try Layers.pool(operation, inputs[0], kernelSize: size, strides: step, padding: padding, channels: channels)
+    }
+}
+
+struct GlobalPoolLayer: Layer {
+    let operation: ReductionOperation
+    let channels: ChannelLayout
+    let keepDimensions: Bool
+    var kind: String { operation == .max ? "global_max_pool" : "global_avg_pool" }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        let (spatial, channelCount) = try spatialGeometry(inputs[0], channels)
+        let kept = keepDimensions ? spatial.map { _ in 1 } : []
+        return keepDimensions
+            ? assemble(batch: inputs[0][0], spatial: kept, channels: channelCount, channels)
+            : [inputs[0][0], channelCount]
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        try Layers.globalPool(operation, inputs[0], channels: channels, keepDimensions: keepDimensions)
+    }
+}
+
+extension Axon {
+    /// A convolution whose spatial rank (1-, 2- or 3-d) comes from the input's rank. Options
+    /// given as one value apply to every spatial dimension. Parameters: `kernel`
+    /// `[kernelSize..., inChannels / groups, filters]` and `bias` `[filters]`.
+    public func conv(
+        _ filters: Int, kernelSize: [Int] = [3], strides: [Int] = [1], padding: PaddingMode = .valid,
+        dilation: [Int] = [1], groups: Int = 1, channels: ChannelLayout = .last, activation: Activation = .linear,
+        useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        name: String? = nil
+    ) -> Axon {
+        apply(
+            ConvLayer(
+                filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, dilation: dilation, groups: groups,
+                channels: channels, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                biasInitializer: biasInitializer),
+            name: name)
+    }
+
+    /// Max pooling; `strides` default to the window size.
+    public func maxPool(
+        kernelSize: [Int] = [2], strides: [Int]? = nil, padding: PaddingMode = .valid, channels: ChannelLayout = .last,
+        name: String? = nil
+    ) -> Axon {
+        apply(PoolLayer(operation: .max, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+    }
+
+    /// Average pooling (padding is not counted); `strides` default to the window size.
+    public func avgPool(
+        kernelSize: [Int] = [2], strides: [Int]? = nil, padding: PaddingMode = .valid, channels: ChannelLayout = .last,
+        name: String? = nil
+    ) -> Axon {
+        apply(PoolLayer(operation: .average, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+    }
+
+    /// The mean over every spatial axis.
+    public func globalAvgPool(channels: ChannelLayout = .last, keepDimensions: Bool = false, name: String? = nil) -> Axon {
+        apply(GlobalPoolLayer(operation: .mean, channels: channels, keepDimensions: keepDimensions), name: name)
+    }
+
+    /// The maximum over every spatial axis.
+    public func globalMaxPool(channels: ChannelLayout = .last, keepDimensions: Bool = false, name: String? = nil) -> Axon {
+        apply(GlobalPoolLayer(operation: .max, channels: channels, keepDimensions: keepDimensions), name: name)
+    }
+}

@@ -1,0 +1,169 @@
+import Backend
+
+/// One operation in a model graph: a layer applied to the outputs of other nodes. Nodes are
+/// immutable and shared, so a model is a DAG in which a reused node is computed once.
+final class Node: Sendable {
+    let layer: any Layer
+    let inputs: [Node]
+    /// The name the user gave, if any.
+    let name: String?
+    /// Enclosing model names, outermost first (see ``Axon/namespace(_:)``).
+    let namespace: [String]
+    /// Whether the node's parameters are excluded from training.
+    let frozen: Bool
+
+    init(layer: any Layer, inputs: [Node], name: String?, namespace: [String] = [], frozen: Bool = false) {
+        self.layer = layer
+        self.inputs = inputs
+        self.name = name
+        self.namespace = namespace
+        self.frozen = frozen
+    }
+
+    /// This node and everything it depends on, inputs before the nodes that read them.
+    var topologicalOrder: [Node] {
+        var order: [Node] = []
+        var visited: Set<ObjectIdentifier> = []
+        var stack: [(Node, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded {
+                order.append(node)
+                continue
+            }
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for input in node.inputs.reversed() where !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+}
+
+/// A model: an immutable graph of layers, built by chaining functions from inputs, as in
+/// Elixir's Axon.
+///
+/// ```swift
+/// let model = Axon.input("features", shape: [nil, 784])
+///     .dense(128, activation: .relu)
+///     .dropout(rate: 0.2)
+///     .dense(10)
+/// let built = try model.build(on: backend, mode: .inference)
+/// let variables = try built.initialize(seed: 42)
+/// let x = try Tensor.zeros(shape: [1, 784], on: backend)
+/// let logits = try built.predict(variables, inputs: ["features": x]).output()
+/// ```
+///
+/// Building functions never throw; shapes and options are checked when the model is built, and
+/// errors name the layer and the shapes involved.
+public struct Axon: Sendable {
+    let node: Node
+
+    init(_ node: Node) { self.node = node }
+
+    /// Adds a node applying `layer` to `inputs`.
+    static func apply(_ layer: any Layer, to inputs: [Axon], name: String?) -> Axon {
+        Axon(Node(layer: layer, inputs: inputs.map(\.node), name: name))
+    }
+
+    /// Applies `layer` to this model's output.
+    public func apply(_ layer: any Layer, name: String? = nil) -> Axon {
+        Axon.apply(layer, to: [self], name: name)
+    }
+
+    /// A named input. `shape` may leave dimensions unknown with `nil` (usually the batch).
+    public static func input(_ name: String, shape: SymbolicShape, dtype: DType = .float32) -> Axon {
+        Axon(Node(layer: InputLayer(shape: shape, dtype: dtype), inputs: [], name: name))
+    }
+
+    /// Several outputs under names; `predict` returns each by its name.
+    public static func container(_ outputs: KeyValuePairs<String, Axon>) -> Axon {
+        let names = outputs.map(\.key)
+        return apply(ContainerLayer(names: names), to: outputs.map(\.value), name: nil)
+    }
+
+    /// Marks every layer built so far as frozen: their parameters get no gradients.
+    public func freeze() -> Axon { rewritten { node in node.with(frozen: true) } }
+
+    /// Groups every layer built so far under `name`: layer names become `name/dense_0` and
+    /// parameters `name/dense_0.kernel`, so composed models keep their parameters apart.
+    public func namespace(_ name: String) -> Axon { rewritten { node in node.with(namespace: [name] + node.namespace) } }
+
+    /// Composes models: this model with its single input replaced by `inner`'s output, so
+    /// `outer(inner)` computes `outer(inner(x))` from `inner`'s inputs.
+    public func callAsFunction(_ inner: Axon) -> Axon {
+        let inputs = node.topologicalOrder.filter { $0.layer is InputLayer }
+        guard inputs.count == 1, let name = inputs[0].name else {
+            return Axon.apply(
+                InvalidLayer(message: "composition needs a model with exactly one input, this one has \(inputs.count); pass inputs by name"),
+                to: [self], name: nil)
+        }
+        return callAsFunction([name: inner])
+    }
+
+    /// Composes models: this model with each named input replaced by the given model's output.
+    public func callAsFunction(_ replacements: [String: Axon]) -> Axon {
+        rewritten { node in
+            guard node.layer is InputLayer, let name = node.name, let replacement = replacements[name] else { return node }
+            return replacement.node
+        }
+    }
+
+    /// Rebuilds the graph bottom-up, letting `transform` replace each node (whose inputs have
+    /// already been rebuilt).
+    func rewritten(_ transform: (Node) -> Node) -> Axon {
+        var mapped: [ObjectIdentifier: Node] = [:]
+        for original in node.topologicalOrder {
+            let inputs = original.inputs.map { mapped[ObjectIdentifier($0)] ?? $0 }
+            let rebuilt = zip(inputs, original.inputs).allSatisfy { $0 === $1 }
+                ? original
+                : Node(layer: original.layer, inputs: inputs, name: original.name, namespace: original.namespace, frozen: original.frozen)
+            mapped[ObjectIdentifier(original)] = transform(rebuilt)
+        }
+        return Axon(mapped[ObjectIdentifier(node)] ?? node)
+    }
+}
+
+extension Node {
+    func with(frozen: Bool) -> Node {
+        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen)
+    }
+
+    func with(namespace: [String]) -> Node {
+        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen)
+    }
+}
+
+/// A model input: checks the data's shape and dtype when the model runs.
+struct InputLayer: Layer {
+    let shape: SymbolicShape
+    let dtype: DType
+    var kind: String { "input" }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { shape }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor { inputs[0] }
+}
+
+/// Stands for a graph-building mistake found while chaining (building functions do not
+/// throw); `build` reports it with the layer's name.
+struct InvalidLayer: Layer {
+    let message: String
+    var kind: String { "invalid" }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { throw LayerError(message) }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor { throw LayerError(message) }
+}
+
+/// Groups several outputs; it computes nothing itself.
+struct ContainerLayer: Layer {
+    let names: [String]
+    var kind: String { "container" }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { [] }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        throw LayerError("a container is not a tensor; read its outputs by name")
+    }
+}

@@ -1,0 +1,167 @@
+import Backend
+
+/// A model's variables: trainable (and frozen) parameters, and non-trainable state such as
+/// batch-norm running statistics. Both are keyed `layer.param`.
+public struct ModelState: Sendable {
+    public var parameters: ParameterStore
+    public var state: ParameterStore
+
+    public init(parameters: ParameterStore, state: ParameterStore = ParameterStore()) {
+        self.parameters = parameters
+        self.state = state
+    }
+}
+
+/// What ``BuiltModel/predict(_:inputs:randomKey:)`` returns: the outputs by name and, in
+/// training mode, the updated state.
+public struct ModelOutput: Sendable {
+    /// Output names in declaration order.
+    public let names: [String]
+    public let outputs: [String: Tensor]
+    /// The state after this call (unchanged in inference mode).
+    public let state: ParameterStore
+
+    /// The model's only output.
+    public func output() throws -> Tensor {
+        guard names.count == 1, let only = outputs[names[0]] else {
+            throw AxonError.invalidValue(
+                operation: "output", reason: "the model has \(names.count) outputs (\(names.joined(separator: ", "))); read them by name")
+        }
+        return only
+    }
+
+    /// The output called `name`.
+    public func output(_ name: String) throws -> Tensor {
+        guard let tensor = outputs[name] else {
+            throw AxonError.invalidValue(operation: "output", reason: "no output named '\(name)'; outputs: \(names.joined(separator: ", "))")
+        }
+        return tensor
+    }
+}
+
+extension Axon {
+    /// Checks shapes and options, names every layer, and binds the model to a backend and mode.
+    ///
+    /// - Parameter frozen: layer names (`dense_0`) or parameter names (`dense_0.kernel`) whose
+    ///   parameters get no gradients, in addition to layers frozen with ``freeze()``.
+    public func build(on backend: any Backend, mode: Mode = .inference, frozen: Set<String> = []) throws -> BuiltModel {
+        try BuiltModel(root: node, nodes: GraphAnalysis.analyze(node, backend: backend), backend: backend, mode: mode, frozen: frozen)
+    }
+}
+
+/// A model bound to a backend and mode: an init function and a predict function, as Axon's
+/// `build` returns.
+public struct BuiltModel: Sendable {
+    public let backend: any Backend
+    public let mode: Mode
+    let nodes: [AnalyzedNode]
+    /// Names of parameters that get no gradients.
+    public let frozenParameters: Set<String>
+
+    init(root: Node, nodes: [AnalyzedNode], backend: any Backend, mode: Mode, frozen: Set<String>) throws {
+        self.backend = backend
+        self.mode = mode
+        self.nodes = nodes
+        var frozenNames: Set<String> = []
+        for node in nodes {
+            for spec in node.parameters where spec.role == .trainable {
+                let name = node.parameterName(spec)
+                if node.node.frozen || frozen.contains(node.name) || frozen.contains(name) { frozenNames.insert(name) }
+            }
+        }
+        let known = Set(nodes.map(\.name)).union(nodes.flatMap { node in node.parameters.map { node.parameterName($0) } })
+        if let unknown = frozen.subtracting(known).sorted().first {
+            throw AxonError.invalidValue(operation: "build", reason: "cannot freeze '\(unknown)': no such layer or parameter")
+        }
+        frozenParameters = frozenNames
+    }
+
+    /// The model's inputs: name, shape and dtype, in execution order.
+    public var inputs: [(name: String, shape: SymbolicShape, dtype: DType)] {
+        nodes.compactMap { node in
+            (node.node.layer as? InputLayer).map { (node.name, $0.shape, $0.dtype) }
+        }
+    }
+
+    /// The unique layer names in execution order.
+    public var layerNames: [String] { nodes.map(\.name) }
+
+    /// Fresh variables: each parameter's initializer runs on the host from the key of
+    /// `seed` folded with the parameter's full name, so values do not depend on the backend or
+    /// on the order of layers.
+    public func initialize(seed: UInt64) throws -> ModelState {
+        let key = Philox.Key(seed: seed)
+        var result = ModelState(parameters: ParameterStore())
+        for node in nodes {
+            for spec in node.parameters {
+                let name = node.parameterName(spec)
+                let value = try spec.initializer.tensor(shape: spec.shape, key: key.folded(with: name), on: backend)
+                if spec.role == .trainable { result.parameters[name] = value } else { result.state[name] = value }
+            }
+        }
+        return result
+    }
+
+    /// The parameters that receive gradients (all but the frozen ones).
+    public func trainableParameters(_ state: ModelState) -> ParameterStore {
+        var result = ParameterStore()
+        for (name, tensor) in state.parameters where !frozenParameters.contains(name) { result[name] = tensor }
+        return result
+    }
+
+    /// Runs the model. Each node runs once, however many layers read it. `randomKey` seeds
+    /// dropout (each layer folds in its own name); pass a new key per step when training.
+    public func predict(_ variables: ModelState, inputs: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> ModelOutput {
+        var values: [Tensor?] = Array(repeating: nil, count: nodes.count)
+        var state = variables.state
+        for (index, node) in nodes.enumerated() {
+            if let input = node.node.layer as? InputLayer {
+                values[index] = try check(inputs[node.name], for: node.name, input)
+                continue
+            }
+            if node.node.layer is ContainerLayer { continue }
+            let arguments = node.inputIndices.compactMap { values[$0] }
+            let context = LayerContext(
+                layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend
+            ) { key in
+                let name = "\(node.name).\(key)"
+                if let value = variables.parameters[name] ?? state[name] { return value }
+                throw AxonError.invalidValue(operation: "predict", reason: "no value for parameter '\(name)'; initialize the model first")
+            }
+            do {
+                values[index] = try node.node.layer.apply(arguments, context)
+            } catch let error as LayerError {
+                throw AxonError.layer(name: node.name, kind: node.kind, reason: error.message)
+            } catch let error as BackendError {
+                throw AxonError.layer(name: node.name, kind: node.kind, reason: "\(error)")
+            }
+            if mode == .train {
+                for (key, value) in context.updatedState { state["\(node.name).\(key)"] = value }
+            }
+        }
+        let last = nodes[nodes.count - 1]
+        if let container = last.node.layer as? ContainerLayer {
+            var outputs: [String: Tensor] = [:]
+            for (name, input) in zip(container.names, last.inputIndices) { outputs[name] = values[input] }
+            return ModelOutput(names: container.names, outputs: outputs, state: state)
+        }
+        return ModelOutput(names: [last.name], outputs: [last.name: values[nodes.count - 1]!], state: state)
+    }
+
+    private func check(_ tensor: Tensor?, for name: String, _ input: InputLayer) throws -> Tensor {
+        guard let tensor else {
+            let names = inputs.map(\.name).joined(separator: ", ")
+            throw AxonError.input(name: name, reason: "no data given; the model's inputs are: \(names)")
+        }
+        guard input.shape.accepts(tensor.shape) else {
+            throw AxonError.input(name: name, reason: "expected shape \(input.shape.shapeDescription), got \(tensor.shape)")
+        }
+        guard tensor.dtype == input.dtype else {
+            throw AxonError.input(name: name, reason: "expected dtype \(input.dtype), got \(tensor.dtype)")
+        }
+        guard tensor.backend === backend else {
+            throw AxonError.backendMismatch(operation: "predict", backends: [backend.name, tensor.backend.name])
+        }
+        return tensor
+    }
+}

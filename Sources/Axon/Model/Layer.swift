@@ -1,0 +1,88 @@
+import Backend
+
+/// A kind of layer: how it names itself, which parameters it declares, how it infers its output
+/// shape and how it computes. Layers are thin: ``apply(_:_:)`` calls a functional
+/// implementation in ``Layers``.
+///
+/// Conform to it for a reusable layer type; for a one-off, ``Axon/layer(_:inputs:parameters:outputShape:name:_:)``
+/// wraps a closure.
+public protocol Layer: Sendable {
+    /// The kind shown in summaries and used for default names (`dense` → `dense_0`).
+    var kind: String { get }
+    /// The parameters (and state) this layer needs for inputs of these shapes. Throw
+    /// ``LayerError`` to reject them.
+    func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec]
+    /// The output shape for inputs of these shapes, or `nil` to infer it by tracing
+    /// ``apply(_:_:)`` on zeros. Throw ``LayerError`` to reject them.
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape?
+    /// Computes the layer's output.
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor
+}
+
+extension Layer {
+    public func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] { [] }
+}
+
+/// A problem with a layer's inputs or options, reported with the layer's name by the builder.
+public struct LayerError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A parameter or state tensor that a layer declares.
+public struct ParameterSpec: Sendable {
+    public enum Role: Sendable, Equatable {
+        /// Updated by the optimizer.
+        case trainable
+        /// Updated by the layer itself in training mode (e.g. batch-norm running statistics).
+        case state
+    }
+
+    public let name: String
+    public let shape: Shape
+    public let initializer: Initializer
+    public let role: Role
+
+    public init(_ name: String, shape: Shape, initializer: Initializer, role: Role = .trainable) {
+        self.name = name
+        self.shape = shape
+        self.initializer = initializer
+        self.role = role
+    }
+}
+
+/// Whether a model runs for training or for inference.
+public enum Mode: String, Sendable {
+    /// Dropout is active and batch norm uses and updates batch statistics.
+    case train
+    /// Dropout is off and batch norm uses its running statistics.
+    case inference
+}
+
+/// What a layer sees while it runs: its parameters and state by name, the mode, and a random
+/// key of its own.
+public final class LayerContext {
+    /// The layer's unique name (`dense_0`).
+    public let layerName: String
+    public let mode: Mode
+    /// A key for this layer and step, derived from the call's key and the layer's name.
+    public let randomKey: Philox.Key
+    public let backend: any Backend
+    let parameterLookup: (String) throws -> Tensor
+    var updatedState: [String: Tensor] = [:]
+
+    init(layerName: String, mode: Mode, randomKey: Philox.Key, backend: any Backend, parameterLookup: @escaping (String) throws -> Tensor) {
+        self.layerName = layerName
+        self.mode = mode
+        self.randomKey = randomKey
+        self.backend = backend
+        self.parameterLookup = parameterLookup
+    }
+
+    /// The layer's parameter or state tensor called `name` (as declared in its ``ParameterSpec``).
+    public func parameter(_ name: String) throws -> Tensor { try parameterLookup(name) }
+
+    /// Replaces a state tensor for the next call (training mode only keeps it).
+    public func updateState(_ name: String, _ value: Tensor) { updatedState[name] = value.detached() }
+}
