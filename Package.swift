@@ -25,13 +25,19 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .target(name: "Backend", path: "Sources/Backend"),
         .target(name: "CPUReference", dependencies: ["Backend"], path: "Plugins/CPUReference"),
         .target(name: "OneDNN", dependencies: ["Backend"], path: "Plugins/OneDNN"),
         .target(name: "Vulkan", dependencies: ["Backend"], path: "Plugins/Vulkan"),
-        .target(name: "Axon", dependencies: ["Backend"], path: "Sources/Axon"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "Axon",
+            dependencies: ["Backend", "CZlib", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Axon"
+        ),
         .executableTarget(
             name: "AxonCLI",
             dependencies: [

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the backends build and run against, if any is missing:
+# Installs the Debian packages the project builds and runs against, if any is missing: zlib
+# (gzip dataset files),
 # oneDNN and OpenBLAS (OneDNN trait), the Vulkan loader, glslang and Mesa's lavapipe
 # software driver (Vulkan trait). Idempotent: does nothing when all are present.
 set -euo pipefail
 
-packages=(libdnnl-dev libopenblas-dev libvulkan-dev glslang-tools glslang-dev mesa-vulkan-drivers vulkan-validationlayers)
+packages=(zlib1g-dev libdnnl-dev libopenblas-dev libvulkan-dev glslang-tools glslang-dev mesa-vulkan-drivers vulkan-validationlayers)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -40,6 +40,7 @@ struct ConvLayer: Layer {
     let useBias: Bool
     let kernelInitializer: Initializer
     let biasInitializer: Initializer
+    let kernelRegularizer: Regularizer?
     var kind: String { "conv" }
 
     func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] {
@@ -48,7 +49,7 @@ struct ConvLayer: Layer {
             throw LayerError("filters (\(filters)) and input channels (\(inChannels)) must be positive multiples of groups (\(groups))")
         }
         let size = try spatialValues(kernelSize, count: spatial.count, "kernel size")
-        return [ParameterSpec("kernel", shape: Shape(size + [inChannels / groups, filters]), initializer: kernelInitializer)]
+        return [ParameterSpec("kernel", shape: Shape(size + [inChannels / groups, filters]), initializer: kernelInitializer, regularizer: kernelRegularizer)]
             + (useBias ? [ParameterSpec("bias", shape: [filters], initializer: biasInitializer)] : [])
     }
 
@@ -137,13 +138,13 @@ extension Axon {
         _ filters: Int, kernelSize: [Int] = [3], strides: [Int] = [1], padding: PaddingMode = .valid,
         dilation: [Int] = [1], groups: Int = 1, channels: ChannelLayout = .last, activation: Activation = .linear,
         useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-        name: String? = nil
+        kernelRegularizer: Regularizer? = nil, name: String? = nil
     ) -> Axon {
         apply(
             ConvLayer(
                 filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, dilation: dilation, groups: groups,
                 channels: channels, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-                biasInitializer: biasInitializer),
+                biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer),
             name: name)
     }
 

@@ -6,6 +6,7 @@ struct DenseLayer: Layer {
     let useBias: Bool
     let kernelInitializer: Initializer
     let biasInitializer: Initializer
+    let kernelRegularizer: Regularizer?
     var kind: String { "dense" }
 
     func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] {
@@ -13,7 +14,7 @@ struct DenseLayer: Layer {
         guard let features = inputs[0].last, let features else {
             throw LayerError("needs an input of rank ≥ 1 with a known last dimension, got \(inputs[0].shapeDescription)")
         }
-        return [ParameterSpec("kernel", shape: [features, units], initializer: kernelInitializer)]
+        return [ParameterSpec("kernel", shape: [features, units], initializer: kernelInitializer, regularizer: kernelRegularizer)]
             + (useBias ? [ParameterSpec("bias", shape: [units], initializer: biasInitializer)] : [])
     }
 
@@ -93,13 +94,17 @@ struct EmbeddingLayer: Layer {
 
 extension Axon {
     /// A fully connected layer: `activation(x · kernel + bias)` over the last axis, with
-    /// parameters `kernel` `[in, units]` and `bias` `[units]`.
+    /// parameters `kernel` `[in, units]` and `bias` `[units]`. A `kernelRegularizer` adds its
+    /// penalty to the training loss.
     public func dense(
         _ units: Int, activation: Activation = .linear, useBias: Bool = true,
-        kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros, name: String? = nil
+        kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, name: String? = nil
     ) -> Axon {
         apply(
-            DenseLayer(units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer),
+            DenseLayer(
+                units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer),
             name: name)
     }
 

@@ -43,12 +43,15 @@ public struct ParameterSpec: Sendable {
     public let shape: Shape
     public let initializer: Initializer
     public let role: Role
+    /// A penalty the training loop adds to the loss.
+    public let regularizer: Regularizer?
 
-    public init(_ name: String, shape: Shape, initializer: Initializer, role: Role = .trainable) {
+    public init(_ name: String, shape: Shape, initializer: Initializer, role: Role = .trainable, regularizer: Regularizer? = nil) {
         self.name = name
         self.shape = shape
         self.initializer = initializer
         self.role = role
+        self.regularizer = regularizer
     }
 }
 

@@ -1,0 +1,113 @@
+import Backend
+
+/// One batch: named model inputs and the targets.
+public struct Batch: Sendable {
+    public let inputs: [String: Tensor]
+    public let targets: Tensor
+
+    public init(inputs: [String: Tensor], targets: Tensor) {
+        self.inputs = inputs
+        self.targets = targets
+    }
+}
+
+/// Where a loop gets its batches: a count per epoch and each batch by index. Sources that
+/// shuffle reorder by epoch, so a resumed run sees the same batches as an uninterrupted one.
+public protocol BatchSource: Sendable {
+    var batchCount: Int { get }
+    func batch(_ index: Int, epoch: Int) throws -> Batch
+}
+
+/// A fixed list of batches is a source that repeats them every epoch.
+extension Array: BatchSource where Element == Batch {
+    public var batchCount: Int { count }
+    public func batch(_ index: Int, epoch: Int) throws -> Batch { self[index] }
+}
+
+/// Examples in host memory: features `[N, ...]` and labels `[N, ...]`.
+public struct Dataset: Sendable {
+    public let features: HostArray
+    public let labels: HostArray
+
+    public init(features: HostArray, labels: HostArray) throws {
+        guard features.shape.rank >= 1, labels.shape.rank >= 1, features.shape[0] == labels.shape[0] else {
+            throw AxonError.invalidValue(
+                operation: "Dataset", reason: "features \(features.shape) and labels \(labels.shape) need the same number of examples")
+        }
+        self.features = features
+        self.labels = labels
+    }
+
+    /// The number of examples.
+    public var count: Int { features.shape[0] }
+
+    /// Examples at `indices`, in that order.
+    public func subset(_ indices: [Int]) throws -> Dataset {
+        try Dataset(features: Dataset.take(features, indices), labels: Dataset.take(labels, indices))
+    }
+
+    /// The first `index` examples and the rest.
+    public func split(at index: Int) throws -> (Dataset, Dataset) {
+        let cut = Swift.min(Swift.max(index, 0), count)
+        return (try subset(Array(0..<cut)), try subset(Array(cut..<count)))
+    }
+
+    /// Batches of `size` examples as tensors on `backend`, features under `inputName`.
+    ///
+    /// - Parameters:
+    ///   - shuffle: reorders the examples every epoch by a permutation drawn from Philox bits of
+    ///     `seed` folded with the epoch number.
+    ///   - dropLast: leaves out a final batch smaller than `size`.
+    public func batches(
+        size: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false, inputName: String = "features",
+        on backend: any Backend
+    ) throws -> DatasetBatches {
+        guard size > 0 else { throw AxonError.invalidValue(operation: "batches", reason: "batch size must be positive, got \(size)") }
+        return DatasetBatches(dataset: self, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast, inputName: inputName, backend: backend)
+    }
+
+    static func take(_ array: HostArray, _ indices: [Int]) throws -> HostArray {
+        let row = array.shape.dimensions.dropFirst().reduce(1, *)
+        let shape = Shape([indices.count] + array.shape.dimensions.dropFirst())
+        func gather<T>(_ values: [T]) -> [T] { indices.flatMap { values[($0 * row)..<($0 * row + row)] } }
+        switch array.elements {
+        case let .float32(values): return try HostArray(shape: shape, elements: .float32(gather(values)))
+        case let .int32(values): return try HostArray(shape: shape, elements: .int32(gather(values)))
+        case let .uint32(values): return try HostArray(shape: shape, elements: .uint32(gather(values)))
+        case let .bool(values): return try HostArray(shape: shape, elements: .bool(gather(values)))
+        }
+    }
+}
+
+/// The batches of a ``Dataset``; see ``Dataset/batches(size:shuffle:seed:dropLast:inputName:on:)``.
+public struct DatasetBatches: BatchSource {
+    let dataset: Dataset
+    let size: Int
+    let shuffle: Bool
+    let seed: UInt64
+    let dropLast: Bool
+    let inputName: String
+    let backend: any Backend
+
+    public var batchCount: Int { dropLast ? dataset.count / size : (dataset.count + size - 1) / size }
+
+    /// The example order of `epoch`: a Fisher–Yates shuffle driven by Philox bits.
+    public func order(epoch: Int) -> [Int] {
+        var order = Array(0..<dataset.count)
+        guard shuffle, order.count > 1 else { return order }
+        let bits = Philox.bits(key: Philox.Key(seed: seed).folded(with: UInt64(epoch)), offset: 0, count: order.count)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(UInt64(bits[i]) * UInt64(i + 1) >> 32))
+        }
+        return order
+    }
+
+    public func batch(_ index: Int, epoch: Int) throws -> Batch {
+        guard index >= 0, index < batchCount else {
+            throw AxonError.invalidValue(operation: "batch", reason: "batch \(index) is out of range 0..<\(batchCount)")
+        }
+        let indices = Array(order(epoch: epoch)[(index * size)..<Swift.min((index + 1) * size, dataset.count)])
+        let subset = try dataset.subset(indices)
+        return Batch(inputs: [inputName: try Tensor(subset.features, on: backend)], targets: try Tensor(subset.labels, on: backend))
+    }
+}

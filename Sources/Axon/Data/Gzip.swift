@@ -1,0 +1,40 @@
+import CZlib
+import Foundation
+
+/// Decompression of gzip files through the system zlib.
+enum Gzip {
+    /// Whether `data` starts with the gzip magic bytes.
+    static func isCompressed(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B }
+
+    static func decompress(_ data: Data) throws -> Data {
+        var stream = z_stream()
+        // 15 + 32: the largest window, with automatic gzip/zlib header detection.
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw AxonError.invalidValue(operation: "gzip", reason: "zlib could not be initialised")
+        }
+        defer { inflateEnd(&stream) }
+        var output = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var input = [UInt8](data)
+        var status: Int32 = Z_OK
+        try input.withUnsafeMutableBufferPointer { source in
+            stream.next_in = source.baseAddress
+            stream.avail_in = uInt(source.count)
+            repeat {
+                try chunk.withUnsafeMutableBufferPointer { destination in
+                    stream.next_out = destination.baseAddress
+                    stream.avail_out = uInt(destination.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    guard status == Z_OK || status == Z_STREAM_END else {
+                        throw AxonError.invalidValue(operation: "gzip", reason: "corrupt compressed data (zlib status \(status))")
+                    }
+                    output.append(destination.baseAddress!, count: destination.count - Int(stream.avail_out))
+                }
+            } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
+        }
+        guard status == Z_STREAM_END else {
+            throw AxonError.invalidValue(operation: "gzip", reason: "the compressed data ends early")
+        }
+        return output
+    }
+}

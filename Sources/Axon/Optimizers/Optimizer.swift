@@ -1,0 +1,199 @@
+import Backend
+
+/// A named optimizer: a chain of gradient transformations and, where the backend has a fused
+/// update for it (Adam/AdamW, SGD with momentum), a fused step that reads and writes exactly
+/// the same state and gives the same result.
+///
+/// ```swift
+/// let optimizer = Optimizer.adam(learningRate: 1e-3)
+/// var state = try optimizer.initialize(parameters)
+/// (parameters, state) = try optimizer.step(parameters: parameters, gradients: gradients, state: state)
+/// ```
+public struct Optimizer: Sendable {
+    public let name: String
+    public let transformation: GradientTransformation
+    let fusedStep: (@Sendable (_ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState) throws
+        -> (ParameterStore, OptimizerState))?
+
+    /// Any gradient transformation used as an optimizer (it must include the learning rate).
+    public init(_ name: String, _ transformation: GradientTransformation) {
+        self.init(name, transformation, fused: nil)
+    }
+
+    init(
+        _ name: String, _ transformation: GradientTransformation,
+        fused: (@Sendable (ParameterStore, ParameterStore, OptimizerState) throws -> (ParameterStore, OptimizerState))?
+    ) {
+        self.name = name
+        self.transformation = transformation
+        self.fusedStep = fused
+    }
+
+    /// Whether a fused backend update is available.
+    public var hasFusedStep: Bool { fusedStep != nil }
+
+    public func initialize(_ parameters: ParameterStore) throws -> OptimizerState { try transformation.initialize(parameters) }
+
+    /// One step: new parameters and state. Uses the fused update when there is one and `fused`
+    /// is true, else the composed transformations and ``applyUpdates(_:to:)``.
+    public func step(
+        parameters: ParameterStore, gradients: ParameterStore, state: OptimizerState, fused: Bool = true
+    ) throws -> (parameters: ParameterStore, state: OptimizerState) {
+        if fused, let fusedStep { return try fusedStep(parameters, gradients, state) }
+        let (updates, next) = try transformation.update(gradients, state, parameters)
+        return (try applyUpdates(updates, to: parameters), next)
+    }
+
+    // MARK: Named optimizers (optax's compositions)
+
+    /// Stochastic gradient descent, with heavy-ball or Nesterov momentum when `momentum` is set.
+    public static func sgd(learningRate: LearningRate, momentum: Float? = nil, nesterov: Bool = false) -> Optimizer {
+        guard let momentum else { return Optimizer("sgd", scaleByLearningRate(learningRate)) }
+        return Optimizer("sgd", chain(trace(decay: momentum, nesterov: nesterov), scaleByLearningRate(learningRate))) { p, g, s in
+            try fusedMomentum(p, g, s, learningRate: learningRate, momentum: momentum, nesterov: nesterov)
+        }
+    }
+
+    public static func adam(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) -> Optimizer {
+        Optimizer("adam", chain(scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate))) { p, g, s in
+            try fusedAdam(p, g, s, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0, rateIndex: 1)
+        }
+    }
+
+    /// Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+    public static func adamw(
+        learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 1e-4
+    ) -> Optimizer {
+        let transformation = chain(
+            scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), addDecayedWeights(weightDecay), scaleByLearningRate(learningRate))
+        return Optimizer("adamw", transformation) { p, g, s in
+            try fusedAdam(p, g, s, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, rateIndex: 2)
+        }
+    }
+
+    public static func adabelief(
+        learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-16, epsilonRoot: Float = 1e-16
+    ) -> Optimizer {
+        Optimizer("adabelief", chain(scaleByBelief(beta1: beta1, beta2: beta2, epsilon: epsilon, epsilonRoot: epsilonRoot), scaleByLearningRate(learningRate)))
+    }
+
+    public static func adagrad(learningRate: LearningRate, initialAccumulator: Float = 0.1, epsilon: Float = 1e-7) -> Optimizer {
+        Optimizer("adagrad", chain(scaleByRss(initialAccumulator: initialAccumulator, epsilon: epsilon), scaleByLearningRate(learningRate)))
+    }
+
+    /// RMSProp, centred (dividing by the standard deviation) when `centered`, with optional momentum.
+    public static func rmsprop(
+        learningRate: LearningRate, decay: Float = 0.9, epsilon: Float = 1e-8, centered: Bool = false, momentum: Float? = nil,
+        nesterov: Bool = false
+    ) -> Optimizer {
+        let scaling = centered ? scaleByStddev(decay: decay, epsilon: epsilon) : scaleByRms(decay: decay, epsilon: epsilon)
+        let parts = [scaling] + (momentum.map { [trace(decay: $0, nesterov: nesterov)] } ?? []) + [scaleByLearningRate(learningRate)]
+        return Optimizer("rmsprop", chain(parts))
+    }
+
+    public static func radam(
+        learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, threshold: Float = 5
+    ) -> Optimizer {
+        Optimizer("radam", chain(scaleByRadam(beta1: beta1, beta2: beta2, epsilon: epsilon, threshold: threshold), scaleByLearningRate(learningRate)))
+    }
+
+    public static func yogi(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-3) -> Optimizer {
+        Optimizer("yogi", chain(scaleByYogi(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate)))
+    }
+
+    /// LAMB (You et al., 2020): Adam, weight decay, then the trust ratio.
+    public static func lamb(
+        learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6, weightDecay: Float = 0
+    ) -> Optimizer {
+        Optimizer("lamb", chain(
+            scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), addDecayedWeights(weightDecay), scaleByTrustRatio(),
+            scaleByLearningRate(learningRate)))
+    }
+
+    /// SGD with annealed Gaussian gradient noise.
+    public static func noisySgd(learningRate: LearningRate, eta: Float = 0.01, gamma: Float = 0.55, seed: UInt64 = 0) -> Optimizer {
+        Optimizer("noisy_sgd", chain(addNoise(eta: eta, gamma: gamma, seed: seed), scaleByLearningRate(learningRate)))
+    }
+
+    /// Fromage (Bernstein et al., 2020): trust-ratio steps of `lr / √(1 + lr²)`, then a shrink
+    /// of the weights by the same factor.
+    public static func fromage(learningRate: Float, minimumNorm: Float = 1e-6) -> Optimizer {
+        let multiplier = 1 / (1 + learningRate * learningRate).squareRoot()
+        return Optimizer("fromage", chain(
+            scaleByTrustRatio(minimumNorm: minimumNorm), scaleByLearningRate(.constant(learningRate * multiplier)),
+            addDecayedWeights(multiplier - 1)))
+    }
+
+    /// An optimizer by name with default hyper-parameters and the given learning rate.
+    public static func named(_ name: String, learningRate: Float) throws -> Optimizer {
+        let rate = LearningRate.constant(learningRate)
+        switch name {
+        case "sgd": return .sgd(learningRate: rate)
+        case "momentum": return .sgd(learningRate: rate, momentum: 0.9)
+        case "adam": return .adam(learningRate: rate)
+        case "adamw": return .adamw(learningRate: rate)
+        case "adabelief": return .adabelief(learningRate: rate)
+        case "adagrad": return .adagrad(learningRate: rate)
+        case "rmsprop": return .rmsprop(learningRate: rate)
+        case "radam": return .radam(learningRate: rate)
+        case "yogi": return .yogi(learningRate: rate)
+        case "lamb": return .lamb(learningRate: rate)
+        case "noisy_sgd": return .noisySgd(learningRate: rate)
+        case "fromage": return .fromage(learningRate: learningRate)
+        default:
+            throw AxonError.invalidValue(
+                operation: "Optimizer.named",
+                reason: "unknown optimizer '\(name)'; known: sgd, momentum, adam, adamw, adabelief, adagrad, rmsprop, radam, yogi, lamb, noisy_sgd, fromage")
+        }
+    }
+}
+
+/// The fused Adam/AdamW step over the state of `chain(scaleByAdam, [addDecayedWeights,]
+/// scaleByLearningRate)`, whose learning-rate counter sits at index `rateIndex`.
+private func fusedAdam(
+    _ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState, learningRate: LearningRate,
+    beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, rateIndex: Int
+) throws -> (ParameterStore, OptimizerState) {
+    var next = state
+    let adamCount = state.counts["0/count", default: 0] + 1
+    let rateCount = state.counts["\(rateIndex)/count", default: 0]
+    next.counts["0/count"] = adamCount
+    next.counts["\(rateIndex)/count"] = rateCount + 1
+    let rate = learningRate.value(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
+    let step = AdamStep(learningRate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, step: adamCount)
+    var result = parameters
+    for (name, gradient) in gradients {
+        let parameter = try parameters.tensor(name)
+        let backend = parameter.backend
+        let updated = try backend.adamUpdate(
+            parameter: parameter.buffer, gradient: gradient.buffer, firstMoment: state.tensor("0/mu", name).buffer,
+            secondMoment: state.tensor("0/nu", name).buffer, step: step)
+        result[name] = Tensor(buffer: updated.parameter, backend: backend)
+        next.set("0/mu", name, Tensor(buffer: updated.firstMoment, backend: backend))
+        next.set("0/nu", name, Tensor(buffer: updated.secondMoment, backend: backend))
+    }
+    return (result, next)
+}
+
+/// The fused SGD-momentum step over the state of `chain(trace, scaleByLearningRate)`.
+private func fusedMomentum(
+    _ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState, learningRate: LearningRate,
+    momentum: Float, nesterov: Bool
+) throws -> (ParameterStore, OptimizerState) {
+    var next = state
+    let rateCount = state.counts["1/count", default: 0]
+    next.counts["0/count"] = state.counts["0/count", default: 0] + 1
+    next.counts["1/count"] = rateCount + 1
+    let rate = learningRate.value(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
+    let step = MomentumStep(learningRate: rate, momentum: momentum, nesterov: nesterov)
+    var result = parameters
+    for (name, gradient) in gradients {
+        let parameter = try parameters.tensor(name)
+        let backend = parameter.backend
+        let updated = try backend.momentumUpdate(
+            parameter: parameter.buffer, gradient: gradient.buffer, velocity: state.tensor("0/trace", name).buffer, step: step)
+        result[name] = Tensor(buffer: updated.parameter, backend: backend)
+        next.set("0/trace", name, Tensor(buffer: updated.velocity, backend: backend))
+    }
+    return (result, next)
+}

@@ -1,0 +1,43 @@
+import Backend
+
+/// The state of a gradient transformation: tensors keyed `slot/parameter` (for example
+/// `mu/dense_0.kernel`), step counters, and hyper-parameters that handlers may change while
+/// training (`learning_rate_scale`). ``chain(_:)`` keeps each part's state under its index
+/// (`0/mu/dense_0.kernel`), so any optimizer's state is one flat, checkpointable store.
+public struct OptimizerState: Sendable {
+    public var tensors: ParameterStore
+    public var counts: [String: Int]
+    /// Shared by every part of a chain.
+    public var hyperparameters: [String: Float]
+
+    public init(tensors: ParameterStore = ParameterStore(), counts: [String: Int] = [:], hyperparameters: [String: Float] = [:]) {
+        self.tensors = tensors
+        self.counts = counts
+        self.hyperparameters = hyperparameters
+    }
+
+    /// The key of the learning-rate multiplier that ``Loop/reduceLROnPlateau(monitor:factor:patience:mode:minimumScale:)``
+    /// adjusts; learning rates are multiplied by it (default 1).
+    public static let learningRateScale = "learning_rate_scale"
+
+    /// The slot tensor for `parameter`.
+    public func tensor(_ slot: String, _ parameter: String) throws -> Tensor { try tensors.tensor("\(slot)/\(parameter)") }
+
+    public mutating func set(_ slot: String, _ parameter: String, _ value: Tensor) { tensors["\(slot)/\(parameter)"] = value }
+
+    /// The part of the state under `prefix/`, with the prefix removed.
+    func scoped(_ prefix: String) -> OptimizerState {
+        let marker = prefix + "/"
+        var result = OptimizerState(hyperparameters: hyperparameters)
+        for (name, tensor) in tensors where name.hasPrefix(marker) { result.tensors[String(name.dropFirst(marker.count))] = tensor }
+        for (name, count) in counts where name.hasPrefix(marker) { result.counts[String(name.dropFirst(marker.count))] = count }
+        return result
+    }
+
+    /// Replaces the part under `prefix/` with `part`.
+    mutating func merge(_ part: OptimizerState, under prefix: String) {
+        for (name, tensor) in part.tensors { tensors["\(prefix)/\(name)"] = tensor }
+        for (name, count) in part.counts { counts["\(prefix)/\(name)"] = count }
+        hyperparameters.merge(part.hyperparameters) { _, new in new }
+    }
+}

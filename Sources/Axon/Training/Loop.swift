@@ -1,0 +1,262 @@
+import Backend
+import Logging
+
+/// The moments of a loop run at which handlers fire, in the order they occur.
+public enum LoopEvent: String, Sendable, CaseIterable {
+    case started, epochStarted, iterationStarted, iterationCompleted, epochCompleted, epochHalted, halted, completed
+}
+
+/// Which occurrences of an event a handler sees (counted from 1).
+public enum EventFilter: Sendable {
+    case always
+    /// Every `n`-th occurrence.
+    case every(Int)
+    /// The first occurrence only.
+    case first
+    /// The `n`-th occurrence only.
+    case once(Int)
+
+    func admits(_ occurrence: Int) -> Bool {
+        switch self {
+        case .always: return true
+        case let .every(n): return n > 0 && occurrence % n == 0
+        case .first: return occurrence == 1
+        case let .once(n): return occurrence == n
+        }
+    }
+}
+
+/// What a handler asks the loop to do next.
+public enum HandlerResult: Sendable {
+    case proceed
+    /// End the current epoch now (fires `epochHalted` instead of `epochCompleted`).
+    case haltEpoch
+    /// End the run now (fires `halted`).
+    case haltLoop
+}
+
+/// What a train (or evaluation) step carries from one iteration to the next.
+public struct StepState: Sendable {
+    public var model: ModelState
+    /// Optimizer state; a custom step with several optimizers can keep each under a prefix.
+    public var optimizer: OptimizerState
+
+    public init(model: ModelState, optimizer: OptimizerState = OptimizerState()) {
+        self.model = model
+        self.optimizer = optimizer
+    }
+}
+
+/// What one step returns for metrics and logging.
+public struct StepOutput: Sendable {
+    /// The batch loss, if the step computes one.
+    public let loss: Tensor?
+    public let predictions: Tensor
+    public let targets: Tensor
+
+    public init(loss: Tensor?, predictions: Tensor, targets: Tensor) {
+        self.loss = loss
+        self.predictions = predictions
+        self.targets = targets
+    }
+}
+
+/// A step: updates the state from one batch. `step` is the global 0-based step number, for
+/// deriving random keys.
+public typealias LoopStep = @Sendable (_ state: inout StepState, _ batch: Batch, _ step: Int) throws -> StepOutput
+
+/// Everything a run knows: where it is, the step state and the metrics.
+public struct LoopState: Sendable {
+    /// The current epoch, from 0.
+    public var epoch = 0
+    /// The current iteration within the epoch, from 0.
+    public var iteration = 0
+    /// Iterations completed over the whole run.
+    public var step = 0
+    public var stepState: StepState
+    /// This epoch's running values: `loss`, each metric by name, and after validation
+    /// `validation_loss` and `validation_<metric>`.
+    public var metrics: [String: Double] = [:]
+    /// Final metrics of every completed epoch.
+    public var history: [[String: Double]] = []
+    /// Scratch space for handlers (early-stopping counters, ...), saved in checkpoints.
+    public var handlerMetadata: [String: Double] = [:]
+
+    public init(stepState: StepState) { self.stepState = stepState }
+}
+
+/// A training or evaluation loop in the manner of Axon's `Loop`: a step function run over
+/// batches for some epochs, with handlers attached to events.
+///
+/// ```swift
+/// let loop = try Loop.trainer(model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true),
+///                             optimizer: .adam(learningRate: 1e-3), on: backend)
+///     .metric(.accuracy())
+///     .validate(on: heldOut)
+///     .log(.perEpoch)
+/// let final = try loop.run(batches, epochs: 2)
+/// ```
+public final class Loop: @unchecked Sendable {
+    public typealias Handler = (inout LoopState) throws -> HandlerResult
+
+    let initialize: () throws -> StepState
+    let step: LoopStep
+    let lossName: String?
+    var metrics: [Metric] = []
+    var handlers: [(event: LoopEvent, filter: EventFilter, body: Handler)] = []
+    /// Evaluates model variables on held-out data (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:)``).
+    var evaluate: ((ModelState, any BatchSource, [Metric]) throws -> [String: Double])?
+    /// Logs through swift-log under the label `axon.loop`.
+    public var logger = Logger(label: "axon.loop")
+
+    /// A loop from a custom step: `initialize` creates the first step state.
+    public init(initialize: @escaping () throws -> StepState, step: @escaping LoopStep, lossName: String? = "loss") {
+        self.initialize = initialize
+        self.step = step
+        self.lossName = lossName
+    }
+
+    /// Adds a metric computed on every step's predictions and aggregated exactly over each epoch.
+    @discardableResult
+    public func metric(_ metric: Metric) -> Loop {
+        metrics.append(metric)
+        return self
+    }
+
+    /// Attaches a handler to an event.
+    @discardableResult
+    public func handle(_ event: LoopEvent, filter: EventFilter = .always, _ body: @escaping Handler) -> Loop {
+        handlers.append((event, filter, body))
+        return self
+    }
+
+    /// Runs the loop over `data` for `epochs` epochs (at most `iterations` per epoch if given),
+    /// from a fresh state or from `resumeFrom` (a checkpoint's state, which continues with the
+    /// epoch after the saved one).
+    public func run(_ data: any BatchSource, epochs: Int, iterations: Int? = nil, resumeFrom: LoopState? = nil) throws -> LoopState {
+        var state: LoopState
+        if let resumeFrom {
+            state = resumeFrom
+            state.epoch += 1
+        } else {
+            state = LoopState(stepState: try initialize())
+        }
+        var occurrences: [Int: Int] = [:]
+        func fire(_ event: LoopEvent) throws -> HandlerResult {
+            var outcome = HandlerResult.proceed
+            for (index, handler) in handlers.enumerated() where handler.event == event {
+                occurrences[index, default: 0] += 1
+                guard handler.filter.admits(occurrences[index]!) else { continue }
+                switch try handler.body(&state) {
+                case .proceed: break
+                case .haltEpoch: if case .proceed = outcome { outcome = .haltEpoch }
+                case .haltLoop: outcome = .haltLoop
+                }
+            }
+            return outcome
+        }
+
+        if case .haltLoop = try fire(.started) { _ = try fire(.halted); return state }
+        var running = metrics
+        while state.epoch < epochs {
+            state.iteration = 0
+            state.metrics = [:]
+            for index in running.indices { running[index].reset() }
+            var lossTotal = 0.0, examples = 0.0
+            var outcome = try fire(.epochStarted)
+            let count = Swift.min(data.batchCount, iterations ?? .max)
+            while case .proceed = outcome, state.iteration < count {
+                outcome = try fire(.iterationStarted)
+                guard case .proceed = outcome else { break }
+                let batch = try data.batch(state.iteration, epoch: state.epoch)
+                let output = try step(&state.stepState, batch, state.step)
+                let size = Double(output.targets.rank > 0 ? output.targets.shape[0] : 1)
+                if let loss = output.loss, let lossName {
+                    lossTotal += Double(try loss.item()) * size
+                    examples += size
+                    state.metrics[lossName] = lossTotal / examples
+                }
+                for index in running.indices {
+                    try running[index].update(yTrue: output.targets, yPred: output.predictions)
+                    state.metrics[running[index].name] = running[index].value
+                }
+                state.step += 1
+                outcome = try fire(.iterationCompleted)
+                state.iteration += 1
+            }
+            switch outcome {
+            case .haltLoop:
+                _ = try fire(.halted)
+                return state
+            case .haltEpoch:
+                if case .haltLoop = try fire(.epochHalted) { _ = try fire(.halted); return state }
+            case .proceed:
+                let completed = try fire(.epochCompleted)
+                state.history.append(state.metrics)
+                if case .haltLoop = completed { _ = try fire(.halted); return state }
+            }
+            state.epoch += 1
+        }
+        _ = try fire(.completed)
+        return state
+    }
+}
+
+extension Loop {
+    /// A supervised trainer: each step runs the model in training mode, adds any kernel
+    /// regularisation to `loss`, differentiates with respect to the trainable parameters and
+    /// applies `optimizer` (fused when the backend can). Dropout keys derive from `seed` and
+    /// the step number; parameters initialise from `seed`, or start from `initialState`.
+    public static func trainer(
+        model: Axon, loss: Loss, optimizer: Optimizer, on backend: any Backend, seed: UInt64 = 0,
+        frozen: Set<String> = [], initialState: ModelState? = nil
+    ) throws -> Loop {
+        let built = try model.build(on: backend, mode: .train, frozen: frozen)
+        let key = Philox.Key(seed: seed)
+        let step: LoopStep = { state, batch, step in
+            var predictions: Tensor?
+            var updatedState = state.model.state
+            let model = state.model
+            let (value, gradients) = try valueAndGradient(at: built.trainableParameters(model)) { trainable in
+                var parameters = model.parameters
+                for (name, tensor) in trainable { parameters[name] = tensor }
+                let output = try built.predict(
+                    ModelState(parameters: parameters, state: model.state), inputs: batch.inputs, randomKey: key.folded(with: UInt64(step)))
+                let prediction = try output.output()
+                predictions = prediction.detached()
+                updatedState = output.state
+                let batchLoss = try loss(batch.targets, prediction)
+                return try built.regularizationPenalty(trainable).map { try batchLoss + $0 } ?? batchLoss
+            }
+            let (trained, optimizerState) = try optimizer.step(
+                parameters: built.trainableParameters(model), gradients: gradients, state: state.optimizer)
+            var parameters = model.parameters
+            for (name, tensor) in trained { parameters[name] = tensor }
+            state = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
+            guard let predictions else {
+                throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
+            }
+            return StepOutput(loss: value, predictions: predictions, targets: batch.targets)
+        }
+        let loop = Loop(initialize: {
+            let model = try initialState ?? built.initialize(seed: seed)
+            return StepState(model: model, optimizer: try optimizer.initialize(built.trainableParameters(model)))
+        }, step: step)
+        loop.evaluate = { state, data, metrics in
+            let evaluator = try Loop.evaluator(model: model, state: state, on: backend, loss: loss)
+            for metric in metrics { evaluator.metric(metric) }
+            return try evaluator.run(data, epochs: 1).metrics
+        }
+        return loop
+    }
+
+    /// An evaluator: runs the model in inference mode with fixed variables and aggregates
+    /// metrics (and `loss`, if given).
+    public static func evaluator(model: Axon, state: ModelState, on backend: any Backend, loss: Loss? = nil) throws -> Loop {
+        let built = try model.build(on: backend, mode: .inference)
+        return Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
+            let predictions = try built.predict(state.model, inputs: batch.inputs).output()
+            return StepOutput(loss: try loss.map { try $0(batch.targets, predictions) }, predictions: predictions, targets: batch.targets)
+        }, lossName: loss == nil ? nil : "loss")
+    }
+}
