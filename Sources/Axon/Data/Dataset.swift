@@ -97,7 +97,7 @@ public struct DatasetBatches: BatchSource {
         guard shuffle, order.count > 1 else { return order }
         let bits = Philox.bits(key: Philox.Key(seed: seed).folded(with: UInt64(epoch)), offset: 0, count: order.count)
         for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(UInt64(bits[i]) * UInt64(i + 1) >> 32))
+            order.swapAt(i, Int((UInt64(bits[i]) * UInt64(i + 1)) >> 32))
         }
         return order
     }

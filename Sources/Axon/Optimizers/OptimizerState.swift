@@ -25,7 +25,13 @@ public struct OptimizerState: Sendable {
 
     public mutating func set(_ slot: String, _ parameter: String, _ value: Tensor) { tensors["\(slot)/\(parameter)"] = value }
 
-    /// The part of the state under `prefix/`, with the prefix removed.
+    /// The part of the state under `prefix/`, with the prefix removed: the state of one of
+    /// several optimizers kept in one store, or of one part of a chain.
+    public func part(_ prefix: String) -> OptimizerState { scoped(prefix) }
+
+    /// Stores `part` under `prefix/`, replacing what was there.
+    public mutating func merge(_ part: OptimizerState, prefix: String) { merge(part, under: prefix) }
+
     func scoped(_ prefix: String) -> OptimizerState {
         let marker = prefix + "/"
         var result = OptimizerState(hyperparameters: hyperparameters)

@@ -128,6 +128,10 @@ public enum Metrics {
     /// Counts of a binary confusion matrix.
     public struct Confusion: Sendable, Equatable {
         public var tp: Double, fp: Double, tn: Double, fn: Double
+
+        public init(tp: Double, fp: Double, tn: Double, fn: Double) {
+            (self.tp, self.fp, self.tn, self.fn) = (tp, fp, tn, fn)
+        }
     }
 
     /// The confusion counts of `yPred > threshold` against `yTrue > 0.5`.
