@@ -41,23 +41,23 @@ enum GraphAnalysis {
 
     /// A user-given name (checked for uniqueness) or `kind_N` within the node's namespace.
     private static func uniqueName(_ node: Node, used: inout Set<String>, counters: inout [String: Int]) throws -> String {
-        let isInput = node.layer is InputLayer
-        let prefix = isInput ? "" : node.namespace.map { $0 + "/" }.joined()
-        let name: String
+        var prefix = ""
+        if !(node.layer is InputLayer) {
+            for part in node.namespace { prefix += part + "/" }
+        }
         if let given = node.name {
-            name = prefix + given
-            guard !used.contains(name) else {
+            let name = prefix + given
+            if used.contains(name) {
                 throw AxonError.layer(name: name, kind: node.layer.kind, reason: "the name is used by another layer; names must be unique")
             }
-        } else {
-            var candidate: String
-            repeat {
-                let counter = counters[prefix + node.layer.kind, default: 0]
-                counters[prefix + node.layer.kind] = counter + 1
-                candidate = "\(prefix)\(node.layer.kind)_\(counter)"
-            } while used.contains(candidate)
-            name = candidate
+            used.insert(name)
+            return name
         }
+        let family = prefix + node.layer.kind
+        var counter = counters[family, default: 0]
+        while used.contains("\(family)_\(counter)") { counter += 1 }
+        counters[family] = counter + 1
+        let name = "\(family)_\(counter)"
         used.insert(name)
         return name
     }
