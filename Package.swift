@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "AxonCLI",
             dependencies: [
-                "Axon", "CPUReference",
+                "Axon", "AxonConformance", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,15 +53,20 @@ let package = Package(
             dependencies: ["Axon", "CPUReference"],
             path: "Benchmarks"
         ),
-        .testTarget(name: "AxonTests", dependencies: ["Axon", "CPUReference"], path: "Tests/AxonTests"),
+        .testTarget(name: "AxonTests", dependencies: ["Axon", "AxonConformance", "CPUReference"], path: "Tests/AxonTests"),
+        .target(
+            name: "AxonConformance",
+            dependencies: ["Axon", "CPUReference"],
+            path: "Tests/Conformance/Suite"
+        ),
         .testTarget(
             name: "Conformance",
             dependencies: [
-                "Axon", "CPUReference",
+                "Axon", "AxonConformance", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],
-            path: "Tests/Conformance"
+            path: "Tests/Conformance/Tests"
         ),
     ]
 )

@@ -10,7 +10,7 @@ struct AxonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "axon",
         abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
-        subcommands: [Demo.self, Backends.self],
+        subcommands: [Demo.self, Backends.self, Conformance.self],
         defaultSubcommand: Demo.self
     )
 }

@@ -79,6 +79,8 @@ public struct LoopState: Sendable {
     public var metrics: [String: Double] = [:]
     /// Final metrics of every completed epoch.
     public var history: [[String: Double]] = []
+    /// The loss of the latest step alone (the `loss` metric is the epoch's running mean).
+    public var stepLoss: Double?
     /// Scratch space for handlers (early-stopping counters, ...), saved in checkpoints.
     public var handlerMetadata: [String: Double] = [:]
 
@@ -172,7 +174,9 @@ public final class Loop: @unchecked Sendable {
                 let output = try step(&state.stepState, batch, state.step)
                 let size = Double(output.targets.rank > 0 ? output.targets.shape[0] : 1)
                 if let loss = output.loss, let lossName {
-                    lossTotal += Double(try loss.item()) * size
+                    let value = Double(try loss.item())
+                    state.stepLoss = value
+                    lossTotal += value * size
                     examples += size
                     state.metrics[lossName] = lossTotal / examples
                 }

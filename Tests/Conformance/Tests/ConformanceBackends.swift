@@ -1,5 +1,6 @@
 import Backend
 import CPUReference
+import Foundation
 
 /// The backends the conformance suite runs on: every plugin linked into this test target.
 /// A plugin that is built but cannot start is a failure, not a skip.
@@ -16,4 +17,11 @@ enum ConformanceBackends {
     static func backend(_ name: String) throws -> any Backend { try registry.backend(named: name) }
 
     static var reference: any Backend { ReferenceBackend() }
+
+    /// The repository root, found from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The MNIST files beside the repository (../shared/datasets/mnist).
+    static let mnist = root.deletingLastPathComponent().appendingPathComponent("shared/datasets/mnist")
 }

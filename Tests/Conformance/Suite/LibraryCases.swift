@@ -1,0 +1,212 @@
+import Axon
+import Backend
+
+/// Cases for everything built on the backend: layers, activations, losses, metrics,
+/// initializers, optimizer transformations, named optimizers and schedules. Each runs through
+/// the library on the backend under test and returns host arrays.
+public enum LibraryCases {
+    static func input(_ shape: [Int], _ seed: UInt64, _ backend: any Backend, low: Float = -1, high: Float = 1) throws -> Tensor {
+        try Tensor(InputSpec.uniform(shape: shape, seed: seed, low: low, high: high).make(), on: backend)
+    }
+
+    static func library(_ name: String, _ covers: [String], _ opClass: OpClass, _ body: @escaping @Sendable (any Backend) throws -> [HostArray]) -> ConformanceCase {
+        ConformanceCase(name, covers: covers, opClass: opClass, body: .library(body))
+    }
+
+    /// A model of one layer (or a small graph) on a seeded input, in the given mode.
+    static func layer(_ name: String, covers: [String], input shape: [Int], mode: Mode = .inference, opClass: OpClass = .linearAlgebra,
+                      _ graph: @escaping @Sendable (Axon) -> Axon) -> ConformanceCase {
+        library("layer \(name)", covers.map { "layer.\($0)" }, opClass) { backend in
+            let model = graph(Axon.input("x", shape: [nil] + shape.dropFirst().map { $0 }))
+            let built = try model.build(on: backend, mode: mode)
+            let output = try built.predict(try built.initialize(seed: 3), inputs: ["x": try input(shape, 4, backend)], randomKey: Philox.Key(seed: 5))
+            return try output.names.map { try output.output($0).array } + output.state.map { try $0.tensor.array }
+        }
+    }
+
+    public static var layers: [ConformanceCase] {
+        [
+            layer("dense", covers: ["dense"], input: [4, 6]) { $0.dense(5, activation: .gelu()) },
+            layer("conv 2-d same strided", covers: ["conv"], input: [2, 7, 7, 3]) { $0.conv(4, strides: [2], padding: .same, activation: .relu) },
+            layer("conv 1-d channels first", covers: ["conv"], input: [2, 3, 9]) { $0.conv(2, kernelSize: [3], dilation: [2], channels: .first) },
+            layer("max pool", covers: ["maxPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.maxPool(kernelSize: [3], strides: [2], padding: .same) },
+            layer("avg pool", covers: ["avgPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.avgPool(padding: .same) },
+            layer("global pools", covers: ["globalAvgPool", "globalMaxPool"], input: [2, 5, 5, 3], opClass: .reduction) {
+                Axon.concatenate([$0.globalAvgPool(), $0.globalMaxPool()])
+            },
+            layer("batch norm training", covers: ["batchNorm"], input: [4, 3, 3, 2], mode: .train, opClass: .reduction) { $0.batchNorm(momentum: 0.9) },
+            layer("batch norm inference", covers: ["batchNorm"], input: [4, 3, 3, 2], opClass: .reduction) { $0.batchNorm() },
+            layer("layer norm", covers: ["layerNorm"], input: [4, 7], opClass: .reduction) { $0.layerNorm() },
+            layer("dropout training", covers: ["dropout"], input: [4, 10], mode: .train, opClass: .elementwise) { $0.dropout(rate: 0.4) },
+            layer("activation layers", covers: ["activation", "relu", "sigmoid", "tanh", "softmax", "logSoftmax"], input: [3, 5], opClass: .elementwise) {
+                Axon.concatenate([$0.relu(), $0.sigmoid(), $0.tanh(), $0.softmax(), $0.logSoftmax(), $0.activation(.mish)])
+            },
+            layer("merges", covers: ["add", "subtract", "multiply", "concatenate", "residual", "split"], input: [3, 6], opClass: .elementwise) { x in
+                let halves = x.split(2)
+                return Axon.concatenate([halves[0].add(halves[1]), halves[0].subtract(halves[1]), Axon.multiply(halves), x.residual { $0.tanh() }])
+            },
+            layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad"], input: [2, 3, 4], opClass: .exact) {
+                $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten()
+            },
+            library("layer embedding", ["layer.embedding"], .exact) { backend in
+                let built = try Axon.input("x", shape: [nil, 3], dtype: .int32).embedding(vocabularySize: 5, features: 4).build(on: backend)
+                let ids = try Tensor(InputSpec.indices(shape: [2, 3], seed: 6, upper: 5).make(), on: backend)
+                return [try built.predict(try built.initialize(seed: 1), inputs: ["x": ids]).output().array]
+            },
+            library("custom layer", ["layer.layer", "layer.param"], .elementwise) { backend in
+                let model = Axon.layer("affine", inputs: [Axon.input("x", shape: [nil, 3])],
+                                       parameters: [Axon.param("scale", shape: [3], initializer: .normal()), Axon.param("shift", shape: [3])]) { inputs, context in
+                    try inputs[0] * context.parameter("scale") + context.parameter("shift")
+                }
+                let built = try model.build(on: backend)
+                return [try built.predict(try built.initialize(seed: 2), inputs: ["x": try input([2, 3], 7, backend)]).output().array]
+            },
+        ]
+    }
+
+    public static var activations: [ConformanceCase] {
+        Activation.all.map { activation in
+            library("activation \(activation.name)", ["activation.\(activation.name)"], .elementwise) { backend in
+                [try activation.apply(try input([3, 17], 8, backend, low: -4, high: 4)).array]
+            }
+        }
+    }
+
+    public static var losses: [ConformanceCase] {
+        typealias LossFunction = @Sendable (Tensor, Tensor) throws -> Tensor
+        let pairs: [(String, LossFunction)] = [
+            ("categoricalCrossEntropy", { y, p in try Losses.categoricalCrossEntropy(y.softmax(), p.softmax(), labelSmoothing: 0.1) }),
+            ("binaryCrossEntropy", { y, p in try Losses.binaryCrossEntropy(y.sigmoid(), p, fromLogits: true) }),
+            ("meanSquaredError", { try Losses.meanSquaredError($0, $1) }),
+            ("meanAbsoluteError", { try Losses.meanAbsoluteError($0, $1) }),
+            ("hinge", { y, p in try Losses.hinge(y.sign(), p) }),
+            ("categoricalHinge", { y, p in try Losses.categoricalHinge(Losses.oneHot(y.argmax(), classes: 6), p) }),
+            ("klDivergence", { y, p in try Losses.klDivergence(y.softmax(), p.softmax()) }),
+            ("logCosh", { try Losses.logCosh($0, $1) }),
+            ("poisson", { y, p in try Losses.poisson(y.abs(), p.exp()) }),
+            ("softMargin", { y, p in try Losses.softMargin(y.sign(), p) }),
+            ("marginRanking", { y, p in try Losses.marginRanking(y.sign(), p, y, margin: 0.1) }),
+            ("cosineSimilarity", { try Losses.cosineSimilarity($0, $1) }),
+            ("huber", { try Losses.huber($0, $1, delta: 0.5) }),
+            ("oneHot", { y, _ in try Losses.oneHot(y.argmax(), classes: 6).sum() }),
+        ]
+        return pairs.map { name, loss in
+            library("loss \(name)", ["loss.\(name)"], .reduction) { backend in
+                [try loss(try input([5, 6], 9, backend), try input([5, 6], 10, backend)).array]
+            }
+        }
+    }
+
+    public static var metrics: [ConformanceCase] {
+        let all: [(String, Metric)] = [
+            ("accuracy", .accuracy()), ("topKCategoricalAccuracy", .topKCategoricalAccuracy(k: 2)), ("meanSquaredError", .meanSquaredError),
+            ("meanAbsoluteError", .meanAbsoluteError), ("precision", .precision()), ("recall", .recall()), ("sensitivity", .sensitivity()),
+            ("specificity", .specificity()), ("truePositives", .truePositives()), ("falsePositives", .falsePositives()),
+            ("trueNegatives", .trueNegatives()), ("falseNegatives", .falseNegatives()),
+        ]
+        return all.map { name, metric in
+            library("metric \(name)", ["metric.\(name)", "metric.custom"], .reduction) { backend in
+                var running = metric
+                var custom = Metric.custom("mean") { _, p in try p.mean() }
+                for seed in [UInt64(11), 12] {
+                    let binary = ["accuracy", "precision", "recall", "sensitivity", "specificity"].contains(name) || name.hasSuffix("Positives") || name.hasSuffix("Negatives")
+                    let shape = binary ? [8, 1] : [8, 5]
+                    let y = try input(shape, seed, backend, low: 0, high: 1), p = try input(shape, seed + 10, backend, low: 0, high: 1)
+                    try running.update(yTrue: y, yPred: p)
+                    try custom.update(yTrue: y, yPred: p)
+                }
+                return [try HostArray(shape: [2], elements: .float32([Float(running.value), Float(custom.value)]))]
+            }
+        }
+    }
+
+    public static var initializers: [ConformanceCase] {
+        let all: [(String, Initializer)] = [
+            ("zeros", .zeros), ("ones", .ones), ("full", .full(0.5)), ("uniform", .uniform()), ("normal", .normal()),
+            ("glorotUniform", .glorotUniform), ("glorotNormal", .glorotNormal), ("heUniform", .heUniform), ("heNormal", .heNormal),
+            ("lecunUniform", .lecunUniform), ("lecunNormal", .lecunNormal),
+            ("varianceScaling", .varianceScaling(scale: 2, mode: .fanOut, distribution: .untruncatedNormal)),
+            ("identity", .identity(gain: 2)), ("orthogonal", .orthogonal()),
+        ]
+        return all.map { name, initializer in
+            library("initializer \(name)", ["initializer.\(name)"], .exact) { backend in
+                [try initializer.tensor(shape: [6, 4], key: Philox.Key(seed: 13).folded(with: "w"), on: backend).array]
+            }
+        }
+    }
+
+    /// Three steps of a transformation on two parameters; returns every update.
+    static func steps(_ transformation: GradientTransformation, _ backend: any Backend) throws -> [HostArray] {
+        let parameters: ParameterStore = ["a": try input([3, 4], 14, backend), "b": try input([4], 15, backend)]
+        var state = try transformation.initialize(parameters)
+        var outputs: [HostArray] = []
+        for step in 0..<3 {
+            let gradients: ParameterStore = ["a": try input([3, 4], 16 + UInt64(step), backend), "b": try input([4], 20 + UInt64(step), backend)]
+            let (updates, next) = try transformation.update(gradients, state, parameters)
+            outputs += try updates.map { try $0.tensor.array }
+            state = next
+        }
+        return outputs
+    }
+
+    public static var transformations: [ConformanceCase] {
+        let all: [(String, GradientTransformation)] = [
+            ("scale", scale(0.5)), ("scaleByLearningRate", scaleByLearningRate(0.1)), ("scaleBySchedule", scaleBySchedule(.cosineDecay(from: 1, decaySteps: 3))),
+            ("scaleByAdam", scaleByAdam()), ("scaleByRss", scaleByRss()), ("scaleByRms", scaleByRms()), ("scaleByStddev", scaleByStddev()),
+            ("scaleByBelief", scaleByBelief()), ("scaleByRadam", scaleByRadam()), ("scaleByYogi", scaleByYogi()),
+            ("scaleByTrustRatio", scaleByTrustRatio()), ("trace", trace(decay: 0.9, nesterov: true)), ("clip", clip(0.3)),
+            ("clipByGlobalNorm", clipByGlobalNorm(1)), ("centralize", centralize()), ("addDecayedWeights", addDecayedWeights(0.1)),
+            ("addNoise", addNoise(eta: 0.01, gamma: 0.55, seed: 1)), ("accumulateGradients", accumulateGradients(every: 2, scaleByAdam())),
+            ("chain", chain(clip(0.5), scaleByAdam())),
+        ]
+        return all.map { name, transformation in
+            library("transformation \(name)", ["transformation.\(name)"], .elementwise) { backend in try steps(transformation, backend) }
+        }
+    }
+
+    public static var optimizers: [ConformanceCase] {
+        let all: [(String, Optimizer)] = [
+            ("sgd", .sgd(learningRate: 0.1, momentum: 0.9)), ("adam", .adam(learningRate: 0.01)), ("adamw", .adamw(learningRate: 0.01)),
+            ("adabelief", .adabelief(learningRate: 0.01)), ("adagrad", .adagrad(learningRate: 0.1)), ("rmsprop", .rmsprop(learningRate: 0.01, centered: true)),
+            ("radam", .radam(learningRate: 0.01)), ("yogi", .yogi(learningRate: 0.01)), ("lamb", .lamb(learningRate: 0.01)),
+            ("noisySgd", .noisySgd(learningRate: 0.01)), ("fromage", .fromage(learningRate: 0.01)),
+        ]
+        var cases = all.map { name, optimizer in
+            library("optimizer \(name)", ["optimizer.\(name)"], .elementwise) { backend in
+                var parameters: ParameterStore = ["a": try input([3, 4], 14, backend), "b": try input([4], 15, backend)]
+                var state = try optimizer.initialize(parameters)
+                for step in 0..<3 {
+                    let gradients: ParameterStore = ["a": try input([3, 4], 16 + UInt64(step), backend), "b": try input([4], 20 + UInt64(step), backend)]
+                    (parameters, state) = try optimizer.step(parameters: parameters, gradients: gradients, state: state)
+                }
+                return try parameters.map { try $0.tensor.array }
+            }
+        }
+        cases.append(library("optimizer by name", ["optimizer.named"], .elementwise) { backend in
+            let optimizer = try Optimizer.named("adam", learningRate: 0.01)
+            let parameters: ParameterStore = ["a": try input([3], 14, backend)]
+            let (updated, _) = try optimizer.step(parameters: parameters, gradients: ["a": try input([3], 16, backend)], state: try optimizer.initialize(parameters))
+            return [try updated.tensor("a").array]
+        })
+        return cases
+    }
+
+    public static var schedules: [ConformanceCase] {
+        let all: [(String, Schedule)] = [
+            ("constant", .constant(0.1)), ("polynomialDecay", .polynomialDecay(from: 1, to: 0.1, power: 2, transitionSteps: 10)),
+            ("linearDecay", .linearDecay(from: 1, to: 0, transitionSteps: 10)),
+            ("exponentialDecay", .exponentialDecay(from: 1, decayRate: 0.5, transitionSteps: 3, staircase: true)),
+            ("cosineDecay", .cosineDecay(from: 1, decaySteps: 10, alpha: 0.1)),
+            ("warmup", .warmup(to: 1, steps: 3, then: .cosineDecay(from: 1, decaySteps: 10))),
+        ]
+        return all.map { name, schedule in
+            library("schedule \(name)", ["schedule.\(name)"], .exact) { _ in
+                [try HostArray(shape: [15], elements: .float32((0..<15).map { schedule($0) }))]
+            }
+        }
+    }
+
+    public static var all: [ConformanceCase] {
+        layers + activations + losses + metrics + initializers + transformations + optimizers + schedules
+    }
+}

@@ -1,0 +1,141 @@
+import Backend
+
+/// Every backend operation by name, as conformance cases and case files refer to them. The
+/// names of enum-parameterised families carry the case (`unary.exp`, `reduce.sum`, ...).
+public enum OpTable {
+    typealias Run = @Sendable (any Backend, [Buffer], Attributes) throws -> [Buffer]
+
+    /// The operation names the table knows.
+    public static var names: [String] { table.keys.sorted() }
+
+    /// Runs operation `name` on `backend`.
+    public static func run(_ name: String, on backend: any Backend, inputs: [Buffer], attributes: Attributes) throws -> [Buffer] {
+        guard let run = table[name] else { throw ConformanceError("unknown op '\(name)'") }
+        return try run(backend, inputs, attributes)
+    }
+
+    static func padding(_ values: [Int]) -> [Padding] {
+        stride(from: 0, to: values.count - 1, by: 2).map { Padding(values[$0], values[$0 + 1]) }
+    }
+
+    static func convolution(_ a: Attributes) throws -> ConvolutionDescriptor {
+        ConvolutionDescriptor(
+            strides: try a.ints("strides", default: []), padding: padding(try a.ints("padding", default: [])),
+            inputDilation: try a.ints("inputDilation", default: []), kernelDilation: try a.ints("kernelDilation", default: []),
+            groups: try a.int("groups", default: 1))
+    }
+
+    static func window(_ a: Attributes) throws -> WindowDescriptor {
+        WindowDescriptor(
+            windowDimensions: try a.ints("window"), strides: try a.ints("strides"), padding: padding(try a.ints("padding")))
+    }
+
+    static func activation(_ a: Attributes) throws -> FusedActivation {
+        let name = try a.string("activation", default: "identity")
+        guard let activation = FusedActivation(rawValue: name) else { throw ConformanceError("unknown activation '\(name)'") }
+        return activation
+    }
+
+    static func dtype(_ a: Attributes) throws -> DType {
+        let name = try a.string("dtype", default: "float32")
+        guard let dtype = DType(rawValue: name) else { throw ConformanceError("unknown dtype '\(name)'") }
+        return dtype
+    }
+
+    static func key(_ a: Attributes) throws -> Philox.Key { Philox.Key(seed: UInt64(try a.int("seed", default: 0))) }
+
+    static let table: [String: Run] = {
+        var table: [String: Run] = [
+            "copy": { b, x, _ in [try b.upload(b.download(x[0]))] },
+            "full": { b, _, a in [try b.full(a.double("value"), shape: Shape(a.ints("shape")), dtype: dtype(a))] },
+            "select": { b, x, _ in [try b.select(x[0], x[1], x[2])] },
+            "cast": { b, x, a in [try b.cast(x[0], to: dtype(a))] },
+            "matmul": { b, x, a in
+                [try b.matmul(x[0], x[1], transposeA: a.bool("transposeA", default: false), transposeB: a.bool("transposeB", default: false))]
+            },
+            "convolution": { b, x, a in [try b.convolution(x[0], kernel: x[1], descriptor: convolution(a))] },
+            "convolutionBackwardInput": { b, x, a in
+                [try b.convolutionBackwardInput(gradOutput: x[0], kernel: x[1], inputShape: Shape(a.ints("inputShape")), descriptor: convolution(a))]
+            },
+            "convolutionBackwardKernel": { b, x, a in
+                [try b.convolutionBackwardKernel(input: x[0], gradOutput: x[1], kernelShape: Shape(a.ints("kernelShape")), descriptor: convolution(a))]
+            },
+            "reshape": { b, x, a in [try b.reshape(x[0], to: Shape(a.ints("shape")))] },
+            "permute": { b, x, a in [try b.permute(x[0], a.ints("permutation"))] },
+            "slice": { b, x, a in [try b.slice(x[0], starts: a.ints("starts"), limits: a.ints("limits"), strides: a.ints("strides"))] },
+            "pad": { b, x, a in [try b.pad(x[0], padding: padding(a.ints("padding")), value: a.double("value", default: 0))] },
+            "concatenate": { b, x, a in [try b.concatenate(x, axis: a.int("axis"))] },
+            "broadcast": { b, x, a in [try b.broadcast(x[0], to: Shape(a.ints("shape")))] },
+            "gather": { b, x, a in [try b.gather(x[0], indices: x[1], axis: a.int("axis"))] },
+            "scatterAdd": { b, x, a in [try b.scatterAdd(x[0], indices: x[1], axis: a.int("axis"), dimensionSize: a.int("size"))] },
+            "iota": { b, _, a in [try b.iota(shape: Shape(a.ints("shape")), axis: a.int("axis"), dtype: dtype(a))] },
+            "randomBits": { b, _, a in
+                [try b.randomBits(key: key(a), offset: UInt64(a.int("offset", default: 0)), shape: Shape(a.ints("shape")))]
+            },
+            // Fused ops.
+            "dense": { b, x, a in [try b.dense(x[0], weight: x[1], bias: x.count > 2 ? x[2] : nil, activation: activation(a))] },
+            "convolutionBiasActivation": { b, x, a in
+                [try b.convolution(x[0], kernel: x[1], bias: x.count > 2 ? x[2] : nil, descriptor: convolution(a), activation: activation(a))]
+            },
+            "softmax": { b, x, a in [try b.softmax(x[0], axis: a.int("axis", default: -1))] },
+            "logSoftmax": { b, x, a in [try b.logSoftmax(x[0], axis: a.int("axis", default: -1))] },
+            "softmaxCrossEntropy": { b, x, a in [try b.softmaxCrossEntropy(logits: x[0], labels: x[1], axis: a.int("axis", default: -1))] },
+            "softmaxCrossEntropyBackward": { b, x, a in
+                [try b.softmaxCrossEntropyBackward(logits: x[0], labels: x[1], gradLoss: x[2], axis: a.int("axis", default: -1))]
+            },
+            "normalize": { b, x, a in
+                let r = try b.normalize(x[0], scale: x[1], offset: x[2], descriptor: NormalizationDescriptor(axes: a.ints("axes"), epsilon: Float(a.double("epsilon"))))
+                return [r.output, r.mean, r.inverseStd]
+            },
+            "normalizeBackward": { b, x, a in
+                let d = NormalizationDescriptor(axes: try a.ints("axes"), epsilon: Float(try a.double("epsilon")))
+                let forward = try b.normalize(x[1], scale: x[2], offset: x[3], descriptor: d)
+                let r = try b.normalizeBackward(gradOutput: x[0], input: x[1], scale: x[2], mean: forward.mean, inverseStd: forward.inverseStd, descriptor: d)
+                return [r.input, r.scale, r.offset]
+            },
+            "dropout": { b, x, a in
+                let r = try b.dropout(x[0], rate: Float(a.double("rate")), key: key(a), offset: UInt64(a.int("offset", default: 0)), noiseShape: Shape(a.ints("noiseShape", default: x[0].shape.dimensions)))
+                return [r.output, r.mask]
+            },
+            "momentumUpdate": { b, x, a in
+                let step = MomentumStep(learningRate: Float(try a.double("learningRate")), momentum: Float(try a.double("momentum")), nesterov: try a.bool("nesterov", default: false))
+                let r = try b.momentumUpdate(parameter: x[0], gradient: x[1], velocity: x[2], step: step)
+                return [r.parameter, r.velocity]
+            },
+            "adamUpdate": { b, x, a in
+                let step = AdamStep(
+                    learningRate: Float(try a.double("learningRate")), beta1: Float(try a.double("beta1", default: 0.9)),
+                    beta2: Float(try a.double("beta2", default: 0.999)), epsilon: Float(try a.double("epsilon", default: 1e-8)),
+                    weightDecay: Float(try a.double("weightDecay", default: 0)), step: try a.int("step"))
+                let r = try b.adamUpdate(parameter: x[0], gradient: x[1], firstMoment: x[2], secondMoment: x[3], step: step)
+                return [r.parameter, r.firstMoment, r.secondMoment]
+            },
+        ]
+        for operation in UnaryOperation.allCases { table["unary.\(operation.rawValue)"] = { b, x, _ in [try b.unary(operation, x[0])] } }
+        for operation in BinaryOperation.allCases { table["binary.\(operation.rawValue)"] = { b, x, _ in [try b.binary(operation, x[0], x[1])] } }
+        for operation in ComparisonOperation.allCases { table["compare.\(operation.rawValue)"] = { b, x, _ in [try b.compare(operation, x[0], x[1])] } }
+        for operation in ReductionOperation.allCases {
+            table["reduce.\(operation.rawValue)"] = { b, x, a in
+                [try b.reduce(operation, x[0], axes: a.ints("axes"), keepDimensions: a.bool("keepDimensions", default: false))]
+            }
+        }
+        for operation in IndexReductionOperation.allCases {
+            table["indexReduce.\(operation.rawValue)"] = { b, x, a in
+                [try b.indexReduce(operation, x[0], axis: a.int("axis"), keepDimensions: a.bool("keepDimensions", default: false))]
+            }
+        }
+        for operation in WindowOperation.allCases {
+            table["window.\(operation.rawValue)"] = { b, x, a in [try b.window(operation, x[0], descriptor: window(a))] }
+            table["windowBackward.\(operation.rawValue)"] = { b, x, a in
+                [try b.windowBackward(operation, input: x[0], gradOutput: x[1], descriptor: window(a))]
+            }
+        }
+        return table
+    }()
+
+    /// The fused ops: each is also compared with its default composition on the same backend.
+    public static let fused: Set<String> = [
+        "dense", "convolutionBiasActivation", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
+        "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
+    ]
+}

@@ -1,0 +1,106 @@
+import Backend
+
+/// Built-in cases for every primitive and fused op, on seeded random inputs. Where a value is
+/// easy to derive by hand the case also carries it.
+public enum PrimitiveCases {
+    static func u(_ shape: [Int], _ seed: UInt64, _ low: Float = -1, _ high: Float = 1) -> InputSpec {
+        .uniform(shape: shape, seed: seed, low: low, high: high)
+    }
+
+    static func literal(_ values: [Float], _ shape: [Int]) -> InputSpec {
+        // Literal inputs are written by hand and always fit their shape.
+        .literal((try? HostArray(shape: Shape(shape), elements: .float32(values)))!)
+    }
+
+    public static var all: [ConformanceCase] {
+        var cases: [ConformanceCase] = []
+        let positive: Set<UnaryOperation> = [.log, .sqrt, .rsqrt, .reciprocal, .log1p]
+        for operation in UnaryOperation.allCases where operation != .logicalNot {
+            let input = positive.contains(operation) ? u([4, 33], 1, 0.1, 3) : u([4, 33], 1, -3, 3)
+            cases.append(.op("unary \(operation.rawValue)", "unary.\(operation.rawValue)", [input], opClass: .elementwise))
+        }
+        let mask = InputSpec.literal((try? HostArray(shape: [2, 2], elements: .bool([true, false, false, true])))!)
+        cases.append(.op("unary logicalNot", "unary.logicalNot", [mask], opClass: .exact))
+        for operation in BinaryOperation.allCases {
+            switch operation {
+            case .logicalAnd, .logicalOr:
+                cases.append(.op("binary \(operation.rawValue)", "binary.\(operation.rawValue)", [mask, mask], opClass: .exact))
+            case .power:
+                cases.append(.op("binary power broadcast", "binary.power", [u([3, 1, 5], 2, 0.1, 2), u([4, 5], 3, -2, 2)], opClass: .elementwise))
+            default:
+                cases.append(.op("binary \(operation.rawValue) broadcast", "binary.\(operation.rawValue)", [u([3, 1, 5], 2, -2, 2), u([4, 5], 3, 0.5, 2)], opClass: .elementwise))
+            }
+        }
+        for operation in ComparisonOperation.allCases {
+            cases.append(.op("compare \(operation.rawValue)", "compare.\(operation.rawValue)", [literal([1, 2, 3, .nan], [4]), literal([2, 2, 1, .nan], [4])], opClass: .exact))
+        }
+        cases.append(.op("select with broadcasting", "select", [mask, u([2, 2], 4), u([2, 1], 5)], opClass: .exact))
+        cases.append(.op("cast float to int32", "cast", [u([3, 7], 6, -50, 50)], ["dtype": .string("int32")], opClass: .exact))
+        cases.append(.op("cast float to bool", "cast", [literal([0, 1, -2, .nan], [4])], ["dtype": .string("bool")], opClass: .exact))
+        cases.append(.op("copy round trip", "copy", [u([5, 3], 7)], opClass: .exact))
+        cases.append(.op("full", "full", [], ["value": .double(2.5), "shape": .ints([2, 3])], opClass: .exact,
+                         expected: [(try? HostArray(shape: [2, 3], elements: .float32(Array(repeating: 2.5, count: 6))))!]))
+        for operation in ReductionOperation.allCases {
+            let input = operation == .product ? u([3, 8, 5], 8, 0.5, 1.5) : u([3, 8, 5], 8)
+            cases.append(.op("reduce \(operation.rawValue) axes 0,2", "reduce.\(operation.rawValue)", [input], ["axes": .ints([0, 2])], opClass: .reduction))
+            cases.append(.op("reduce \(operation.rawValue) all keep", "reduce.\(operation.rawValue)", [input], ["axes": .ints([0, 1, 2]), "keepDimensions": .bool(true)], opClass: .reduction))
+        }
+        for operation in IndexReductionOperation.allCases {
+            cases.append(.op(operation.rawValue, "indexReduce.\(operation.rawValue)", [u([6, 9], 9)], ["axis": .int(1)], opClass: .exact))
+        }
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = ta ? [2, 40, 33] : [2, 33, 40], b = tb ? [17, 40] : [40, 17]
+            cases.append(.op("matmul transposeA \(ta) transposeB \(tb)", "matmul", [u(a, 10), u(b, 11)],
+                             ["transposeA": .bool(ta), "transposeB": .bool(tb)], opClass: .linearAlgebra))
+        }
+        let conv: [String: Attribute] = ["strides": .ints([2, 1]), "padding": .ints([1, 1, 0, 2]), "kernelDilation": .ints([1, 2]), "groups": .int(2)]
+        cases.append(.op("convolution 2-d strided, padded, dilated, grouped", "convolution", [u([2, 9, 8, 4], 12), u([3, 2, 2, 6], 13)], conv, opClass: .linearAlgebra))
+        cases.append(.op("convolution 1-d input-dilated", "convolution", [u([2, 7, 3], 14), u([3, 3, 2], 15)], ["inputDilation": .ints([2]), "padding": .ints([2, 2])], opClass: .linearAlgebra))
+        cases.append(.op("convolution 3-d", "convolution", [u([1, 4, 5, 4, 2], 16), u([2, 3, 2, 2, 3], 17)], opClass: .linearAlgebra))
+        cases.append(.op("convolution backward input", "convolutionBackwardInput", [u([2, 5, 8, 6], 18), u([3, 2, 2, 6], 13)],
+                         conv.merging(["inputShape": .ints([2, 9, 8, 4])]) { $1 }, opClass: .linearAlgebra))
+        cases.append(.op("convolution backward kernel", "convolutionBackwardKernel", [u([2, 9, 8, 4], 12), u([2, 5, 8, 6], 18)],
+                         conv.merging(["kernelShape": .ints([3, 2, 2, 6])]) { $1 }, opClass: .linearAlgebra))
+        let pool: [String: Attribute] = ["window": .ints([1, 3, 2, 1]), "strides": .ints([1, 2, 1, 1]), "padding": .ints([0, 0, 1, 1, 0, 1, 0, 0])]
+        for operation in WindowOperation.allCases {
+            cases.append(.op("window \(operation.rawValue)", "window.\(operation.rawValue)", [u([2, 7, 6, 3], 19)], pool, opClass: .reduction))
+            cases.append(.op("window \(operation.rawValue) backward", "windowBackward.\(operation.rawValue)", [u([2, 7, 6, 3], 19), u([2, 4, 6, 3], 20)], pool, opClass: .reduction))
+        }
+        let x = u([3, 4, 5], 21)
+        cases.append(.op("reshape", "reshape", [x], ["shape": .ints([12, 5])], opClass: .exact))
+        cases.append(.op("permute", "permute", [x], ["permutation": .ints([2, 0, 1])], opClass: .exact))
+        cases.append(.op("slice strided", "slice", [x], ["starts": .ints([0, 1, 1]), "limits": .ints([3, 4, 5]), "strides": .ints([2, 1, 3])], opClass: .exact))
+        cases.append(.op("pad", "pad", [x], ["padding": .ints([1, 0, 0, 2, 1, 1]), "value": .double(-3)], opClass: .exact))
+        cases.append(.op("concatenate", "concatenate", [x, u([3, 2, 5], 22)], ["axis": .int(1)], opClass: .exact))
+        cases.append(.op("broadcast", "broadcast", [u([4, 1], 23)], ["shape": .ints([2, 4, 3])], opClass: .exact))
+        let indices = InputSpec.indices(shape: [2, 3], seed: 24, upper: 4)
+        cases.append(.op("gather", "gather", [x, indices], ["axis": .int(1)], opClass: .exact))
+        cases.append(.op("scatter-add", "scatterAdd", [u([3, 2, 3, 5], 25), indices], ["axis": .int(1), "size": .int(4)], opClass: .reduction))
+        cases.append(.op("iota", "iota", [], ["shape": .ints([3, 4]), "axis": .int(1), "dtype": .string("int32")], opClass: .exact,
+                         expected: [(try? HostArray(shape: [3, 4], elements: .int32([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3])))!]))
+        cases.append(.op("random bits", "randomBits", [], ["seed": .int(77), "offset": .int(5), "shape": .ints([3, 7])], opClass: .exact,
+                         expected: [(try? HostArray(shape: [3, 7], elements: .uint32(Philox.bits(key: Philox.Key(seed: 77), offset: 5, count: 21))))!]))
+        // Fused ops.
+        for activation in FusedActivation.allCases {
+            cases.append(.op("dense \(activation.rawValue)", "dense", [u([4, 3, 20], 26), u([20, 9], 27), u([9], 28)],
+                             ["activation": .string(activation.rawValue)], opClass: .linearAlgebra))
+            cases.append(.op("convolution+bias \(activation.rawValue)", "convolutionBiasActivation", [u([2, 6, 6, 3], 29), u([3, 3, 3, 4], 30), u([4], 31)],
+                             ["activation": .string(activation.rawValue), "padding": .ints([1, 1, 1, 1])], opClass: .linearAlgebra))
+        }
+        cases.append(.op("softmax", "softmax", [u([5, 11], 32, -4, 4)], ["axis": .int(1)], opClass: .reduction))
+        cases.append(.op("log-softmax axis 0", "logSoftmax", [u([5, 11], 32, -4, 4)], ["axis": .int(0)], opClass: .reduction))
+        cases.append(.op("softmax cross-entropy", "softmaxCrossEntropy", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1)], opClass: .reduction))
+        cases.append(.op("softmax cross-entropy backward", "softmaxCrossEntropyBackward", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1), u([6], 35)], opClass: .reduction))
+        let batchNorm: [String: Attribute] = ["axes": .ints([0, 1, 2]), "epsilon": .double(1e-5)]
+        let layerNorm: [String: Attribute] = ["axes": .ints([3]), "epsilon": .double(1e-5)]
+        cases.append(.op("batch norm", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], batchNorm, opClass: .reduction))
+        cases.append(.op("layer norm", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], layerNorm, opClass: .reduction))
+        cases.append(.op("batch norm backward", "normalizeBackward", [u([4, 3, 3, 5], 39), u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], batchNorm, opClass: .reduction))
+        cases.append(.op("layer norm backward", "normalizeBackward", [u([4, 3, 3, 5], 39), u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], layerNorm, opClass: .reduction))
+        cases.append(.op("dropout with a channel noise shape", "dropout", [u([4, 5, 6], 40)], ["rate": .double(0.3), "seed": .int(41), "offset": .int(3), "noiseShape": .ints([4, 1, 6])], opClass: .elementwise))
+        cases.append(.op("SGD momentum step", "momentumUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44)], ["learningRate": .double(0.1), "momentum": .double(0.9)], opClass: .elementwise))
+        cases.append(.op("SGD Nesterov step", "momentumUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44)], ["learningRate": .double(0.1), "momentum": .double(0.9), "nesterov": .bool(true)], opClass: .elementwise))
+        cases.append(.op("AdamW step 3", "adamUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44), u([7, 5], 45, 0, 1)], ["learningRate": .double(0.01), "step": .int(3), "weightDecay": .double(0.01)], opClass: .elementwise))
+        return cases
+    }
+}

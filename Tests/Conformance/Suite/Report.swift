@@ -1,0 +1,49 @@
+import Foundation
+
+/// The conformance report: one row per case, one column per backend.
+public struct ConformanceReport: Sendable, Codable {
+    public let backends: [String]
+    public let results: [CaseResult]
+
+    public init(backends: [String], results: [CaseResult]) {
+        self.backends = backends
+        self.results = results
+    }
+
+    public var failures: [CaseResult] { results.filter { !$0.passed } }
+    public var passed: Bool { failures.isEmpty }
+
+    /// A Markdown table: pass/fail with the worst absolute and relative error and the tolerance.
+    public var markdown: String {
+        var lines = ["# Conformance report", ""]
+        lines.append("\(results.count) cases on \(backends.joined(separator: ", ")): \(results.count - failures.count) passed, \(failures.count) failed.")
+        lines.append("Rule: |x − y| ≤ max(atol, rtol · max(|x|, |y|)) against the reference backend; NaN and ±∞ must match exactly.")
+        lines.append("")
+        lines.append("| case | class | " + backends.joined(separator: " | ") + " |")
+        lines.append("|---|---|" + backends.map { _ in "---|" }.joined())
+        for result in results {
+            let cells = backends.map { backend -> String in
+                guard let outcome = result.outcomes.first(where: { $0.backend == backend }) else { return "not run" }
+                let status = outcome.passed ? "pass" : "**FAIL**"
+                let numbers = String(format: "abs %.1e, rel %.1e (atol %.0e, rtol %.0e)", outcome.worst.absolute, outcome.worst.relative,
+                                     outcome.tolerance.absolute, outcome.tolerance.relative)
+                return "\(status) \(numbers)" + (outcome.note.map { "; \($0)" } ?? "")
+            }
+            lines.append("| \(result.name) | \(result.opClass.rawValue) | " + cells.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Writes `conformance.md` and `conformance.json` into `directory`.
+    public func write(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(markdown.utf8).write(to: directory.appendingPathComponent("conformance.md"), options: .atomic)
+        try json().write(to: directory.appendingPathComponent("conformance.json"), options: .atomic)
+    }
+}

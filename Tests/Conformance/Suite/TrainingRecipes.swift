@@ -1,0 +1,45 @@
+import Axon
+import Backend
+import Foundation
+
+/// Whole training runs compared across backends: the loss at every step and the final
+/// parameters.
+public enum TrainingRecipes {
+    /// The MNIST training images used by the recipes (the first 8,000 of the test set).
+    static func mnist(_ directory: URL) throws -> Dataset {
+        try MNIST.load(directory: directory).train
+    }
+
+    /// Runs `steps` steps and returns `[losses] + final parameters`.
+    static func run(model: Axon, optimizer: Optimizer, batchSize: Int, steps: Int, data: Dataset, on backend: any Backend) throws -> [HostArray] {
+        let loop = try Loop.trainer(
+            model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: optimizer, on: backend, seed: 7)
+        var losses: [Float] = []
+        loop.handle(.iterationCompleted) { state in
+            losses.append(Float(state.stepLoss ?? .nan))
+            return .proceed
+        }
+        let batches = try data.batches(size: batchSize, shuffle: true, seed: 3, dropLast: true, on: backend)
+        let epochs = (steps + batches.batchCount - 1) / batches.batchCount
+        let final = try loop.run(batches, epochs: epochs, iterations: Swift.min(steps, batches.batchCount))
+        return [try HostArray(shape: [losses.count], elements: .float32(losses))] + (try final.stepState.model.parameters.map { try $0.tensor.array })
+    }
+
+    /// (a) MNIST MLP 784-128-10 with Adam for 100 steps; (b) a small CNN with batch norm,
+    /// dropout and SGD-momentum for 50 steps.
+    public static func all(mnistDirectory: URL) -> [ConformanceCase] {
+        [
+            ConformanceCase("training MNIST MLP, Adam, 100 steps", covers: ["recipe.mlp"], opClass: .training, body: .library { backend in
+                let model = Axon.input("features", shape: [nil, 28, 28, 1]).flatten().dense(128, activation: .relu).dense(10)
+                return try run(model: model, optimizer: .adam(learningRate: 1e-3), batchSize: 32, steps: 100, data: try mnist(mnistDirectory), on: backend)
+            }),
+            ConformanceCase("training CNN, batch norm, dropout, SGD momentum, 50 steps", covers: ["recipe.cnn"], opClass: .training, body: .library { backend in
+                let model = Axon.input("features", shape: [nil, 28, 28, 1])
+                    .conv(8, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+                    .conv(16, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+                    .flatten().dropout(rate: 0.25).dense(10)
+                return try run(model: model, optimizer: .sgd(learningRate: 0.05, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
+            }),
+        ]
+    }
+}

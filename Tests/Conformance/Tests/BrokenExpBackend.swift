@@ -1,0 +1,16 @@
+import AxonConformance
+import Backend
+import CPUReference
+
+/// The reference backend with `exp` off by one part in a thousand: the suite must notice.
+final class BrokenExpBackend: ForwardingBackend, @unchecked Sendable {
+    init() { super.init(ReferenceBackend()) }
+
+    override var name: String { "broken" }
+
+    override func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
+        let result = try base.unary(operation, x)
+        guard operation == .exp else { return result }
+        return try base.binary(.multiply, result, base.full(1.001, shape: [], dtype: .float32))
+    }
+}

@@ -1,0 +1,64 @@
+import AxonConformance
+import Backend
+import Foundation
+import Testing
+
+@Suite("Conformance: every case on every backend")
+struct SuiteTests {
+    var runner: ConformanceRunner {
+        ConformanceRunner(backends: try! ConformanceBackends.names.map { ($0, try ConformanceBackends.backend($0)) })
+    }
+
+    func check(_ cases: [ConformanceCase]) {
+        let results = runner.run(cases)
+        for result in results where !result.passed {
+            let details = result.outcomes.filter { !$0.passed }.map { "\($0.backend): \($0.note ?? "abs \($0.worst.absolute), rel \($0.worst.relative)")" }
+            Issue.record("\(result.name): \(details.joined(separator: "; "))")
+        }
+        #expect(results.count == cases.count)
+    }
+
+    @Test("primitives and fused ops") func primitives() { check(PrimitiveCases.all) }
+    @Test("layers, activations, losses, metrics, initializers, optimizers, schedules") func library() { check(LibraryCases.all) }
+    @Test("gradients (and finite differences on the reference)") func gradients() { check(GradientCase.all.map(\.conformanceCase)) }
+    @Test("training recipes") func training() { check(TrainingRecipes.all(mnistDirectory: ConformanceBackends.mnist)) }
+
+    @Test("case files load and pass")
+    func caseFiles() throws {
+        let cases = try CaseFile.loadAll(from: ConformanceBackends.root.appendingPathComponent("Tests/Conformance/Cases"))
+        #expect(cases.count == 3)
+        #expect(cases.allSatisfy { !$0.covers.isEmpty })
+        check(cases)
+    }
+
+    @Test("a wrong expected value in a case file fails the case")
+    func wrongExpectation() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("axon-case-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = try String(contentsOf: ConformanceBackends.root.appendingPathComponent("Tests/Conformance/Cases/matmul_by_hand.json"), encoding: .utf8)
+        try text.replacingOccurrences(of: "154", with: "155").write(to: directory.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
+        let results = runner.run(try CaseFile.loadAll(from: directory))
+        #expect(results.count == 1 && !results[0].passed)
+    }
+
+    @Test("a deliberately broken backend op is caught")
+    func brokenOp() throws {
+        let broken = ConformanceRunner(backends: [("broken", BrokenExpBackend())])
+        let results = broken.run(PrimitiveCases.all.filter { $0.covers.contains("unary.exp") || $0.covers.contains("unary.tanh") })
+        #expect(results.first { $0.name == "unary exp" }?.passed == false)
+        #expect(results.first { $0.name == "unary tanh" }?.passed == true)
+    }
+
+    @Test("the report lists every case and backend and writes Markdown and JSON")
+    func report() throws {
+        let results = runner.run(Array(PrimitiveCases.all.prefix(3)))
+        let report = ConformanceReport(backends: ConformanceBackends.names, results: results)
+        #expect(report.markdown.contains("| unary negate | elementwise | pass abs"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("axon-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try report.write(to: directory)
+        let decoded = try JSONDecoder().decode(ConformanceReport.self, from: Data(contentsOf: directory.appendingPathComponent("conformance.json")))
+        #expect(decoded.results.count == 3)
+    }
+}
