@@ -10,8 +10,8 @@ struct AxonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "axon",
         abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
-        subcommands: [Demo.self, Backends.self, Conformance.self],
-        defaultSubcommand: Demo.self
+        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Backends.self, Conformance.self],
+        defaultSubcommand: Train.self
     )
 }
 

@@ -67,8 +67,10 @@ struct LayerNormLayer: Layer {
 }
 
 extension Axon {
-    /// Batch normalisation over every axis but `axis` (the channels; last by default).
-    public func batchNorm(axis: Int = -1, epsilon: Float = 1e-5, momentum: Float = 0.99, name: String? = nil) -> Axon {
+    /// Batch normalisation over every axis but `axis` (the channels; last by default). The
+    /// running statistics keep `momentum` of their old value each training step; the default
+    /// 0.9 (PyTorch's 0.1 in its convention) settles within a few hundred steps.
+    public func batchNorm(axis: Int = -1, epsilon: Float = 1e-5, momentum: Float = 0.9, name: String? = nil) -> Axon {
         apply(BatchNormLayer(axis: axis, epsilon: epsilon, momentum: momentum), name: name)
     }
 

@@ -28,13 +28,19 @@ final class ProgressBar: @unchecked Sendable {
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let loss = metrics["loss"].map { String(format: " loss %.4f", $0) } ?? ""
         let line = String(format: "epoch %d [%@] %d/%d %.1f it/s ETA %.0fs", epoch + 1, bar, iteration, total, rate, remaining) + loss
-        FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
+        emit("\r" + line + "\u{1B}[K")
     }
 
     func finish(metrics: [String: Double]) {
         let elapsed = Date().timeIntervalSince(started)
         let summary = metrics.keys.sorted().map { "\($0) \(String(format: "%.4f", metrics[$0]!))" }.joined(separator: ", ")
         let line = String(format: "epoch %d: %.1fs, ", epoch + 1, elapsed) + summary
-        FileHandle.standardOutput.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+        emit((interactive ? "\r\u{1B}[K" : "") + line + "\n")
+    }
+
+    /// Flushes what `print` buffered first, so the lines keep their order.
+    private func emit(_ text: String) {
+        fflush(nil)
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
