@@ -73,21 +73,8 @@ private func backpropagate(from output: Tensor, to leaves: [GradientNode]) throw
     }
     guard let root = output.node else { return leaves.map { _ in nil } }
 
-    // Reverse topological order: a node comes before every node it reads from.
-    var order: [GradientNode] = []
-    var visited: Set<ObjectIdentifier> = []
-    var stack: [(GradientNode, Bool)] = [(root, false)]
-    while let (node, expanded) = stack.popLast() {
-        if expanded {
-            order.append(node)
-            continue
-        }
-        guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
-        stack.append((node, true))
-        for case let parent? in node.parents where !visited.contains(ObjectIdentifier(parent)) {
-            stack.append((parent, false))
-        }
-    }
+    // Every node after the nodes it reads from; walked backwards below.
+    let order = postOrder(from: root) { $0.parents.compactMap { $0 } }
 
     var cotangents: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): try output.detached().filled(with: 1)]
     for node in order.reversed() {
@@ -104,4 +91,24 @@ private func backpropagate(from output: Tensor, to leaves: [GradientNode]) throw
         }
     }
     return leaves.map { cotangents[ObjectIdentifier($0)] }
+}
+
+/// The nodes reachable from `root` through `children`, each after all of its children
+/// (iterative depth-first post-order, so deep graphs do not exhaust the stack).
+func postOrder<Node: AnyObject>(from root: Node, children: (Node) -> [Node]) -> [Node] {
+    var order: [Node] = []
+    var visited: Set<ObjectIdentifier> = []
+    var stack: [(Node, Bool)] = [(root, false)]
+    while let (node, expanded) = stack.popLast() {
+        if expanded {
+            order.append(node)
+            continue
+        }
+        guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+        stack.append((node, true))
+        for child in children(node).reversed() where !visited.contains(ObjectIdentifier(child)) {
+            stack.append((child, false))
+        }
+    }
+    return order
 }

@@ -23,6 +23,19 @@ func spatialGeometry(_ input: SymbolicShape, _ channels: ChannelLayout) throws -
     return (spatialPart.map { $0! }, channelCount)
 }
 
+/// How many window positions fit along each spatial dimension; `tooSmall` explains a
+/// dimension the window does not fit in.
+func windowPositions(
+    _ spatial: [Int], extent: [Int], strides: [Int], padding: PaddingMode, tooSmall: () -> String
+) throws -> [Int] {
+    let pads = try padding.resolve(input: spatial, extent: extent, strides: strides)
+    return try spatial.indices.map { axis in
+        let padded = spatial[axis] + pads[axis].low + pads[axis].high
+        guard padded >= extent[axis] else { throw LayerError(tooSmall()) }
+        return (padded - extent[axis]) / strides[axis] + 1
+    }
+}
+
 /// Assembles `[batch, spatial..., channels]` (or channels first) from its parts.
 func assemble(batch: Int?, spatial: [Int], channels: Int, _ layout: ChannelLayout) -> SymbolicShape {
     layout == .last ? [batch] + spatial.map { $0 } + [channels] : [batch, channels] + spatial.map { $0 }
@@ -58,13 +71,8 @@ struct ConvLayer: Layer {
         let n = spatial.count
         let (size, step, rate) = (try spatialValues(kernelSize, count: n, "kernel size"), try spatialValues(strides, count: n, "strides"), try spatialValues(dilation, count: n, "dilation"))
         let extent = zip(size, rate).map { ($0 - 1) * $1 + 1 }
-        let pads = try padding.resolve(input: spatial, extent: extent, strides: step)
-        let output = try (0..<n).map { axis in
-            let padded = spatial[axis] + pads[axis].low + pads[axis].high
-            guard padded >= extent[axis] else {
-                throw LayerError("input \(inputs[0].shapeDescription) is too small for a kernel of extent \(extent) with padding \(padding)")
-            }
-            return (padded - extent[axis]) / step[axis] + 1
+        let output = try windowPositions(spatial, extent: extent, strides: step, padding: padding) {
+            "input \(inputs[0].shapeDescription) is too small for a kernel of extent \(extent) with padding \(padding)"
         }
         return assemble(batch: inputs[0][0], spatial: output, channels: filters, channels)
     }
@@ -94,13 +102,8 @@ struct PoolLayer: Layer {
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
         let (spatial, channelCount) = try spatialGeometry(inputs[0], channels)
         let (size, step) = try geometry(spatial.count)
-        let pads = try padding.resolve(input: spatial, extent: size, strides: step)
-        let output = try spatial.indices.map { axis in
-            let padded = spatial[axis] + pads[axis].low + pads[axis].high
-            guard padded >= size[axis] else {
-                throw LayerError("input \(inputs[0].shapeDescription) is smaller than the window \(size)")
-            }
-            return (padded - size[axis]) / step[axis] + 1
+        let output = try windowPositions(spatial, extent: size, strides: step, padding: padding) {
+            "input \(inputs[0].shapeDescription) is smaller than the window \(size)"
         }
         return assemble(batch: inputs[0][0], spatial: output, channels: channelCount, channels)
     }

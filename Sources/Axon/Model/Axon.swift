@@ -21,23 +21,7 @@ final class Node: Sendable {
     }
 
     /// This node and everything it depends on, inputs before the nodes that read them.
-    var topologicalOrder: [Node] {
-        var order: [Node] = []
-        var visited: Set<ObjectIdentifier> = []
-        var stack: [(Node, Bool)] = [(self, false)]
-        while let (node, expanded) = stack.popLast() {
-            if expanded {
-                order.append(node)
-                continue
-            }
-            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
-            stack.append((node, true))
-            for input in node.inputs.reversed() where !visited.contains(ObjectIdentifier(input)) {
-                stack.append((input, false))
-            }
-        }
-        return order
-    }
+    var topologicalOrder: [Node] { postOrder(from: self) { $0.inputs } }
 }
 
 /// A model: an immutable graph of layers, built by chaining functions from inputs, as in
