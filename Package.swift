@@ -30,7 +30,12 @@ let package = Package(
     targets: [
         .target(name: "Backend", path: "Sources/Backend"),
         .target(name: "CPUReference", dependencies: ["Backend"], path: "Plugins/CPUReference"),
-        .target(name: "OneDNN", dependencies: ["Backend"], path: "Plugins/OneDNN"),
+        .systemLibrary(name: "CDNNL", path: "Plugins/CDNNL"),
+        .target(
+            name: "OneDNN",
+            dependencies: ["Backend", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
+            path: "Plugins/OneDNN"
+        ),
         .target(name: "Vulkan", dependencies: ["Backend"], path: "Plugins/Vulkan"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
@@ -50,7 +55,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["Axon", "CPUReference"],
+            dependencies: ["Axon", "CPUReference", .target(name: "OneDNN", condition: .when(traits: ["OneDNN"]))],
             path: "Benchmarks"
         ),
         .testTarget(name: "AxonTests", dependencies: ["Axon", "AxonConformance", "CPUReference"], path: "Tests/AxonTests"),

@@ -2,6 +2,9 @@ import Axon
 import Backend
 import CPUReference
 import Foundation
+#if OneDNN
+import OneDNN
+#endif
 
 /// Times the core kernels on each linked backend and prints medians. A benchmark, not a test:
 /// run it with `swift run -c release Benchmarks [--quick]`.
@@ -10,6 +13,9 @@ struct Benchmarks {
     static func main() throws {
         let quick = CommandLine.arguments.contains("--quick")
         ReferenceBackend.register()
+        #if OneDNN
+        OneDNNBackend.register()
+        #endif
         for name in BackendRegistry.shared.availableNames {
             let backend = try BackendRegistry.shared.backend(named: name)
             print("backend: \(name) — \(backend.deviceDescription)")

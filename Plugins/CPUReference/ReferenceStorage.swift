@@ -1,8 +1,9 @@
 import Backend
 
 /// A dense host allocation holding one buffer's elements (`bool` as one byte, 0 or 1).
-final class ReferenceStorage: BufferStorage, @unchecked Sendable {
+final class ReferenceStorage: HostAddressable, @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
+    var address: UnsafeMutableRawPointer { pointer }
     let count: Int
     let dtype: DType
 

@@ -1,5 +1,163 @@
-// The oneDNN backend plugin. Its implementation arrives with the oneDNN issue; until then the
-// module is an empty shell, compiled only so the `OneDNN` trait and product already exist.
 #if OneDNN
 import Backend
+import CDNNL
+import Foundation
+
+/// The oneDNN CPU backend: matrix products and convolutions (with their fused bias and
+/// activation) run as oneDNN primitives, created once per shape and cached; the other
+/// operations run on the host backend it shares buffers with (the registry's `reference`).
+///
+/// ```swift
+/// ReferenceBackend.register()
+/// OneDNNBackend.register()
+/// let backend = try BackendRegistry.shared.backend(named: "onednn")
+/// ```
+public final class OneDNNBackend: Backend, @unchecked Sendable {
+    public let name = "onednn"
+    /// The host backend whose buffers this backend reads and writes, and that runs the ops
+    /// oneDNN does not.
+    let host: any Backend
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+    let cache = PrimitiveCache()
+    /// A stream runs one primitive at a time.
+    let streamLock = NSLock()
+
+    public var deviceDescription: String {
+        let version = dnnl_version().pointee
+        return "host CPU, oneDNN \(version.major).\(version.minor).\(version.patch) (\(omp_get_max_threads()) OpenMP threads)"
+    }
+
+    /// Creates the backend on top of `host`, which must keep its elements in host memory.
+    /// `threads` sets the OpenMP thread count (default: `OMP_NUM_THREADS` or one per core).
+    public init(host: any Backend, threads: Int? = nil) throws {
+        let probe = try host.full(0, shape: [1], dtype: .float32)
+        guard probe.storage is HostAddressable else {
+            throw BackendError.unavailable(backend: "onednn", reason: "the host backend '\(host.name)' does not keep buffers in host memory")
+        }
+        if let threads { omp_set_num_threads(Int32(Swift.max(threads, 1))) }
+        var engine: dnnl_engine_t?
+        try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine creation")
+        var stream: dnnl_stream_t?
+        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream creation")
+        guard let engine, let stream else { throw BackendError.unavailable(backend: "onednn", reason: "no CPU engine") }
+        self.host = host
+        self.engine = engine
+        self.stream = stream
+    }
+
+    deinit {
+        dnnl_stream_destroy(stream)
+        dnnl_engine_destroy(engine)
+    }
+
+    /// Registers `onednn` (above `reference` for `auto`) on top of the registry's reference
+    /// backend, which must be registered too.
+    public static func register(in registry: BackendRegistry = .shared, threads: Int? = nil) {
+        registry.register(name: "onednn", priority: 10) {
+            try OneDNNBackend(host: registry.backend(named: "reference"), threads: threads)
+        }
+    }
+
+    /// The host address of a buffer's elements.
+    func address(_ buffer: Buffer, _ operation: String) throws -> UnsafeMutableRawPointer {
+        guard let storage = buffer.storage as? HostAddressable else {
+            throw BackendError.foreignBuffer(operation: operation, expected: "host-memory")
+        }
+        return storage.address
+    }
+
+    /// Runs `primitive` with the given arguments (oneDNN argument index → buffer address and
+    /// memory descriptor) and waits for it.
+    func execute(_ primitive: Primitive, _ arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)]) throws {
+        var memories: [dnnl_memory_t?] = []
+        defer { for memory in memories { dnnl_memory_destroy(memory) } }
+        var execArgs: [dnnl_exec_arg_t] = []
+        for (index, pointer, descriptor) in arguments {
+            var memory: dnnl_memory_t?
+            var md = descriptor
+            try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "memory creation")
+            memories.append(memory)
+            execArgs.append(dnnl_exec_arg_t(arg: index, memory: memory))
+        }
+        try streamLock.withLock {
+            try DNNL.check(dnnl_primitive_execute(primitive.primitive, stream, Int32(execArgs.count), execArgs), "execution")
+            try DNNL.check(dnnl_stream_wait(stream), "stream wait")
+        }
+    }
+
+    /// Attributes with an eltwise post-op for the activation, if any.
+    func attributes(_ activation: FusedActivation) throws -> dnnl_primitive_attr_t? {
+        var attributes: dnnl_primitive_attr_t?
+        try DNNL.check(dnnl_primitive_attr_create(&attributes), "attribute creation")
+        let algorithm: dnnl_alg_kind_t
+        switch activation {
+        case .identity: return attributes
+        case .relu: algorithm = dnnl_eltwise_relu
+        case .sigmoid: algorithm = dnnl_eltwise_logistic
+        case .tanh: algorithm = dnnl_eltwise_tanh
+        }
+        var postOps: dnnl_post_ops_t?
+        try DNNL.check(dnnl_post_ops_create(&postOps), "post-op creation")
+        defer { dnnl_post_ops_destroy(postOps) }
+        try DNNL.check(dnnl_post_ops_append_eltwise(postOps, 1, algorithm, 0, 0), "eltwise post-op")
+        try DNNL.check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "post-op attribute")
+        return attributes
+    }
+
+    /// A primitive from an op descriptor, with optional attributes and forward hint.
+    func makePrimitive(_ descriptor: UnsafeRawPointer, attributes: dnnl_primitive_attr_t?, hint: dnnl_primitive_desc_t? = nil) throws -> Primitive {
+        defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
+        var primitiveDescriptor: dnnl_primitive_desc_t?
+        try DNNL.check(dnnl_primitive_desc_create(&primitiveDescriptor, descriptor, attributes, engine, hint), "primitive descriptor")
+        guard let primitiveDescriptor else { throw BackendError.deviceFailure(backend: "onednn", reason: "no primitive descriptor") }
+        return try Primitive(descriptor: primitiveDescriptor)
+    }
+
+    /// A new float32 host buffer of `shape` from the host backend.
+    func allocate(_ shape: Shape) throws -> (Buffer, UnsafeMutableRawPointer) {
+        let buffer = try host.full(0, shape: shape, dtype: .float32)
+        return (buffer, try address(buffer, "allocate"))
+    }
+}
+
+// Operations that run on the host backend.
+extension OneDNNBackend {
+    public func upload(_ array: HostArray) throws -> Buffer { try host.upload(array) }
+    public func download(_ buffer: Buffer) throws -> HostArray { try host.download(buffer) }
+    public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer { try host.full(value, shape: shape, dtype: dtype) }
+    public func synchronize() throws { try host.synchronize() }
+    public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer { try host.unary(operation, x) }
+    public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try host.binary(operation, a, b) }
+    public func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try host.compare(operation, a, b) }
+    public func select(_ condition: Buffer, _ onTrue: Buffer, _ onFalse: Buffer) throws -> Buffer { try host.select(condition, onTrue, onFalse) }
+    public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer { try host.cast(x, to: dtype) }
+    public func reduce(_ operation: ReductionOperation, _ x: Buffer, axes: [Int], keepDimensions: Bool) throws -> Buffer {
+        try host.reduce(operation, x, axes: axes, keepDimensions: keepDimensions)
+    }
+    public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
+        try host.indexReduce(operation, x, axis: axis, keepDimensions: keepDimensions)
+    }
+    public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
+        try host.window(operation, x, descriptor: descriptor)
+    }
+    public func windowBackward(_ operation: WindowOperation, input: Buffer, gradOutput: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
+        try host.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor)
+    }
+    public func permute(_ x: Buffer, _ permutation: [Int]) throws -> Buffer { try host.permute(x, permutation) }
+    public func slice(_ x: Buffer, starts: [Int], limits: [Int], strides: [Int]) throws -> Buffer {
+        try host.slice(x, starts: starts, limits: limits, strides: strides)
+    }
+    public func pad(_ x: Buffer, padding: [Padding], value: Double) throws -> Buffer { try host.pad(x, padding: padding, value: value) }
+    public func concatenate(_ xs: [Buffer], axis: Int) throws -> Buffer { try host.concatenate(xs, axis: axis) }
+    public func broadcast(_ x: Buffer, to shape: Shape) throws -> Buffer { try host.broadcast(x, to: shape) }
+    public func gather(_ x: Buffer, indices: Buffer, axis: Int) throws -> Buffer { try host.gather(x, indices: indices, axis: axis) }
+    public func scatterAdd(_ updates: Buffer, indices: Buffer, axis: Int, dimensionSize: Int) throws -> Buffer {
+        try host.scatterAdd(updates, indices: indices, axis: axis, dimensionSize: dimensionSize)
+    }
+    public func iota(shape: Shape, axis: Int, dtype: DType) throws -> Buffer { try host.iota(shape: shape, axis: axis, dtype: dtype) }
+    public func randomBits(key: Philox.Key, offset: UInt64, shape: Shape) throws -> Buffer {
+        try host.randomBits(key: key, offset: offset, shape: shape)
+    }
+}
 #endif

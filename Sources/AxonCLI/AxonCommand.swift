@@ -3,6 +3,9 @@ import Axon
 import Backend
 import CPUReference
 import Foundation
+#if OneDNN
+import OneDNN
+#endif
 
 /// The `axon` command-line tool.
 @main
@@ -18,6 +21,9 @@ struct AxonCommand: ParsableCommand {
 /// Registers every backend linked into this executable.
 func registerLinkedBackends() {
     ReferenceBackend.register()
+    #if OneDNN
+    OneDNNBackend.register()
+    #endif
 }
 
 /// Options shared by subcommands that run a model.

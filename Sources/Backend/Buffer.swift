@@ -75,3 +75,11 @@ public struct HostArray: Sendable, Equatable {
 
     public var dtype: DType { elements.dtype }
 }
+
+/// Storage in host memory whose elements a host backend may read and write directly, so that
+/// CPU backends can share buffers (and delegate operations to one another through the
+/// registry) without importing each other.
+public protocol HostAddressable: BufferStorage {
+    /// The first byte of the dense, row-major elements.
+    var address: UnsafeMutableRawPointer { get }
+}

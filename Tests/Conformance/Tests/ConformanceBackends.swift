@@ -1,6 +1,9 @@
 import Backend
 import CPUReference
 import Foundation
+#if OneDNN
+import OneDNN
+#endif
 
 /// The backends the conformance suite runs on: every plugin linked into this test target.
 /// A plugin that is built but cannot start is a failure, not a skip.
@@ -8,6 +11,9 @@ enum ConformanceBackends {
     static let registry: BackendRegistry = {
         let registry = BackendRegistry()
         ReferenceBackend.register(in: registry)
+        #if OneDNN
+        OneDNNBackend.register(in: registry)
+        #endif
         return registry
     }()
 

@@ -1,0 +1,73 @@
+#if OneDNN
+import Backend
+import CDNNL
+import Foundation
+
+/// Thin, throwing wrappers over the oneDNN 2.x C API.
+enum DNNL {
+    static func check(_ status: dnnl_status_t, _ what: String) throws {
+        guard status == dnnl_success else {
+            throw BackendError.deviceFailure(backend: "onednn", reason: "\(what) failed with oneDNN status \(status.rawValue)")
+        }
+    }
+
+    /// A `dnnl_dims_t`-sized array (12 entries) holding `values` first.
+    static func dims(_ values: [Int]) -> [dnnl_dim_t] {
+        values.map { dnnl_dim_t($0) } + [dnnl_dim_t](repeating: 0, count: Swift.max(0, 12 - values.count))
+    }
+
+    /// A float32 memory descriptor of logical `dimensions` laid out with element `strides`.
+    static func memoryDescriptor(_ dimensions: [Int], strides: [Int]) throws -> dnnl_memory_desc_t {
+        var descriptor = dnnl_memory_desc_t()
+        let (d, s) = (dims(dimensions), dims(strides))
+        try check(dnnl_memory_desc_init_by_strides(&descriptor, Int32(dimensions.count), d, dnnl_f32, s), "memory descriptor \(dimensions)")
+        return descriptor
+    }
+
+    /// Row-major strides of `dimensions`.
+    static func denseStrides(_ dimensions: [Int]) -> [Int] { Shape(dimensions).strides }
+}
+
+/// A created primitive with its descriptor, destroyed with it.
+final class Primitive: @unchecked Sendable {
+    let primitive: dnnl_primitive_t
+    let descriptor: dnnl_primitive_desc_t
+
+    init(descriptor: dnnl_primitive_desc_t) throws {
+        var primitive: dnnl_primitive_t?
+        try DNNL.check(dnnl_primitive_create(&primitive, descriptor), "primitive creation")
+        guard let primitive else { throw BackendError.deviceFailure(backend: "onednn", reason: "primitive creation returned nothing") }
+        self.primitive = primitive
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(descriptor)
+    }
+}
+
+/// Created primitives by descriptor key, so that a training step creates none after the first.
+/// Bounded: when full, the cache starts over.
+final class PrimitiveCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: Primitive] = [:]
+    let capacity: Int
+
+    init(capacity: Int = 256) { self.capacity = capacity }
+
+    /// The number of primitives created so far (for tests and benchmarks).
+    private(set) var created = 0
+
+    func primitive(_ key: String, create: () throws -> Primitive) throws -> Primitive {
+        if let hit = lock.withLock({ entries[key] }) { return hit }
+        let made = try create()
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = made
+            created += 1
+        }
+        return made
+    }
+}
+#endif
