@@ -2,17 +2,197 @@
 import Backend
 import CDNNL
 
+/// A convolution as oneDNN sees it: channels-first logical dimensions over our channels-last
+/// buffers (through strides), and the HWIO kernel as `[G,] O, I, spatial...`.
+struct ConvolutionGeometry {
+    let source: (dims: [Int], strides: [Int])
+    let weights: (dims: [Int], strides: [Int])
+    let destination: (dims: [Int], strides: [Int])
+    let strides: [Int], dilates: [Int], paddingLow: [Int], paddingHigh: [Int]
+    let outChannels: Int
+
+    init(input: Shape, kernel: Shape, output: Shape, descriptor d: ConvolutionDescriptor) {
+        func channelsFirst(_ shape: Shape) -> ([Int], [Int]) {
+            let own = shape.strides, last = shape.rank - 1
+            return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
+        }
+        source = channelsFirst(input)
+        destination = channelsFirst(output)
+        let spatial = kernel.rank - 2
+        let own = kernel.strides
+        outChannels = kernel[spatial + 1]
+        let groupIn = kernel[spatial]
+        let kernelDims = Array(kernel.dimensions[0..<spatial]), kernelStrides = Array(own[0..<spatial])
+        if d.groups == 1 {
+            weights = ([outChannels, groupIn] + kernelDims, [1, own[spatial]] + kernelStrides)
+        } else {
+            let groupOut = outChannels / d.groups
+            weights = ([d.groups, groupOut, groupIn] + kernelDims, [groupOut, 1, own[spatial]] + kernelStrides)
+        }
+        strides = d.strides
+        dilates = d.kernelDilation.map { $0 - 1 }
+        paddingLow = d.padding.map(\.low)
+        paddingHigh = d.padding.map(\.high)
+    }
+
+    var key: String { "\(source) \(weights) \(destination) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
+
+    func memoryDescriptors() throws -> (source: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, anyWeights: dnnl_memory_desc_t, destination: dnnl_memory_desc_t) {
+        var any = dnnl_memory_desc_t()
+        try DNNL.check(dnnl_memory_desc_init_by_tag(&any, Int32(weights.dims.count), DNNL.dims(weights.dims), dnnl_f32, dnnl_format_tag_any), "weights descriptor")
+        return (
+            try DNNL.memoryDescriptor(source.dims, strides: source.strides), try DNNL.memoryDescriptor(weights.dims, strides: weights.strides),
+            any, try DNNL.memoryDescriptor(destination.dims, strides: destination.strides))
+    }
+}
+
 extension OneDNNBackend {
+    /// Whether oneDNN's convolution applies: float32, 1–3 spatial dimensions, no input dilation.
+    func convolutionSupported(_ buffers: [Buffer], _ descriptor: ConvolutionDescriptor) -> Bool {
+        let spatial = buffers[0].shape.rank - 2
+        return Self.supports(buffers) && (1...3).contains(spatial) && descriptor.inputDilation.allSatisfy { $0 == 1 }
+    }
+
+    /// The forward primitive (training propagation, so it can serve as the backward hint).
+    func forwardConvolution(_ g: ConvolutionGeometry, bias: Bool, activation: FusedActivation) throws -> Primitive {
+        try cache.primitive("conv forward \(g.key) bias \(bias) \(activation)") {
+            var (source, _, weights, destination) = try g.memoryDescriptors()
+            var biasDescriptor = try DNNL.memoryDescriptor([g.outChannels], strides: [1])
+            var descriptor = dnnl_convolution_desc_t()
+            let status = bias
+                ? dnnl_dilated_convolution_forward_desc_init(
+                    &descriptor, dnnl_forward_training, dnnl_convolution_direct, &source, &weights, &biasDescriptor, &destination,
+                    DNNL.dims(g.strides), DNNL.dims(g.dilates), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh))
+                : dnnl_dilated_convolution_forward_desc_init(
+                    &descriptor, dnnl_forward_training, dnnl_convolution_direct, &source, &weights, nil, &destination,
+                    DNNL.dims(g.strides), DNNL.dims(g.dilates), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh))
+            try DNNL.check(status, "convolution descriptor")
+            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: attributes(activation)) }
+        }
+    }
+
+    /// The memory descriptor a primitive chose for `query` (e.g. its weights layout).
+    func chosen(_ primitive: Primitive, _ query: dnnl_query_t) throws -> dnnl_memory_desc_t {
+        guard let descriptor = dnnl_primitive_desc_query_md(primitive.descriptor, query, 0) else {
+            throw BackendError.deviceFailure(backend: "onednn", reason: "the primitive has no memory descriptor for query \(query.rawValue)")
+        }
+        return descriptor.pointee
+    }
+
+    /// Copies between two layouts of one tensor with a cached reorder primitive.
+    func reorder(from source: (UnsafeMutableRawPointer, dnnl_memory_desc_t), to destination: (UnsafeMutableRawPointer, dnnl_memory_desc_t), key: String) throws {
+        let primitive = try cache.primitive("reorder \(key)") {
+            var (from, to) = (source.1, destination.1)
+            var descriptor: dnnl_primitive_desc_t?
+            try DNNL.check(dnnl_reorder_primitive_desc_create(&descriptor, &from, engine, &to, engine, nil), "reorder descriptor")
+            guard let descriptor else { throw BackendError.deviceFailure(backend: "onednn", reason: "no reorder descriptor") }
+            return try Primitive(descriptor: descriptor)
+        }
+        try execute(primitive, [(DNNL_ARG_FROM, source.0, source.1), (DNNL_ARG_TO, destination.0, destination.1)])
+    }
+
+    /// Runs `body` with the kernel in the layout `wanted` (reordered into scratch memory when
+    /// it differs from the kernel's own HWIO layout).
+    func withWeights<R>(_ kernel: Buffer, user: dnnl_memory_desc_t, wanted: dnnl_memory_desc_t, key: String, _ body: (UnsafeMutableRawPointer) throws -> R) throws -> R {
+        let pointer = try address(kernel, "convolution")
+        var (u, w) = (user, wanted)
+        if dnnl_memory_desc_equal(&u, &w) != 0 { return try body(pointer) }
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&w), alignment: 64)
+        defer { scratch.deallocate() }
+        try reorder(from: (pointer, user), to: (scratch, wanted), key: "weights in \(key)")
+        return try body(scratch)
+    }
+
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
-        try host.convolution(input, kernel: kernel, descriptor: descriptor)
+        try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
+    }
+
+    /// One oneDNN convolution with the bias and activation fused in.
+    public func convolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor, activation: FusedActivation
+    ) throws -> Buffer {
+        let (outShape, d) = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor)
+        guard convolutionSupported([input, kernel] + (bias.map { [$0] } ?? []), d),
+            bias.map({ $0.shape.elementCount == kernel.shape[kernel.shape.rank - 1] }) ?? true
+        else {
+            return try host.convolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
+        }
+        let g = ConvolutionGeometry(input: input.shape, kernel: kernel.shape, output: outShape, descriptor: d)
+        let primitive = try forwardConvolution(g, bias: bias != nil, activation: activation)
+        let mds = try g.memoryDescriptors()
+        let wanted = try chosen(primitive, dnnl_query_weights_md)
+        let (output, pointer) = try allocate(outShape)
+        try withWeights(kernel, user: mds.weights, wanted: wanted, key: g.key) { weights in
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_SRC, try address(input, "convolution"), mds.source), (DNNL_ARG_WEIGHTS, weights, wanted),
+                (DNNL_ARG_DST, pointer, mds.destination),
+            ]
+            if let bias { arguments.append((DNNL_ARG_BIAS, try address(bias, "convolution"), try DNNL.memoryDescriptor([g.outChannels], strides: [1]))) }
+            try execute(primitive, arguments)
+        }
+        return output
     }
 
     public func convolutionBackwardInput(gradOutput: Buffer, kernel: Buffer, inputShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
-        try host.convolutionBackwardInput(gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
+        let (outShape, d) = try ShapeRules.convolution(input: inputShape, kernel: kernel.shape, descriptor: descriptor)
+        guard convolutionSupported([gradOutput, kernel], d), gradOutput.shape == outShape, inputShape.dimensions.allSatisfy({ $0 > 0 }) else {
+            return try host.convolutionBackwardInput(gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
+        }
+        let g = ConvolutionGeometry(input: inputShape, kernel: kernel.shape, output: outShape, descriptor: d)
+        let hint = try forwardConvolution(g, bias: false, activation: .identity)
+        let primitive = try cache.primitive("conv backward data \(g.key)") {
+            var (source, _, weights, destination) = try g.memoryDescriptors()
+            var descriptor = dnnl_convolution_desc_t()
+            try DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
+                &descriptor, dnnl_convolution_direct, &source, &weights, &destination,
+                DNNL.dims(g.strides), DNNL.dims(g.dilates), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "backward-data descriptor")
+            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
+        }
+        let mds = try g.memoryDescriptors()
+        let wanted = try chosen(primitive, dnnl_query_weights_md)
+        let (gradInput, pointer) = try allocate(inputShape)
+        try withWeights(kernel, user: mds.weights, wanted: wanted, key: "bwd \(g.key)") { weights in
+            try execute(primitive, [
+                (DNNL_ARG_DIFF_DST, try address(gradOutput, "convolutionBackwardInput"), mds.destination),
+                (DNNL_ARG_WEIGHTS, weights, wanted), (DNNL_ARG_DIFF_SRC, pointer, mds.source),
+            ])
+        }
+        return gradInput
     }
 
     public func convolutionBackwardKernel(input: Buffer, gradOutput: Buffer, kernelShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
-        try host.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
+        let (outShape, d) = try ShapeRules.convolution(input: input.shape, kernel: kernelShape, descriptor: descriptor)
+        guard convolutionSupported([input, gradOutput], d), gradOutput.shape == outShape, kernelShape.dimensions.allSatisfy({ $0 > 0 }) else {
+            return try host.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
+        }
+        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d)
+        let hint = try forwardConvolution(g, bias: false, activation: .identity)
+        let primitive = try cache.primitive("conv backward weights \(g.key)") {
+            var (source, _, weights, destination) = try g.memoryDescriptors()
+            var descriptor = dnnl_convolution_desc_t()
+            try DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
+                &descriptor, dnnl_convolution_direct, &source, &weights, nil, &destination,
+                DNNL.dims(g.strides), DNNL.dims(g.dilates), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "backward-weights descriptor")
+            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
+        }
+        let mds = try g.memoryDescriptors()
+        var produced = try chosen(primitive, dnnl_query_diff_weights_md)
+        let (gradKernel, pointer) = try allocate(kernelShape)
+        var user = mds.weights
+        let arguments = { (weights: UnsafeMutableRawPointer) in [
+            (DNNL_ARG_SRC, try self.address(input, "convolutionBackwardKernel"), mds.source),
+            (DNNL_ARG_DIFF_DST, try self.address(gradOutput, "convolutionBackwardKernel"), mds.destination),
+            (DNNL_ARG_DIFF_WEIGHTS, weights, produced),
+        ] as [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] }
+        if dnnl_memory_desc_equal(&user, &produced) != 0 {
+            try execute(primitive, try arguments(pointer))
+        } else {
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&produced), alignment: 64)
+            defer { scratch.deallocate() }
+            try execute(primitive, try arguments(scratch))
+            try reorder(from: (scratch, produced), to: (pointer, user), key: "weights out \(g.key)")
+        }
+        return gradKernel
     }
 }
 #endif
