@@ -36,6 +36,16 @@ struct Benchmarks {
             }
             let flops = 2.0 * Double(batch * 28 * 28 * 64 * 3 * 3 * 32)
             print(String(format: "  conv N%d 28² 32→64 3×3: %.2f ms, %.1f GFLOPS", batch, seconds * 1e3, flops / seconds / 1e9))
+            let pool = WindowDescriptor(
+                windowDimensions: [1, 2, 2, 1], strides: [1, 2, 2, 1], padding: Array(repeating: Padding(0, 0), count: 4))
+            let poolSeconds = try median(repeats: 3) { _ = try backend.download(backend.window(.max, input.buffer, descriptor: pool)) }
+            print(String(format: "  max pool N%d 28² C32 2×2: %.2f ms", batch, poolSeconds * 1e3))
+            let scale = try Tensor.ones(shape: [1, 1, 1, 32], on: backend), offset = try Tensor.zeros(shape: [1, 1, 1, 32], on: backend)
+            let normSeconds = try median(repeats: 3) {
+                _ = try backend.download(backend.normalize(
+                    input.buffer, scale: scale.buffer, offset: offset.buffer, descriptor: NormalizationDescriptor(axes: [0, 1, 2], epsilon: 1e-5)).output)
+            }
+            print(String(format: "  batch norm N%d 28² C32: %.2f ms", batch, normSeconds * 1e3))
         }
     }
 
