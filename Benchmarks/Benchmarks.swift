@@ -19,7 +19,7 @@ struct Benchmarks {
         for name in BackendRegistry.shared.availableNames {
             let backend = try BackendRegistry.shared.backend(named: name)
             print("backend: \(name) — \(backend.deviceDescription)")
-            for size in quick ? [64, 128] : [256, 512, 1024] {
+            for size in quick ? [64, 128] : [256, 512, 1024, 2048] {
                 let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend)
                 let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend)
                 let seconds = try median(repeats: quick ? 3 : 5) {
@@ -46,7 +46,35 @@ struct Benchmarks {
                     input.buffer, scale: scale.buffer, offset: offset.buffer, descriptor: NormalizationDescriptor(axes: [0, 1, 2], epsilon: 1e-5)).output)
             }
             print(String(format: "  batch norm N%d 28² C32: %.2f ms", batch, normSeconds * 1e3))
+            let mlp = Axon.input("features", shape: [nil, 784]).dense(128, activation: .relu).dense(10)
+            let mlpRate = try trainingSteps(mlp, inputShape: [quick ? 16 : 128, 784], optimizer: .adam(learningRate: 1e-3), on: backend, repeats: quick ? 3 : 30)
+            print(String(format: "  MLP 784-128-10 training step, batch %d, Adam: %.0f steps/s", quick ? 16 : 128, mlpRate))
+            let cnn = Axon.input("features", shape: [nil, 28, 28, 1])
+                .conv(32, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+                .conv(64, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+                .flatten().dropout(rate: 0.25).dense(10)
+            let cnnRate = try trainingSteps(cnn, inputShape: [quick ? 4 : 64, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, repeats: quick ? 2 : 5)
+            print(String(format: "  CNN training step, batch %d, SGD momentum: %.1f steps/s", quick ? 4 : 64, cnnRate))
         }
+    }
+
+    /// Training steps per second (median step time) of `model` on random data with 10 classes.
+    static func trainingSteps(_ model: Axon, inputShape: Shape, optimizer: Optimizer, on backend: any Backend, repeats: Int) throws -> Double {
+        let x = try Initializer.uniform(minimum: 0, maximum: 1).tensor(shape: inputShape, key: Philox.Key(seed: 5), on: backend)
+        let labels = try Tensor(integers: (0..<inputShape[0]).map { Int32($0 % 10) }, shape: [inputShape[0]], on: backend)
+        let batch = Batch(inputs: ["features": x], targets: labels)
+        let loop = try Loop.trainer(model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: optimizer, on: backend)
+        var times: [Double] = []
+        var last = DispatchTime.now().uptimeNanoseconds
+        loop.handle(.iterationCompleted) { _ in
+            let now = DispatchTime.now().uptimeNanoseconds
+            times.append(Double(now - last) / 1e9)
+            last = now
+            return .proceed
+        }
+        _ = try loop.run(Array(repeating: batch, count: repeats + 1), epochs: 1)
+        let steady = times.dropFirst().sorted()  // the first step creates primitives
+        return 1 / steady[steady.count / 2]
     }
 
     /// The median wall time of `repeats` runs of `body`, after one warm-up run.
