@@ -18,11 +18,12 @@ struct AxonCommand: ParsableCommand {
     )
 }
 
-/// Registers every backend linked into this executable.
-func registerLinkedBackends() {
+/// Registers every backend linked into this executable; `threads` sets oneDNN's OpenMP
+/// thread count (the reference backend uses one thread per core).
+func registerLinkedBackends(threads: Int? = nil) {
     ReferenceBackend.register()
     #if OneDNN
-    OneDNNBackend.register()
+    OneDNNBackend.register(threads: threads)
     #endif
 }
 
@@ -31,8 +32,12 @@ struct BackendOptions: ParsableArguments {
     @Option(name: .long, help: "reference, onednn, vulkan or auto (default: $AXON_BACKEND, else auto).")
     var backend: String?
 
+    @Option(help: "Threads for the oneDNN backend (default: $OMP_NUM_THREADS, else one per core).")
+    var threads: Int?
+
     func resolve() throws -> any Backend {
-        registerLinkedBackends()
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        registerLinkedBackends(threads: threads)
         return try BackendRegistry.shared.resolve(backend)
     }
 }
