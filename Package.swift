@@ -58,7 +58,15 @@ let package = Package(
             dependencies: ["Axon", "CPUReference", .target(name: "OneDNN", condition: .when(traits: ["OneDNN"]))],
             path: "Benchmarks"
         ),
-        .testTarget(name: "AxonTests", dependencies: ["Axon", "AxonConformance", "CPUReference"], path: "Tests/AxonTests"),
+        .target(
+            name: "AxonExamples",
+            dependencies: ["Axon", "CPUReference", .target(name: "OneDNN", condition: .when(traits: ["OneDNN"]))],
+            path: "Examples/Library"
+        ),
+        .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),
+        .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
+        .executableTarget(name: "residual-cnn", dependencies: ["AxonExamples"], path: "Examples/ResidualCNN"),
+        .testTarget(name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonExamples", "CPUReference"], path: "Tests/AxonTests"),
         .target(
             name: "AxonConformance",
             dependencies: ["Axon", "CPUReference"],

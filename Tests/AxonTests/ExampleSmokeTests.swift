@@ -1,0 +1,18 @@
+import AxonExamples
+import Testing
+
+/// Each example runs end to end on a little data and learns something.
+@Suite("Examples (smoke)")
+struct ExampleSmokeTests {
+    @Test("MNIST MLP") func mlp() throws {
+        #expect(try Examples.mnistMLP(dataDirectory: mnistDirectory, epochs: 1, limit: 1_000, on: backend) > 0.5)
+    }
+
+    @Test("MNIST CNN") func cnn() throws {
+        #expect(try Examples.mnistCNN(dataDirectory: mnistDirectory, epochs: 2, limit: 2_000, on: backend) > 0.5)
+    }
+
+    @Test("residual CNN with combinators and summary") func residual() throws {
+        #expect(try Examples.residualCNN(epochs: 2, count: 3_000, on: backend) > 0.5)
+    }
+}
