@@ -55,7 +55,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["Axon", "CPUReference", .target(name: "OneDNN", condition: .when(traits: ["OneDNN"]))],
+            dependencies: [
+                "Axon", "CPUReference",
+                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
+                .target(name: "CDNNL", condition: .when(traits: ["OneDNN"])),
+            ],
             path: "Benchmarks"
         ),
         .target(

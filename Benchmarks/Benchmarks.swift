@@ -23,16 +23,24 @@ struct Benchmarks {
                 let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend)
                 let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend)
                 let seconds = try median(repeats: quick ? 3 : 5) {
-                    _ = try backend.download(backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false))
+                    _ = try backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false)
+                    try backend.synchronize()
                 }
                 print(String(format: "  matmul %d³: %.2f ms, %.1f GFLOPS", size, seconds * 1e3, 2 * pow(Double(size), 3) / seconds / 1e9))
+                #if OneDNN
+                if name == "onednn", let direct = DirectOneDNN.matmulSeconds(size: size, repeats: quick ? 3 : 5) {
+                    print(String(format: "    direct oneDNN call: %.1f GFLOPS; through the protocol: %.0f%% of it",
+                                 2 * pow(Double(size), 3) / direct / 1e9, 100 * direct / seconds))
+                }
+                #endif
             }
             let batch = quick ? 4 : 64
             let input = try Initializer.uniform().tensor(shape: [batch, 28, 28, 32], key: Philox.Key(seed: 3), on: backend)
             let kernel = try Initializer.uniform().tensor(shape: [3, 3, 32, 64], key: Philox.Key(seed: 4), on: backend)
             let descriptor = ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)])
             let seconds = try median(repeats: 3) {
-                _ = try backend.download(backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor))
+                _ = try backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor)
+                try backend.synchronize()
             }
             let flops = 2.0 * Double(batch * 28 * 28 * 64 * 3 * 3 * 32)
             print(String(format: "  conv N%d 28² 32→64 3×3: %.2f ms, %.1f GFLOPS", batch, seconds * 1e3, flops / seconds / 1e9))
