@@ -60,7 +60,8 @@ public enum Digits {
             for row in 0..<size {
                 for column in 0..<size {
                     let point = (x: Double(column), y: Double(row))
-                    let distance = segments.map { distanceToSegment(point, $0.0, $0.1) }.min() ?? .infinity
+                    var distance = Double.infinity
+                    for (a, b) in segments { distance = Swift.min(distance, distanceToSegment(point, a, b)) }
                     let ink = Swift.min(Swift.max(thickness / 2 + 0.5 - distance, 0), 1)
                     let grain = (uniform(8 + row * size + column) - 0.5) * 2 * noise
                     pixels[(index * size + row) * size + column] = Float(Swift.min(Swift.max(ink + grain, 0), 1))
