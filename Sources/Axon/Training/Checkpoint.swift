@@ -48,6 +48,9 @@ public enum Checkpoint {
 
     /// Reads a loop state saved by ``save(_:to:)``, uploading tensors to `backend`.
     public static func load(_ url: URL, on backend: any Backend) throws -> LoopState {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw AxonError.invalidValue(operation: "Checkpoint.load", reason: "no checkpoint at \(url.path)")
+        }
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: url))
