@@ -23,7 +23,8 @@ public struct Tolerance: Sendable, Codable, Equatable, CustomStringConvertible {
         case .reduction: return Tolerance(absolute: 1e-5, relative: 1e-4)
         case .linearAlgebra: return Tolerance(absolute: 1e-4, relative: 1e-4)
         case .gradient: return Tolerance(absolute: 1e-4, relative: 1e-3)
-        case .training: return Tolerance(absolute: 1e-3, relative: 1e-2)
+        // Whole runs amplify rounding differences step by step (batch norm and momentum most of all).
+        case .training: return Tolerance(absolute: 1e-2, relative: 2e-2)
         }
     }
 

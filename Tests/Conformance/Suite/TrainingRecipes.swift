@@ -38,7 +38,7 @@ public enum TrainingRecipes {
                     .conv(8, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
                     .conv(16, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
                     .flatten().dropout(rate: 0.25).dense(10)
-                return try run(model: model, optimizer: .sgd(learningRate: 0.05, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
+                return try run(model: model, optimizer: .sgd(learningRate: 0.01, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
             }),
         ]
     }
