@@ -138,12 +138,6 @@ extension OneDNNBackend {
     public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
         try host.indexReduce(operation, x, axis: axis, keepDimensions: keepDimensions)
     }
-    public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
-        try host.window(operation, x, descriptor: descriptor)
-    }
-    public func windowBackward(_ operation: WindowOperation, input: Buffer, gradOutput: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
-        try host.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor)
-    }
     public func permute(_ x: Buffer, _ permutation: [Int]) throws -> Buffer { try host.permute(x, permutation) }
     public func slice(_ x: Buffer, starts: [Int], limits: [Int], strides: [Int]) throws -> Buffer {
         try host.slice(x, starts: starts, limits: limits, strides: strides)

@@ -1,0 +1,111 @@
+#if OneDNN
+import Backend
+import CDNNL
+
+/// A window reduction as oneDNN pooling: spatial windows over a channels-last tensor (the
+/// window, stride and padding of the batch and channel axes must be trivial).
+struct PoolingGeometry {
+    let source: (dims: [Int], strides: [Int])
+    let destination: (dims: [Int], strides: [Int])
+    let kernel: [Int], strides: [Int], paddingLow: [Int], paddingHigh: [Int]
+
+    init?(input: Shape, output: Shape, descriptor d: WindowDescriptor) {
+        let rank = input.rank
+        guard (3...5).contains(rank), d.windowDimensions.first == 1, d.windowDimensions.last == 1,
+            d.strides.first == 1, d.strides.last == 1, d.padding.first == Padding(0, 0), d.padding.last == Padding(0, 0)
+        else { return nil }
+        source = OneDNNBackend.channelsFirst(input)
+        destination = OneDNNBackend.channelsFirst(output)
+        let spatial = 1..<(rank - 1)
+        kernel = Array(d.windowDimensions[spatial])
+        strides = Array(d.strides[spatial])
+        paddingLow = d.padding[spatial].map(\.low)
+        paddingHigh = d.padding[spatial].map(\.high)
+    }
+
+    var key: String { "\(source) \(destination) \(kernel) \(strides) \(paddingLow) \(paddingHigh)" }
+}
+
+extension OneDNNBackend {
+    static func poolingAlgorithm(_ operation: WindowOperation) -> dnnl_alg_kind_t? {
+        switch operation {
+        case .max: return dnnl_pooling_max
+        case .average: return dnnl_pooling_avg_exclude_padding
+        case .sum: return nil
+        }
+    }
+
+    func poolingForward(_ g: PoolingGeometry, _ algorithm: dnnl_alg_kind_t) throws -> Primitive {
+        try cache.primitive("pool forward \(algorithm.rawValue) \(g.key)") {
+            var source = try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)
+            var destination = try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)
+            var descriptor = dnnl_pooling_v2_desc_t()
+            try DNNL.check(dnnl_pooling_v2_forward_desc_init(
+                &descriptor, dnnl_forward_training, algorithm, &source, &destination, DNNL.dims(g.strides), DNNL.dims(g.kernel),
+                DNNL.dims(g.kernel.map { _ in 0 }), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "pooling descriptor")
+            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil) }
+        }
+    }
+
+    /// Runs the forward pooling; returns the output and, for max pooling, the workspace that
+    /// records where each maximum came from (caller deallocates).
+    func runPooling(_ x: Buffer, _ g: PoolingGeometry, _ outShape: Shape, _ algorithm: dnnl_alg_kind_t) throws -> (Buffer, UnsafeMutableRawPointer?, dnnl_memory_desc_t?) {
+        let primitive = try poolingForward(g, algorithm)
+        let (output, pointer) = try allocate(outShape)
+        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+            (DNNL_ARG_SRC, try address(x, "window"), try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)),
+            (DNNL_ARG_DST, pointer, try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)),
+        ]
+        var workspace: (UnsafeMutableRawPointer, dnnl_memory_desc_t)?
+        if let described = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_workspace_md, 0) {
+            var md = described.pointee
+            let size = dnnl_memory_desc_get_size(&md)
+            if size > 0 {
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+                workspace = (memory, md)
+                arguments.append((DNNL_ARG_WORKSPACE, memory, md))
+            }
+        }
+        try execute(primitive, arguments)
+        return (output, workspace?.0, workspace?.1)
+    }
+
+    public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
+        let outShape = try ShapeRules.window(x.shape, descriptor: descriptor)
+        guard Self.supports([x]), outShape.dimensions.allSatisfy({ $0 > 0 }), let algorithm = Self.poolingAlgorithm(operation),
+            let g = PoolingGeometry(input: x.shape, output: outShape, descriptor: descriptor)
+        else { return try host.window(operation, x, descriptor: descriptor) }
+        let (output, workspace, _) = try runPooling(x, g, outShape, algorithm)
+        workspace?.deallocate()
+        return output
+    }
+
+    public func windowBackward(_ operation: WindowOperation, input: Buffer, gradOutput: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
+        let outShape = try ShapeRules.window(input.shape, descriptor: descriptor)
+        guard Self.supports([input, gradOutput]), gradOutput.shape == outShape, let algorithm = Self.poolingAlgorithm(operation),
+            let g = PoolingGeometry(input: input.shape, output: outShape, descriptor: descriptor)
+        else { return try host.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor) }
+        let hint = try poolingForward(g, algorithm)
+        let primitive = try cache.primitive("pool backward \(algorithm.rawValue) \(g.key)") {
+            var source = try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)
+            var destination = try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)
+            var descriptorStruct = dnnl_pooling_v2_desc_t()
+            try DNNL.check(dnnl_pooling_v2_backward_desc_init(
+                &descriptorStruct, algorithm, &source, &destination, DNNL.dims(g.strides), DNNL.dims(g.kernel),
+                DNNL.dims(g.kernel.map { _ in 0 }), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "pooling backward descriptor")
+            return try withUnsafePointer(to: &descriptorStruct) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
+        }
+        // Max pooling's backward needs the forward workspace: run the forward again to get it.
+        let (_, workspace, workspaceDescriptor) = try runPooling(input, g, outShape, algorithm)
+        defer { workspace?.deallocate() }
+        let (gradInput, pointer) = try allocate(input.shape)
+        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+            (DNNL_ARG_DIFF_DST, try address(gradOutput, "windowBackward"), try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)),
+            (DNNL_ARG_DIFF_SRC, pointer, try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)),
+        ]
+        if let workspace, let workspaceDescriptor { arguments.append((DNNL_ARG_WORKSPACE, workspace, workspaceDescriptor)) }
+        try execute(primitive, arguments)
+        return gradInput
+    }
+}
+#endif
