@@ -90,9 +90,10 @@ extension Tensor {
                 descriptor: descriptor)
             return [gradients.input, gradients.scale, gradients.offset].map { Tensor(buffer: $0, backend: backend) }
         }
-        let meanTensor = Tensor(buffer: mean, backend: backend)
-        let variance = try (detached() - meanTensor).square().mean(axes: axes, keepDimensions: true)
-        return (output, meanTensor, variance)
+        // The variance comes back from 1/√(var + ε): one value per group, not another pass
+        // over the data.
+        let variance = try (Tensor(buffer: inverseStd, backend: backend).square().reciprocal() - epsilon).maximum(Tensor(0, on: backend))
+        return (output, Tensor(buffer: mean, backend: backend), variance)
     }
 
     /// Inverted dropout with the mask drawn from Philox bits of `key` at `offset`; `noiseShape`
