@@ -20,13 +20,23 @@ final class ReferenceStorage: HostAddressable, @unchecked Sendable {
     }
 }
 
+/// The elements of any host-memory buffer, whichever CPU backend allocated it.
+struct HostView {
+    let address: UnsafeMutableRawPointer
+    let count: Int
+
+    func elements<T>(_ type: T.Type) -> UnsafeMutableBufferPointer<T> {
+        UnsafeMutableBufferPointer(start: address.assumingMemoryBound(to: T.self), count: count)
+    }
+}
+
 extension Buffer {
-    /// The reference storage behind this buffer, or a `foreignBuffer` error.
-    func referenceStorage(_ operation: String) throws -> ReferenceStorage {
-        guard let storage = storage as? ReferenceStorage else {
-            throw BackendError.foreignBuffer(operation: operation, expected: "reference")
+    /// The host elements behind this buffer, or a `foreignBuffer` error for device memory.
+    func referenceStorage(_ operation: String) throws -> HostView {
+        guard let storage = storage as? HostAddressable else {
+            throw BackendError.foreignBuffer(operation: operation, expected: "host-memory")
         }
-        return storage
+        return HostView(address: storage.address, count: shape.elementCount)
     }
 
     func floats(_ operation: String) throws -> UnsafeMutableBufferPointer<Float> {

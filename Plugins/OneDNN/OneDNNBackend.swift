@@ -20,6 +20,7 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
     let cache = PrimitiveCache()
+    let memory = HostMemoryPool()
     /// A stream runs one primitive at a time.
     let streamLock = NSLock()
 
@@ -114,10 +115,10 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
         return try Primitive(descriptor: primitiveDescriptor)
     }
 
-    /// A new float32 host buffer of `shape` from the host backend.
+    /// A new, uninitialised float32 host buffer of `shape` (every caller writes all of it).
     func allocate(_ shape: Shape) throws -> (Buffer, UnsafeMutableRawPointer) {
-        let buffer = try host.full(0, shape: shape, dtype: .float32)
-        return (buffer, try address(buffer, "allocate"))
+        let storage = PooledStorage(bytes: Swift.max(shape.elementCount, 1) * 4, pool: memory)
+        return (Buffer(storage: storage, shape: shape, dtype: .float32), storage.address)
     }
 }
 

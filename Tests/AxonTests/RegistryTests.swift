@@ -47,6 +47,6 @@ struct RegistryTests {
         final class OtherStorage: BufferStorage {}
         let foreign = Buffer(storage: OtherStorage(), shape: [1], dtype: .float32)
         let message = errorMessage { _ = try ReferenceBackend().unary(.exp, foreign) }
-        #expect(message == "unary: the buffer belongs to another backend (expected a reference buffer)")
+        #expect(message == "unary: the buffer belongs to another backend (expected a host-memory buffer)")
     }
 }
