@@ -133,6 +133,8 @@ extension OneDNNBackend {
     public func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try host.compare(operation, a, b) }
     public func select(_ condition: Buffer, _ onTrue: Buffer, _ onFalse: Buffer) throws -> Buffer { try host.select(condition, onTrue, onFalse) }
     public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer { try host.cast(x, to: dtype) }
+    /// Reductions stay on the host: oneDNN's reduction over channels-last batches measured
+    /// slower (CNN step 34 → 19 steps/s), and it does not promise NaN propagation for max/min.
     public func reduce(_ operation: ReductionOperation, _ x: Buffer, axes: [Int], keepDimensions: Bool) throws -> Buffer {
         try host.reduce(operation, x, axes: axes, keepDimensions: keepDimensions)
     }

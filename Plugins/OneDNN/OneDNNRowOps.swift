@@ -1,0 +1,104 @@
+#if OneDNN
+import Backend
+import CDNNL
+import Foundation
+
+// Softmax and log-softmax as oneDNN primitives over plain row-major layouts, and
+// the softmax cross-entropy pair as one pass over the rows.
+extension OneDNNBackend {
+    /// A plain row-major descriptor of `shape`.
+    static func plain(_ shape: Shape) throws -> dnnl_memory_desc_t {
+        try DNNL.memoryDescriptor(shape.dimensions, strides: shape.strides)
+    }
+
+    func softmaxFamily(_ x: Buffer, axis: Int, logarithmic: Bool) throws -> Buffer? {
+        guard x.shape.rank >= 1, Self.supports([x]) else { return nil }
+        let resolved = try x.shape.normalizedAxis(axis, operation: logarithmic ? "logSoftmax" : "softmax")
+        let md = try Self.plain(x.shape)
+        let primitive = try cache.primitive("\(logarithmic ? "logsoftmax" : "softmax") \(x.shape) \(resolved)") {
+            var data = md
+            if logarithmic {
+                var descriptor = dnnl_logsoftmax_desc_t()
+                try DNNL.check(dnnl_logsoftmax_forward_desc_init(&descriptor, dnnl_forward_inference, &data, Int32(resolved)), "log-softmax descriptor")
+                return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil) }
+            }
+            var descriptor = dnnl_softmax_desc_t()
+            try DNNL.check(dnnl_softmax_forward_desc_init(&descriptor, dnnl_forward_inference, &data, Int32(resolved)), "softmax descriptor")
+            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil) }
+        }
+        let (output, pointer) = try allocate(x.shape)
+        try execute(primitive, [(DNNL_ARG_SRC, try address(x, "softmax"), md), (DNNL_ARG_DST, pointer, md)])
+        return output
+    }
+
+    public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
+        try softmaxFamily(x, axis: axis, logarithmic: false) ?? host.softmax(x, axis: axis)
+    }
+
+    public func logSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
+        try softmaxFamily(x, axis: axis, logarithmic: true) ?? host.logSoftmax(x, axis: axis)
+    }
+
+    /// Rows and classes when the cross-entropy runs along the last axis of same-shaped float32
+    /// logits and labels.
+    func crossEntropyRows(_ logits: Buffer, _ labels: Buffer, axis: Int) -> (rows: Int, classes: Int)? {
+        let rank = logits.shape.rank
+        guard rank >= 1, logits.shape == labels.shape, Self.supports([logits, labels]), axis == -1 || axis == rank - 1 else { return nil }
+        let classes = logits.shape[rank - 1]
+        return (logits.shape.elementCount / classes, classes)
+    }
+
+    public func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
+        guard let (rows, classes) = crossEntropyRows(logits, labels, axis: axis) else {
+            return try host.softmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
+        }
+        let x = try address(logits, "softmaxCrossEntropy").assumingMemoryBound(to: Float.self)
+        let y = try address(labels, "softmaxCrossEntropy").assumingMemoryBound(to: Float.self)
+        let (loss, pointer) = try allocate(Shape(Array(logits.shape.dimensions.dropLast())))
+        let out = pointer.assumingMemoryBound(to: Float.self)
+        for row in 0..<rows {
+            let (xs, ys) = (x + row * classes, y + row * classes)
+            var maximum = -Float.infinity
+            for c in 0..<classes { maximum = Swift.max(maximum, xs[c]) }
+            var total: Float = 0
+            for c in 0..<classes { total += (xs[c] - maximum).exponential }
+            let logTotal = total.logarithm
+            var value: Float = 0
+            for c in 0..<classes { value -= ys[c] * (xs[c] - maximum - logTotal) }
+            out[row] = value
+        }
+        return loss
+    }
+
+    public func softmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer {
+        guard let (rows, classes) = crossEntropyRows(logits, labels, axis: axis), gradLoss.shape.elementCount == rows,
+            gradLoss.dtype == .float32
+        else {
+            return try host.softmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
+        }
+        let x = try address(logits, "softmaxCrossEntropyBackward").assumingMemoryBound(to: Float.self)
+        let y = try address(labels, "softmaxCrossEntropyBackward").assumingMemoryBound(to: Float.self)
+        let g = try address(gradLoss, "softmaxCrossEntropyBackward").assumingMemoryBound(to: Float.self)
+        let (gradient, pointer) = try allocate(logits.shape)
+        let out = pointer.assumingMemoryBound(to: Float.self)
+        for row in 0..<rows {
+            let (xs, ys, os) = (x + row * classes, y + row * classes, out + row * classes)
+            var maximum = -Float.infinity
+            for c in 0..<classes { maximum = Swift.max(maximum, xs[c]) }
+            var total: Float = 0, mass: Float = 0
+            for c in 0..<classes {
+                os[c] = (xs[c] - maximum).exponential
+                total += os[c]
+                mass += ys[c]
+            }
+            for c in 0..<classes { os[c] = g[row] * (os[c] / total * mass - ys[c]) }
+        }
+        return gradient
+    }
+}
+
+extension Float {
+    var exponential: Float { Foundation.exp(self) }
+    var logarithm: Float { Foundation.log(self) }
+}
+#endif
