@@ -146,7 +146,6 @@ extension OneDNNBackend {
         try host.slice(x, starts: starts, limits: limits, strides: strides)
     }
     public func pad(_ x: Buffer, padding: [Padding], value: Double) throws -> Buffer { try host.pad(x, padding: padding, value: value) }
-    public func concatenate(_ xs: [Buffer], axis: Int) throws -> Buffer { try host.concatenate(xs, axis: axis) }
     public func broadcast(_ x: Buffer, to shape: Shape) throws -> Buffer { try host.broadcast(x, to: shape) }
     public func gather(_ x: Buffer, indices: Buffer, axis: Int) throws -> Buffer { try host.gather(x, indices: indices, axis: axis) }
     public func scatterAdd(_ updates: Buffer, indices: Buffer, axis: Int, dimensionSize: Int) throws -> Buffer {
