@@ -1,0 +1,141 @@
+import Axon
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The workloads, named as in `Benchmarks/peers/peers.py` so the report can match them.
+enum Workloads {
+    static let peakRSSName = "MLP training process peak RSS"
+
+    static func run(on backend: any Backend, quick: Bool) throws -> [Measurement] {
+        var results: [Measurement] = []
+        for size in quick ? [64, 128] : [512, 1024, 2048] {
+            let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend)
+            let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend)
+            let seconds = try median(repeats: quick ? 3 : 7) {
+                _ = try backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false)
+                try backend.synchronize()
+            }
+            results.append(Measurement(workload: "matmul \(size)³", value: 2 * pow(Double(size), 3) / seconds / 1e9, unit: "GFLOPS", higherIsBetter: true))
+            #if OneDNN
+            if backend.name == "onednn", let direct = DirectOneDNN.matmulSeconds(size: size, repeats: quick ? 3 : 7) {
+                results.append(Measurement(workload: "matmul \(size)³ through the protocol vs a direct oneDNN call", value: 100 * direct / seconds, unit: "%", higherIsBetter: true))
+            }
+            #endif
+        }
+        let batch = quick ? 4 : 64
+        let input = try Initializer.uniform().tensor(shape: [batch, 28, 28, 32], key: Philox.Key(seed: 3), on: backend)
+        let kernel = try Initializer.uniform().tensor(shape: [3, 3, 32, 64], key: Philox.Key(seed: 4), on: backend)
+        let descriptor = ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)])
+        let convSeconds = try median(repeats: quick ? 2 : 5) {
+            _ = try backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor)
+            try backend.synchronize()
+        }
+        results.append(Measurement(
+            workload: "conv forward N\(batch) 28² 32→64 3×3", value: 2.0 * Double(batch * 28 * 28 * 64 * 9 * 32) / convSeconds / 1e9,
+            unit: "GFLOPS", higherIsBetter: true))
+        let mlpBatch = quick ? 16 : 128
+        results.append(Measurement(
+            workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam",
+            value: try mlpTraining(on: backend, batch: mlpBatch, steps: quick ? 3 : 50), unit: "steps/s", higherIsBetter: true))
+        let cnnBatch = quick ? 4 : 64
+        results.append(Measurement(
+            workload: "CNN training step, batch \(cnnBatch), SGD momentum",
+            value: try cnnTraining(on: backend, batch: cnnBatch, steps: quick ? 2 : 8), unit: "steps/s", higherIsBetter: true))
+        let inferenceBatch = quick ? 32 : 1024
+        results.append(Measurement(
+            workload: "MLP inference, batch \(inferenceBatch)", value: try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 30),
+            unit: "batches/s", higherIsBetter: true))
+        results.append(Measurement(workload: "tiny-op dispatch (1-element add)", value: try tinyOp(on: backend, repeats: quick ? 100 : 20_000) * 1e6, unit: "µs", higherIsBetter: false))
+        return results
+    }
+
+    static var mlp: Axon { Axon.input("features", shape: [nil, 784]).dense(128, activation: .relu).dense(10) }
+
+    static var cnn: Axon {
+        Axon.input("features", shape: [nil, 28, 28, 1])
+            .conv(32, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+            .conv(64, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+            .flatten().dropout(rate: 0.25).dense(10)
+    }
+
+    static func mlpTraining(on backend: any Backend, batch: Int, steps: Int) throws -> Double {
+        try trainingSteps(mlp, inputShape: [batch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: steps)
+    }
+
+    static func cnnTraining(on backend: any Backend, batch: Int, steps: Int) throws -> Double {
+        try trainingSteps(cnn, inputShape: [batch, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, steps: steps)
+    }
+
+    /// Steps per second (median step time, the first step excluded) on random data.
+    static func trainingSteps(_ model: Axon, inputShape: Shape, optimizer: Optimizer, on backend: any Backend, steps: Int) throws -> Double {
+        let x = try Initializer.uniform(minimum: 0, maximum: 1).tensor(shape: inputShape, key: Philox.Key(seed: 5), on: backend)
+        let labels = try Tensor(integers: (0..<inputShape[0]).map { Int32($0 % 10) }, shape: [inputShape[0]], on: backend)
+        let loop = try Loop.trainer(model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: optimizer, on: backend)
+        var times: [Double] = []
+        var last = DispatchTime.now().uptimeNanoseconds
+        loop.handle(.iterationCompleted) { _ in
+            let now = DispatchTime.now().uptimeNanoseconds
+            times.append(Double(now - last) / 1e9)
+            last = now
+            return .proceed
+        }
+        _ = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: labels), count: steps + 1), epochs: 1)
+        let steady = times.dropFirst().sorted()
+        return 1 / steady[steady.count / 2]
+    }
+
+    static func mlpInference(on backend: any Backend, batch: Int, repeats: Int) throws -> Double {
+        let built = try mlp.build(on: backend)
+        let state = try built.initialize(seed: 0)
+        let x = try Initializer.uniform(minimum: 0, maximum: 1).tensor(shape: [batch, 784], key: Philox.Key(seed: 6), on: backend)
+        let seconds = try median(repeats: repeats) {
+            _ = try built.predict(state, inputs: ["features": x]).output()
+            try backend.synchronize()
+        }
+        return 1 / seconds
+    }
+
+    /// Mean seconds of a 1-element tensor addition through the `Tensor` API.
+    static func tinyOp(on backend: any Backend, repeats: Int) throws -> Double {
+        let a = try Tensor([1], on: backend), b = try Tensor([2], on: backend)
+        _ = try a + b
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repeats { _ = try a + b }
+        try backend.synchronize()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
+    }
+
+    /// This process's peak resident set in megabytes.
+    static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    /// Runs this executable in `--rss` mode for `backend` and reads the number it prints.
+    static func childPeakRSS(backend: String, quick: Bool) -> Double? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["--rss", backend] + (quick ? ["--quick"] : [])
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The median wall time of `repeats` runs of `body`, after one warm-up run.
+    static func median(repeats: Int, _ body: () throws -> Void) throws -> Double {
+        try body()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}

@@ -1,0 +1,225 @@
+"""The Swift benchmark's workloads in JAX (with optax) and, when it is installed, PyTorch.
+
+Run by scripts/bench.sh inside a virtualenv; writes the same JSON schema as the Swift side:
+{"results": [{"backend", "device", "measurements": [{"workload", "value", "unit", "higherIsBetter"}]}]}.
+Thread counts follow AXON_BENCH_THREADS (default 2) for every framework.
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+THREADS = int(os.environ.get("AXON_BENCH_THREADS", "2"))
+QUICK = "--quick" in sys.argv
+
+
+def median_seconds(body, repeats):
+    body()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def measurement(workload, value, unit, higher=True):
+    return {"workload": workload, "value": value, "unit": unit, "higherIsBetter": higher}
+
+
+def sizes():
+    return [64, 128] if QUICK else [512, 1024, 2048]
+
+
+def jax_suite(rss_only=False):
+    os.environ["XLA_FLAGS"] = f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={THREADS}"
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    key = jax.random.PRNGKey(0)
+
+    def mlp_params():
+        k1, k2 = jax.random.split(key)
+        return {"w1": jax.random.normal(k1, (784, 128)) * 0.05, "b1": jnp.zeros(128),
+                "w2": jax.random.normal(k2, (128, 10)) * 0.05, "b2": jnp.zeros(10)}
+
+    def mlp_forward(p, x):
+        return jax.nn.relu(x @ p["w1"] + p["b1"]) @ p["w2"] + p["b2"]
+
+    def train_rate(params, forward, optimizer, x, y, steps):
+        state = optimizer.init(params)
+
+        @jax.jit
+        def step(p, s, x, y, k):
+            def loss(p):
+                return optax.softmax_cross_entropy_with_integer_labels(forward(p, x, k), y).mean()
+            value, grads = jax.value_and_grad(loss)(p)
+            updates, s = optimizer.update(grads, s, p)
+            return optax.apply_updates(p, updates), s, value
+
+        p, s = params, state
+        times = []
+        for i in range(steps + 1):
+            start = time.perf_counter()
+            p, s, value = step(p, s, x, y, jax.random.PRNGKey(i))
+            value.block_until_ready()
+            times.append(time.perf_counter() - start)
+        return 1 / sorted(times[1:])[len(times[1:]) // 2]
+
+    mlp_batch = 16 if QUICK else 128
+    x = jax.random.uniform(key, (mlp_batch, 784))
+    y = jnp.arange(mlp_batch) % 10
+    mlp_rate = train_rate(mlp_params(), lambda p, x, k: mlp_forward(p, x), optax.adam(1e-3), x, y, 3 if QUICK else 50)
+    if rss_only:
+        return None
+    results = []
+    for n in sizes():
+        a = jax.random.uniform(key, (n, n))
+        b = jax.random.uniform(key, (n, n))
+        f = jax.jit(lambda a, b: a @ b)
+        seconds = median_seconds(lambda: f(a, b).block_until_ready(), 3 if QUICK else 7)
+        results.append(measurement(f"matmul {n}³", 2 * n**3 / seconds / 1e9, "GFLOPS"))
+    batch = 4 if QUICK else 64
+    xi = jax.random.uniform(key, (batch, 28, 28, 32))
+    w = jax.random.uniform(key, (3, 3, 32, 64))
+    conv = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))
+    seconds = median_seconds(lambda: conv(xi, w).block_until_ready(), 2 if QUICK else 5)
+    results.append(measurement(f"conv forward N{batch} 28² 32→64 3×3", 2.0 * batch * 28 * 28 * 64 * 9 * 32 / seconds / 1e9, "GFLOPS"))
+    results.append(measurement(f"MLP 784-128-10 training step, batch {mlp_batch}, Adam", mlp_rate, "steps/s"))
+
+    def conv_bn_relu_pool(x, w, gamma, beta):
+        y = jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        mean = y.mean(axis=(0, 1, 2))
+        var = y.var(axis=(0, 1, 2))
+        y = jax.nn.relu((y - mean) / jnp.sqrt(var + 1e-5) * gamma + beta)
+        return jax.lax.reduce_window(y, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+    def cnn_forward(p, x, k):
+        y = conv_bn_relu_pool(x, p["c1"], p["g1"], p["b1"])
+        y = conv_bn_relu_pool(y, p["c2"], p["g2"], p["b2"]).reshape(x.shape[0], -1)
+        keep = jax.random.bernoulli(k, 0.75, y.shape)
+        return (jnp.where(keep, y / 0.75, 0)) @ p["w"] + p["bias"]
+
+    cnn_batch = 4 if QUICK else 64
+    cnn_params = {"c1": jax.random.normal(key, (3, 3, 1, 32)) * 0.1, "g1": jnp.ones(32), "b1": jnp.zeros(32),
+                  "c2": jax.random.normal(key, (3, 3, 32, 64)) * 0.05, "g2": jnp.ones(64), "b2": jnp.zeros(64),
+                  "w": jax.random.normal(key, (7 * 7 * 64, 10)) * 0.01, "bias": jnp.zeros(10)}
+    xc = jax.random.uniform(key, (cnn_batch, 28, 28, 1))
+    yc = jnp.arange(cnn_batch) % 10
+    results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
+                               train_rate(cnn_params, cnn_forward, optax.sgd(0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+    inference_batch = 32 if QUICK else 1024
+    xi = jax.random.uniform(key, (inference_batch, 784))
+    forward = jax.jit(mlp_forward)
+    params = mlp_params()
+    seconds = median_seconds(lambda: forward(params, xi).block_until_ready(), 3 if QUICK else 30)
+    results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
+    a1, b1 = jnp.ones(1), jnp.ones(1)
+    repeats = 100 if QUICK else 5000
+    (a1 + b1).block_until_ready()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        c = a1 + b1
+    c.block_until_ready()
+    results.append(measurement("tiny-op dispatch (1-element add)", (time.perf_counter() - start) / repeats * 1e6, "µs", False))
+    return {"backend": "jax", "device": f"jax {jax.__version__} cpu, {THREADS} threads", "measurements": results}
+
+
+def torch_suite(rss_only=False):
+    import torch
+
+    torch.set_num_threads(THREADS)
+    mlp_batch = 16 if QUICK else 128
+    mlp = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+
+    def train_rate(model, optimizer, x, y, steps):
+        times = []
+        for _ in range(steps + 1):
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            times.append(time.perf_counter() - start)
+        return 1 / sorted(times[1:])[len(times[1:]) // 2]
+
+    x = torch.rand(mlp_batch, 784)
+    y = torch.arange(mlp_batch) % 10
+    mlp_rate = train_rate(mlp, torch.optim.Adam(mlp.parameters(), 1e-3), x, y, 3 if QUICK else 50)
+    if rss_only:
+        return None
+    results = []
+    for n in sizes():
+        a, b = torch.rand(n, n), torch.rand(n, n)
+        seconds = median_seconds(lambda: a @ b, 3 if QUICK else 7)
+        results.append(measurement(f"matmul {n}³", 2 * n**3 / seconds / 1e9, "GFLOPS"))
+    batch = 4 if QUICK else 64
+    xi = torch.rand(batch, 32, 28, 28).to(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(32, 64, 3, padding=1, bias=False).to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        seconds = median_seconds(lambda: conv(xi), 2 if QUICK else 5)
+    results.append(measurement(f"conv forward N{batch} 28² 32→64 3×3", 2.0 * batch * 28 * 28 * 64 * 9 * 32 / seconds / 1e9, "GFLOPS"))
+    results.append(measurement(f"MLP 784-128-10 training step, batch {mlp_batch}, Adam", mlp_rate, "steps/s"))
+    cnn_batch = 4 if QUICK else 64
+    cnn = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.BatchNorm2d(64), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Dropout(0.25), torch.nn.Linear(7 * 7 * 64, 10))
+    xc, yc = torch.rand(cnn_batch, 1, 28, 28), torch.arange(cnn_batch) % 10
+    results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
+                               train_rate(cnn, torch.optim.SGD(cnn.parameters(), 0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+    inference_batch = 32 if QUICK else 1024
+    xi = torch.rand(inference_batch, 784)
+    with torch.no_grad():
+        seconds = median_seconds(lambda: mlp(xi), 3 if QUICK else 30)
+    results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
+    a1, b1 = torch.ones(1), torch.ones(1)
+    repeats = 100 if QUICK else 20000
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a1 + b1
+    results.append(measurement("tiny-op dispatch (1-element add)", (time.perf_counter() - start) / repeats * 1e6, "µs", False))
+    return {"backend": "pytorch", "device": f"pytorch {torch.__version__} cpu, {THREADS} threads", "measurements": results}
+
+
+SUITES = {"jax": jax_suite, "pytorch": torch_suite}
+
+
+def peak_rss(name):
+    """Peak RSS in MB of a fresh process that trains the MLP with `name`."""
+    output = subprocess.run([sys.executable, __file__, "--rss", name] + (["--quick"] if QUICK else []),
+                            capture_output=True, text=True)
+    try:
+        return float(output.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def main():
+    if "--rss" in sys.argv:
+        SUITES[sys.argv[sys.argv.index("--rss") + 1]](rss_only=True)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return
+    output = sys.argv[sys.argv.index("--output") + 1] if "--output" in sys.argv else "peers.json"
+    results = []
+    for name, suite in SUITES.items():
+        try:
+            result = suite()
+        except ImportError as error:
+            print(f"{name}: not installed ({error}); left out", file=sys.stderr)
+            continue
+        rss = peak_rss(name)
+        if rss is not None:
+            result["measurements"].append(measurement("MLP training process peak RSS", rss, "MB", False))
+        for m in result["measurements"]:
+            print(f"{name}: {m['workload']}: {m['value']:.4g} {m['unit']}")
+        results.append(result)
+    with open(output, "w") as file:
+        json.dump({"results": results}, file, indent=2)
+
+
+if __name__ == "__main__":
+    main()
