@@ -24,13 +24,31 @@ extension OneDNNBackend {
         let (np, nm, nv) = (pp.assumingMemoryBound(to: Float.self), mp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (b1, b2, eps, lr, decay) = (step.beta1, step.beta2, step.epsilon, step.learningRate, step.weightDecay)
         let (c1, c2) = (step.firstMomentCorrection, step.secondMomentCorrection)
-        for i in 0..<parameter.shape.elementCount {
+        let count = parameter.shape.elementCount
+        // Eight lanes at a time (the same arithmetic, so the lanes agree with the tail), then
+        // the remainder one by one.
+        typealias Lanes = SIMD8<Float>
+        var i = 0
+        func load(_ pointer: UnsafeMutablePointer<Float>) -> Lanes { UnsafeRawPointer(pointer + i).loadUnaligned(as: Lanes.self) }
+        func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(pointer + i).storeBytes(of: lanes, as: Lanes.self) }
+        while i + 8 <= count {
+            let (pi, gi) = (load(p), load(g))
+            let mi = load(m) * b1 + gi * (1 - b1)
+            let vi = load(v) * b2 + gi * gi * (1 - b2)
+            let direction = (mi / c1) / ((vi / c2).squareRoot() + eps) + pi * decay
+            store(pi - direction * lr, np)
+            store(mi, nm)
+            store(vi, nv)
+            i += 8
+        }
+        while i < count {
             let mi = m[i] * b1 + g[i] * (1 - b1)
             let vi = v[i] * b2 + g[i] * g[i] * (1 - b2)
             let direction = (mi / c1) / ((vi / c2).squareRoot() + eps) + p[i] * decay
             np[i] = p[i] - direction * lr
             nm[i] = mi
             nv[i] = vi
+            i += 1
         }
         return (newParameter, newFirst, newSecond)
     }
@@ -45,12 +63,25 @@ extension OneDNNBackend {
         let (newParameter, pp) = try allocate(parameter.shape)
         let (newVelocity, vp) = try allocate(parameter.shape)
         let (np, nv) = (pp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
-        let (mu, lr) = (step.momentum, step.learningRate)
-        for i in 0..<parameter.shape.elementCount {
+        let (mu, lr, nesterov) = (step.momentum, step.learningRate, step.nesterov)
+        let count = parameter.shape.elementCount
+        typealias Lanes = SIMD8<Float>
+        var i = 0
+        func load(_ pointer: UnsafeMutablePointer<Float>) -> Lanes { UnsafeRawPointer(pointer + i).loadUnaligned(as: Lanes.self) }
+        func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(pointer + i).storeBytes(of: lanes, as: Lanes.self) }
+        while i + 8 <= count {
+            let gi = load(g)
+            let vi = gi + load(v) * mu
+            store(load(p) - (nesterov ? gi + vi * mu : vi) * lr, np)
+            store(vi, nv)
+            i += 8
+        }
+        while i < count {
             let vi = g[i] + v[i] * mu
-            let direction = step.nesterov ? g[i] + vi * mu : vi
+            let direction = nesterov ? g[i] + vi * mu : vi
             np[i] = p[i] - direction * lr
             nv[i] = vi
+            i += 1
         }
         return (newParameter, newVelocity)
     }
