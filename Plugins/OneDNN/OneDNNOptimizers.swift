@@ -27,18 +27,15 @@ extension OneDNNBackend {
         let count = parameter.shape.elementCount
         // Eight lanes at a time (the same arithmetic, so the lanes agree with the tail), then
         // the remainder one by one.
-        typealias Lanes = SIMD8<Float>
         var i = 0
-        func load(_ pointer: UnsafeMutablePointer<Float>) -> Lanes { UnsafeRawPointer(pointer + i).loadUnaligned(as: Lanes.self) }
-        func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(pointer + i).storeBytes(of: lanes, as: Lanes.self) }
         while i + 8 <= count {
-            let (pi, gi) = (load(p), load(g))
-            let mi = load(m) * b1 + gi * (1 - b1)
-            let vi = load(v) * b2 + gi * gi * (1 - b2)
+            let (pi, gi) = (Lanes.load(p, i), Lanes.load(g, i))
+            let mi = Lanes.load(m, i) * b1 + gi * (1 - b1)
+            let vi = Lanes.load(v, i) * b2 + gi * gi * (1 - b2)
             let direction = (mi / c1) / ((vi / c2).squareRoot() + eps) + pi * decay
-            store(pi - direction * lr, np)
-            store(mi, nm)
-            store(vi, nv)
+            (pi - direction * lr).store(np, i)
+            mi.store(nm, i)
+            vi.store(nv, i)
             i += 8
         }
         while i < count {
@@ -65,15 +62,12 @@ extension OneDNNBackend {
         let (np, nv) = (pp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (mu, lr, nesterov) = (step.momentum, step.learningRate, step.nesterov)
         let count = parameter.shape.elementCount
-        typealias Lanes = SIMD8<Float>
         var i = 0
-        func load(_ pointer: UnsafeMutablePointer<Float>) -> Lanes { UnsafeRawPointer(pointer + i).loadUnaligned(as: Lanes.self) }
-        func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(pointer + i).storeBytes(of: lanes, as: Lanes.self) }
         while i + 8 <= count {
-            let gi = load(g)
-            let vi = gi + load(v) * mu
-            store(load(p) - (nesterov ? gi + vi * mu : vi) * lr, np)
-            store(vi, nv)
+            let gi = Lanes.load(g, i)
+            let vi = gi + Lanes.load(v, i) * mu
+            (Lanes.load(p, i) - (nesterov ? gi + vi * mu : vi) * lr).store(np, i)
+            vi.store(nv, i)
             i += 8
         }
         while i < count {
@@ -84,6 +78,18 @@ extension OneDNNBackend {
             i += 1
         }
         return (newParameter, newVelocity)
+    }
+}
+/// Eight floats, loaded from and stored to unaligned memory as one vector.
+typealias Lanes = SIMD8<Float>
+
+extension SIMD8 where Scalar == Float {
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>, _ index: Int) -> Self {
+        UnsafeRawPointer(pointer + index).loadUnaligned(as: Self.self)
+    }
+
+    @inline(__always) func store(_ pointer: UnsafeMutablePointer<Float>, _ index: Int) {
+        UnsafeMutableRawPointer(pointer + index).storeBytes(of: self, as: Self.self)
     }
 }
 #endif
