@@ -38,7 +38,7 @@ public final class ReferenceBackend: Backend {
     }
 
     public func download(_ buffer: Buffer) throws -> HostArray {
-        let storage = try buffer.referenceStorage("download")
+        let storage = try buffer.hostView("download")
         let elements: HostElements
         switch buffer.dtype {
         case .float32: elements = .float32(Array(storage.elements(Float.self)))

@@ -136,7 +136,7 @@ extension ReferenceBackend {
         try ShapeRules.requireSameDType(onTrue, onFalse, operation: "select")
         let shape = try Shape.broadcast(
             Shape.broadcast(condition.shape, onTrue.shape, operation: "select"), onFalse.shape, operation: "select")
-        let mask = try condition.referenceStorage("select").elements(UInt8.self)
+        let mask = try condition.hostView("select").elements(UInt8.self)
         return try withRawElements(onTrue.dtype) { (type: UInt32.Type) in
             try selectTyped(mask, condition.shape, onTrue, onFalse, shape, type)
         } bytes: { type in
@@ -148,8 +148,8 @@ extension ReferenceBackend {
         _ mask: UnsafeMutableBufferPointer<UInt8>, _ maskShape: Shape, _ onTrue: Buffer, _ onFalse: Buffer,
         _ shape: Shape, _ type: T.Type
     ) throws -> Buffer {
-        let t = try onTrue.referenceStorage("select").elements(T.self)
-        let f = try onFalse.referenceStorage("select").elements(T.self)
+        let t = try onTrue.hostView("select").elements(T.self)
+        let f = try onFalse.hostView("select").elements(T.self)
         return makeBuffer(shape, onTrue.dtype, as: T.self) { out in
             forEachElement(
                 shape, maskShape.broadcastStrides(to: shape), onTrue.shape.broadcastStrides(to: shape),
@@ -182,7 +182,7 @@ extension ReferenceBackend {
 
     /// Applies `body` to every element of `x`.
     func map1<T, R>(_ x: Buffer, _ dtype: DType, _ body: (T) -> R) throws -> Buffer {
-        let input = try x.referenceStorage("unary").elements(T.self)
+        let input = try x.hostView("unary").elements(T.self)
         return makeBuffer(x.shape, dtype, as: R.self) { out in
             for index in 0..<input.count { out[index] = body(input[index]) }
         }
@@ -191,8 +191,8 @@ extension ReferenceBackend {
     /// Applies `body` to every pair of broadcast elements of `a` and `b`.
     func map2<T, R>(_ a: Buffer, _ b: Buffer, _ dtype: DType, _ name: String, _ body: (T, T) -> R) throws -> Buffer {
         let shape = try Shape.broadcast(a.shape, b.shape, operation: name)
-        let left = try a.referenceStorage(name).elements(T.self)
-        let right = try b.referenceStorage(name).elements(T.self)
+        let left = try a.hostView(name).elements(T.self)
+        let right = try b.hostView(name).elements(T.self)
         return makeBuffer(shape, dtype, as: R.self) { out in
             if a.shape == shape && b.shape == shape {
                 for index in 0..<out.count { out[index] = body(left[index], right[index]) }

@@ -113,7 +113,7 @@ extension ReferenceBackend {
     }
 
     private func checkedIndices(_ indices: Buffer, size: Int, _ operation: String) throws -> [Int] {
-        try indices.referenceStorage(operation).elements(Int32.self).map { index in
+        try indices.hostView(operation).elements(Int32.self).map { index in
             guard index >= 0, Int(index) < size else {
                 throw BackendError.indexOutOfRange(operation: operation, index: Int(index), size: size)
             }
@@ -125,7 +125,7 @@ extension ReferenceBackend {
     private func copyElements(
         _ x: Buffer, _ shape: Shape, _ operation: String, _ plan: ((Int, Int) -> Void) -> Void
     ) throws -> Buffer {
-        let storage = try x.referenceStorage(operation)
+        let storage = try x.hostView(operation)
         return withRawElements(x.dtype) { type in
             let source = storage.elements(type)
             return makeBuffer(shape, x.dtype, as: type) { out in plan { out[$0] = source[$1] } }
@@ -140,7 +140,7 @@ extension ReferenceBackend {
     private func scatterElements(
         _ x: Buffer, into target: Buffer, _ operation: String, _ plan: ((Int, Int) -> Void) -> Void
     ) throws {
-        let source = try x.referenceStorage(operation), destination = try target.referenceStorage(operation)
+        let source = try x.hostView(operation), destination = try target.hostView(operation)
         withRawElements(x.dtype) { type in
             let (from, to) = (source.elements(type), destination.elements(type))
             plan { to[$0] = from[$1] }

@@ -23,7 +23,7 @@ extension ReferenceBackend {
                 throw BackendError.unsupportedDType(operation: name, dtype: x.dtype, reason: "mean needs float32")
             }
             let isSigned = x.dtype == .int32
-            let storage = try x.referenceStorage(name)
+            let storage = try x.hostView(name)
             let signed = storage.elements(Int32.self)
             let unsigned = storage.elements(UInt32.self)
             let accumulated = accumulate(operation, x.shape, outStrides, keptShape.elementCount) {

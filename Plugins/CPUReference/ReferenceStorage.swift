@@ -32,7 +32,7 @@ struct HostView {
 
 extension Buffer {
     /// The host elements behind this buffer, or a `foreignBuffer` error for device memory.
-    func referenceStorage(_ operation: String) throws -> HostView {
+    func hostView(_ operation: String) throws -> HostView {
         guard let storage = storage as? HostAddressable else {
             throw BackendError.foreignBuffer(operation: operation, expected: "host-memory")
         }
@@ -41,7 +41,7 @@ extension Buffer {
 
     func floats(_ operation: String) throws -> UnsafeMutableBufferPointer<Float> {
         try ShapeRules.requireDType(self, [.float32], operation: operation)
-        return try referenceStorage(operation).elements(Float.self)
+        return try hostView(operation).elements(Float.self)
     }
 }
 

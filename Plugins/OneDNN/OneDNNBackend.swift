@@ -3,8 +3,9 @@ import Backend
 import CDNNL
 import Foundation
 
-/// The oneDNN CPU backend: matrix products and convolutions (with their fused bias and
-/// activation) run as oneDNN primitives, created once per shape and cached; the other
+/// The oneDNN CPU backend: matrix products, convolutions (with fused bias and activation),
+/// normalisation, pooling, softmax and concatenation run as oneDNN primitives, created once per
+/// shape and cached; optimizer and cross-entropy steps run as single Swift passes; the other
 /// operations run on the host backend it shares buffers with (the registry's `reference`).
 ///
 /// ```swift
