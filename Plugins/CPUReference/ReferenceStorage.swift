@@ -1,19 +1,18 @@
 import Backend
 
 /// A dense host allocation holding one buffer's elements (`bool` as one byte, 0 or 1).
-final class ReferenceStorage: HostAddressable, @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
-    var address: UnsafeMutableRawPointer { pointer }
+final class ReferenceStorage: HostStorage, @unchecked Sendable {
+    var pointer: UnsafeMutableRawPointer { address }
     let count: Int
     let dtype: DType
 
     init(count: Int, dtype: DType) {
         self.count = count
         self.dtype = dtype
-        pointer = .allocate(byteCount: max(count * dtype.byteSize, 1), alignment: 64)
+        super.init(address: .allocate(byteCount: max(count * dtype.byteSize, 1), alignment: 64))
     }
 
-    deinit { pointer.deallocate() }
+    deinit { address.deallocate() }
 
     func elements<T>(_ type: T.Type) -> UnsafeMutableBufferPointer<T> {
         UnsafeMutableBufferPointer(start: pointer.assumingMemoryBound(to: T.self), count: count)
@@ -33,7 +32,7 @@ struct HostView {
 extension Buffer {
     /// The host elements behind this buffer, or a `foreignBuffer` error for device memory.
     func hostView(_ operation: String) throws -> HostView {
-        guard let storage = storage as? HostAddressable else {
+        guard let storage = storage as? HostStorage else {
             throw BackendError.foreignBuffer(operation: operation, expected: "host-memory")
         }
         return HostView(address: storage.address, count: shape.elementCount)

@@ -44,14 +44,15 @@ final class HostMemoryPool: @unchecked Sendable {
 }
 
 /// A buffer's memory from the pool, returned to it when the buffer is released.
-final class PooledStorage: HostAddressable, @unchecked Sendable {
-    let address: UnsafeMutableRawPointer
+final class PooledStorage: HostStorage, @unchecked Sendable {
     let size: Int
     let pool: HostMemoryPool
 
     init(bytes: Int, pool: HostMemoryPool) {
-        (address, size) = pool.take(bytes)
+        let (block, size) = pool.take(bytes)
+        self.size = size
         self.pool = pool
+        super.init(address: block)
     }
 
     deinit { pool.give(address, size: size) }

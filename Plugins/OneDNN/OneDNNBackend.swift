@@ -34,7 +34,7 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
     /// `threads` sets the OpenMP thread count (default: `OMP_NUM_THREADS` or one per core).
     public init(host: any Backend, threads: Int? = nil) throws {
         let probe = try host.full(0, shape: [1], dtype: .float32)
-        guard probe.storage is HostAddressable else {
+        guard probe.storage is HostStorage else {
             throw BackendError.unavailable(backend: "onednn", reason: "the host backend '\(host.name)' does not keep buffers in host memory")
         }
         if let threads { omp_set_num_threads(Int32(Swift.max(threads, 1))) }
@@ -63,7 +63,7 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
 
     /// The host address of a buffer's elements.
     func address(_ buffer: Buffer, _ operation: String) throws -> UnsafeMutableRawPointer {
-        guard let storage = buffer.storage as? HostAddressable else {
+        guard let storage = buffer.storage as? HostStorage else {
             throw BackendError.foreignBuffer(operation: operation, expected: "host-memory")
         }
         return storage.address

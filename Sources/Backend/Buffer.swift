@@ -78,8 +78,11 @@ public struct HostArray: Sendable, Equatable {
 
 /// Storage in host memory whose elements a host backend may read and write directly, so that
 /// CPU backends can share buffers (and delegate operations to one another through the
-/// registry) without importing each other.
-public protocol HostAddressable: BufferStorage {
+/// registry) without importing each other. A class rather than a protocol: checking a buffer
+/// is then a cheap class cast on every operation. Subclasses own the memory and free it.
+open class HostStorage: BufferStorage, @unchecked Sendable {
     /// The first byte of the dense, row-major elements.
-    var address: UnsafeMutableRawPointer { get }
+    public let address: UnsafeMutableRawPointer
+
+    public init(address: UnsafeMutableRawPointer) { self.address = address }
 }
