@@ -46,22 +46,23 @@ let package = Package(
         .executableTarget(
             name: "AxonCLI",
             dependencies: [
-                "Axon", "AxonConformance", "CPUReference",
+                "Axon", "AxonBenchmarks", "AxonConformance", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/AxonCLI"
         ),
-        .executableTarget(
-            name: "Benchmarks",
+        .target(
+            name: "AxonBenchmarks",
             dependencies: [
                 "Axon", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "CDNNL", condition: .when(traits: ["OneDNN"])),
             ],
-            path: "Benchmarks"
+            path: "Benchmarks/Library"
         ),
+        .executableTarget(name: "Benchmarks", dependencies: ["AxonBenchmarks"], path: "Benchmarks/Main"),
         .target(
             name: "AxonExamples",
             dependencies: ["Axon", "CPUReference", .target(name: "OneDNN", condition: .when(traits: ["OneDNN"]))],

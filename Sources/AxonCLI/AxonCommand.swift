@@ -13,7 +13,7 @@ struct AxonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "axon",
         abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Backends.self, Conformance.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Backends.self, Conformance.self, Bench.self],
         defaultSubcommand: Train.self
     )
 }

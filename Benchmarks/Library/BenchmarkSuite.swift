@@ -6,31 +6,27 @@ import OneDNN
 #endif
 
 /// The same workloads on every linked backend, reported as a table and as JSON and Markdown
-/// (`.build/bench/swift.json`, `.md`) for `scripts/bench.sh` to set beside PyTorch and JAX.
-/// A benchmark, not a test: `swift run -c release Benchmarks [--quick] [--output DIR]`.
-@main
-struct Benchmarks {
-    static func main() throws {
-        let arguments = CommandLine.arguments
-        let quick = arguments.contains("--quick")
+/// (`swift.json`, `swift.md`) for `scripts/bench.sh` to set beside PyTorch and JAX. Run by
+/// `axon bench` and by the `Benchmarks` executable. A benchmark, not a test.
+public enum BenchmarkSuite {
+    /// Registers the linked backends (`threads` sets oneDNN's OpenMP threads).
+    public static func registerBackends(threads: Int? = nil) {
         ReferenceBackend.register()
         #if OneDNN
-        OneDNNBackend.register()
+        OneDNNBackend.register(threads: threads)
         #endif
-        if let index = arguments.firstIndex(of: "--rss"), index + 1 < arguments.count {
-            // Child mode: train the MLP on one backend and print this process's peak RSS.
-            let backend = try BackendRegistry.shared.backend(named: arguments[index + 1])
-            _ = try Workloads.mlpTraining(on: backend, batch: 128, steps: quick ? 5 : 200)
-            print(Workloads.peakResidentMegabytes())
-            return
-        }
-        let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] } ?? ".build/bench"
+    }
+
+    /// Runs every workload on every registered backend and writes the report to `output`.
+    /// Peak RSS is measured in a fresh process: this executable with `childArguments` followed
+    /// by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
+    public static func run(quick: Bool, output: String, childArguments: [String]) throws {
         var results: [BackendResults] = []
         for name in BackendRegistry.shared.availableNames {
             let backend = try BackendRegistry.shared.backend(named: name)
             print("backend: \(name) — \(backend.deviceDescription)")
             var measurements = try Workloads.run(on: backend, quick: quick)
-            if let rss = Workloads.childPeakRSS(backend: name, quick: quick) {
+            if let rss = Workloads.childPeakRSS(arguments: childArguments + ["--rss", name] + (quick ? ["--quick"] : [])) {
                 measurements.append(Measurement(workload: Workloads.peakRSSName, value: rss, unit: "MB", higherIsBetter: false))
             }
             for measurement in measurements { print("  \(measurement)") }
@@ -38,6 +34,13 @@ struct Benchmarks {
         }
         try BenchmarkReport(results: results).write(to: URL(fileURLWithPath: output))
         print("written to \(output)/swift.json and swift.md")
+    }
+
+    /// The child side of the peak-RSS measurement: trains the MLP and prints the peak in MB.
+    public static func runChild(backend name: String, quick: Bool) throws {
+        let backend = try BackendRegistry.shared.backend(named: name)
+        _ = try Workloads.mlpTraining(on: backend, batch: 128, steps: quick ? 5 : 200)
+        print(Workloads.peakResidentMegabytes())
     }
 }
 

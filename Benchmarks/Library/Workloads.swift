@@ -114,11 +114,11 @@ enum Workloads {
         return Double(usage.ru_maxrss) / 1024
     }
 
-    /// Runs this executable in `--rss` mode for `backend` and reads the number it prints.
-    static func childPeakRSS(backend: String, quick: Bool) -> Double? {
+    /// Runs this executable with `arguments` (its peak-RSS child mode) and reads the number it prints.
+    static func childPeakRSS(arguments: [String]) -> Double? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["--rss", backend] + (quick ? ["--quick"] : [])
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         guard (try? process.run()) != nil else { return nil }

@@ -1,0 +1,22 @@
+import ArgumentParser
+import AxonBenchmarks
+
+/// `axon bench`: the benchmark workloads on every linked backend (see docs/benchmarks.md;
+/// `scripts/bench.sh` also runs JAX and PyTorch beside them).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time the benchmark workloads on every linked backend.")
+
+    @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
+    @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"
+    @Option(help: "Threads for the oneDNN backend.") var threads: Int?
+    @Option(help: .hidden) var rss: String?
+
+    func run() throws {
+        BenchmarkSuite.registerBackends(threads: threads)
+        if let rss {
+            try BenchmarkSuite.runChild(backend: rss, quick: quick)
+            return
+        }
+        try BenchmarkSuite.run(quick: quick, output: output, childArguments: ["bench"])
+    }
+}
