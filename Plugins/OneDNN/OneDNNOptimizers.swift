@@ -23,7 +23,8 @@ extension OneDNNBackend {
         let (newSecond, vp) = try allocate(parameter.shape)
         let (np, nm, nv) = (pp.assumingMemoryBound(to: Float.self), mp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (b1, b2, eps, lr, decay) = (step.beta1, step.beta2, step.epsilon, step.learningRate, step.weightDecay)
-        let (c1, c2) = (step.firstMomentCorrection, step.secondMomentCorrection)
+        // Multiplying by the reciprocal corrections saves two divisions per element.
+        let (c1, c2) = (1 / step.firstMomentCorrection, 1 / step.secondMomentCorrection)
         let count = parameter.shape.elementCount
         // Eight lanes at a time (the same arithmetic, so the lanes agree with the tail), then
         // the remainder one by one.
@@ -32,7 +33,7 @@ extension OneDNNBackend {
             let (pi, gi) = (Lanes.load(p, i), Lanes.load(g, i))
             let mi = Lanes.load(m, i) * b1 + gi * (1 - b1)
             let vi = Lanes.load(v, i) * b2 + gi * gi * (1 - b2)
-            let direction = (mi / c1) / ((vi / c2).squareRoot() + eps) + pi * decay
+            let direction = (mi * c1) / ((vi * c2).squareRoot() + eps) + pi * decay
             (pi - direction * lr).store(np, i)
             mi.store(nm, i)
             vi.store(nv, i)
@@ -41,7 +42,7 @@ extension OneDNNBackend {
         while i < count {
             let mi = m[i] * b1 + g[i] * (1 - b1)
             let vi = v[i] * b2 + g[i] * g[i] * (1 - b2)
-            let direction = (mi / c1) / ((vi / c2).squareRoot() + eps) + p[i] * decay
+            let direction = (mi * c1) / ((vi * c2).squareRoot() + eps) + p[i] * decay
             np[i] = p[i] - direction * lr
             nm[i] = mi
             nv[i] = vi
