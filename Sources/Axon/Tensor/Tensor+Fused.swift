@@ -3,13 +3,13 @@ import Backend
 // The fused ops of the backend protocol, with their vector-Jacobian products.
 
 extension Tensor {
-    /// The derivative of a fused activation, expressed through its output `y`.
-    static func activationDerivative(_ activation: FusedActivation, output y: Tensor) throws -> Tensor? {
+    /// The cotangent `g` carried back through a fused activation, using its output `y`.
+    static func throughActivation(_ activation: FusedActivation, output y: Tensor, cotangent g: Tensor) throws -> Tensor {
         switch activation {
-        case .identity: return nil
-        case .relu: return try y.compare(.greater, 0).cast(to: .float32)
-        case .sigmoid: return try y * (1 - y)
-        case .tanh: return try 1 - y * y
+        case .identity: return g
+        case .relu: return try y.compare(.greater, 0).select(g, g.constant(0))
+        case .sigmoid: return try g * y * (1 - y)
+        case .tanh: return try g * (1 - y * y)
         }
     }
 
@@ -19,7 +19,7 @@ extension Tensor {
         return try Tensor.make("dense", inputs, { backend, b in
             try backend.dense(b[0], weight: b[1], bias: b.count > 2 ? b[2] : nil, activation: activation)
         }) { g, x, y in
-            let dz = try Tensor.activationDerivative(activation, output: y).map { try g * $0 } ?? g
+            let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
             let features = x[0].shape[x[0].rank - 1]
             let flatInput = try x[0].reshaped(to: [-1, features])
             let flatGrad = try dz.reshaped(to: [-1, dz.shape[dz.rank - 1]])
@@ -39,7 +39,7 @@ extension Tensor {
             try backend.convolution(
                 b[0], kernel: b[1], bias: b.count > 2 ? b[2] : nil, descriptor: descriptor, activation: activation)
         }) { g, x, y in
-            let dz = try Tensor.activationDerivative(activation, output: y).map { try g * $0 } ?? g
+            let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
             let gradients = try Tensor.convolutionGradients(dz, input: x[0], kernel: x[1], descriptor: descriptor)
             let db = x.count > 2 ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
             return gradients + [db]
