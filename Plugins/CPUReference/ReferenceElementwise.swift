@@ -150,7 +150,14 @@ extension ReferenceBackend {
     ) throws -> Buffer {
         let t = try onTrue.hostView("select").elements(T.self)
         let f = try onFalse.hostView("select").elements(T.self)
+        // The common case (a full mask choosing between full tensors or scalars) is a flat loop.
+        let (trueFull, falseFull) = (onTrue.shape == shape, onFalse.shape == shape)
+        let flat = maskShape == shape && (trueFull || t.count == 1) && (falseFull || f.count == 1)
         return makeBuffer(shape, onTrue.dtype, as: T.self) { out in
+            if flat {
+                for index in 0..<out.count { out[index] = mask[index] != 0 ? t[trueFull ? index : 0] : f[falseFull ? index : 0] }
+                return
+            }
             forEachElement(
                 shape, maskShape.broadcastStrides(to: shape), onTrue.shape.broadcastStrides(to: shape),
                 onFalse.shape.broadcastStrides(to: shape)

@@ -52,6 +52,21 @@ extension ReferenceBackend {
         case .min: initial = .infinity
         }
         var result = [Double](repeating: initial, count: outCount)
+        // Sums over leading axes (bias and batch-statistics gradients) are a flat loop: input
+        // element i lands in output i mod outCount.
+        let leading = outStrides.prefix { $0 == 0 }.count
+        if operation == .sum || operation == .mean, outCount > 0,
+            Shape(Array(shape.dimensions[leading...])).elementCount == outCount, outStrides[leading...].allSatisfy({ $0 != 0 }) || leading == shape.rank
+        {
+            result.withUnsafeMutableBufferPointer { out in
+                var base = 0
+                while base < shape.elementCount {
+                    for j in 0..<outCount { out[j] += value(base + j) }
+                    base += outCount
+                }
+            }
+            return result
+        }
         result.withUnsafeMutableBufferPointer { out in
             forEachElement(shape, shape.strides, outStrides) { _, i, o, _ in
                 let v = value(i)
