@@ -75,7 +75,7 @@ extension Tensor {
     public func maximum(_ other: Tensor) throws -> Tensor {
         try binary(.maximum, other) { g, a, b, _ in
             let first = try a.compare(.greaterEqual, b)
-            return (try first.select(g, g.filled(with: 0)), try first.select(g.filled(with: 0), g))
+            return (try first.select(g, g.constant(0)), try first.select(g.constant(0), g))
         }
     }
 
@@ -83,7 +83,7 @@ extension Tensor {
     public func minimum(_ other: Tensor) throws -> Tensor {
         try binary(.minimum, other) { g, a, b, _ in
             let first = try a.compare(.lessEqual, b)
-            return (try first.select(g, g.filled(with: 0)), try first.select(g.filled(with: 0), g))
+            return (try first.select(g, g.constant(0)), try first.select(g.constant(0), g))
         }
     }
 
@@ -91,7 +91,7 @@ extension Tensor {
     public func remainder(_ other: Tensor) throws -> Tensor {
         try binary(.remainder, other) { g, a, b, _ in
             let quotient = try (a / b)
-            let truncated = try quotient.compare(.less, quotient.filled(with: 0))
+            let truncated = try quotient.compare(.less, 0)
                 .select(quotient.ceil(), quotient.floor())
             return (g, try -(g * truncated))
         }
@@ -114,7 +114,7 @@ extension Tensor {
     public func tanh() throws -> Tensor { try unary(.tanh) { g, _, y in try g * (1 - y * y) } }
     public func sigmoid() throws -> Tensor { try unary(.sigmoid) { g, _, y in try g * y * (1 - y) } }
     public func relu() throws -> Tensor {
-        try unary(.relu) { g, x, _ in try x.compare(.greater, x.filled(with: 0)).select(g, g.filled(with: 0)) }
+        try unary(.relu) { g, x, _ in try x.compare(.greater, 0).select(g, g.constant(0)) }
     }
     /// The Gauss error function; its derivative is `2/√π · exp(−x²)`.
     public func erf() throws -> Tensor {
@@ -152,7 +152,7 @@ extension Tensor {
         return try Tensor.make("select", [onTrue, onFalse], { backend, b in
             try backend.select(condition.buffer, b[0], b[1])
         }) { g, x, _ in
-            let zero = try g.filled(with: 0)
+            let zero = try g.constant(0)
             return [
                 try condition.select(g, zero).summed(toShape: x[0].shape),
                 try condition.select(zero, g).summed(toShape: x[1].shape),

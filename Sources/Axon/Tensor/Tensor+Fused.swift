@@ -103,7 +103,7 @@ extension Tensor {
         let result = try backend.dropout(buffer, rate: rate, key: key, offset: offset, noiseShape: noiseShape ?? shape)
         let mask = Tensor(buffer: result.mask, backend: backend)
         return Tensor.record(result.output, on: backend, inputs: [self]) { g, _, _ in
-            [try mask.select(g * (1 / (1 - rate)), g.filled(with: 0))]
+            [try mask.select(g * (1 / (1 - rate)), g.constant(0))]
         }
     }
 }
