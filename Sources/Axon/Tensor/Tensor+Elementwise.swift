@@ -8,7 +8,9 @@ extension Tensor {
     func unary(
         _ operation: UnaryOperation, derivative: @escaping (Tensor, Tensor, Tensor) throws -> Tensor?
     ) throws -> Tensor {
-        try Tensor.make(operation.rawValue, [self], { backend, b in try backend.unary(operation, b[0]) }) { g, x, y in
+        // Untracked operands (the common case outside a gradient) skip the recording machinery.
+        if node == nil { return Tensor(buffer: try backend.unary(operation, buffer), backend: backend) }
+        return try Tensor.make(operation.rawValue, [self], { backend, b in try backend.unary(operation, b[0]) }) { g, x, y in
             [try derivative(g, x[0], y)]
         }
     }
@@ -19,7 +21,10 @@ extension Tensor {
         _ operation: BinaryOperation, _ other: Tensor,
         derivative: @escaping (Tensor, Tensor, Tensor, Tensor) throws -> (Tensor?, Tensor?)
     ) throws -> Tensor {
-        try Tensor.make(operation.rawValue, [self, other], { backend, b in try backend.binary(operation, b[0], b[1]) }) {
+        if node == nil, other.node == nil, other.backend === backend {
+            return Tensor(buffer: try backend.binary(operation, buffer, other.buffer), backend: backend)
+        }
+        return try Tensor.make(operation.rawValue, [self, other], { backend, b in try backend.binary(operation, b[0], b[1]) }) {
             g, x, y in
             let (da, db) = try derivative(g, x[0], x[1], y)
             return [try da?.summed(toShape: x[0].shape), try db?.summed(toShape: x[1].shape)]
