@@ -56,8 +56,10 @@ final class PrimitiveCache: @unchecked Sendable {
 
     init(capacity: Int = 256) { self.capacity = capacity }
 
-    /// The number of primitives created so far (for tests and benchmarks).
-    private(set) var created = 0
+    private var createdCount = 0
+
+    /// The number of primitives created so far.
+    var created: Int { lock.withLock { createdCount } }
 
     func primitive(_ key: String, create: () throws -> Primitive) throws -> Primitive {
         if let hit = lock.withLock({ entries[key] }) { return hit }
@@ -65,7 +67,7 @@ final class PrimitiveCache: @unchecked Sendable {
         lock.withLock {
             if entries.count >= capacity { entries.removeAll() }
             entries[key] = made
-            created += 1
+            createdCount += 1
         }
         return made
     }

@@ -22,6 +22,10 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
     let stream: dnnl_stream_t
     let cache = PrimitiveCache()
     let memory = HostMemoryPool()
+    /// How many oneDNN primitives this backend has created: constant once every shape of a
+    /// training step has been seen, since primitives are cached.
+    public var primitivesCreated: Int { cache.created }
+
     /// A stream runs one primitive at a time.
     let streamLock = NSLock()
 

@@ -71,16 +71,16 @@ public func chain(_ transformations: [GradientTransformation]) -> GradientTransf
     GradientTransformation(initialize: { parameters in
         var state = OptimizerState()
         for (index, transformation) in transformations.enumerated() {
-            state.merge(try transformation.initialize(parameters), under: "\(index)")
+            state.merge(try transformation.initialize(parameters), prefix: "\(index)")
         }
         return state
     }) { gradients, state, parameters in
         var updates = gradients
         var next = state
         for (index, transformation) in transformations.enumerated() {
-            let result = try transformation.update(updates, next.scoped("\(index)"), parameters)
+            let result = try transformation.update(updates, next.part("\(index)"), parameters)
             updates = result.updates
-            next.merge(result.state, under: "\(index)")
+            next.merge(result.state, prefix: "\(index)")
         }
         return (updates, next)
     }

@@ -27,12 +27,7 @@ public struct OptimizerState: Sendable {
 
     /// The part of the state under `prefix/`, with the prefix removed: the state of one of
     /// several optimizers kept in one store, or of one part of a chain.
-    public func part(_ prefix: String) -> OptimizerState { scoped(prefix) }
-
-    /// Stores `part` under `prefix/`, replacing what was there.
-    public mutating func merge(_ part: OptimizerState, prefix: String) { merge(part, under: prefix) }
-
-    func scoped(_ prefix: String) -> OptimizerState {
+    public func part(_ prefix: String) -> OptimizerState {
         let marker = prefix + "/"
         var result = OptimizerState(hyperparameters: hyperparameters)
         for (name, tensor) in tensors where name.hasPrefix(marker) { result.tensors[String(name.dropFirst(marker.count))] = tensor }
@@ -40,8 +35,8 @@ public struct OptimizerState: Sendable {
         return result
     }
 
-    /// Replaces the part under `prefix/` with `part`.
-    mutating func merge(_ part: OptimizerState, under prefix: String) {
+    /// Stores `part` under `prefix/`, replacing what was there.
+    public mutating func merge(_ part: OptimizerState, prefix: String) {
         for (name, tensor) in part.tensors { tensors["\(prefix)/\(name)"] = tensor }
         for (name, count) in part.counts { counts["\(prefix)/\(name)"] = count }
         hyperparameters.merge(part.hyperparameters) { _, new in new }

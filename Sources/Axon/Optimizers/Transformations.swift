@@ -190,7 +190,7 @@ public func accumulateGradients(every steps: Int, _ inner: GradientTransformatio
     GradientTransformation(initialize: { parameters in
         var state = OptimizerState(counts: ["mini_step": 0])
         for (name, parameter) in parameters { state.set("accumulated", name, try parameter.filled(with: 0)) }
-        state.merge(try inner.initialize(parameters), under: "inner")
+        state.merge(try inner.initialize(parameters), prefix: "inner")
         return state
     }) { gradients, state, parameters in
         var next = state
@@ -206,8 +206,8 @@ public func accumulateGradients(every steps: Int, _ inner: GradientTransformatio
             for (name, gradient) in gradients { zeros[name] = try gradient.filled(with: 0) }
             return (zeros, next)
         }
-        let result = try inner.update(averaged, state.scoped("inner"), parameters)
-        next.merge(result.state, under: "inner")
+        let result = try inner.update(averaged, state.part("inner"), parameters)
+        next.merge(result.state, prefix: "inner")
         next.counts["mini_step"] = 0
         for (name, value) in averaged { next.set("accumulated", name, try value.filled(with: 0)) }
         return (result.updates, next)

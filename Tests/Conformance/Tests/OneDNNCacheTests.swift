@@ -1,0 +1,38 @@
+#if OneDNN
+import Axon
+import Backend
+import CPUReference
+import OneDNN
+import Testing
+
+@Suite("oneDNN backend: primitive cache")
+struct OneDNNCacheTests {
+    @Test("a training step creates no primitives after the first")
+    func noPrimitivesAfterFirstStep() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend())
+        let model = Axon.input("features", shape: [nil, 8, 8, 1])
+            .conv(4, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+            .flatten().dense(16, activation: .relu).dense(10)
+        let x = try Tensor(InputSpecValues.uniform(count: 4 * 64), shape: [4, 8, 8, 1], on: backend)
+        let y = try Tensor(integers: [0, 1, 2, 3], shape: [4], on: backend)
+        var createdAfterStep: [Int] = []
+        let loop = try Loop.trainer(
+            model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: .adam(learningRate: 1e-3),
+            on: backend
+        ).handle(.iterationCompleted) { _ in
+            createdAfterStep.append(backend.primitivesCreated)
+            return .proceed
+        }
+        _ = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: y), count: 3), epochs: 1)
+        #expect(createdAfterStep[0] > 0)
+        #expect(createdAfterStep == Array(repeating: createdAfterStep[0], count: 3))
+    }
+}
+
+/// Deterministic inputs without depending on the suite's generators.
+enum InputSpecValues {
+    static func uniform(count: Int) -> [Float] {
+        Philox.bits(key: Philox.Key(seed: 9), offset: 0, count: count).map { Philox.unitFloat($0) }
+    }
+}
+#endif
