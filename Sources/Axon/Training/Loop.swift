@@ -221,7 +221,8 @@ extension Loop {
             var predictions: Tensor?
             var updatedState = state.model.state
             let model = state.model
-            let (value, gradients) = try valueAndGradient(at: built.trainableParameters(model)) { trainable in
+            let trainableNow = built.trainableParameters(model)
+            let (value, gradients) = try valueAndGradient(at: trainableNow) { trainable in
                 var parameters = model.parameters
                 for (name, tensor) in trainable { parameters[name] = tensor }
                 let output = try built.predict(
@@ -233,7 +234,7 @@ extension Loop {
                 return try built.regularizationPenalty(trainable).map { try batchLoss + $0 } ?? batchLoss
             }
             let (trained, optimizerState) = try optimizer.step(
-                parameters: built.trainableParameters(model), gradients: gradients, state: state.optimizer)
+                parameters: trainableNow, gradients: gradients, state: state.optimizer)
             var parameters = model.parameters
             for (name, tensor) in trained { parameters[name] = tensor }
             state = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
