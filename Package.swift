@@ -36,7 +36,13 @@ let package = Package(
             dependencies: ["Backend", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
             path: "Plugins/OneDNN"
         ),
-        .target(name: "Vulkan", dependencies: ["Backend"], path: "Plugins/Vulkan"),
+        .systemLibrary(name: "CVulkan", path: "Plugins/CVulkan"),
+        .target(
+            name: "Vulkan",
+            dependencies: ["Backend", .target(name: "CVulkan", condition: .when(traits: ["Vulkan"]))],
+            path: "Plugins/Vulkan",
+            exclude: ["Shaders"]
+        ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "Axon",
@@ -59,13 +65,18 @@ let package = Package(
                 "Axon", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "CDNNL", condition: .when(traits: ["OneDNN"])),
+                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],
             path: "Benchmarks/Library"
         ),
         .executableTarget(name: "Benchmarks", dependencies: ["AxonBenchmarks"], path: "Benchmarks/Main"),
         .target(
             name: "AxonExamples",
-            dependencies: ["Axon", "CPUReference", .target(name: "OneDNN", condition: .when(traits: ["OneDNN"]))],
+            dependencies: [
+                "Axon", "CPUReference",
+                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
+                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
+            ],
             path: "Examples/Library"
         ),
         .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),

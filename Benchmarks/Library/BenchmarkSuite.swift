@@ -4,6 +4,9 @@ import Foundation
 #if OneDNN
 import OneDNN
 #endif
+#if Vulkan
+import Vulkan
+#endif
 
 /// The same workloads on every linked backend, reported as a table and as JSON and Markdown
 /// (`swift.json`, `swift.md`) for `scripts/bench.sh` to set beside PyTorch and JAX. Run by
@@ -14,6 +17,9 @@ public enum BenchmarkSuite {
         ReferenceBackend.register()
         #if OneDNN
         OneDNNBackend.register(threads: threads)
+        #endif
+        #if Vulkan
+        VulkanBackend.register()
         #endif
     }
 

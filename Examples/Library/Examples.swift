@@ -4,6 +4,9 @@ import Foundation
 #if OneDNN
 import OneDNN
 #endif
+#if Vulkan
+import Vulkan
+#endif
 
 /// The runnable examples, as functions so that tests can run them on little data.
 public enum Examples {
@@ -12,6 +15,9 @@ public enum Examples {
         ReferenceBackend.register()
         #if OneDNN
         OneDNNBackend.register()
+        #endif
+        #if Vulkan
+        VulkanBackend.register()
         #endif
         return try BackendRegistry.shared.resolve()
     }

@@ -1,5 +1,219 @@
-// The Vulkan compute backend plugin. Its implementation arrives with the Vulkan issue; until
-// then the module is an empty shell, compiled only so the `Vulkan` trait and product exist.
 #if Vulkan
 import Backend
+import CVulkan
+import Foundation
+
+/// The Vulkan compute backend: every primitive runs as a GLSL compute shader (compiled to
+/// SPIR-V ahead of time, see docs/vulkan.md) on a GPU, or on Mesa's lavapipe where there is
+/// none. Work is recorded into command buffers and submitted at sync points (``download(_:)``,
+/// ``synchronize()``, or every few hundred commands), so a training step is a handful of
+/// submissions. The fused ops use the protocol's default compositions of these primitives.
+///
+/// Environment: `AXON_VULKAN_DEVICE` (index or name substring) picks the device,
+/// `AXON_VULKAN_VALIDATION=1` enables the Khronos validation layer and turns any message it
+/// reports into a thrown error, `AXON_VULKAN_CACHE_DIR` moves the pipeline cache (default
+/// `$XDG_CACHE_HOME/axon` or `~/.cache/axon`).
+///
+/// ```swift
+/// VulkanBackend.register()
+/// let backend = try BackendRegistry.shared.backend(named: "vulkan")
+/// ```
+public final class VulkanBackend: Backend, @unchecked Sendable {
+    public let name = "vulkan"
+    let device: VulkanDevice
+    let memory: AllocationPool
+    let staging: AllocationPool
+    let pipelines: PipelineLibrary
+    let stream: CommandStream
+
+    public var deviceDescription: String {
+        let version = device.properties.apiVersion
+        return "\(device.name) (\(device.typeDescription), Vulkan \(axon_vk_version_major(version)).\(axon_vk_version_minor(version)).\(axon_vk_version_patch(version)))"
+    }
+
+    /// Command batches submitted to the queue so far.
+    public var submissions: Int { stream.submissions }
+    /// Memory barriers recorded so far, one of them at the start of each batch.
+    public var barriers: Int { stream.barriers }
+    /// Pipelines this backend created, and how many of those the driver found in the
+    /// on-disk pipeline cache (0 when the driver does not report cache hits).
+    public var pipelineStatistics: (created: Int, fromCache: Int) { (pipelines.created, pipelines.cacheHits) }
+    /// Allocations made from the driver rather than reused from the pool.
+    public var driverAllocations: Int { memory.driverAllocations }
+
+    /// Starts the backend on the device `deviceSelection` names (an index or a name
+    /// substring; default: `AXON_VULKAN_DEVICE`, else the best device).
+    public init(
+        deviceSelection: String? = ProcessInfo.processInfo.environment["AXON_VULKAN_DEVICE"],
+        validation: Bool = ProcessInfo.processInfo.environment["AXON_VULKAN_VALIDATION"] == "1",
+        cacheDirectory: URL? = VulkanBackend.defaultCacheDirectory
+    ) throws {
+        device = try VulkanDevice(selection: deviceSelection, validation: validation)
+        memory = AllocationPool(device: device, kind: .device)
+        staging = AllocationPool(device: device, kind: .staging, cacheLimit: 256 << 20)
+        pipelines = try PipelineLibrary(device: device, cacheDirectory: cacheDirectory)
+        stream = try CommandStream(device: device)
+    }
+
+    deinit {
+        try? stream.finish()
+        pipelines.save()
+    }
+
+    /// Where pipeline caches live unless `AXON_VULKAN_CACHE_DIR` says otherwise.
+    public static var defaultCacheDirectory: URL? {
+        let environment = ProcessInfo.processInfo.environment
+        if let directory = environment["AXON_VULKAN_CACHE_DIR"], !directory.isEmpty { return URL(fileURLWithPath: directory) }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("axon/vulkan") }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return URL(fileURLWithPath: home).appendingPathComponent(".cache/axon/vulkan")
+    }
+
+    /// Registers `vulkan`. For `auto` it ranks above `onednn` when a hardware GPU is present and
+    /// below it when the only device is a software rasteriser such as lavapipe.
+    public static func register(in registry: BackendRegistry = .shared) {
+        registry.register(name: "vulkan", priority: hasHardwareDevice() ? 20 : 5) { try VulkanBackend() }
+    }
+
+    /// Whether the loader sees a GPU (discrete, integrated or virtual), without creating a device.
+    static func hasHardwareDevice() -> Bool {
+        var info = VkInstanceCreateInfo()
+        info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO
+        var instance: VkInstance?
+        guard vkCreateInstance(&info, nil, &instance) == VK_SUCCESS, let instance else { return false }
+        defer { vkDestroyInstance(instance, nil) }
+        var count: UInt32 = 0
+        vkEnumeratePhysicalDevices(instance, &count, nil)
+        var devices = [VkPhysicalDevice?](repeating: nil, count: Int(count))
+        vkEnumeratePhysicalDevices(instance, &count, &devices)
+        return devices.contains { device in
+            var properties = VkPhysicalDeviceProperties()
+            vkGetPhysicalDeviceProperties(device, &properties)
+            return properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU && properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_OTHER
+        }
+    }
+
+    // MARK: Buffers
+
+    public func upload(_ array: HostArray) throws -> Buffer {
+        let output = try makeBuffer(array.shape, array.dtype)
+        let count = array.shape.elementCount
+        guard count > 0 else { return output }
+        let bytes = count * 4
+        let buffer = try StagingBuffer(bytes: bytes, pool: staging)
+        let words = buffer.contents.bindMemory(to: UInt32.self, capacity: count)
+        switch array.elements {
+        case let .float32(values): values.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+        case let .int32(values): values.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+        case let .uint32(values): values.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+        case let .bool(values): for index in 0..<count { words[index] = values[index] ? 1 : 0 }
+        }
+        try stream.upload(buffer, to: storage(output, "upload"), bytes: bytes)
+        return output
+    }
+
+    public func download(_ buffer: Buffer) throws -> HostArray {
+        let count = buffer.shape.elementCount
+        var words: [UInt32] = []
+        if count > 0 {
+            let bytes = count * 4
+            let target = try StagingBuffer(bytes: bytes, pool: staging)
+            try stream.download(storage(buffer, "download"), into: target, bytes: bytes)
+            words = Array(UnsafeBufferPointer(start: target.contents.bindMemory(to: UInt32.self, capacity: count), count: count))
+        }
+        try checkValidation()
+        let elements: HostElements
+        switch buffer.dtype {
+        case .float32: elements = .float32(words.map { Float(bitPattern: $0) })
+        case .int32: elements = .int32(words.map { Int32(bitPattern: $0) })
+        case .uint32: elements = .uint32(words)
+        case .bool: elements = .bool(words.map { $0 != 0 })
+        }
+        return try HostArray(shape: buffer.shape, elements: elements)
+    }
+
+    public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer {
+        let output = try makeBuffer(shape, dtype)
+        let count = shape.elementCount
+        guard count > 0 else { return output }
+        try run("fill", outputs: [output], push: [UInt32(count), Self.bits(of: value, as: dtype)], groups: elementGroups(count))
+        return output
+    }
+
+    public func synchronize() throws {
+        try stream.finish()
+        try checkValidation()
+        pipelines.save()
+    }
+
+    /// Throws any validation message recorded since the last check.
+    private func checkValidation() throws {
+        try device.validationLog?.check()
+    }
+
+    /// The 32-bit pattern of `value` converted to `dtype` as `full` and `cast` convert: float
+    /// to integer truncates toward zero and saturates, NaN becomes 0.
+    static func bits(of value: Double, as dtype: DType) -> UInt32 {
+        switch dtype {
+        case .float32: return Float(value).bitPattern
+        case .int32:
+            if value.isNaN { return 0 }
+            return UInt32(bitPattern: Int32(Swift.max(Swift.min(value, Double(Int32.max)), Double(Int32.min)).rounded(.towardZero)))
+        case .uint32:
+            if value.isNaN { return 0 }
+            return UInt32(Swift.max(Swift.min(value, Double(UInt32.max)), 0).rounded(.towardZero))
+        case .bool: return value != 0 ? 1 : 0
+        }
+    }
+
+    // MARK: Helpers for the operation files
+
+    /// A new buffer; every dtype takes one 32-bit word per element on the device.
+    func makeBuffer(_ shape: Shape, _ dtype: DType) throws -> Buffer {
+        let allocation = try memory.take(Swift.max(shape.elementCount, 1) * 4)
+        return Buffer(storage: VulkanStorage(allocation: allocation, pool: memory), shape: shape, dtype: dtype)
+    }
+
+    func storage(_ buffer: Buffer, _ operation: String) throws -> VulkanStorage {
+        guard let storage = buffer.storage as? VulkanStorage else {
+            throw BackendError.foreignBuffer(operation: operation, expected: "vulkan")
+        }
+        return storage
+    }
+
+    /// Records one dispatch of `shader`, binding `inputs` then `outputs`.
+    func run(
+        _ shader: String, constants: [UInt32] = [], inputs: [Buffer] = [], outputs: [Buffer], push: [UInt32],
+        groups: (UInt32, UInt32, UInt32)
+    ) throws {
+        precondition(push.count * 4 <= PipelineLibrary.pushConstantBytes, "push constants of \(shader) exceed 128 bytes")
+        let pipeline = try pipelines.pipeline(shader, bindings: inputs.count + outputs.count, constants: constants)
+        try stream.dispatch(
+            pipeline, inputs: inputs.map { try storage($0, shader) }, outputs: outputs.map { try storage($0, shader) },
+            push: push, groups: groups)
+    }
+
+    /// Workgroups for a grid-stride loop over `count` elements.
+    func elementGroups(_ count: Int) -> (UInt32, UInt32, UInt32) {
+        (UInt32(Swift.min(Swift.max((count + 255) / 256, 1), 65_535)), 1, 1)
+    }
+
+    /// A 2-D grid of at least `count` workgroups, one per row.
+    func rowGroups(_ count: Int) -> (UInt32, UInt32, UInt32) {
+        let width = Swift.min(Swift.max(count, 1), 65_535)
+        return (UInt32(width), UInt32((count + width - 1) / width), 1)
+    }
+}
+
+extension DType {
+    /// The `kind` specialisation constant of the shaders (see Shaders/common.glsl).
+    var shaderKind: UInt32 {
+        switch self {
+        case .float32: return 0
+        case .int32: return 1
+        case .uint32: return 2
+        case .bool: return 3
+        }
+    }
+}
 #endif

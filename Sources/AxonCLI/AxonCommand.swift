@@ -6,6 +6,9 @@ import Foundation
 #if OneDNN
 import OneDNN
 #endif
+#if Vulkan
+import Vulkan
+#endif
 
 /// The `axon` command-line tool.
 @main
@@ -24,6 +27,9 @@ func registerLinkedBackends(threads: Int? = nil) {
     ReferenceBackend.register()
     #if OneDNN
     OneDNNBackend.register(threads: threads)
+    #endif
+    #if Vulkan
+    VulkanBackend.register()
     #endif
 }
 

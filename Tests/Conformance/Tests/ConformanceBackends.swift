@@ -4,6 +4,9 @@ import Foundation
 #if OneDNN
 import OneDNN
 #endif
+#if Vulkan
+import Vulkan
+#endif
 
 /// The backends the conformance suite runs on: every plugin linked into this test target.
 /// A plugin that is built but cannot start is a failure, not a skip.
@@ -13,6 +16,9 @@ enum ConformanceBackends {
         ReferenceBackend.register(in: registry)
         #if OneDNN
         OneDNNBackend.register(in: registry)
+        #endif
+        #if Vulkan
+        VulkanBackend.register(in: registry)
         #endif
         return registry
     }()

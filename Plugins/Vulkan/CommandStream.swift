@@ -1,0 +1,253 @@
+#if Vulkan
+import Backend
+import CVulkan
+import Foundation
+
+/// Records dispatches and copies into command buffers and submits them at sync points.
+///
+/// Work is recorded into the current batch (a command buffer, a fence, a descriptor pool and
+/// the buffers it uses) until a download or an explicit synchronisation needs the results, or
+/// the batch holds `pendingLimit` commands; then it is submitted. A batch keeps every buffer it
+/// binds alive until its fence has signalled, so memory is never reused under running work.
+///
+/// Barriers: each buffer remembers the barrier epoch in which a command last wrote it. A
+/// command that touches a buffer written in the current epoch is preceded by one memory
+/// barrier, which starts a new epoch; independent commands run without barriers between them.
+/// Each batch starts with a barrier, which orders it after the batches submitted before it.
+final class CommandStream: @unchecked Sendable {
+    private let owner: VulkanDevice
+    private let commandPool: VkCommandPool
+    private let lock = NSLock()
+    private var recording: Batch?
+    private var inFlight: [Batch] = []
+    private var spare: [Batch] = []
+    private var epoch: UInt64 = 1
+    /// Commands per batch before it is submitted without waiting.
+    let pendingLimit: Int
+    /// Batches submitted so far.
+    private(set) var submissions = 0
+    /// Barriers recorded so far (including the one that starts each batch).
+    private(set) var barriers = 0
+
+    static let maximumBindings = 8
+
+    private final class Batch {
+        let commandBuffer: VkCommandBuffer
+        let fence: VkFence
+        let descriptorPool: VkDescriptorPool
+        var resources: [AnyObject] = []
+        var commands = 0
+
+        init(commandBuffer: VkCommandBuffer, fence: VkFence, descriptorPool: VkDescriptorPool) {
+            self.commandBuffer = commandBuffer
+            self.fence = fence
+            self.descriptorPool = descriptorPool
+        }
+    }
+
+    init(device: VulkanDevice, pendingLimit: Int = 256) throws {
+        owner = device
+        self.pendingLimit = pendingLimit
+        var info = VkCommandPoolCreateInfo()
+        info.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO
+        info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT.rawValue
+        info.queueFamilyIndex = device.queueFamily
+        var pool: VkCommandPool?
+        try VulkanCheck.result(vkCreateCommandPool(device.device, &info, nil, &pool), "vkCreateCommandPool")
+        commandPool = pool!
+    }
+
+    deinit {
+        try? finish()
+        for batch in spare {
+            vkDestroyFence(owner.device, batch.fence, nil)
+            vkDestroyDescriptorPool(owner.device, batch.descriptorPool, nil)
+        }
+        vkDestroyCommandPool(owner.device, commandPool, nil)
+    }
+
+    /// Records a dispatch of `pipeline` with `inputs` then `outputs` bound in that order.
+    func dispatch(
+        _ pipeline: ComputePipeline, inputs: [VulkanStorage], outputs: [VulkanStorage], push: [UInt32],
+        groups: (UInt32, UInt32, UInt32)
+    ) throws {
+        try lock.withLock {
+            let batch = try current()
+            let buffers = inputs + outputs
+            orderAfterWrites(of: buffers, in: batch)
+            var allocate = VkDescriptorSetAllocateInfo()
+            allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO
+            allocate.descriptorPool = batch.descriptorPool
+            allocate.descriptorSetCount = 1
+            var set: VkDescriptorSet?
+            try withUnsafePointer(to: Optional(pipeline.setLayout)) { layout in
+                allocate.pSetLayouts = layout
+                try VulkanCheck.result(vkAllocateDescriptorSets(owner.device, &allocate, &set), "vkAllocateDescriptorSets")
+            }
+            var infos = buffers.map { VkDescriptorBufferInfo(buffer: $0.allocation.buffer, offset: 0, range: VkDeviceSize(VK_WHOLE_SIZE)) }
+            infos.withUnsafeMutableBufferPointer { infoPointer in
+                var writes = (0..<buffers.count).map { index -> VkWriteDescriptorSet in
+                    var write = VkWriteDescriptorSet()
+                    write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
+                    write.dstSet = set
+                    write.dstBinding = UInt32(index)
+                    write.descriptorCount = 1
+                    write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                    write.pBufferInfo = UnsafePointer(infoPointer.baseAddress! + index)
+                    return write
+                }
+                vkUpdateDescriptorSets(owner.device, UInt32(writes.count), &writes, 0, nil)
+            }
+            vkCmdBindPipeline(batch.commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline)
+            vkCmdBindDescriptorSets(batch.commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout, 0, 1, &set, 0, nil)
+            if !push.isEmpty {
+                push.withUnsafeBytes { bytes in
+                    vkCmdPushConstants(
+                        batch.commandBuffer, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0,
+                        UInt32(bytes.count), bytes.baseAddress)
+                }
+            }
+            vkCmdDispatch(batch.commandBuffer, groups.0, groups.1, groups.2)
+            for output in outputs { output.writtenInEpoch = epoch }
+            batch.resources.append(contentsOf: buffers as [AnyObject])
+            try finishCommand(batch)
+        }
+    }
+
+    /// Records a copy from host-visible staging memory into `target`.
+    func upload(_ staging: StagingBuffer, to target: VulkanStorage, bytes: Int) throws {
+        try lock.withLock {
+            let batch = try current()
+            orderAfterWrites(of: [target], in: batch)
+            var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
+            vkCmdCopyBuffer(batch.commandBuffer, staging.allocation.buffer, target.allocation.buffer, 1, &region)
+            target.writtenInEpoch = epoch
+            batch.resources.append(staging)
+            batch.resources.append(target)
+            try finishCommand(batch)
+        }
+    }
+
+    /// Copies `source` into `staging` and waits until the bytes are readable on the host.
+    func download(_ source: VulkanStorage, into staging: StagingBuffer, bytes: Int) throws {
+        try lock.withLock {
+            let batch = try current()
+            orderAfterWrites(of: [source], in: batch)
+            var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
+            vkCmdCopyBuffer(batch.commandBuffer, source.allocation.buffer, staging.allocation.buffer, 1, &region)
+            var barrier = VkMemoryBarrier()
+            barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
+            barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+            barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT.rawValue
+            vkCmdPipelineBarrier(
+                batch.commandBuffer, VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue, VK_PIPELINE_STAGE_HOST_BIT.rawValue, 0,
+                1, &barrier, 0, nil, 0, nil)
+            batch.resources.append(source)
+            batch.resources.append(staging)
+            try submitLocked(wait: true)
+        }
+    }
+
+    /// Submits recorded work and waits for everything submitted.
+    func finish() throws {
+        try lock.withLock { try submitLocked(wait: true) }
+    }
+
+    // MARK: Batches (called with the lock held)
+
+    private func current() throws -> Batch {
+        if let recording { return recording }
+        let batch = try spare.popLast() ?? makeBatch()
+        var begin = VkCommandBufferBeginInfo()
+        begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
+        begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
+        try VulkanCheck.result(vkBeginCommandBuffer(batch.commandBuffer, &begin), "vkBeginCommandBuffer")
+        recordBarrier(batch)
+        recording = batch
+        return batch
+    }
+
+    private func orderAfterWrites(of buffers: [VulkanStorage], in batch: Batch) {
+        if buffers.contains(where: { $0.writtenInEpoch == epoch }) { recordBarrier(batch) }
+    }
+
+    /// One global memory barrier between all compute and transfer work before and after it.
+    private func recordBarrier(_ batch: Batch) {
+        let stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue | VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue
+        var barrier = VkMemoryBarrier()
+        barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
+        barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT.rawValue | VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue
+            | VK_ACCESS_TRANSFER_READ_BIT.rawValue | VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
+        vkCmdPipelineBarrier(batch.commandBuffer, stages, stages, 0, 1, &barrier, 0, nil, 0, nil)
+        epoch += 1
+        barriers += 1
+    }
+
+    private func finishCommand(_ batch: Batch) throws {
+        batch.commands += 1
+        if batch.commands >= pendingLimit { try submitLocked(wait: false) }
+    }
+
+    private func submitLocked(wait: Bool) throws {
+        if let batch = recording {
+            recording = nil
+            try VulkanCheck.result(vkEndCommandBuffer(batch.commandBuffer), "vkEndCommandBuffer")
+            var info = VkSubmitInfo()
+            info.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
+            info.commandBufferCount = 1
+            var commandBuffer: VkCommandBuffer? = batch.commandBuffer
+            try withUnsafePointer(to: &commandBuffer) { pointer in
+                info.pCommandBuffers = pointer
+                try VulkanCheck.result(vkQueueSubmit(owner.queue, 1, &info, batch.fence), "vkQueueSubmit")
+            }
+            submissions += 1
+            inFlight.append(batch)
+        }
+        // Bound the work (and memory) in flight: wait for the oldest batches beyond three.
+        let waitCount = wait ? inFlight.count : Swift.max(0, inFlight.count - 3)
+        guard waitCount > 0 else { return }
+        let waited = Array(inFlight.prefix(waitCount))
+        var fences: [VkFence?] = waited.map(\.fence)
+        try VulkanCheck.result(vkWaitForFences(owner.device, UInt32(fences.count), &fences, VkBool32(VK_TRUE), UInt64.max), "vkWaitForFences")
+        inFlight.removeFirst(waitCount)
+        for batch in waited { try recycle(batch) }
+    }
+
+    private func recycle(_ batch: Batch) throws {
+        var fence: VkFence? = batch.fence
+        try VulkanCheck.result(vkResetFences(owner.device, 1, &fence), "vkResetFences")
+        try VulkanCheck.result(vkResetCommandBuffer(batch.commandBuffer, 0), "vkResetCommandBuffer")
+        try VulkanCheck.result(vkResetDescriptorPool(owner.device, batch.descriptorPool, 0), "vkResetDescriptorPool")
+        batch.resources.removeAll(keepingCapacity: true)
+        batch.commands = 0
+        spare.append(batch)
+    }
+
+    private func makeBatch() throws -> Batch {
+        var allocate = VkCommandBufferAllocateInfo()
+        allocate.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO
+        allocate.commandPool = commandPool
+        allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY
+        allocate.commandBufferCount = 1
+        var commandBuffer: VkCommandBuffer?
+        try VulkanCheck.result(vkAllocateCommandBuffers(owner.device, &allocate, &commandBuffer), "vkAllocateCommandBuffers")
+        var fenceInfo = VkFenceCreateInfo()
+        fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
+        var fence: VkFence?
+        try VulkanCheck.result(vkCreateFence(owner.device, &fenceInfo, nil, &fence), "vkCreateFence")
+        let sets = UInt32(pendingLimit + 1)
+        var size = VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: sets * UInt32(Self.maximumBindings))
+        var poolInfo = VkDescriptorPoolCreateInfo()
+        poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO
+        poolInfo.maxSets = sets
+        poolInfo.poolSizeCount = 1
+        var pool: VkDescriptorPool?
+        try withUnsafePointer(to: &size) { sizePointer in
+            poolInfo.pPoolSizes = sizePointer
+            try VulkanCheck.result(vkCreateDescriptorPool(owner.device, &poolInfo, nil, &pool), "vkCreateDescriptorPool")
+        }
+        return Batch(commandBuffer: commandBuffer!, fence: fence!, descriptorPool: pool!)
+    }
+}
+#endif

@@ -1,0 +1,37 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "convolution.glsl"
+// Gathers the input patch of every output position into the column matrix (see
+// convolution.glsl); taps that fall on padding or between dilated inputs read zero.
+
+layout(set = 0, binding = 0) readonly buffer Input { float x[]; };
+layout(set = 0, binding = 1) writeonly buffer Columns { float columns[]; };
+
+void main() {
+    uint width = p.channels * p.taps;
+    uint outputPositions = p.outputSize[0] * p.outputSize[1] * p.outputSize[2];
+    uint inputPositions = p.inputSize[0] * p.inputSize[1] * p.inputSize[2];
+    FOR_EACH_ELEMENT(i, p.count) {
+        uint row = i / width, column = i % width;
+        uint groupWidth = p.taps * p.groupChannels;
+        uint group = column / groupWidth, within = column % groupWidth;
+        uint tap = within / p.groupChannels, channel = group * p.groupChannels + within % p.groupChannels;
+        uint batch = row / outputPositions;
+        uvec3 position = unflatten(row % outputPositions, p.outputSize);
+        uvec3 kernel = unflatten(tap, p.kernelSize);
+        float value = 0.0;
+        bool inside = true;
+        uint inputIndex = 0u;
+        for (uint d = 0u; d < 3u; ++d) {
+            int t = int(position[d] * p.strides[d] + kernel[d] * p.kernelDilation[d]) - int(p.paddingLow[d]);
+            if (t < 0 || uint(t) % p.inputDilation[d] != 0u || uint(t) / p.inputDilation[d] >= p.inputSize[d]) {
+                inside = false;
+                break;
+            }
+            inputIndex = inputIndex * p.inputSize[d] + uint(t) / p.inputDilation[d];
+        }
+        if (inside) value = x[(batch * inputPositions + inputIndex) * p.channels + channel];
+        columns[i] = value;
+    }
+}

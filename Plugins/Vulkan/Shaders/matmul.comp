@@ -1,0 +1,67 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Batched C = A · B with every operand addressed through strides, so transposes, broadcast
+// batches, convolution groups and im2col views need no copies. Each workgroup computes a
+// 64×64 tile of C from 64×16 and 16×64 tiles staged in shared memory; each of its 256
+// invocations accumulates a 4×4 block in registers.
+
+#define TILE 64u
+#define DEPTH 16u
+#define BLOCK 4u
+layout(local_size_x = 16, local_size_y = 16) in;
+
+layout(set = 0, binding = 0) readonly buffer A { float a[]; };
+layout(set = 0, binding = 1) readonly buffer B { float b[]; };
+layout(set = 0, binding = 2) writeonly buffer C { float c[]; };
+layout(push_constant) uniform Parameters {
+    uint m; uint n; uint k;
+    uint offsetA; uint batchStrideA; uint rowStrideA; uint columnStrideA;
+    uint offsetB; uint batchStrideB; uint rowStrideB; uint columnStrideB;
+    uint offsetC; uint batchStrideC; uint rowStrideC;
+} p;
+
+shared float tileA[DEPTH][TILE];
+shared float tileB[DEPTH][TILE];
+
+void main() {
+    uint batch = gl_WorkGroupID.z;
+    uint row0 = gl_WorkGroupID.y * TILE, column0 = gl_WorkGroupID.x * TILE;
+    uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
+    uint lane = ty * 16u + tx;
+    uint baseA = p.offsetA + batch * p.batchStrideA;
+    uint baseB = p.offsetB + batch * p.batchStrideB;
+
+    float accumulator[BLOCK][BLOCK];
+    for (uint i = 0u; i < BLOCK; ++i)
+        for (uint j = 0u; j < BLOCK; ++j) accumulator[i][j] = 0.0;
+
+    for (uint k0 = 0u; k0 < p.k; k0 += DEPTH) {
+        // Each invocation stages 4 elements of each tile.
+        for (uint e = lane; e < TILE * DEPTH; e += 256u) {
+            uint r = e / DEPTH, kk = e % DEPTH;            // A tile: row r, depth kk
+            uint row = row0 + r, depth = k0 + kk;
+            tileA[kk][r] = row < p.m && depth < p.k ? a[baseA + row * p.rowStrideA + depth * p.columnStrideA] : 0.0;
+            uint kb = e / TILE, col = e % TILE;            // B tile: depth kb, column col
+            uint depthB = k0 + kb, column = column0 + col;
+            tileB[kb][col] = depthB < p.k && column < p.n ? b[baseB + depthB * p.rowStrideB + column * p.columnStrideB] : 0.0;
+        }
+        barrier();
+        for (uint kk = 0u; kk < DEPTH; ++kk) {
+            float left[BLOCK], right[BLOCK];
+            for (uint i = 0u; i < BLOCK; ++i) left[i] = tileA[kk][ty + i * 16u];
+            for (uint j = 0u; j < BLOCK; ++j) right[j] = tileB[kk][tx + j * 16u];
+            for (uint i = 0u; i < BLOCK; ++i)
+                for (uint j = 0u; j < BLOCK; ++j) accumulator[i][j] = fma(left[i], right[j], accumulator[i][j]);
+        }
+        barrier();
+    }
+    uint baseC = p.offsetC + batch * p.batchStrideC;
+    for (uint i = 0u; i < BLOCK; ++i) {
+        uint row = row0 + ty + i * 16u;
+        if (row >= p.m) continue;
+        for (uint j = 0u; j < BLOCK; ++j) {
+            uint column = column0 + tx + j * 16u;
+            if (column < p.n) c[baseC + row * p.rowStrideC + column] = accumulator[i][j];
+        }
+    }
+}
