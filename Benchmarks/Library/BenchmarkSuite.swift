@@ -23,12 +23,16 @@ public enum BenchmarkSuite {
         #endif
     }
 
-    /// Runs every workload on every registered backend and writes the report to `output`.
-    /// Peak RSS is measured in a fresh process: this executable with `childArguments` followed
-    /// by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
-    public static func run(quick: Bool, output: String, childArguments: [String]) throws {
+    /// Runs every workload on every registered backend (or those in `only`) and writes the
+    /// report to `output`. Peak RSS is measured in a fresh process: this executable with
+    /// `childArguments` followed by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
+    public static func run(quick: Bool, output: String, childArguments: [String], only: [String]? = nil) throws {
         var results: [BackendResults] = []
-        for name in BackendRegistry.shared.availableNames {
+        let available = BackendRegistry.shared.availableNames
+        if let unknown = only?.first(where: { !available.contains($0) }) {
+            throw BackendError.unknownBackend(name: unknown, available: available)
+        }
+        for name in available where only?.contains(name) ?? true {
             let backend = try BackendRegistry.shared.backend(named: name)
             print("backend: \(name) — \(backend.deviceDescription)")
             var measurements = try Workloads.run(on: backend, quick: quick)

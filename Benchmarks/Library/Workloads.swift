@@ -48,6 +48,9 @@ enum Workloads {
             workload: "MLP inference, batch \(inferenceBatch)", value: try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 30),
             unit: "batches/s", higherIsBetter: true))
         results.append(Measurement(workload: "tiny-op dispatch (1-element add)", value: try tinyOp(on: backend, repeats: quick ? 100 : 20_000) * 1e6, unit: "µs", higherIsBetter: false))
+        results.append(Measurement(
+            workload: "dispatch round trip (1-element add, then download)", value: try roundTrip(on: backend, repeats: quick ? 20 : 2_000) * 1e6,
+            unit: "µs", higherIsBetter: false))
         return results
     }
 
@@ -104,6 +107,16 @@ enum Workloads {
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<repeats { _ = try a + b }
         try backend.synchronize()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
+    }
+
+    /// Mean seconds of a 1-element addition whose result is read back at once: for an
+    /// asynchronous backend, a submission and a wait for the device each time.
+    static func roundTrip(on backend: any Backend, repeats: Int) throws -> Double {
+        let a = try Tensor([1], on: backend), b = try Tensor([2], on: backend)
+        _ = try (a + b).item()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repeats { _ = try (a + b).item() }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
     }
 

@@ -122,6 +122,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
             words = Array(UnsafeBufferPointer(start: target.contents.bindMemory(to: UInt32.self, capacity: count), count: count))
         }
         try checkValidation()
+        pipelines.save()
         let elements: HostElements
         switch buffer.dtype {
         case .float32: elements = .float32(words.map { Float(bitPattern: $0) })
@@ -170,7 +171,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
 
     /// A new buffer; every dtype takes one 32-bit word per element on the device.
     func makeBuffer(_ shape: Shape, _ dtype: DType) throws -> Buffer {
-        let allocation = try memory.take(Swift.max(shape.elementCount, 1) * 4)
+        let bytes = Swift.max(shape.elementCount, 1) * 4
+        // Shaders index with 32-bit words and bind whole buffers, so this is the largest buffer.
+        guard bytes <= Int(device.properties.limits.maxStorageBufferRange) else {
+            throw BackendError.outOfMemory(backend: name, bytes: bytes)
+        }
+        let allocation = try memory.take(bytes)
         return Buffer(storage: VulkanStorage(allocation: allocation, pool: memory), shape: shape, dtype: dtype)
     }
 

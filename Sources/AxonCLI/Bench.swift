@@ -9,6 +9,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
     @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"
     @Option(help: "Threads for the oneDNN backend.") var threads: Int?
+    @Option(help: "Comma-separated backends to run (default: all linked).") var backends: String?
     @Option(help: .hidden) var rss: String?
 
     func run() throws {
@@ -17,6 +18,6 @@ struct Bench: ParsableCommand {
             try BenchmarkSuite.runChild(backend: rss, quick: quick)
             return
         }
-        try BenchmarkSuite.run(quick: quick, output: output, childArguments: ["bench"])
+        try BenchmarkSuite.run(quick: quick, output: output, childArguments: ["bench"], only: backends?.split(separator: ",").map(String.init))
     }
 }

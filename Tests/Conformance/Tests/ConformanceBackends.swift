@@ -37,3 +37,10 @@ enum ConformanceBackends {
     /// The MNIST files beside the repository (../shared/datasets/mnist).
     static let mnist = root.deletingLastPathComponent().appendingPathComponent("shared/datasets/mnist")
 }
+
+/// Deterministic inputs without depending on the suite's generators.
+enum InputSpecValues {
+    static func uniform(count: Int) -> [Float] {
+        Philox.bits(key: Philox.Key(seed: 9), offset: 0, count: count).map { Philox.unitFloat($0) }
+    }
+}

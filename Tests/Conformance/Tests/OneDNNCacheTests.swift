@@ -28,11 +28,4 @@ struct OneDNNCacheTests {
         #expect(createdAfterStep == Array(repeating: createdAfterStep[0], count: 3))
     }
 }
-
-/// Deterministic inputs without depending on the suite's generators.
-enum InputSpecValues {
-    static func uniform(count: Int) -> [Float] {
-        Philox.bits(key: Philox.Key(seed: 9), offset: 0, count: count).map { Philox.unitFloat($0) }
-    }
-}
 #endif

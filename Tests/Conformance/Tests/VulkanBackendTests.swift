@@ -1,0 +1,168 @@
+#if Vulkan
+import Axon
+import Backend
+import CPUReference
+import Foundation
+import Testing
+import Vulkan
+
+/// Behaviour of the Vulkan backend beyond numerical agreement (which the conformance suite
+/// checks): batching, barriers, memory reuse, the pipeline cache, device selection, errors and
+/// validation. Runs on lavapipe in CI.
+@Suite("Vulkan backend", .serialized)
+struct VulkanBackendTests {
+    /// A scratch directory for pipeline caches.
+    static func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("axon-vulkan-\(UUID().uuidString)")
+    }
+
+    static func backend(cache: URL? = temporaryDirectory(), validation: Bool = false) throws -> VulkanBackend {
+        try VulkanBackend(deviceSelection: nil, validation: validation, cacheDirectory: cache)
+    }
+
+    /// One small training step's worth of model, data and loop, with a handler per step.
+    static func train(on backend: VulkanBackend, steps: Int, afterEachStep: @escaping @Sendable () -> Void) throws {
+        let model = Axon.input("features", shape: [nil, 8, 8, 1])
+            .conv(4, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
+            .flatten().dense(16, activation: .relu).dense(10)
+        let x = try Tensor(InputSpecValues.uniform(count: 4 * 64), shape: [4, 8, 8, 1], on: backend)
+        let y = try Tensor(integers: [0, 1, 2, 3], shape: [4], on: backend)
+        let loop = try Loop.trainer(
+            model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: .adam(learningRate: 1e-3),
+            on: backend
+        ).handle(.iterationCompleted) { _ in
+            afterEachStep()
+            return .proceed
+        }
+        _ = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: y), count: steps), epochs: 1)
+    }
+
+    @Test("a training step is a handful of submissions and reuses pooled memory")
+    func trainingStepBatchesWork() throws {
+        let backend = try Self.backend()
+        let samples = Samples()
+        try Self.train(on: backend, steps: 4) { samples.append((backend.submissions, backend.driverAllocations)) }
+        let steps = samples.values
+        let submissionsPerStep = zip(steps.dropFirst(), steps).map { $0.0.0 - $0.1.0 }
+        // Hundreds of dispatches per step; the loop reads the loss back once per step.
+        #expect(submissionsPerStep.allSatisfy { $0 >= 1 && $0 <= 4 }, "submissions per step: \(submissionsPerStep)")
+        // After the first step every buffer comes from the pool.
+        #expect(steps.dropFirst().allSatisfy { $0.1 == steps[0].1 }, "driver allocations after each step: \(steps.map(\.1))")
+    }
+
+    @Test("a barrier separates dependent dispatches only")
+    func barriersOnlyForDependencies() throws {
+        let backend = try Self.backend()
+        let x = try backend.upload(HostArray(shape: [64], elements: .float32((0..<64).map(Float.init))))
+        try backend.synchronize()
+        let before = backend.barriers
+        // Two independent ops on a buffer written by earlier, completed work: the batch's
+        // opening barrier only.
+        let a = try backend.unary(.exp, x)
+        let b = try backend.unary(.sin, x)
+        #expect(backend.barriers - before == 1)
+        // An op that reads both results must wait for them: one more barrier.
+        let c = try backend.binary(.add, a, b)
+        #expect(backend.barriers - before == 2)
+        let expected = (0..<64).map { Foundation.exp(Float($0)) + Foundation.sin(Float($0)) }
+        guard case let .float32(values) = try backend.download(c).elements else { Issue.record("not float32"); return }
+        for (value, reference) in zip(values, expected) {
+            #expect(Swift.abs(value - reference) <= 1e-5 * Swift.max(1, Swift.abs(reference)))
+        }
+    }
+
+    @Test("a second backend start creates its pipelines from the on-disk cache")
+    func pipelineCachePersists() throws {
+        let cache = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        func work(_ backend: VulkanBackend) throws {
+            let x = try backend.upload(HostArray(shape: [2, 3], elements: .float32([1, 2, 3, 4, 5, 6])))
+            _ = try backend.download(backend.matmul(x, x, transposeA: false, transposeB: true))
+            _ = try backend.download(backend.reduce(.sum, x, axes: [1], keepDimensions: false))
+            try backend.synchronize()
+        }
+        let first = try Self.backend(cache: cache)
+        try work(first)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+        #expect(files.count == 1 && files[0].hasSuffix(".bin"), "cache files: \(files)")
+        // The driver's header (length, version 1, vendor, device, cache UUID) names the device
+        // the file name was derived from.
+        let data = try Data(contentsOf: cache.appendingPathComponent(files[0]))
+        let words = data.prefix(16).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+        #expect(words.count == 4 && words[0] == 32 && words[1] == 1)
+        #expect(files[0].hasPrefix(String(format: "%04x-%04x-", words[2], words[3])))
+        let second = try Self.backend(cache: cache)
+        try work(second)
+        let statistics = second.pipelineStatistics
+        #expect(statistics.created == first.pipelineStatistics.created)
+        // Drivers that keep pipelines in the cache (data beyond the header) must serve them all
+        // from it; Mesa 22's lavapipe stores only the header, so there it compiles again.
+        if data.count > 32 {
+            #expect(statistics.fromCache == statistics.created, "\(statistics.fromCache) of \(statistics.created) pipelines came from the cache")
+        }
+    }
+
+    @Test("AXON_VULKAN_DEVICE picks a device by index or name and rejects unknown ones")
+    func deviceSelection() throws {
+        let chosen = try VulkanBackend(deviceSelection: "0", validation: false, cacheDirectory: nil)
+        let name = String(chosen.deviceDescription.prefix { $0 != " " })
+        let byName = try VulkanBackend(deviceSelection: name.uppercased(), validation: false, cacheDirectory: nil)
+        #expect(byName.deviceDescription == chosen.deviceDescription)
+        #expect(throws: BackendError.self) { try VulkanBackend(deviceSelection: "99", validation: false, cacheDirectory: nil) }
+        do {
+            _ = try VulkanBackend(deviceSelection: "no such device", validation: false, cacheDirectory: nil)
+            Issue.record("an unknown device name was accepted")
+        } catch let error as BackendError {
+            #expect(error.description.contains("no device name contains 'no such device'"))
+            #expect(error.description.contains("0: \(name)"))
+        }
+    }
+
+    @Test("buffers of another backend, oversized buffers and bad indices are thrown errors")
+    func errors() throws {
+        let backend = try Self.backend()
+        let foreign = try ReferenceBackend().full(1, shape: [2], dtype: .float32)
+        #expect(throws: BackendError.foreignBuffer(operation: "unary", expected: "vulkan")) { try backend.unary(.exp, foreign) }
+        do {
+            _ = try backend.full(0, shape: [1 << 22, 1 << 20], dtype: .float32)
+            Issue.record("a 16 TiB buffer was allocated")
+        } catch let error as BackendError {
+            guard case .outOfMemory = error else { Issue.record("unexpected error \(error)"); return }
+        }
+        let x = try backend.upload(HostArray(shape: [3], elements: .float32([1, 2, 3])))
+        let indices = try backend.upload(HostArray(shape: [2], elements: .int32([0, 3])))
+        #expect(throws: BackendError.indexOutOfRange(operation: "gather", index: 3, size: 3)) {
+            try backend.gather(x, indices: indices, axis: 0)
+        }
+    }
+
+    @Test("with validation on, a message from the validation layer fails the run")
+    func validationMessagesFail() throws {
+        // Clean work reports nothing.
+        let clean = try Self.backend(validation: true)
+        let x = try clean.upload(HostArray(shape: [4, 4], elements: .float32((0..<16).map(Float.init))))
+        _ = try clean.download(clean.matmul(x, x, transposeA: false, transposeB: false))
+        // The layer's best-practices checks (off by default) warn about choices the backend makes
+        // on purpose, such as one small allocation per pooled buffer; those messages must surface.
+        setenv("VK_LAYER_ENABLES", "VK_VALIDATION_FEATURE_ENABLE_BEST_PRACTICES_EXT", 1)
+        defer { unsetenv("VK_LAYER_ENABLES") }
+        let strict = try Self.backend(validation: true)
+        let y = try strict.upload(HostArray(shape: [4, 4], elements: .float32((0..<16).map(Float.init))))
+        do {
+            _ = try strict.download(strict.matmul(y, y, transposeA: false, transposeB: false))
+            try strict.synchronize()
+            Issue.record("no validation message was reported")
+        } catch let error as BackendError {
+            #expect(error.description.contains("validation message"))
+        }
+    }
+}
+
+/// Values appended from the loop's handler.
+final class Samples: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [(Int, Int)] = []
+    func append(_ value: (Int, Int)) { lock.withLock { stored.append(value) } }
+    var values: [(Int, Int)] { lock.withLock { stored } }
+}
+#endif
