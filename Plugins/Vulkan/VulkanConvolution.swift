@@ -48,6 +48,13 @@ private struct ConvolutionLowering {
 
 extension VulkanBackend {
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
+        try convolution(input, kernel: kernel, descriptor: descriptor, bias: nil, activation: .identity)
+    }
+
+    /// The convolution with a per-output-channel bias and an activation fused into its GEMM.
+    func convolution(
+        _ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor, bias: Buffer?, activation: FusedActivation
+    ) throws -> Buffer {
         try requireFloats([input, kernel], "convolution")
         let plan = try ConvolutionLowering(input: input.shape, kernel: kernel.shape, descriptor: descriptor, operation: "convolution")
         let output = try makeBuffer(plan.output, .float32)
@@ -56,7 +63,8 @@ extension VulkanBackend {
             m: plan.rows, n: plan.groupOutChannels, k: plan.groupDepth, batch: plan.groups,
             columns, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1),
             kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
-            output, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1))
+            output, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
+            bias: bias, biasBatchStride: plan.groupOutChannels, activation: activation)
         return output
     }
 

@@ -1,5 +1,6 @@
 // Default compositions of the fused layer ops. A backend overrides one only to be faster; the
-// conformance suite compares every override with these.
+// conformance suite compares every override with these. The defaults that an override may
+// handle only in part call a public `composed…` function the override can fall back to.
 
 extension Backend {
     /// A rank-0 `float32` buffer holding `value`.
@@ -34,6 +35,11 @@ extension Backend {
     }
 
     public func dense(_ x: Buffer, weight: Buffer, bias: Buffer?, activation: FusedActivation) throws -> Buffer {
+        try composedDense(x, weight: weight, bias: bias, activation: activation)
+    }
+
+    /// ``Backend/dense(_:weight:bias:activation:)`` as matmul, add and activation.
+    public func composedDense(_ x: Buffer, weight: Buffer, bias: Buffer?, activation: FusedActivation) throws -> Buffer {
         guard x.shape.rank >= 1, weight.shape.rank == 2, x.shape[x.shape.rank - 1] == weight.shape[0] else {
             throw BackendError.shapeMismatch(
                 operation: "dense", reason: "input \(x.shape) needs its last dimension to equal the weight's first, weight is \(weight.shape)")
@@ -49,18 +55,36 @@ extension Backend {
         _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor,
         activation: FusedActivation
     ) throws -> Buffer {
+        try composedConvolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
+    }
+
+    /// ``Backend/convolution(_:kernel:bias:descriptor:activation:)`` as convolution, add and activation.
+    public func composedConvolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer {
         var y = try convolution(input, kernel: kernel, descriptor: descriptor)
         if let bias { y = try binary(.add, y, bias) }
         return try activate(y, activation)
     }
 
     public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
+        try composedSoftmax(x, axis: axis)
+    }
+
+    /// ``Backend/softmax(_:axis:)`` as reductions and elementwise primitives.
+    public func composedSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
         let maximum = try reduce(.max, x, axes: [axis], keepDimensions: true)
         let exponentials = try unary(.exp, binary(.subtract, x, maximum))
         return try binary(.divide, exponentials, reduce(.sum, exponentials, axes: [axis], keepDimensions: true))
     }
 
     public func logSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
+        try composedLogSoftmax(x, axis: axis)
+    }
+
+    /// ``Backend/logSoftmax(_:axis:)`` as reductions and elementwise primitives.
+    public func composedLogSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
         let maximum = try reduce(.max, x, axes: [axis], keepDimensions: true)
         let shifted = try binary(.subtract, x, maximum)
         let logSum = try unary(.log, reduce(.sum, unary(.exp, shifted), axes: [axis], keepDimensions: true))
@@ -68,12 +92,22 @@ extension Backend {
     }
 
     public func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
+        try composedSoftmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
+    }
+
+    /// ``Backend/softmaxCrossEntropy(logits:labels:axis:)`` as primitives.
+    public func composedSoftmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
         try requireSameShape(logits, labels, operation: "softmaxCrossEntropy")
         let product = try binary(.multiply, labels, logSoftmax(logits, axis: axis))
         return try unary(.negate, reduce(.sum, product, axes: [axis], keepDimensions: false))
     }
 
     public func softmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer {
+        try composedSoftmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
+    }
+
+    /// ``Backend/softmaxCrossEntropyBackward(logits:labels:gradLoss:axis:)`` as primitives.
+    public func composedSoftmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer {
         try requireSameShape(logits, labels, operation: "softmaxCrossEntropyBackward")
         let keptShape = try ShapeRules.reduction(logits.shape, axes: [axis], keepDimensions: true, operation: "softmaxCrossEntropyBackward").shape
         let labelMass = try reduce(.sum, labels, axes: [axis], keepDimensions: true)

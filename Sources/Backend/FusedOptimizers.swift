@@ -1,9 +1,23 @@
-// Default compositions of the fused optimizer steps.
+// Default compositions of the fused optimizer steps. Each default calls a public `composed…`
+// function, so an override that handles only some operands can fall back to the composition.
 
 import Foundation
 
 extension Backend {
     public func momentumUpdate(
+        parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep
+    ) throws -> (parameter: Buffer, velocity: Buffer) {
+        try composedMomentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
+    }
+
+    public func adamUpdate(
+        parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
+    ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer) {
+        try composedAdamUpdate(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
+    }
+
+    /// ``Backend/momentumUpdate(parameter:gradient:velocity:step:)`` as elementwise primitives.
+    public func composedMomentumUpdate(
         parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep
     ) throws -> (parameter: Buffer, velocity: Buffer) {
         let newVelocity = try binary(.add, gradient, binary(.multiply, velocity, scalar(step.momentum)))
@@ -14,7 +28,8 @@ extension Backend {
         return (newParameter, newVelocity)
     }
 
-    public func adamUpdate(
+    /// ``Backend/adamUpdate(parameter:gradient:firstMoment:secondMoment:step:)`` as elementwise primitives.
+    public func composedAdamUpdate(
         parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
     ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer) {
         guard step.step >= 1 else {

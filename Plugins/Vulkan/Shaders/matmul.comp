@@ -1,24 +1,42 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Batched C = A · B with every operand addressed through strides, so transposes, broadcast
-// batches, convolution groups and im2col views need no copies. Each workgroup computes a
-// 64×64 tile of C from 64×16 and 16×64 tiles staged in shared memory; each of its 256
-// invocations accumulates a 4×4 block in registers.
+// Batched C = activation(A · B + bias) with every operand addressed through strides, so
+// transposes, broadcast batches, convolution groups and im2col views need no copies. Each
+// workgroup computes a 64×64 tile of C from 64×16 and 16×64 tiles staged in shared memory;
+// each of its 256 invocations accumulates a 4×4 block in registers. The bias (one value per
+// column, `biasBatchStride` apart between batches) and the activation are the fused epilogue
+// of dense layers and convolutions; plain matmuls bind any buffer there and leave them off.
 
 #define TILE 64u
 #define DEPTH 16u
 #define BLOCK 4u
 layout(local_size_x = 16, local_size_y = 16) in;
+#include "math.glsl"
+
+layout(constant_id = 0) const bool hasBias = false;
+layout(constant_id = 1) const uint activation = 0;     // FusedActivation: identity, relu, sigmoid, tanh
 
 layout(set = 0, binding = 0) readonly buffer A { float a[]; };
 layout(set = 0, binding = 1) readonly buffer B { float b[]; };
-layout(set = 0, binding = 2) writeonly buffer C { float c[]; };
+layout(set = 0, binding = 2) readonly buffer Bias { float bias[]; };
+layout(set = 0, binding = 3) writeonly buffer C { float c[]; };
 layout(push_constant) uniform Parameters {
     uint m; uint n; uint k;
     uint offsetA; uint batchStrideA; uint rowStrideA; uint columnStrideA;
     uint offsetB; uint batchStrideB; uint rowStrideB; uint columnStrideB;
     uint offsetC; uint batchStrideC; uint rowStrideC;
+    uint biasBatchStride;
 } p;
+
+float epilogue(float value, uint batch, uint column) {
+    if (hasBias) value += bias[batch * p.biasBatchStride + column];
+    switch (activation) {
+    case 1: return value < 0.0 ? 0.0 : value;
+    case 2: return sigmoidStable(value);
+    case 3: return tanhStable(value);
+    default: return value;
+    }
+}
 
 shared float tileA[DEPTH][TILE];
 shared float tileB[DEPTH][TILE];
@@ -61,7 +79,7 @@ void main() {
         if (row >= p.m) continue;
         for (uint j = 0u; j < BLOCK; ++j) {
             uint column = column0 + tx + j * 16u;
-            if (column < p.n) c[baseC + row * p.rowStrideC + column] = accumulator[i][j];
+            if (column < p.n) c[baseC + row * p.rowStrideC + column] = epilogue(accumulator[i][j], batch, column);
         }
     }
 }

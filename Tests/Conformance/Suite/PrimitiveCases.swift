@@ -101,6 +101,29 @@ public enum PrimitiveCases {
         cases.append(.op("SGD momentum step", "momentumUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44)], ["learningRate": .double(0.1), "momentum": .double(0.9)], opClass: .elementwise))
         cases.append(.op("SGD Nesterov step", "momentumUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44)], ["learningRate": .double(0.1), "momentum": .double(0.9), "nesterov": .bool(true)], opClass: .elementwise))
         cases.append(.op("AdamW step 3", "adamUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44), u([7, 5], 45, 0, 1)], ["learningRate": .double(0.01), "step": .int(3), "weightDecay": .double(0.01)], opClass: .elementwise))
+        cases += largeOperandCases
+        return cases
+    }
+
+    /// Sizes at which kernels change strategy: rows longer than one invocation handles (a
+    /// workgroup reduces them), matrices spanning several GEMM tiles with a ragged depth, and a
+    /// random-bit request whose block counter carries into its high word.
+    static var largeOperandCases: [ConformanceCase] {
+        let long = u([3, 1000], 46, -3, 3)
+        var cases: [ConformanceCase] = [
+            .op("reduce sum of long rows", "reduce.sum", [long], ["axes": .ints([1])], opClass: .reduction),
+            .op("reduce max of long columns", "reduce.max", [u([300, 5], 47)], ["axes": .ints([0])], opClass: .reduction),
+            .op("argmax of long rows", "indexReduce.argmax", [long], ["axis": .int(1)], opClass: .exact),
+            .op("matmul across tiles", "matmul", [u([130, 70], 48), u([70, 150], 49)], opClass: .linearAlgebra),
+            .op("softmax of long rows", "softmax", [u([4, 300], 50, -4, 4)], ["axis": .int(1)], opClass: .reduction),
+            .op("log-softmax of long rows", "logSoftmax", [u([4, 300], 50, -4, 4)], ["axis": .int(1)], opClass: .reduction),
+            .op("softmax cross-entropy of long rows", "softmaxCrossEntropy", [u([4, 300], 50, -4, 4), u([4, 300], 51, 0, 1)], opClass: .reduction),
+            .op("softmax cross-entropy backward of long rows", "softmaxCrossEntropyBackward",
+                [u([4, 300], 50, -4, 4), u([4, 300], 51, 0, 1), u([4], 52)], opClass: .reduction),
+        ]
+        let offset = 0xFFFF_FFFE * 4 + 1  // the block counter crosses 2³² inside the request
+        cases.append(.op("random bits across a counter carry", "randomBits", [], ["seed": .int(78), "offset": .int(offset), "shape": .ints([13])], opClass: .exact,
+                         expected: [(try? HostArray(shape: [13], elements: .uint32(Philox.bits(key: Philox.Key(seed: 78), offset: UInt64(offset), count: 13))))!]))
         return cases
     }
 }
