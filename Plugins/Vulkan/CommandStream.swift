@@ -28,6 +28,8 @@ final class CommandStream: @unchecked Sendable {
     private(set) var submissions = 0
     /// Barriers recorded so far (including the one that starts each batch).
     private(set) var barriers = 0
+    /// Dispatches and copies recorded so far.
+    private(set) var commands = 0
 
     static let maximumBindings = 8
 
@@ -186,6 +188,7 @@ final class CommandStream: @unchecked Sendable {
 
     private func finishCommand(_ batch: Batch) throws {
         batch.commands += 1
+        commands += 1
         if batch.commands >= pendingLimit { try submitLocked(wait: false) }
     }
 

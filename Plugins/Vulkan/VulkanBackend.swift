@@ -33,6 +33,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
 
     /// Command batches submitted to the queue so far.
     public var submissions: Int { stream.submissions }
+    /// Dispatches and copies recorded so far.
+    public var recordedCommands: Int { stream.commands }
     /// Memory barriers recorded so far, one of them at the start of each batch.
     public var barriers: Int { stream.barriers }
     /// Pipelines this backend created, and how many of those the driver found in the

@@ -37,15 +37,18 @@ struct VulkanBackendTests {
         _ = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: y), count: steps), epochs: 1)
     }
 
-    @Test("a training step is a handful of submissions and reuses pooled memory")
+    @Test("a training step is one submission per read-back and reuses pooled memory")
     func trainingStepBatchesWork() throws {
         let backend = try Self.backend()
         let samples = Samples()
-        try Self.train(on: backend, steps: 4) { samples.append((backend.submissions, backend.driverAllocations)) }
+        try Self.train(on: backend, steps: 4) { samples.append((backend.submissions, backend.driverAllocations, backend.recordedCommands)) }
         let steps = samples.values
         let submissionsPerStep = zip(steps.dropFirst(), steps).map { $0.0.0 - $0.1.0 }
-        // Hundreds of dispatches per step; the loop reads the loss back once per step.
-        #expect(submissionsPerStep.allSatisfy { $0 >= 1 && $0 <= 4 }, "submissions per step: \(submissionsPerStep)")
+        let commandsPerStep = zip(steps.dropFirst(), steps).map { $0.0.2 - $0.1.2 }
+        // Dozens of commands per step (95 for this model), one submission when the loop reads the
+        // loss back, plus one for each batch that fills up before.
+        #expect(commandsPerStep.allSatisfy { $0 > 50 }, "commands per step: \(commandsPerStep)")
+        #expect(submissionsPerStep.allSatisfy { $0 >= 1 && $0 <= 1 + commandsPerStep.max()! / 256 }, "submissions per step: \(submissionsPerStep)")
         // After the first step every buffer comes from the pool.
         #expect(steps.dropFirst().allSatisfy { $0.1 == steps[0].1 }, "driver allocations after each step: \(steps.map(\.1))")
     }
@@ -161,8 +164,8 @@ struct VulkanBackendTests {
 /// Values appended from the loop's handler.
 final class Samples: @unchecked Sendable {
     private let lock = NSLock()
-    private var stored: [(Int, Int)] = []
-    func append(_ value: (Int, Int)) { lock.withLock { stored.append(value) } }
-    var values: [(Int, Int)] { lock.withLock { stored } }
+    private var stored: [(Int, Int, Int)] = []
+    func append(_ value: (Int, Int, Int)) { lock.withLock { stored.append(value) } }
+    var values: [(Int, Int, Int)] { lock.withLock { stored } }
 }
 #endif
