@@ -11,15 +11,15 @@ extension VulkanBackend {
         guard operation != .mean || x.dtype == .float32 else {
             throw BackendError.unsupportedDType(operation: name, dtype: x.dtype, reason: "mean needs float32")
         }
-        let (rows, length) = try rowsWithTrailing(x, axes: resolved, name)
+        let (input, view) = try rowView(x, axes: resolved)
         let output = try makeBuffer(shape, x.dtype)
         guard shape.elementCount > 0 else { return output }
         let code = UInt32(ReductionOperation.allCases.firstIndex(of: operation)!)
-        let perInvocation = length <= 64
+        let perInvocation = view.length <= 64
         try run(
-            "reduce", constants: [code, x.dtype.shaderKind, perInvocation ? 1 : 0], inputs: [rows], outputs: [output],
-            push: [UInt32(shape.elementCount), UInt32(length), (1 / Float(length)).bitPattern],
-            groups: perInvocation ? elementGroups(shape.elementCount) : rowGroups(shape.elementCount))
+            "reduce", constants: [code, x.dtype.shaderKind, perInvocation ? 1 : 0], inputs: [input], outputs: [output],
+            push: view.push(scalar: 1 / Float(view.length)),
+            groups: perInvocation ? elementGroups(view.rows) : rowGroups(view.rows))
         return output
     }
 
@@ -31,26 +31,24 @@ extension VulkanBackend {
         }
         let shape = try ShapeRules.reduction(x.shape, axes: [resolved], keepDimensions: keepDimensions, operation: name).shape
         let values = x.dtype == .float32 ? x : try cast(x, to: .float32)
-        let (rows, length) = try rowsWithTrailing(values, axes: [resolved], name)
+        let (input, view) = try rowView(values, axes: [resolved])
         let output = try makeBuffer(shape, .int32)
         guard shape.elementCount > 0 else { return output }
-        let perInvocation = length <= 64
+        let perInvocation = view.length <= 64
         try run(
-            "argreduce", constants: [operation == .argmax ? 0 : 1, perInvocation ? 1 : 0], inputs: [rows], outputs: [output],
-            push: [UInt32(shape.elementCount), UInt32(length)],
-            groups: perInvocation ? elementGroups(shape.elementCount) : rowGroups(shape.elementCount))
+            "argreduce", constants: [operation == .argmax ? 0 : 1, perInvocation ? 1 : 0], inputs: [input], outputs: [output],
+            push: view.push(), groups: perInvocation ? elementGroups(view.rows) : rowGroups(view.rows))
         return output
     }
 
-    /// `x` laid out as contiguous rows of the elements of `axes` (kept axes first, in order),
-    /// permuting only when the reduced axes are not already the trailing ones.
-    private func rowsWithTrailing(_ x: Buffer, axes: [Int], _ name: String) throws -> (Buffer, length: Int) {
+    /// `x` seen as rows of the elements of `axes`, read in place when the view fits the shader
+    /// (see ``RowView``), else after one permutation that makes the rows contiguous.
+    func rowView(_ x: Buffer, axes: [Int]) throws -> (Buffer, RowView) {
+        if let view = RowView(x.shape, rowsOver: axes) { return (x, view) }
         let kept = (0..<x.shape.rank).filter { !axes.contains($0) }
-        let length = axes.reduce(1) { $0 * x.shape[$1] }
-        // Axes of size 1 do not change the memory order, so they do not force a permutation.
-        let order = (kept + axes).filter { x.shape[$0] != 1 }
-        if order == order.sorted() { return (x, length) }
-        return (try permute(x, kept + axes), length)
+        let permuted = try permute(x, kept + axes)
+        let trailing = Array(kept.count..<x.shape.rank)
+        return (permuted, RowView(permuted.shape, rowsOver: trailing)!)
     }
 }
 #endif

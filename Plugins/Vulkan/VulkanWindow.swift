@@ -25,9 +25,16 @@ extension VulkanBackend {
         let gradInput = try makeBuffer(input.shape, .float32)
         let count = input.shape.elementCount
         guard count > 0 else { return gradInput }
+        let geometry = try geometry(input.shape, shape, descriptor, name)
+        // Max routes each window's gradient to its first maximum: find those once per window.
+        var chosen = gradOutput
+        if operation == .max, shape.elementCount > 0 {
+            chosen = try makeBuffer(shape, .int32)
+            try run("window", constants: [3], inputs: [input], outputs: [chosen], push: [UInt32(shape.elementCount)] + geometry, groups: elementGroups(shape.elementCount))
+        }
         try run(
-            "window_backward", constants: [code(operation)], inputs: [input, gradOutput], outputs: [gradInput],
-            push: [UInt32(count)] + geometry(input.shape, shape, descriptor, name), groups: elementGroups(count))
+            "window_backward", constants: [code(operation)], inputs: [chosen, gradOutput], outputs: [gradInput],
+            push: [UInt32(count)] + geometry, groups: elementGroups(count))
         return gradInput
     }
 

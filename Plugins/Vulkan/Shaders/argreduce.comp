@@ -1,14 +1,14 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-// The int32 index of the maximum (`op` 0) or minimum (`op` 1) of each contiguous float row of
-// a [rows, length] buffer. NaN wins; ties go to the first index, as in NumPy.
+// The int32 index of the maximum (`op` 0) or minimum (`op` 1) of each row of a float
+// [rows, length] view (see rowview.glsl). NaN wins; ties go to the first index, as in NumPy.
 
 layout(constant_id = 0) const uint op = 0;
 layout(constant_id = 1) const bool perInvocation = false;
 layout(set = 0, binding = 0) readonly buffer Input { float x[]; };
 layout(set = 0, binding = 1) writeonly buffer Output { uint y[]; };
-layout(push_constant) uniform Parameters { uint rows; uint rowLength; } p;
+#include "rowview.glsl"
 
 shared float partialValue[GROUP_SIZE];
 shared uint partialIndex[GROUP_SIZE];
@@ -27,8 +27,9 @@ void main() {
         FOR_EACH_ELEMENT(row, p.rows) {
             float best = 0.0;
             uint bestIndex = 0xffffffffu;
+            uint start = rowStart(row);
             for (uint j = 0u; j < p.rowLength; ++j) {
-                float v = x[row * p.rowLength + j];
+                float v = x[start + elementOffset(j)];
                 if (beats(v, j, best, bestIndex)) { best = v; bestIndex = j; }
             }
             y[row] = bestIndex;
@@ -40,8 +41,9 @@ void main() {
     float best = 0.0;
     uint bestIndex = 0xffffffffu;
     if (row < p.rows) {
+        uint start = rowStart(row);
         for (uint j = lane; j < p.rowLength; j += GROUP_SIZE) {
-            float v = x[row * p.rowLength + j];
+            float v = x[start + elementOffset(j)];
             if (beats(v, j, best, bestIndex)) { best = v; bestIndex = j; }
         }
     }

@@ -1,8 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-// Reduces each contiguous row of a [rows, length] buffer. Long rows get a workgroup each and
-// a shared-memory tree reduction; short rows (`perInvocation`) get one invocation each.
+// Reduces each row of a [rows, length] view (see rowview.glsl). Long rows get a workgroup
+// each and a shared-memory tree reduction; short rows (`perInvocation`) get one invocation each.
 // `op` is the index of the case in ReductionOperation (sum, mean, max, min, product).
 
 layout(constant_id = 0) const uint op = 0;
@@ -10,7 +10,7 @@ layout(constant_id = 1) const uint kind = KIND_FLOAT;
 layout(constant_id = 2) const bool perInvocation = false;
 layout(set = 0, binding = 0) readonly buffer Input { uint x[]; };
 layout(set = 0, binding = 1) writeonly buffer Output { uint y[]; };
-layout(push_constant) uniform Parameters { uint rows; uint rowLength; float meanScale; } p;
+#include "rowview.glsl"
 
 shared uint partial[GROUP_SIZE];
 
@@ -37,14 +37,15 @@ uint combine(uint u, uint v) {
 }
 
 uint finish(uint value) {
-    return op == 1u ? floatBitsToUint(uintBitsToFloat(value) * p.meanScale) : value;
+    return op == 1u ? floatBitsToUint(uintBitsToFloat(value) * p.scalar) : value;
 }
 
 void main() {
     if (perInvocation) {
         FOR_EACH_ELEMENT(row, p.rows) {
             uint accumulator = identity();
-            for (uint j = 0u; j < p.rowLength; ++j) accumulator = combine(accumulator, x[row * p.rowLength + j]);
+            uint start = rowStart(row);
+            for (uint j = 0u; j < p.rowLength; ++j) accumulator = combine(accumulator, x[start + elementOffset(j)]);
             y[row] = finish(accumulator);
         }
         return;
@@ -53,7 +54,8 @@ void main() {
     uint lane = gl_LocalInvocationID.x;
     uint accumulator = identity();
     if (row < p.rows) {
-        for (uint j = lane; j < p.rowLength; j += GROUP_SIZE) accumulator = combine(accumulator, x[row * p.rowLength + j]);
+        uint start = rowStart(row);
+        for (uint j = lane; j < p.rowLength; j += GROUP_SIZE) accumulator = combine(accumulator, x[start + elementOffset(j)]);
     }
     partial[lane] = accumulator;
     barrier();

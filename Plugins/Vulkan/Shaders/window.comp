@@ -2,11 +2,14 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "strided.glsl"
-// Window reductions (pooling): `op` 0 max, 1 sum, 2 average over the taps inside the input.
+// Window reductions (pooling): `op` 0 max, 1 sum, 2 average over the taps inside the input;
+// `op` 3 writes the flat input index of each window's first maximum instead (the max gradient's
+// routing, see window_backward.comp).
 
 layout(constant_id = 0) const uint op = 0;
 layout(set = 0, binding = 0) readonly buffer Input { float x[]; };
-layout(set = 0, binding = 1) writeonly buffer Output { float y[]; };
+layout(set = 0, binding = 1) writeonly buffer Output { uint y[]; };
+#define WINDOW_READS_INPUT
 #include "window.glsl"
 
 void main() {
@@ -17,9 +20,10 @@ void main() {
             o[d] = rest % p.outputSize[d];
             rest /= p.outputSize[d];
         }
-        if (op == 0u) {
+        if (op == 0u || op == 3u) {
             uint index = firstMaximum(o);
-            y[i] = index == 0xffffffffu ? uintBitsToFloat(0xff800000u) : x[index];
+            if (op == 3u) y[i] = index;
+            else y[i] = index == 0xffffffffu ? 0xff800000u : floatBitsToUint(x[index]);
             continue;
         }
         float total = 0.0;
@@ -30,6 +34,6 @@ void main() {
             total += x[index];
             inside += 1u;
         }
-        y[i] = op == 1u ? total : total / float(max(inside, 1u));
+        y[i] = floatBitsToUint(op == 1u ? total : total / float(max(inside, 1u)));
     }
 }

@@ -27,6 +27,7 @@ uint tapIndex(uint o[MAX_RANK], uint tap) {
     return index;
 }
 
+#ifdef WINDOW_READS_INPUT
 // The flat input index of the first maximal element of a window, or 0xffffffff when every tap
 // is padding. NaN counts as maximal.
 uint firstMaximum(uint o[MAX_RANK]) {
@@ -45,3 +46,4 @@ uint firstMaximum(uint o[MAX_RANK]) {
     }
     return best;
 }
+#endif

@@ -3,11 +3,11 @@
 #include "common.glsl"
 #include "strided.glsl"
 // The gradient of a window reduction with respect to its input, as a gather: each input
-// element sums the output gradients of the windows that contain it (for max, only those
-// whose first maximal element it is).
+// element sums the output gradients of the windows that contain it (for max, only those whose
+// first maximum it is, as `chosen` records: window.comp with `op` 3).
 
 layout(constant_id = 0) const uint op = 0;
-layout(set = 0, binding = 0) readonly buffer Input { float x[]; };
+layout(set = 0, binding = 0) readonly buffer Chosen { uint chosen[]; };
 layout(set = 0, binding = 1) readonly buffer GradOutput { float dy[]; };
 layout(set = 0, binding = 2) writeonly buffer GradInput { float dx[]; };
 #include "window.glsl"
@@ -36,7 +36,7 @@ void main() {
             }
             for (uint d = 0u; d < p.rank; ++d) outputIndex = outputIndex * p.outputSize[d] + o[d];
             if (op == 0u) {
-                if (firstMaximum(o) == i) total += dy[outputIndex];
+                if (chosen[outputIndex] == i) total += dy[outputIndex];
                 continue;
             }
             if (op == 1u) {

@@ -1,0 +1,50 @@
+#if Vulkan
+import Backend
+
+/// A `[rows, length]` view of a buffer in which each row gathers the elements of some axes
+/// (in their order) and rows run over the other axes, both through strides, so reductions read
+/// their input in place (see Shaders/rowview.glsl). Axes of size 1 are dropped and neighbours
+/// that are contiguous in memory merge; each side may keep at most four axes.
+struct RowView {
+    static let maximumRank = 4
+
+    let rows: Int
+    let length: Int
+    private let rowAxes: [(size: Int, stride: Int)]
+    private let elementAxes: [(size: Int, stride: Int)]
+
+    /// The view of a dense buffer of `shape` whose rows hold the elements of `axes`, or `nil`
+    /// when a side needs more than four merged axes.
+    init?(_ shape: Shape, rowsOver axes: [Int]) {
+        let strides = shape.strides
+        let kept = (0..<shape.rank).filter { !axes.contains($0) }
+        rowAxes = Self.merged(kept.map { (shape[$0], strides[$0]) })
+        elementAxes = Self.merged(axes.map { (shape[$0], strides[$0]) })
+        guard rowAxes.count <= Self.maximumRank, elementAxes.count <= Self.maximumRank else { return nil }
+        rows = kept.reduce(1) { $0 * shape[$1] }
+        length = axes.reduce(1) { $0 * shape[$1] }
+    }
+
+    /// The push constants of rowview.glsl.
+    func push(scalar: Float = 0) -> [UInt32] {
+        func words(_ axes: [(size: Int, stride: Int)]) -> [UInt32] {
+            let pad = Self.maximumRank - axes.count
+            return [UInt32(axes.count)] + (axes.map { UInt32($0.size) } + [UInt32](repeating: 1, count: pad))
+                + (axes.map { UInt32($0.stride) } + [UInt32](repeating: 0, count: pad))
+        }
+        return [UInt32(rows), UInt32(length), scalar.bitPattern] + words(rowAxes) + words(elementAxes)
+    }
+
+    private static func merged(_ axes: [(Int, Int)]) -> [(size: Int, stride: Int)] {
+        var result: [(size: Int, stride: Int)] = []
+        for (size, stride) in axes where size != 1 {
+            if let last = result.last, last.stride == stride * size {
+                result[result.count - 1] = (last.size * size, stride)
+            } else {
+                result.append((size, stride))
+            }
+        }
+        return result
+    }
+}
+#endif
