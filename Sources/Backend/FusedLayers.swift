@@ -118,6 +118,13 @@ extension Backend {
     public func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {
+        try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
+    }
+
+    /// ``Backend/normalize(_:scale:offset:descriptor:)`` as reductions and elementwise primitives.
+    public func composedNormalize(
+        _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
+    ) throws -> NormalizationResult {
         let mean = try reduce(.mean, x, axes: descriptor.axes, keepDimensions: true)
         let centered = try binary(.subtract, x, mean)
         let variance = try reduce(.mean, unary(.square, centered), axes: descriptor.axes, keepDimensions: true)
@@ -128,6 +135,14 @@ extension Backend {
     }
 
     public func normalizeBackward(
+        gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
+        descriptor: NormalizationDescriptor
+    ) throws -> NormalizationGradients {
+        try composedNormalizeBackward(gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
+    }
+
+    /// ``Backend/normalizeBackward(gradOutput:input:scale:mean:inverseStd:descriptor:)`` as reductions and elementwise primitives.
+    public func composedNormalizeBackward(
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
         descriptor: NormalizationDescriptor
     ) throws -> NormalizationGradients {

@@ -106,7 +106,7 @@ public enum PrimitiveCases {
     }
 
     /// Sizes at which kernels change strategy: rows longer than one invocation handles (a
-    /// workgroup reduces them), matrices spanning several GEMM tiles with a ragged depth, and a
+    /// workgroup reduces them, including batch-norm statistics), matrices spanning several GEMM tiles with a ragged depth, and a
     /// random-bit request whose block counter carries into its high word.
     static var largeOperandCases: [ConformanceCase] {
         let long = u([3, 1000], 46, -3, 3)
@@ -121,6 +121,10 @@ public enum PrimitiveCases {
             .op("softmax cross-entropy backward of long rows", "softmaxCrossEntropyBackward",
                 [u([4, 300], 50, -4, 4), u([4, 300], 51, 0, 1), u([4], 52)], opClass: .reduction),
         ]
+        let norm: [String: Attribute] = ["axes": .ints([0, 1, 2]), "epsilon": .double(1e-5)]
+        let (x, scale, shift) = (u([8, 10, 10, 3], 53, -2, 2), u([1, 1, 1, 3], 54, 0.5, 1.5), u([1, 1, 1, 3], 55))
+        cases.append(.op("batch norm over long rows", "normalize", [x, scale, shift], norm, opClass: .reduction))
+        cases.append(.op("batch norm backward over long rows", "normalizeBackward", [u([8, 10, 10, 3], 56), x, scale, shift], norm, opClass: .reduction))
         let offset = 0xFFFF_FFFE * 4 + 1  // the block counter crosses 2³² inside the request
         cases.append(.op("random bits across a counter carry", "randomBits", [], ["seed": .int(78), "offset": .int(offset), "shape": .ints([13])], opClass: .exact,
                          expected: [(try? HostArray(shape: [13], elements: .uint32(Philox.bits(key: Philox.Key(seed: 78), offset: UInt64(offset), count: 13))))!]))
