@@ -198,10 +198,23 @@ def peak_rss(name):
         return None
 
 
+def own_peak_rss_mb():
+    """This process's peak RSS: VmHWM, because ru_maxrss of a spawned child also counts its
+    parent's memory from before exec."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main():
     if "--rss" in sys.argv:
         SUITES[sys.argv[sys.argv.index("--rss") + 1]](rss_only=True)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(own_peak_rss_mb())
         return
     output = sys.argv[sys.argv.index("--output") + 1] if "--output" in sys.argv else "peers.json"
     results = []
