@@ -9,7 +9,7 @@ private struct ConvolutionLowering {
 
     let output: Shape
     let rows: Int, width: Int
-    let groups: Int, groupDepth: Int, groupOutChannels: Int, outChannels: Int
+    let groups: Int, taps: Int, groupDepth: Int, groupOutChannels: Int, outChannels: Int
     /// The push constants of im2col and col2im after the element count.
     let geometry: [UInt32]
     /// A 1×1 kernel at unit stride without padding or dilation reads the input as it is.
@@ -26,7 +26,7 @@ private struct ConvolutionLowering {
         self.output = output
         let channels = input[input.rank - 1]
         let groupChannels = channels / d.groups
-        let taps = kernel.dimensions.prefix(spatial).reduce(1, *)
+        taps = kernel.dimensions.prefix(spatial).reduce(1, *)
         rows = output.dimensions.dropLast().reduce(1, *)
         width = channels * taps
         groups = d.groups
@@ -84,7 +84,9 @@ extension VulkanBackend {
             columns, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1))
         if plan.inputIsColumns { return columns.reinterpreted(as: inputShape) }
         let gradInput = try makeBuffer(inputShape, .float32)
-        let count = inputShape.elementCount
+        // One invocation per input position, group and run of up to 8 channels (col2im.comp).
+        let groupChannels = plan.groupDepth / Swift.max(plan.taps, 1)
+        let count = inputShape.elementCount / Swift.max(groupChannels, 1) * ((groupChannels + 7) / 8)
         if count > 0 {
             try run("col2im", inputs: [columns], outputs: [gradInput], push: [UInt32(count)] + plan.geometry, groups: elementGroups(count))
         }
@@ -112,7 +114,8 @@ extension VulkanBackend {
     private func im2col(_ input: Buffer, _ plan: ConvolutionLowering) throws -> Buffer {
         if plan.inputIsColumns { return input }
         let columns = try makeBuffer([plan.rows, plan.width], .float32)
-        let count = plan.rows * plan.width
+        // One invocation per (row, group, kernel tap); each copies the group's channels.
+        let count = plan.rows * plan.groups * plan.taps
         if count > 0 {
             try run("im2col", inputs: [input], outputs: [columns], push: [UInt32(count)] + plan.geometry, groups: elementGroups(count))
         }

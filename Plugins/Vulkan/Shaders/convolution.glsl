@@ -3,7 +3,7 @@
 // position (n, p0, p1, p2) and one column per (group, kernel tap, channel in group), matching
 // the HWIO kernel's row order within a group.
 layout(push_constant) uniform Parameters {
-    uint count;
+    uint count;             // invocations: im2col's (row, group, tap) and col2im's (position, group, channel run) units
     uint channels;          // input channels
     uint groupChannels;     // input channels per group
     uint taps;              // kernel positions (product of the kernel's spatial sizes)

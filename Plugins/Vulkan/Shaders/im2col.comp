@@ -9,18 +9,18 @@ layout(set = 0, binding = 0) readonly buffer Input { float x[]; };
 layout(set = 0, binding = 1) writeonly buffer Columns { float columns[]; };
 
 void main() {
+    // One invocation per (row, group, tap) copies the group's channels of that tap, so the
+    // index arithmetic is shared by a run of contiguous channels.
     uint width = p.channels * p.taps;
     uint outputPositions = p.outputSize[0] * p.outputSize[1] * p.outputSize[2];
     uint inputPositions = p.inputSize[0] * p.inputSize[1] * p.inputSize[2];
-    FOR_EACH_ELEMENT(i, p.count) {
-        uint row = i / width, column = i % width;
-        uint groupWidth = p.taps * p.groupChannels;
-        uint group = column / groupWidth, within = column % groupWidth;
-        uint tap = within / p.groupChannels, channel = group * p.groupChannels + within % p.groupChannels;
+    uint groups = p.channels / p.groupChannels;
+    FOR_EACH_ELEMENT(unit, p.count) {
+        uint row = unit / (groups * p.taps);
+        uint group = (unit / p.taps) % groups, tap = unit % p.taps;
         uint batch = row / outputPositions;
         uvec3 position = unflatten(row % outputPositions, p.outputSize);
         uvec3 kernel = unflatten(tap, p.kernelSize);
-        float value = 0.0;
         bool inside = true;
         uint inputIndex = 0u;
         for (uint d = 0u; d < 3u; ++d) {
@@ -31,7 +31,8 @@ void main() {
             }
             inputIndex = inputIndex * p.inputSize[d] + uint(t) / p.inputDilation[d];
         }
-        if (inside) value = x[(batch * inputPositions + inputIndex) * p.channels + channel];
-        columns[i] = value;
+        uint target = row * width + (group * p.taps + tap) * p.groupChannels;
+        uint source = (batch * inputPositions + inputIndex) * p.channels + group * p.groupChannels;
+        for (uint c = 0u; c < p.groupChannels; ++c) columns[target + c] = inside ? x[source + c] : 0.0;
     }
 }

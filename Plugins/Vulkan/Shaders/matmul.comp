@@ -9,8 +9,9 @@
 
 #define TILE 64u
 #define DEPTH 16u
-#define BLOCK 4u
-layout(local_size_x = 16, local_size_y = 16) in;
+#define BLOCK 8u
+#define SIDE 8u
+layout(local_size_x = 8, local_size_y = 8) in;
 #include "math.glsl"
 
 layout(constant_id = 0) const bool hasBias = false;
@@ -45,7 +46,7 @@ void main() {
     uint batch = gl_WorkGroupID.z;
     uint row0 = gl_WorkGroupID.y * TILE, column0 = gl_WorkGroupID.x * TILE;
     uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
-    uint lane = ty * 16u + tx;
+    uint lane = ty * SIDE + tx;
     uint baseA = p.offsetA + batch * p.batchStrideA;
     uint baseB = p.offsetB + batch * p.batchStrideB;
 
@@ -55,7 +56,7 @@ void main() {
 
     for (uint k0 = 0u; k0 < p.k; k0 += DEPTH) {
         // Each invocation stages 4 elements of each tile.
-        for (uint e = lane; e < TILE * DEPTH; e += 256u) {
+        for (uint e = lane; e < TILE * DEPTH; e += SIDE * SIDE) {
             uint r = e / DEPTH, kk = e % DEPTH;            // A tile: row r, depth kk
             uint row = row0 + r, depth = k0 + kk;
             tileA[kk][r] = row < p.m && depth < p.k ? a[baseA + row * p.rowStrideA + depth * p.columnStrideA] : 0.0;
@@ -66,8 +67,8 @@ void main() {
         barrier();
         for (uint kk = 0u; kk < DEPTH; ++kk) {
             float left[BLOCK], right[BLOCK];
-            for (uint i = 0u; i < BLOCK; ++i) left[i] = tileA[kk][ty + i * 16u];
-            for (uint j = 0u; j < BLOCK; ++j) right[j] = tileB[kk][tx + j * 16u];
+            for (uint i = 0u; i < BLOCK; ++i) left[i] = tileA[kk][ty + i * SIDE];
+            for (uint j = 0u; j < BLOCK; ++j) right[j] = tileB[kk][tx + j * SIDE];
             for (uint i = 0u; i < BLOCK; ++i)
                 for (uint j = 0u; j < BLOCK; ++j) accumulator[i][j] = fma(left[i], right[j], accumulator[i][j]);
         }
@@ -75,10 +76,10 @@ void main() {
     }
     uint baseC = p.offsetC + batch * p.batchStrideC;
     for (uint i = 0u; i < BLOCK; ++i) {
-        uint row = row0 + ty + i * 16u;
+        uint row = row0 + ty + i * SIDE;
         if (row >= p.m) continue;
         for (uint j = 0u; j < BLOCK; ++j) {
-            uint column = column0 + tx + j * 16u;
+            uint column = column0 + tx + j * SIDE;
             if (column < p.n) c[baseC + row * p.rowStrideC + column] = epilogue(accumulator[i][j], batch, column);
         }
     }
