@@ -106,7 +106,8 @@ public enum PrimitiveCases {
     }
 
     /// Sizes at which kernels change strategy: rows longer than one invocation handles (a
-    /// workgroup reduces them, including batch-norm statistics), matrices spanning several GEMM tiles with a ragged depth, and a
+    /// workgroup reduces them, including batch-norm statistics), channel counts that split into
+    /// uneven runs in the convolution lowering, matrices spanning several GEMM tiles with a ragged depth, and a
     /// random-bit request whose block counter carries into its high word.
     static var largeOperandCases: [ConformanceCase] {
         let long = u([3, 1000], 46, -3, 3)
@@ -121,6 +122,11 @@ public enum PrimitiveCases {
             .op("softmax cross-entropy backward of long rows", "softmaxCrossEntropyBackward",
                 [u([4, 300], 50, -4, 4), u([4, 300], 51, 0, 1), u([4], 52)], opClass: .reduction),
         ]
+        // 12 channels: one full run of 8 and a ragged run of 4 (channel runs of im2col/col2im).
+        let padded: [String: Attribute] = ["padding": .ints([1, 1, 1, 1])]
+        cases.append(.op("convolution with ragged channel runs", "convolution", [u([2, 5, 5, 12], 57), u([3, 3, 12, 4], 58)], padded, opClass: .linearAlgebra))
+        cases.append(.op("convolution backward input with ragged channel runs", "convolutionBackwardInput", [u([2, 5, 5, 4], 59), u([3, 3, 12, 4], 58)],
+                         padded.merging(["inputShape": .ints([2, 5, 5, 12])]) { $1 }, opClass: .linearAlgebra))
         let norm: [String: Attribute] = ["axes": .ints([0, 1, 2]), "epsilon": .double(1e-5)]
         let (x, scale, shift) = (u([8, 10, 10, 3], 53, -2, 2), u([1, 1, 1, 3], 54, 0.5, 1.5), u([1, 1, 1, 3], 55))
         cases.append(.op("batch norm over long rows", "normalize", [x, scale, shift], norm, opClass: .reduction))
