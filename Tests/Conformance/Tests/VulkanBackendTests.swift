@@ -147,9 +147,9 @@ struct VulkanBackendTests {
         _ = try clean.download(clean.matmul(x, x, transposeA: false, transposeB: false))
         // The layer's best-practices checks (off by default) warn about choices the backend makes
         // on purpose, such as one small allocation per pooled buffer; those messages must surface.
+        // The layer reads the variable when the instance is created, so it is set only for that.
         setenv("VK_LAYER_ENABLES", "VK_VALIDATION_FEATURE_ENABLE_BEST_PRACTICES_EXT", 1)
-        defer { unsetenv("VK_LAYER_ENABLES") }
-        let strict = try Self.backend(validation: true)
+        let strict = try { defer { unsetenv("VK_LAYER_ENABLES") }; return try Self.backend(validation: true) }()
         let y = try strict.upload(HostArray(shape: [4, 4], elements: .float32((0..<16).map(Float.init))))
         do {
             _ = try strict.download(strict.matmul(y, y, transposeA: false, transposeB: false))
