@@ -120,12 +120,9 @@ final class CommandStream: @unchecked Sendable {
     func upload(_ staging: StagingBuffer, to target: VulkanStorage, bytes: Int) throws {
         try lock.withLock {
             let batch = try current()
-            orderAfterWrites(of: [target], in: batch)
-            var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
-            vkCmdCopyBuffer(batch.commandBuffer, staging.allocation.buffer, target.allocation.buffer, 1, &region)
+            recordCopy(from: staging.allocation, to: target.allocation, bytes: bytes, device: target, in: batch)
             target.writtenInEpoch = epoch
             batch.resources.append(staging)
-            batch.resources.append(target)
             try finishCommand(batch)
         }
     }
@@ -134,9 +131,7 @@ final class CommandStream: @unchecked Sendable {
     func download(_ source: VulkanStorage, into staging: StagingBuffer, bytes: Int) throws {
         try lock.withLock {
             let batch = try current()
-            orderAfterWrites(of: [source], in: batch)
-            var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
-            vkCmdCopyBuffer(batch.commandBuffer, source.allocation.buffer, staging.allocation.buffer, 1, &region)
+            recordCopy(from: source.allocation, to: staging.allocation, bytes: bytes, device: source, in: batch)
             var barrier = VkMemoryBarrier()
             barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
             barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT.rawValue
@@ -144,7 +139,6 @@ final class CommandStream: @unchecked Sendable {
             vkCmdPipelineBarrier(
                 batch.commandBuffer, VK_PIPELINE_STAGE_TRANSFER_BIT.rawValue, VK_PIPELINE_STAGE_HOST_BIT.rawValue, 0,
                 1, &barrier, 0, nil, 0, nil)
-            batch.resources.append(source)
             batch.resources.append(staging)
             try submitLocked(wait: true)
         }
@@ -156,6 +150,14 @@ final class CommandStream: @unchecked Sendable {
     }
 
     // MARK: Batches (called with the lock held)
+
+    /// Records a buffer copy between staging memory and `device`'s buffer, after any write to it.
+    private func recordCopy(from source: Allocation, to target: Allocation, bytes: Int, device: VulkanStorage, in batch: Batch) {
+        orderAfterWrites(of: [device], in: batch)
+        var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
+        vkCmdCopyBuffer(batch.commandBuffer, source.buffer, target.buffer, 1, &region)
+        batch.resources.append(device)
+    }
 
     private func current() throws -> Batch {
         if let recording { return recording }
