@@ -22,6 +22,8 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
     let stream: dnnl_stream_t
     let cache = PrimitiveCache()
     let memory = HostMemoryPool()
+    /// Which inputs of max pooling hold no NaN or infinity (see `poolsExactly`).
+    let finiteInputs = BufferVerdicts()
     /// How many oneDNN primitives this backend has created: constant once every shape of a
     /// training step has been seen, since primitives are cached.
     public var primitivesCreated: Int { cache.created }

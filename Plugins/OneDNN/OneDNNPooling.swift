@@ -1,6 +1,7 @@
 #if OneDNN
 import Backend
 import CDNNL
+import Foundation
 
 /// A window reduction as oneDNN pooling: spatial windows over a channels-last tensor (the
 /// window, stride and padding of the batch and channel axes must be trivial).
@@ -70,10 +71,37 @@ extension OneDNNBackend {
         return (output, workspace?.0, workspace?.1)
     }
 
+    /// Whether oneDNN's max pooling matches the protocol on `x`: it starts each window at the
+    /// lowest finite float rather than −∞ and routes gradients past NaN, so inputs holding a
+    /// non-finite value go to the host backend. One vectorised pass over the exponent bits
+    /// (all ones only for infinities and NaN) decides, once per buffer: the backward pass asks
+    /// again about the input the forward pass scanned.
+    func poolsExactly(_ operation: WindowOperation, _ x: Buffer) throws -> Bool {
+        guard operation == .max else { return true }
+        guard let storage = x.storage as? HostStorage else { throw BackendError.foreignBuffer(operation: "window", expected: "host-memory") }
+        return finiteInputs.verdict(for: storage) {
+            let bits = storage.address.assumingMemoryBound(to: UInt32.self)
+            let count = x.shape.elementCount
+            let exponent: UInt32 = 0x7F80_0000
+            var widest = SIMD8<UInt32>(repeating: 0)
+            var index = 0
+            while index + 8 <= count {
+                widest = pointwiseMax(widest, UnsafeRawPointer(bits + index).loadUnaligned(as: SIMD8<UInt32>.self) & exponent)
+                index += 8
+            }
+            var largest = widest.max()
+            while index < count {
+                largest = Swift.max(largest, bits[index] & exponent)
+                index += 1
+            }
+            return largest != exponent
+        }
+    }
+
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let outShape = try ShapeRules.window(x.shape, descriptor: descriptor)
         guard Self.supports([x]), outShape.dimensions.allSatisfy({ $0 > 0 }), let algorithm = Self.poolingAlgorithm(operation),
-            let g = PoolingGeometry(input: x.shape, output: outShape, descriptor: descriptor)
+            let g = PoolingGeometry(input: x.shape, output: outShape, descriptor: descriptor), try poolsExactly(operation, x)
         else { return try host.window(operation, x, descriptor: descriptor) }
         let (output, workspace, _) = try runPooling(x, g, outShape, algorithm)
         workspace?.deallocate()
@@ -83,7 +111,7 @@ extension OneDNNBackend {
     public func windowBackward(_ operation: WindowOperation, input: Buffer, gradOutput: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let outShape = try ShapeRules.window(input.shape, descriptor: descriptor)
         guard Self.supports([input, gradOutput]), gradOutput.shape == outShape, let algorithm = Self.poolingAlgorithm(operation),
-            let g = PoolingGeometry(input: input.shape, output: outShape, descriptor: descriptor)
+            let g = PoolingGeometry(input: input.shape, output: outShape, descriptor: descriptor), try poolsExactly(operation, input)
         else { return try host.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor) }
         let hint = try poolingForward(g, algorithm)
         let primitive = try cache.primitive("pool backward \(algorithm.rawValue) \(g.key)") {
@@ -106,6 +134,30 @@ extension OneDNNBackend {
         if let workspace, let workspaceDescriptor { arguments.append((DNNL_ARG_WORKSPACE, workspace, workspaceDescriptor)) }
         try execute(primitive, arguments)
         return gradInput
+    }
+}
+
+/// Verdicts about the last few buffers scanned, held weakly: buffers are immutable, so a verdict
+/// stays true for as long as its buffer lives, and a freed buffer's entry can never match.
+final class BufferVerdicts: @unchecked Sendable {
+    private struct Entry {
+        weak var storage: HostStorage?
+        let verdict: Bool
+    }
+
+    private let lock = NSLock()
+    private var entries: [Entry] = []
+    private let capacity = 8
+
+    func verdict(for storage: HostStorage, compute: () -> Bool) -> Bool {
+        if let known = lock.withLock({ entries.first { $0.storage === storage }?.verdict }) { return known }
+        let verdict = compute()
+        lock.withLock {
+            entries.removeAll { $0.storage == nil }
+            if entries.count == capacity { entries.removeFirst() }
+            entries.append(Entry(storage: storage, verdict: verdict))
+        }
+        return verdict
     }
 }
 #endif

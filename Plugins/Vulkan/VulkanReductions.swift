@@ -25,13 +25,13 @@ extension VulkanBackend {
 
     public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
         let name = operation.rawValue
+        try ShapeRules.requireDType(x, [.float32], operation: name)
         let resolved = try x.shape.normalizedAxis(axis, operation: name)
         guard x.shape[resolved] > 0 else {
             throw BackendError.invalidArgument(operation: name, reason: "axis \(axis) of \(x.shape) is empty")
         }
         let shape = try ShapeRules.reduction(x.shape, axes: [resolved], keepDimensions: keepDimensions, operation: name).shape
-        let values = x.dtype == .float32 ? x : try cast(x, to: .float32)
-        let (input, view) = try rowView(values, axes: [resolved])
+        let (input, view) = try rowView(x, axes: [resolved])
         let output = try makeBuffer(shape, .int32)
         guard shape.elementCount > 0 else { return output }
         let perInvocation = view.length <= 64

@@ -102,6 +102,7 @@ public enum PrimitiveCases {
         cases.append(.op("SGD Nesterov step", "momentumUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44)], ["learningRate": .double(0.1), "momentum": .double(0.9), "nesterov": .bool(true)], opClass: .elementwise))
         cases.append(.op("AdamW step 3", "adamUpdate", [u([7, 5], 42), u([7, 5], 43), u([7, 5], 44), u([7, 5], 45, 0, 1)], ["learningRate": .double(0.01), "step": .int(3), "weightDecay": .double(0.01)], opClass: .elementwise))
         cases += largeOperandCases
+        cases += EdgeCases.all
         return cases
     }
 
