@@ -10,9 +10,10 @@ import Foundation
 /// the batch holds `pendingLimit` commands; then it is submitted. A batch keeps every buffer it
 /// binds alive until its fence has signalled, so memory is never reused under running work.
 ///
-/// Barriers: each buffer remembers the barrier epoch in which a command last wrote it. A
-/// command that touches a buffer written in the current epoch is preceded by one memory
-/// barrier, which starts a new epoch; independent commands run without barriers between them.
+/// Barriers: each buffer remembers the barrier epochs in which a command last wrote and last
+/// read it. A command that touches a buffer written in the current epoch, or writes one read in
+/// it, is preceded by one memory barrier, which starts a new epoch; independent commands run
+/// without barriers between them.
 /// Each batch starts with a barrier, which orders it after the batches submitted before it.
 final class CommandStream: @unchecked Sendable {
     private let owner: VulkanDevice
@@ -76,7 +77,7 @@ final class CommandStream: @unchecked Sendable {
         try lock.withLock {
             let batch = try current()
             let buffers = inputs + outputs
-            orderAfterWrites(of: buffers, in: batch)
+            order(reading: inputs, writing: outputs, in: batch)
             var allocate = VkDescriptorSetAllocateInfo()
             allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO
             allocate.descriptorPool = batch.descriptorPool
@@ -110,6 +111,7 @@ final class CommandStream: @unchecked Sendable {
                 }
             }
             vkCmdDispatch(batch.commandBuffer, groups.0, groups.1, groups.2)
+            for input in inputs { input.readInEpoch = epoch }
             for output in outputs { output.writtenInEpoch = epoch }
             batch.resources.append(contentsOf: buffers as [AnyObject])
             try finishCommand(batch)
@@ -120,6 +122,7 @@ final class CommandStream: @unchecked Sendable {
     func upload(_ staging: StagingBuffer, to target: VulkanStorage, bytes: Int) throws {
         try lock.withLock {
             let batch = try current()
+            order(reading: [], writing: [target], in: batch)
             recordCopy(from: staging.allocation, to: target.allocation, bytes: bytes, device: target, in: batch)
             target.writtenInEpoch = epoch
             batch.resources.append(staging)
@@ -131,6 +134,7 @@ final class CommandStream: @unchecked Sendable {
     func download(_ source: VulkanStorage, into staging: StagingBuffer, bytes: Int) throws {
         try lock.withLock {
             let batch = try current()
+            order(reading: [source], writing: [], in: batch)
             recordCopy(from: source.allocation, to: staging.allocation, bytes: bytes, device: source, in: batch)
             var barrier = VkMemoryBarrier()
             barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
@@ -151,9 +155,8 @@ final class CommandStream: @unchecked Sendable {
 
     // MARK: Batches (called with the lock held)
 
-    /// Records a buffer copy between staging memory and `device`'s buffer, after any write to it.
+    /// Records a buffer copy between staging memory and `device`'s buffer.
     private func recordCopy(from source: Allocation, to target: Allocation, bytes: Int, device: VulkanStorage, in batch: Batch) {
-        orderAfterWrites(of: [device], in: batch)
         var region = VkBufferCopy(srcOffset: 0, dstOffset: 0, size: VkDeviceSize(bytes))
         vkCmdCopyBuffer(batch.commandBuffer, source.buffer, target.buffer, 1, &region)
         batch.resources.append(device)
@@ -171,8 +174,12 @@ final class CommandStream: @unchecked Sendable {
         return batch
     }
 
-    private func orderAfterWrites(of buffers: [VulkanStorage], in batch: Batch) {
-        if buffers.contains(where: { $0.writtenInEpoch == epoch }) { recordBarrier(batch) }
+    /// Records a barrier before a command that reads `inputs` and writes `outputs` when one of
+    /// them was written in the current epoch (read after write, write after write) or an output
+    /// was read in it (write after read, as when a scratch buffer is reused).
+    private func order(reading inputs: [VulkanStorage], writing outputs: [VulkanStorage], in batch: Batch) {
+        let hazard = (inputs + outputs).contains { $0.writtenInEpoch == epoch } || outputs.contains { $0.readInEpoch == epoch }
+        if hazard { recordBarrier(batch) }
     }
 
     /// One global memory barrier between all compute and transfer work before and after it.

@@ -148,9 +148,10 @@ final class AllocationPool: @unchecked Sendable {
 final class VulkanStorage: BufferStorage, @unchecked Sendable {
     let allocation: Allocation
     private let pool: AllocationPool
-    /// The barrier epoch of the command stream in which a command last wrote this buffer
-    /// (guarded by the stream's lock).
+    /// The barrier epochs of the command stream in which a command last wrote and last read
+    /// this buffer (guarded by the stream's lock).
     var writtenInEpoch: UInt64 = 0
+    var readInEpoch: UInt64 = 0
 
     init(allocation: Allocation, pool: AllocationPool) {
         self.allocation = allocation

@@ -25,6 +25,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     let staging: AllocationPool
     let pipelines: PipelineLibrary
     let stream: CommandStream
+    /// The most memory a convolution's column matrix may take: larger batches are lowered a
+    /// chunk of images at a time.
+    public let convolutionWorkspaceBytes: Int
 
     public var deviceDescription: String {
         let version = device.properties.apiVersion
@@ -48,8 +51,10 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     public init(
         deviceSelection: String? = ProcessInfo.processInfo.environment["AXON_VULKAN_DEVICE"],
         validation: Bool = ProcessInfo.processInfo.environment["AXON_VULKAN_VALIDATION"] == "1",
-        cacheDirectory: URL? = VulkanBackend.defaultCacheDirectory
+        cacheDirectory: URL? = VulkanBackend.defaultCacheDirectory,
+        convolutionWorkspaceBytes: Int = 256 << 20
     ) throws {
+        self.convolutionWorkspaceBytes = convolutionWorkspaceBytes
         device = try VulkanDevice(selection: deviceSelection, validation: validation)
         memory = AllocationPool(device: device, kind: .device)
         staging = AllocationPool(device: device, kind: .staging, cacheLimit: 256 << 20)

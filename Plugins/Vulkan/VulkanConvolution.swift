@@ -2,13 +2,14 @@
 import Backend
 
 /// A convolution lowered to im2col and the strided GEMM shader, one GEMM batch entry per
-/// feature group. The column matrix has `rows` = N × output positions and `width` = C × kernel
-/// taps (see Shaders/convolution.glsl).
+/// feature group. The column matrix of a chunk of images has `rowsPerImage` (output positions)
+/// rows per image and `width` = C × kernel taps columns (see Shaders/convolution.glsl); chunks
+/// keep it within the backend's convolution workspace.
 private struct ConvolutionLowering {
     static let maximumSpatialRank = 3
 
     let output: Shape
-    let rows: Int, width: Int
+    let images: Int, rowsPerImage: Int, inputPerImage: Int, width: Int
     let groups: Int, taps: Int, groupDepth: Int, groupOutChannels: Int, outChannels: Int
     /// The push constants of im2col and col2im after the element count.
     let geometry: [UInt32]
@@ -27,7 +28,9 @@ private struct ConvolutionLowering {
         let channels = input[input.rank - 1]
         let groupChannels = channels / d.groups
         taps = kernel.dimensions.prefix(spatial).reduce(1, *)
-        rows = output.dimensions.dropLast().reduce(1, *)
+        images = input[0]
+        rowsPerImage = output.dimensions.dropFirst().dropLast().reduce(1, *)
+        inputPerImage = input.dimensions.dropFirst().reduce(1, *)
         width = channels * taps
         groups = d.groups
         groupDepth = taps * groupChannels
@@ -44,6 +47,16 @@ private struct ConvolutionLowering {
             + three(Array(kernel.dimensions.prefix(spatial)), 1) + three(d.strides, 1) + three(d.padding.map(\.low), 0)
             + three(d.inputDilation, 1) + three(d.kernelDilation, 1)
     }
+
+    /// The im2col and col2im push constants for the chunk starting at image `first`.
+    func push(count: Int, firstImage: Int) -> [UInt32] { [UInt32(count)] + geometry + [UInt32(firstImage)] }
+
+    /// Consecutive image ranges whose column matrices fit `bytes` (at least one image each).
+    func chunks(within bytes: Int) -> [Range<Int>] {
+        if inputIsColumns { return [0..<images] }
+        let perChunk = Swift.max(1, bytes / Swift.max(rowsPerImage * width * 4, 1))
+        return stride(from: 0, to: images, by: perChunk).map { $0..<Swift.min($0 + perChunk, images) }
+    }
 }
 
 extension VulkanBackend {
@@ -58,13 +71,18 @@ extension VulkanBackend {
         try requireFloats([input, kernel], "convolution")
         let plan = try ConvolutionLowering(input: input.shape, kernel: kernel.shape, descriptor: descriptor, operation: "convolution")
         let output = try makeBuffer(plan.output, .float32)
-        let columns = try im2col(input, plan)
-        try gemm(
-            m: plan.rows, n: plan.groupOutChannels, k: plan.groupDepth, batch: plan.groups,
-            columns, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1),
-            kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
-            output, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
-            bias: bias, biasBatchStride: plan.groupOutChannels, activation: activation)
+        let scratch = try columnBuffer(plan)
+        for images in plan.chunks(within: convolutionWorkspaceBytes) {
+            let columns = try im2col(input, plan, images, into: scratch)
+            try gemm(
+                m: images.count * plan.rowsPerImage, n: plan.groupOutChannels, k: plan.groupDepth, batch: plan.groups,
+                columns, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1),
+                kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
+                output, MatrixView(
+                    offset: images.lowerBound * plan.rowsPerImage * plan.outChannels, batchStride: plan.groupOutChannels,
+                    rowStride: plan.outChannels, columnStride: 1),
+                bias: bias, biasBatchStride: plan.groupOutChannels, activation: activation)
+        }
         return output
     }
 
@@ -75,20 +93,27 @@ extension VulkanBackend {
         try requireFloats([gradOutput, kernel], name)
         let plan = try ConvolutionLowering(input: inputShape, kernel: kernel.shape, descriptor: descriptor, operation: name)
         try requireGradient(gradOutput, plan.output, name)
-        // Column gradients: gradOutput · kernelᵀ per group, then summed back onto the input.
-        let columns = try makeBuffer([plan.rows, plan.width], .float32)
-        try gemm(
-            m: plan.rows, n: plan.groupDepth, k: plan.groupOutChannels, batch: plan.groups,
-            gradOutput, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
-            kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: 1, columnStride: plan.outChannels),
-            columns, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1))
-        if plan.inputIsColumns { return columns.reinterpreted(as: inputShape) }
         let gradInput = try makeBuffer(inputShape, .float32)
-        // One invocation per input position, group and run of up to 8 channels (col2im.comp).
+        // Column gradients (gradOutput · kernelᵀ per group) go straight into the input gradient
+        // when the input is its own column matrix, else through scratch and col2im.
+        let scratch = try columnBuffer(plan) ?? gradInput
+        // One col2im invocation per input position, group and run of up to 8 channels.
         let groupChannels = plan.groupDepth / Swift.max(plan.taps, 1)
-        let count = inputShape.elementCount / Swift.max(groupChannels, 1) * ((groupChannels + 7) / 8)
-        if count > 0 {
-            try run("col2im", inputs: [columns], outputs: [gradInput], push: [UInt32(count)] + plan.geometry, groups: elementGroups(count))
+        let runsPerPosition = plan.groups * ((groupChannels + 7) / 8)
+        for images in plan.chunks(within: convolutionWorkspaceBytes) {
+            try gemm(
+                m: images.count * plan.rowsPerImage, n: plan.groupDepth, k: plan.groupOutChannels, batch: plan.groups,
+                gradOutput, MatrixView(
+                    offset: images.lowerBound * plan.rowsPerImage * plan.outChannels, batchStride: plan.groupOutChannels,
+                    rowStride: plan.outChannels, columnStride: 1),
+                kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: 1, columnStride: plan.outChannels),
+                scratch, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1))
+            let count = images.count * plan.inputPerImage / Swift.max(plan.width / plan.taps, 1) * runsPerPosition
+            if !plan.inputIsColumns, count > 0 {
+                try run(
+                    "col2im", inputs: [scratch], outputs: [gradInput], push: plan.push(count: count, firstImage: images.lowerBound),
+                    groups: elementGroups(count))
+            }
         }
         return gradInput
     }
@@ -100,26 +125,39 @@ extension VulkanBackend {
         try requireFloats([input, gradOutput], name)
         let plan = try ConvolutionLowering(input: input.shape, kernel: kernelShape, descriptor: descriptor, operation: name)
         try requireGradient(gradOutput, plan.output, name)
-        let columns = try im2col(input, plan)
         let gradKernel = try makeBuffer(kernelShape, .float32)
-        // columnsᵀ · gradOutput per group.
-        try gemm(
-            m: plan.groupDepth, n: plan.groupOutChannels, k: plan.rows, batch: plan.groups,
-            columns, MatrixView(batchStride: plan.groupDepth, rowStride: 1, columnStride: plan.width),
-            gradOutput, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
-            gradKernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1))
+        let scratch = try columnBuffer(plan)
+        // columnsᵀ · gradOutput per group, summed over the chunks of images.
+        for (index, images) in plan.chunks(within: convolutionWorkspaceBytes).enumerated() {
+            let columns = try im2col(input, plan, images, into: scratch)
+            try gemm(
+                m: plan.groupDepth, n: plan.groupOutChannels, k: images.count * plan.rowsPerImage, batch: plan.groups,
+                columns, MatrixView(batchStride: plan.groupDepth, rowStride: 1, columnStride: plan.width),
+                gradOutput, MatrixView(
+                    offset: images.lowerBound * plan.rowsPerImage * plan.outChannels, batchStride: plan.groupOutChannels,
+                    rowStride: plan.outChannels, columnStride: 1),
+                gradKernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
+                accumulate: index > 0)
+        }
         return gradKernel
     }
 
-    private func im2col(_ input: Buffer, _ plan: ConvolutionLowering) throws -> Buffer {
-        if plan.inputIsColumns { return input }
-        let columns = try makeBuffer([plan.rows, plan.width], .float32)
+    /// Scratch for the column matrix of the largest chunk (none when the input is its own).
+    private func columnBuffer(_ plan: ConvolutionLowering) throws -> Buffer? {
+        guard !plan.inputIsColumns else { return nil }
+        let images = plan.chunks(within: convolutionWorkspaceBytes).map(\.count).max() ?? 0
+        return try makeBuffer([images * plan.rowsPerImage, plan.width], .float32)
+    }
+
+    /// The column matrix of `images`, built in `scratch` (or the input itself).
+    private func im2col(_ input: Buffer, _ plan: ConvolutionLowering, _ images: Range<Int>, into scratch: Buffer?) throws -> Buffer {
+        guard let scratch else { return input }
         // One invocation per (row, group, kernel tap); each copies the group's channels.
-        let count = plan.rows * plan.groups * plan.taps
+        let count = images.count * plan.rowsPerImage * plan.groups * plan.taps
         if count > 0 {
-            try run("im2col", inputs: [input], outputs: [columns], push: [UInt32(count)] + plan.geometry, groups: elementGroups(count))
+            try run("im2col", inputs: [input], outputs: [scratch], push: plan.push(count: count, firstImage: images.lowerBound), groups: elementGroups(count))
         }
-        return columns
+        return scratch
     }
 
     func requireFloats(_ buffers: [Buffer], _ operation: String) throws {

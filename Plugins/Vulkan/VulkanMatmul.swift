@@ -28,12 +28,13 @@ extension VulkanBackend {
         return output
     }
 
-    /// Records `C = activation(A · B + bias)` for `batch` matrices given as strided views;
-    /// `bias` has one value per column of C, `biasBatchStride` apart between batches. `k == 0`
-    /// gives the epilogue of zeros.
+    /// Records `C = activation(A · B + bias)`, or `C += A · B` when `accumulate`, for `batch`
+    /// matrices given as strided views; `bias` has one value per column of C, `biasBatchStride`
+    /// apart between batches. `k == 0` gives the epilogue of zeros.
     func gemm(
         m: Int, n: Int, k: Int, batch: Int, _ a: Buffer, _ viewA: MatrixView, _ b: Buffer, _ viewB: MatrixView,
-        _ c: Buffer, _ viewC: MatrixView, bias: Buffer? = nil, biasBatchStride: Int = 0, activation: FusedActivation = .identity
+        _ c: Buffer, _ viewC: MatrixView, bias: Buffer? = nil, biasBatchStride: Int = 0, activation: FusedActivation = .identity,
+        accumulate: Bool = false
     ) throws {
         guard m > 0, n > 0, batch > 0 else { return }
         guard batch <= 65_535 else {
@@ -42,7 +43,7 @@ extension VulkanBackend {
         let push = [UInt32(m), UInt32(n), UInt32(k)] + viewA.words + viewB.words + viewC.words.prefix(3) + [UInt32(biasBatchStride)]
         let activationCode = UInt32(FusedActivation.allCases.firstIndex(of: activation)!)
         try run(
-            "matmul", constants: [bias == nil ? 0 : 1, activationCode], inputs: [a, b, bias ?? a], outputs: [c], push: push,
+            "matmul", constants: [bias == nil ? 0 : 1, activationCode, accumulate ? 1 : 0], inputs: [a, b, bias ?? a], outputs: [c], push: push,
             groups: (UInt32((n + 63) / 64), UInt32((m + 63) / 64), UInt32(batch)))
     }
 

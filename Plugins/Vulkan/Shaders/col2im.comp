@@ -43,7 +43,7 @@ void main() {
             uint source = (batch * outputPositions + outputIndex) * width + (group * p.taps + tap) * p.groupChannels + first;
             for (uint c = 0u; c < run; ++c) total[c] += columns[source + c];
         }
-        uint target = position * p.channels + group * p.groupChannels + first;
+        uint target = (position + p.firstImage * inputPositions) * p.channels + group * p.groupChannels + first;
         for (uint c = 0u; c < run; ++c) dx[target + c] = total[c];
     }
 }

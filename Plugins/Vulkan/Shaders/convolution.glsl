@@ -1,7 +1,8 @@
 // Geometry of a convolution with up to three spatial axes (the host pads lower ranks with
 // size-1 axes), shared by im2col and col2im. The column matrix has one row per output
-// position (n, p0, p1, p2) and one column per (group, kernel tap, channel in group), matching
-// the HWIO kernel's row order within a group.
+// position (n, p0, p1, p2) of the images from `firstImage` on (the host builds it a chunk of
+// images at a time) and one column per (group, kernel tap, channel in group), matching the
+// HWIO kernel's row order within a group.
 layout(push_constant) uniform Parameters {
     uint count;             // invocations: im2col's (row, group, tap) and col2im's (position, group, channel run) units
     uint channels;          // input channels
@@ -14,6 +15,7 @@ layout(push_constant) uniform Parameters {
     uint paddingLow[3];
     uint inputDilation[3];
     uint kernelDilation[3];
+    uint firstImage;        // the chunk's first image: column rows count from it
 } p;
 
 // The three spatial coordinates of a flat index over `size`, last axis fastest.

@@ -18,7 +18,7 @@ void main() {
     FOR_EACH_ELEMENT(unit, p.count) {
         uint row = unit / (groups * p.taps);
         uint group = (unit / p.taps) % groups, tap = unit % p.taps;
-        uint batch = row / outputPositions;
+        uint batch = row / outputPositions + p.firstImage;
         uvec3 position = unflatten(row % outputPositions, p.outputSize);
         uvec3 kernel = unflatten(tap, p.kernelSize);
         bool inside = true;

@@ -3,7 +3,7 @@
 // Batched C = activation(A · B + bias) with every operand addressed through strides, so
 // transposes, broadcast batches, convolution groups and im2col views need no copies. Each
 // workgroup computes a 64×64 tile of C from 64×16 and 16×64 tiles staged in shared memory;
-// each of its 256 invocations accumulates a 4×4 block in registers. The bias (one value per
+// each of its 64 invocations accumulates an 8×8 block in registers. The bias (one value per
 // column, `biasBatchStride` apart between batches) and the activation are the fused epilogue
 // of dense layers and convolutions; plain matmuls bind any buffer there and leave them off.
 
@@ -16,11 +16,12 @@ layout(local_size_x = 8, local_size_y = 8) in;
 
 layout(constant_id = 0) const bool hasBias = false;
 layout(constant_id = 1) const uint activation = 0;     // FusedActivation: identity, relu, sigmoid, tanh
+layout(constant_id = 2) const bool accumulate = false;  // C += A · B (partial sums over chunks)
 
 layout(set = 0, binding = 0) readonly buffer A { float a[]; };
 layout(set = 0, binding = 1) readonly buffer B { float b[]; };
 layout(set = 0, binding = 2) readonly buffer Bias { float bias[]; };
-layout(set = 0, binding = 3) writeonly buffer C { float c[]; };
+layout(set = 0, binding = 3) buffer C { float c[]; };
 layout(push_constant) uniform Parameters {
     uint m; uint n; uint k;
     uint offsetA; uint batchStrideA; uint rowStrideA; uint columnStrideA;
@@ -80,7 +81,9 @@ void main() {
         if (row >= p.m) continue;
         for (uint j = 0u; j < BLOCK; ++j) {
             uint column = column0 + tx + j * SIDE;
-            if (column < p.n) c[baseC + row * p.rowStrideC + column] = epilogue(accumulator[i][j], batch, column);
+            if (column >= p.n) continue;
+            uint index = baseC + row * p.rowStrideC + column;
+            c[index] = accumulate ? c[index] + accumulator[i][j] : epilogue(accumulator[i][j], batch, column);
         }
     }
 }

@@ -1,5 +1,6 @@
 #if Vulkan
 import Axon
+import AxonConformance
 import Backend
 import CPUReference
 import Foundation
@@ -103,6 +104,32 @@ struct VulkanBackendTests {
         if data.count > 32 {
             #expect(statistics.fromCache == statistics.created, "\(statistics.fromCache) of \(statistics.created) pipelines came from the cache")
         }
+    }
+
+    @Test("convolutions lowered a few images at a time agree with the reference")
+    func chunkedConvolution() throws {
+        // A workspace too small for one image's column matrix: every image is its own chunk.
+        let chunked = try VulkanBackend(deviceSelection: nil, validation: false, cacheDirectory: nil, convolutionWorkspaceBytes: 1)
+        let reference = ReferenceBackend()
+        let descriptor = ConvolutionDescriptor(strides: [2, 1], padding: [Padding(1, 1), Padding(0, 2)], kernelDilation: [1, 2], groups: 2)
+        func values(_ count: Int, _ seed: UInt64) -> [Float] {
+            Philox.bits(key: Philox.Key(seed: seed), offset: 0, count: count).map { Philox.unitFloat($0) * 2 - 1 }
+        }
+        let input = try HostArray(shape: [3, 9, 8, 4], elements: .float32(values(3 * 9 * 8 * 4, 1)))
+        let kernel = try HostArray(shape: [3, 2, 2, 6], elements: .float32(values(3 * 2 * 2 * 6, 2)))
+        let bias = try HostArray(shape: [6], elements: .float32(values(6, 3)))
+        func outputs(_ backend: any Backend) throws -> [HostArray] {
+            let (x, k, b) = (try backend.upload(input), try backend.upload(kernel), try backend.upload(bias))
+            let y = try backend.convolution(x, kernel: k, bias: b, descriptor: descriptor, activation: .relu)
+            let gradOutput = try backend.upload(HostArray(shape: y.shape, elements: .float32(values(y.shape.elementCount, 4))))
+            return try [
+                y,
+                backend.convolutionBackwardInput(gradOutput: gradOutput, kernel: k, inputShape: input.shape, descriptor: descriptor),
+                backend.convolutionBackwardKernel(input: x, gradOutput: gradOutput, kernelShape: kernel.shape, descriptor: descriptor),
+            ].map { try backend.download($0) }
+        }
+        let (discrepancy, passed) = Discrepancy.measure(try outputs(chunked), try outputs(reference), tolerance: .of(.linearAlgebra))
+        #expect(passed, "worst difference \(discrepancy)")
     }
 
     @Test("AXON_VULKAN_DEVICE picks a device by index or name and rejects unknown ones")
