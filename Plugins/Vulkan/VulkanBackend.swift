@@ -7,12 +7,14 @@ import Foundation
 /// SPIR-V ahead of time, see docs/vulkan.md) on a GPU, or on Mesa's lavapipe where there is
 /// none. Work is recorded into command buffers and submitted at sync points (``download(_:)``,
 /// ``synchronize()``, or every few hundred commands), so a training step is a handful of
-/// submissions. The fused ops use the protocol's default compositions of these primitives.
+/// submissions. The optimizer steps, dense and convolution epilogues, the softmax family and
+/// normalisation run as fused shaders; dropout and operands those shaders do not cover use
+/// the protocol's compositions of the primitives.
 ///
 /// Environment: `AXON_VULKAN_DEVICE` (index or name substring) picks the device,
 /// `AXON_VULKAN_VALIDATION=1` enables the Khronos validation layer and turns any message it
 /// reports into a thrown error, `AXON_VULKAN_CACHE_DIR` moves the pipeline cache (default
-/// `$XDG_CACHE_HOME/axon` or `~/.cache/axon`).
+/// `$XDG_CACHE_HOME/axon/vulkan` or `~/.cache/axon/vulkan`).
 ///
 /// ```swift
 /// VulkanBackend.register()
