@@ -7,9 +7,9 @@ import Foundation
 /// SPIR-V ahead of time, see docs/vulkan.md) on a GPU, or on Mesa's lavapipe where there is
 /// none. Work is recorded into command buffers and submitted at sync points (``download(_:)``,
 /// ``synchronize()``, or every few hundred commands), so a training step is a handful of
-/// submissions. The optimizer steps, dense and convolution epilogues, the softmax family and
-/// normalisation run as fused shaders; dropout and operands those shaders do not cover use
-/// the protocol's compositions of the primitives.
+/// submissions. Every fused op runs as one or two shaders (optimizer steps, dense and
+/// convolution epilogues, the softmax family, normalisation, dropout); operands those shaders
+/// do not cover use the protocol's compositions of the primitives.
 ///
 /// Environment: `AXON_VULKAN_DEVICE` (index or name substring) picks the device,
 /// `AXON_VULKAN_VALIDATION=1` enables the Khronos validation layer and turns any message it

@@ -3,7 +3,8 @@ import Backend
 
 // Fused ops as single shaders: the optimizer steps in one pass, dense layers and convolutions
 // with bias and activation in the GEMM's epilogue, and the softmax family along contiguous
-// rows. Operands outside what a shader handles fall back to the default compositions.
+// rows (normalisation and dropout have their own files). Operands outside what a shader
+// handles fall back to the default compositions.
 extension VulkanBackend {
     public func adamUpdate(
         parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep

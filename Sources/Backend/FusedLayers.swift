@@ -161,6 +161,11 @@ extension Backend {
     }
 
     public func dropout(_ x: Buffer, rate: Float, key: Philox.Key, offset: UInt64, noiseShape: Shape) throws -> DropoutResult {
+        try composedDropout(x, rate: rate, key: key, offset: offset, noiseShape: noiseShape)
+    }
+
+    /// ``Backend/dropout(_:rate:key:offset:noiseShape:)`` as random bits, a comparison and a select.
+    public func composedDropout(_ x: Buffer, rate: Float, key: Philox.Key, offset: UInt64, noiseShape: Shape) throws -> DropoutResult {
         let mask = try dropoutMask(rate: rate, key: key, offset: offset, shape: noiseShape)
         _ = try Shape.broadcast(noiseShape, x.shape, operation: "dropout")
         let scaled = try binary(.multiply, x, scalar(1 / (1 - rate)))

@@ -3,11 +3,13 @@
 #include "common.glsl"
 // Philox-4x32-10 bits, laid out exactly as Philox.bits(key:offset:count:) in Backend: element
 // i is word (offset + i) % 4 of the block whose 64-bit counter is (offset + i) / 4. Each
-// invocation computes one block and writes the words of it that the request covers.
+// invocation computes one block and writes the words of it that the request covers. With
+// `keepMask`, each word becomes dropout's keep flag instead: 1 where it is below `threshold`.
 
+layout(constant_id = 0) const bool keepMask = false;
 layout(set = 0, binding = 0) writeonly buffer Output { uint y[]; };
 layout(push_constant) uniform Parameters {
-    uint count; uint key0; uint key1; uint offsetLow; uint offsetHigh; uint blocks;
+    uint count; uint key0; uint key1; uint offsetLow; uint offsetHigh; uint blocks; uint threshold;
 } p;
 
 uvec4 philoxBlock(uvec2 counter, uvec2 key) {
@@ -35,7 +37,7 @@ void main() {
         uvec4 words = philoxBlock(uvec2(sum, high), uvec2(p.key0, p.key1));
         for (uint w = 0u; w < 4u; ++w) {
             int element = int(b * 4u + w) - int(firstWord);
-            if (element >= 0 && uint(element) < p.count) y[element] = words[w];
+            if (element >= 0 && uint(element) < p.count) y[element] = keepMask ? (words[w] < p.threshold ? 1u : 0u) : words[w];
         }
     }
 }
