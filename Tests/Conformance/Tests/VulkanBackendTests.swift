@@ -166,6 +166,23 @@ struct VulkanBackendTests {
         }
     }
 
+    @Test("without a Vulkan driver, starting the backend is a thrown unavailable error")
+    func noDriver() throws {
+        // The shared backend the other suites use is started first, so pointing the loader at
+        // no driver for a moment cannot affect them.
+        _ = try ConformanceBackends.backend("vulkan")
+        setenv("VK_DRIVER_FILES", "/nonexistent/axon_icd.json", 1)
+        defer { unsetenv("VK_DRIVER_FILES") }
+        do {
+            _ = try VulkanBackend(deviceSelection: nil, validation: false, cacheDirectory: nil)
+            Issue.record("the backend started without a driver")
+        } catch let error as BackendError {
+            guard case let .unavailable(backend, reason) = error else { Issue.record("unexpected error \(error)"); return }
+            #expect(backend == "vulkan")
+            #expect(reason.contains("no Vulkan driver"))
+        }
+    }
+
     @Test("with validation on, a message from the validation layer fails the run")
     func validationMessagesFail() throws {
         // Clean work reports nothing.
