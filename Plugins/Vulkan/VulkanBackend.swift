@@ -78,28 +78,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         return URL(fileURLWithPath: home).appendingPathComponent(".cache/axon/vulkan")
     }
 
-    /// Registers `vulkan`. For `auto` it ranks above `onednn` when a hardware GPU is present and
-    /// below it when the only device is a software rasteriser such as lavapipe.
+    /// Registers `vulkan`. For `auto` it ranks above `onednn` when the device it would use
+    /// (`AXON_VULKAN_DEVICE`, else the best) is a hardware GPU, and below it when that is a
+    /// software rasteriser such as lavapipe.
     public static func register(in registry: BackendRegistry = .shared) {
-        registry.register(name: "vulkan", priority: hasHardwareDevice() ? 20 : 5) { try VulkanBackend() }
-    }
-
-    /// Whether the loader sees a GPU (discrete, integrated or virtual), without creating a device.
-    static func hasHardwareDevice() -> Bool {
-        var info = VkInstanceCreateInfo()
-        info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO
-        var instance: VkInstance?
-        guard vkCreateInstance(&info, nil, &instance) == VK_SUCCESS, let instance else { return false }
-        defer { vkDestroyInstance(instance, nil) }
-        var count: UInt32 = 0
-        vkEnumeratePhysicalDevices(instance, &count, nil)
-        var devices = [VkPhysicalDevice?](repeating: nil, count: Int(count))
-        vkEnumeratePhysicalDevices(instance, &count, &devices)
-        return devices.contains { device in
-            var properties = VkPhysicalDeviceProperties()
-            vkGetPhysicalDeviceProperties(device, &properties)
-            return properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU && properties.deviceType != VK_PHYSICAL_DEVICE_TYPE_OTHER
-        }
+        let selection = ProcessInfo.processInfo.environment["AXON_VULKAN_DEVICE"]
+        registry.register(name: "vulkan", priority: VulkanDevice.selectsHardware(selection) ? 20 : 5) { try VulkanBackend() }
     }
 
     // MARK: Buffers

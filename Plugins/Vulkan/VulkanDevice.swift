@@ -75,6 +75,17 @@ final class VulkanDevice: @unchecked Sendable {
         vkDestroyInstance(instance, nil)
     }
 
+    /// Whether the device `selection` picks (or the best one) is a hardware GPU, without creating
+    /// a logical device; false when no device starts.
+    static func selectsHardware(_ selection: String?) -> Bool {
+        guard let instance = try? createInstance(validation: false) else { return false }
+        defer { vkDestroyInstance(instance, nil) }
+        guard let candidates = try? physicalDevices(instance), !candidates.isEmpty,
+            let chosen = try? choose(candidates, selection: selection)
+        else { return false }
+        return chosen.rank < 3
+    }
+
     func instanceFunction<F>(_ name: String, as type: F.Type) -> F? {
         guard let pointer = vkGetInstanceProcAddr(instance, name) else { return nil }
         return unsafeBitCast(pointer, to: type)
