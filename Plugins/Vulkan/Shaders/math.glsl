@@ -1,4 +1,43 @@
-// Float functions GLSL lacks, or whose built-in form loses accuracy or overflows.
+// Float functions GLSL lacks, or whose built-in form loses accuracy or overflows. The Vulkan
+// specification lets a driver's sin and cos be off by 2⁻¹¹ in absolute terms, far outside the
+// elementwise tolerance, so they are computed here to about an ulp on any device.
+
+// x − k·π/2 for the nearest integer k, in three parts (Cody–Waite) so the reduction stays exact
+// for |x| up to several thousand; `quadrant` is k mod 4.
+float reduceQuarterTurns(float x, out int quadrant) {
+    float k = roundEven(x * 0.63661977236758134);
+    quadrant = int(k - 4.0 * floor(k * 0.25));
+    float r = fma(-k, 1.5703125, x);
+    r = fma(-k, 4.837512969970703125e-4, r);
+    return fma(-k, 7.54978995489188216e-8, r);
+}
+
+// Minimax polynomials on [−π/4, π/4] (the single-precision ones of Cephes' sinf and cosf).
+float sinKernel(float r) {
+    float s = r * r;
+    return fma(r * s, fma(s, fma(s, -1.9515295891e-4, 8.3321608736e-3), -1.6666654611e-1), r);
+}
+
+float cosKernel(float r) {
+    float s = r * r;
+    return fma(s * s, fma(s, fma(s, 2.443315711809948e-5, -1.388731625493765e-3), 4.166664568298827e-2), fma(-0.5, s, 1.0));
+}
+
+float sinAccurate(float x) {
+    if (isnan(x) || isinf(x)) return uintBitsToFloat(0x7fc00000u);
+    int quadrant;
+    float r = reduceQuarterTurns(x, quadrant);
+    float value = (quadrant & 1) == 0 ? sinKernel(r) : cosKernel(r);
+    return quadrant >= 2 ? -value : value;
+}
+
+float cosAccurate(float x) {
+    if (isnan(x) || isinf(x)) return uintBitsToFloat(0x7fc00000u);
+    int quadrant;
+    float r = reduceQuarterTurns(x, quadrant);
+    float value = (quadrant & 1) == 0 ? cosKernel(r) : sinKernel(r);
+    return (quadrant == 1 || quadrant == 2) ? -value : value;
+}
 
 float expm1Accurate(float x) {
     // Kahan's trick: (u − 1) · x / log(u) cancels the rounding error of u = exp(x).

@@ -23,9 +23,9 @@ float applyFloat(float v) {
     case 8: return 1.0 / sqrt(v);                       // rsqrt
     case 9: return v * v;                               // square
     case 10: return 1.0 / v;                            // reciprocal
-    case 11: return sin(v);                             // sin
-    case 12: return cos(v);                             // cos
-    case 13: return sin(v) / cos(v);                    // tan
+    case 11: return sinAccurate(v);                     // sin
+    case 12: return cosAccurate(v);                     // cos
+    case 13: return sinAccurate(v) / cosAccurate(v);    // tan
     case 14: return tanhStable(v);                      // tanh
     case 15: return sigmoidStable(v);                   // sigmoid
     case 16: return erfApprox(v);                       // erf

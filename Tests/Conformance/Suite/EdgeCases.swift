@@ -3,7 +3,8 @@ import Backend
 /// Literal values at the edges of each op's definition: integer arithmetic, comparisons, casts
 /// and reductions with negative operands, division and remainder by zero, `Int32.min / −1`,
 /// wrapping overflow, saturating float-to-integer casts, ties in index reductions, and NaN and
-/// infinities through float reductions, maxima and pooling. All must match exactly.
+/// infinities through float reductions, maxima and pooling, all of which must match exactly;
+/// and trigonometry of large arguments.
 public enum EdgeCases {
     static func int32(_ values: [Int32]) -> InputSpec {
         .literal((try? HostArray(shape: [values.count], elements: .int32(values)))!)
@@ -63,6 +64,11 @@ public enum EdgeCases {
         let pool: [String: Attribute] = ["window": .ints([1, 2, 1]), "strides": .ints([1, 2, 1]), "padding": .ints([0, 0, 0, 0, 0, 0])]
         cases.append(.op("max pool with NaN, ties and -∞", "window.max", [pooled], pool, opClass: .exact))
         cases.append(.op("max pool backward with NaN and ties", "windowBackward.max", [pooled, float32([1, 2, 3], shape: [1, 3, 1])], pool, opClass: .exact))
+        // Trigonometry far from zero, where a device's argument reduction is put to the test.
+        let wide = InputSpec.uniform(shape: [4, 33], seed: 60, low: -1000, high: 1000)
+        for operation in [UnaryOperation.sin, .cos] {
+            cases.append(.op("\(operation.rawValue) of arguments up to ±1000", "unary.\(operation.rawValue)", [wide], opClass: .elementwise))
+        }
         cases.append(.op("int32 iota", "iota", [], ["shape": .ints([2, 3]), "axis": .int(0), "dtype": .string("uint32")], opClass: .exact))
         return cases
     }
