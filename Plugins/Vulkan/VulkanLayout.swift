@@ -52,7 +52,7 @@ extension VulkanBackend {
     public func gather(_ x: Buffer, indices: Buffer, axis: Int) throws -> Buffer {
         try ShapeRules.requireDType(indices, [.int32], operation: "gather")
         let (shape, resolved) = try ShapeRules.gather(x.shape, indices: indices.shape, axis: axis)
-        try checkIndices(indices, size: x.shape[resolved], "gather")
+        _ = try checkIndices(indices, size: x.shape[resolved], "gather")
         let output = try makeBuffer(shape, x.dtype)
         let count = shape.elementCount
         guard count > 0 else { return output }
@@ -69,14 +69,30 @@ extension VulkanBackend {
         try ShapeRules.requireDType(updates, [.float32], operation: "scatterAdd")
         let (shape, resolved) = try ShapeRules.scatterAdd(
             updates: updates.shape, indices: indices.shape, axis: axis, dimensionSize: dimensionSize)
-        try checkIndices(indices, size: dimensionSize, "scatterAdd")
+        let positions = try checkIndices(indices, size: dimensionSize, "scatterAdd")
         let output = try makeBuffer(shape, .float32)
         let count = shape.elementCount
         guard count > 0 else { return output }
+        // The update slices grouped by the position they add into, in index order (a counting
+        // sort), so each output element visits only its own updates.
+        var starts = [UInt32](repeating: 0, count: dimensionSize + 1)
+        for position in positions { starts[Int(position) + 1] += 1 }
+        for position in 0..<dimensionSize { starts[position + 1] += starts[position] }
+        var next = Array(starts.dropLast())
+        var order = [UInt32](repeating: 0, count: Swift.max(positions.count, 1))
+        for (slice, position) in positions.enumerated() {
+            order[Int(next[Int(position)])] = UInt32(slice)
+            next[Int(position)] += 1
+        }
         let inner = shape.dimensions[(resolved + 1)...].reduce(1, *)
         try run(
-            "scatter_add", inputs: [updates, indices], outputs: [output],
-            push: [UInt32(count), UInt32(inner), UInt32(indices.shape.elementCount), UInt32(dimensionSize)],
+            "scatter_add",
+            inputs: [
+                updates, try upload(HostArray(shape: [starts.count], elements: .uint32(starts))),
+                try upload(HostArray(shape: [order.count], elements: .uint32(order))),
+            ],
+            outputs: [output],
+            push: [UInt32(count), UInt32(inner), UInt32(positions.count), UInt32(dimensionSize)],
             groups: elementGroups(count))
         return output
     }
@@ -110,11 +126,12 @@ extension VulkanBackend {
 
     /// Gather and scatter indices are checked on the host, so a bad index is a thrown error
     /// rather than an out-of-bounds read; this waits for the work that produces them.
-    private func checkIndices(_ indices: Buffer, size: Int, _ operation: String) throws {
-        guard case let .int32(values) = try download(indices).elements else { return }
+    private func checkIndices(_ indices: Buffer, size: Int, _ operation: String) throws -> [Int32] {
+        guard case let .int32(values) = try download(indices).elements else { return [] }
         if let bad = values.first(where: { $0 < 0 || Int($0) >= size }) {
             throw BackendError.indexOutOfRange(operation: operation, index: Int(bad), size: size)
         }
+        return values
     }
 }
 #endif
