@@ -25,14 +25,16 @@ struct RowView {
         length = axes.reduce(1) { $0 * shape[$1] }
     }
 
-    /// The push constants of rowview.glsl.
-    func push(scalar: Float = 0) -> [UInt32] {
+    /// The push constants of rowview.glsl, with each row split into `chunks` runs.
+    func push(scalar: Float = 0, chunks: Int = 1) -> [UInt32] {
         func words(_ axes: [(size: Int, stride: Int)]) -> [UInt32] {
             let pad = Self.maximumRank - axes.count
             return [UInt32(axes.count)] + (axes.map { UInt32($0.size) } + [UInt32](repeating: 1, count: pad))
                 + (axes.map { UInt32($0.stride) } + [UInt32](repeating: 0, count: pad))
         }
-        return [UInt32(rows), UInt32(length), scalar.bitPattern] + words(rowAxes) + words(elementAxes)
+        let chunkLength = (length + chunks - 1) / Swift.max(chunks, 1)
+        return [UInt32(rows * chunks), UInt32(length), scalar.bitPattern] + words(rowAxes) + words(elementAxes)
+            + [UInt32(chunks), UInt32(Swift.max(chunkLength, 1))]
     }
 
     private static func merged(_ axes: [(Int, Int)]) -> [(size: Int, stride: Int)] {

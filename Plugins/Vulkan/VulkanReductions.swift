@@ -15,6 +15,22 @@ extension VulkanBackend {
         let output = try makeBuffer(shape, x.dtype)
         guard shape.elementCount > 0 else { return output }
         let code = UInt32(ReductionOperation.allCases.firstIndex(of: operation)!)
+        // Few long rows are split into runs of ~4,096 elements, one workgroup each, whose partial
+        // results a second pass combines (a mean sums first and scales once).
+        let chunks = view.rows < 256 && view.length >= 32_768 ? Swift.min((view.length + 4_095) / 4_096, 1_024) : 1
+        if chunks > 1 {
+            let partials = try makeBuffer([view.rows, chunks], x.dtype)
+            let partialCode = operation == .mean ? UInt32(ReductionOperation.allCases.firstIndex(of: .sum)!) : code
+            try run(
+                "reduce", constants: [partialCode, x.dtype.shaderKind, 0], inputs: [input], outputs: [partials],
+                push: view.push(chunks: chunks), groups: rowGroups(view.rows * chunks))
+            let second = RowView(partials.shape, rowsOver: [1])!
+            try run(
+                "reduce", constants: [code, x.dtype.shaderKind, chunks <= 64 ? 1 : 0], inputs: [partials], outputs: [output],
+                push: second.push(scalar: 1 / Float(view.length)),
+                groups: chunks <= 64 ? elementGroups(view.rows) : rowGroups(view.rows))
+            return output
+        }
         let perInvocation = view.length <= 64
         try run(
             "reduce", constants: [code, x.dtype.shaderKind, perInvocation ? 1 : 0], inputs: [input], outputs: [output],

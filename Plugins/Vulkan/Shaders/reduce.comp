@@ -42,20 +42,22 @@ uint finish(uint value) {
 
 void main() {
     if (perInvocation) {
-        FOR_EACH_ELEMENT(row, p.rows) {
+        FOR_EACH_ELEMENT(unit, p.rows) {
             uint accumulator = identity();
-            uint start = rowStart(row);
-            for (uint j = 0u; j < p.rowLength; ++j) accumulator = combine(accumulator, x[start + elementOffset(j)]);
-            y[row] = finish(accumulator);
+            uint start = rowStart(unit / p.chunks), first = (unit % p.chunks) * p.chunkLength;
+            uint last = min(first + p.chunkLength, p.rowLength);
+            for (uint j = first; j < last; ++j) accumulator = combine(accumulator, x[start + elementOffset(j)]);
+            y[unit] = finish(accumulator);
         }
         return;
     }
-    uint row = flatWorkgroup();
+    uint unit = flatWorkgroup();
     uint lane = gl_LocalInvocationID.x;
     uint accumulator = identity();
-    if (row < p.rows) {
-        uint start = rowStart(row);
-        for (uint j = lane; j < p.rowLength; j += GROUP_SIZE) accumulator = combine(accumulator, x[start + elementOffset(j)]);
+    if (unit < p.rows) {
+        uint start = rowStart(unit / p.chunks), first = (unit % p.chunks) * p.chunkLength;
+        uint last = min(first + p.chunkLength, p.rowLength);
+        for (uint j = first + lane; j < last; j += GROUP_SIZE) accumulator = combine(accumulator, x[start + elementOffset(j)]);
     }
     partial[lane] = accumulator;
     barrier();
@@ -63,5 +65,5 @@ void main() {
         if (lane < width) partial[lane] = combine(partial[lane], partial[lane + width]);
         barrier();
     }
-    if (lane == 0u && row < p.rows) y[row] = finish(partial[0]);
+    if (lane == 0u && unit < p.rows) y[unit] = finish(partial[0]);
 }

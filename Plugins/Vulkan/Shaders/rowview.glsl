@@ -1,12 +1,15 @@
 // A [rows, rowLength] view of a buffer through strides, so reductions over any set of axes
 // read the input in place: row r starts at rowStart(r) and its element j lies elementOffset(j)
 // further, each decomposed over up to VIEW_RANK merged axes (last axis fastest). `scalar` is
-// the shader's one float parameter (the mean's 1/n, or normalisation's epsilon).
+// the shader's one float parameter (the mean's 1/n, or normalisation's epsilon). A reduction
+// may split each row into `chunks` runs of `chunkLength` elements, one workgroup each, so few
+// long rows still spread over the device; `rows` then counts (row, chunk) pairs.
 #define VIEW_RANK 4
 layout(push_constant) uniform Parameters {
     uint rows; uint rowLength; float scalar;
     uint rowRank; uint rowDims[VIEW_RANK]; uint rowStrides[VIEW_RANK];
     uint elementRank; uint elementDims[VIEW_RANK]; uint elementStrides[VIEW_RANK];
+    uint chunks; uint chunkLength;
 } p;
 
 uint rowStart(uint row) {

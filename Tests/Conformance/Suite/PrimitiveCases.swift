@@ -116,6 +116,10 @@ public enum PrimitiveCases {
             .op("reduce sum of long rows", "reduce.sum", [long], ["axes": .ints([1])], opClass: .reduction),
             .op("reduce max of long columns", "reduce.max", [u([300, 5], 47)], ["axes": .ints([0])], opClass: .reduction),
             .op("argmax of long rows", "indexReduce.argmax", [long], ["axis": .int(1)], opClass: .exact),
+            // Few rows of over 32,768 elements are split into runs and combined in a second pass.
+            .op("reduce sum of two rows split into runs", "reduce.sum", [u([2, 40_000], 61)], ["axes": .ints([1])], opClass: .reduction),
+            .op("reduce mean of 60,000 elements split into runs", "reduce.mean", [u([200, 300], 62)], ["axes": .ints([0, 1])], opClass: .reduction),
+            .op("reduce max over a long strided axis split into runs", "reduce.max", [u([50_000, 2], 63)], ["axes": .ints([0])], opClass: .reduction),
             .op("matmul across tiles", "matmul", [u([130, 70], 48), u([70, 150], 49)], opClass: .linearAlgebra),
             .op("softmax of long rows", "softmax", [u([4, 300], 50, -4, 4)], ["axis": .int(1)], opClass: .reduction),
             .op("log-softmax of long rows", "logSoftmax", [u([4, 300], 50, -4, 4)], ["axis": .int(1)], opClass: .reduction),
