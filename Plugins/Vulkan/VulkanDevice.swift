@@ -47,6 +47,7 @@ final class VulkanDevice: @unchecked Sendable {
                 throw BackendError.unavailable(backend: "vulkan", reason: "no Vulkan device found (is a driver such as mesa-vulkan-drivers installed?)")
             }
             let chosen = try Self.choose(candidates, selection: selection)
+            try Self.requireLimits(chosen)
             physicalDevice = chosen.device
             properties = chosen.properties
             queueFamily = chosen.computeFamily
@@ -218,6 +219,26 @@ final class VulkanDevice: @unchecked Sendable {
                 reason: "no device name contains '\(selection)'; devices: \(describe(candidates))")
         }
         return match
+    }
+
+    /// The shaders use 256 invocations per workgroup and up to 8 storage buffers; the Vulkan
+    /// minimums are lower (128 and 4), so a device below those is refused with the reason.
+    private static func requireLimits(_ candidate: Candidate) throws {
+        let limits = candidate.properties.limits
+        var shortfalls: [String] = []
+        if limits.maxComputeWorkGroupInvocations < 256 || limits.maxComputeWorkGroupSize.0 < 256 {
+            shortfalls.append("workgroups of 256 invocations (the device allows \(limits.maxComputeWorkGroupInvocations))")
+        }
+        if limits.maxPerStageDescriptorStorageBuffers < UInt32(CommandStream.maximumBindings) {
+            shortfalls.append("\(CommandStream.maximumBindings) storage buffers per shader (the device allows \(limits.maxPerStageDescriptorStorageBuffers))")
+        }
+        if limits.maxPushConstantsSize < UInt32(PipelineLibrary.pushConstantBytes) {
+            shortfalls.append("\(PipelineLibrary.pushConstantBytes) bytes of push constants (the device allows \(limits.maxPushConstantsSize))")
+        }
+        guard shortfalls.isEmpty else {
+            throw BackendError.unavailable(
+                backend: "vulkan", reason: "device '\(candidate.name)' is too small for the shaders, which need " + shortfalls.joined(separator: " and "))
+        }
     }
 
     private static func describe(_ candidates: [Candidate]) -> String {
