@@ -48,6 +48,12 @@ private struct ConvolutionLowering {
             + three(d.inputDilation, 1) + three(d.kernelDilation, 1)
     }
 
+    /// A matrix whose rows hold `outChannels` values (the output, its gradient, or the HWIO
+    /// kernel) as the GEMM sees it from row `firstRow` on: one group's columns per batch entry.
+    func outChannelColumns(firstRow: Int = 0) -> MatrixView {
+        MatrixView(offset: firstRow * outChannels, batchStride: groupOutChannels, rowStride: outChannels, columnStride: 1)
+    }
+
     /// The im2col and col2im push constants for the chunk starting at image `first`.
     func push(count: Int, firstImage: Int) -> [UInt32] { [UInt32(count)] + geometry + [UInt32(firstImage)] }
 
@@ -77,10 +83,8 @@ extension VulkanBackend {
             try gemm(
                 m: images.count * plan.rowsPerImage, n: plan.groupOutChannels, k: plan.groupDepth, batch: plan.groups,
                 columns, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1),
-                kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
-                output, MatrixView(
-                    offset: images.lowerBound * plan.rowsPerImage * plan.outChannels, batchStride: plan.groupOutChannels,
-                    rowStride: plan.outChannels, columnStride: 1),
+                kernel, plan.outChannelColumns(),
+                output, plan.outChannelColumns(firstRow: images.lowerBound * plan.rowsPerImage),
                 bias: bias, biasBatchStride: plan.groupOutChannels, activation: activation)
         }
         return output
@@ -103,9 +107,7 @@ extension VulkanBackend {
         for images in plan.chunks(within: convolutionWorkspaceBytes) {
             try gemm(
                 m: images.count * plan.rowsPerImage, n: plan.groupDepth, k: plan.groupOutChannels, batch: plan.groups,
-                gradOutput, MatrixView(
-                    offset: images.lowerBound * plan.rowsPerImage * plan.outChannels, batchStride: plan.groupOutChannels,
-                    rowStride: plan.outChannels, columnStride: 1),
+                gradOutput, plan.outChannelColumns(firstRow: images.lowerBound * plan.rowsPerImage),
                 kernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: 1, columnStride: plan.outChannels),
                 scratch, MatrixView(batchStride: plan.groupDepth, rowStride: plan.width, columnStride: 1))
             let count = images.count * plan.inputPerImage / Swift.max(plan.width / plan.taps, 1) * runsPerPosition
@@ -133,10 +135,8 @@ extension VulkanBackend {
             try gemm(
                 m: plan.groupDepth, n: plan.groupOutChannels, k: images.count * plan.rowsPerImage, batch: plan.groups,
                 columns, MatrixView(batchStride: plan.groupDepth, rowStride: 1, columnStride: plan.width),
-                gradOutput, MatrixView(
-                    offset: images.lowerBound * plan.rowsPerImage * plan.outChannels, batchStride: plan.groupOutChannels,
-                    rowStride: plan.outChannels, columnStride: 1),
-                gradKernel, MatrixView(batchStride: plan.groupOutChannels, rowStride: plan.outChannels, columnStride: 1),
+                gradOutput, plan.outChannelColumns(firstRow: images.lowerBound * plan.rowsPerImage),
+                gradKernel, plan.outChannelColumns(),
                 accumulate: index > 0)
         }
         return gradKernel
