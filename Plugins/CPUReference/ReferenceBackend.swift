@@ -68,17 +68,3 @@ public final class ReferenceBackend: Backend {
         makeBuffer(shape, .uint32, as: UInt32.self) { Philox.fill($0, key: key, offset: offset) }
     }
 }
-
-/// Saturating conversions from floating point to integers, shared by `full` and `cast`: NaN
-/// becomes 0, out-of-range values clamp, fractions truncate toward zero.
-enum ScalarConversion {
-    static func int32(_ value: Double) -> Int32 {
-        if value.isNaN { return 0 }
-        return Int32(max(min(value, Double(Int32.max)), Double(Int32.min)).rounded(.towardZero))
-    }
-
-    static func uint32(_ value: Double) -> UInt32 {
-        if value.isNaN { return 0 }
-        return UInt32(max(min(value, Double(UInt32.max)), 0).rounded(.towardZero))
-    }
-}

@@ -18,8 +18,8 @@ struct RowView {
     init?(_ shape: Shape, rowsOver axes: [Int]) {
         let strides = shape.strides
         let kept = (0..<shape.rank).filter { !axes.contains($0) }
-        rowAxes = Self.merged(kept.map { (shape[$0], strides[$0]) })
-        elementAxes = Self.merged(axes.map { (shape[$0], strides[$0]) })
+        rowAxes = Self.merged(kept, shape, strides)
+        elementAxes = Self.merged(axes, shape, strides)
         guard rowAxes.count <= Self.maximumRank, elementAxes.count <= Self.maximumRank else { return nil }
         rows = kept.reduce(1) { $0 * shape[$1] }
         length = axes.reduce(1) { $0 * shape[$1] }
@@ -37,16 +37,10 @@ struct RowView {
             + [UInt32(chunks), UInt32(Swift.max(chunkLength, 1))]
     }
 
-    private static func merged(_ axes: [(Int, Int)]) -> [(size: Int, stride: Int)] {
-        var result: [(size: Int, stride: Int)] = []
-        for (size, stride) in axes where size != 1 {
-            if let last = result.last, last.stride == stride * size {
-                result[result.count - 1] = (last.size * size, stride)
-            } else {
-                result.append((size, stride))
-            }
-        }
-        return result
+    /// The axes with their sizes and strides, merged as a one-operand ``StridedLayout`` merges them.
+    private static func merged(_ axes: [Int], _ shape: Shape, _ strides: [Int]) -> [(size: Int, stride: Int)] {
+        let layout = StridedLayout(Shape(axes.map { shape[$0] }), strides: [axes.map { strides[$0] }])
+        return zip(layout.dimensions, layout.strides[0]).map { (size: $0, stride: $1) }
     }
 }
 #endif

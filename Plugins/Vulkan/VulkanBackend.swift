@@ -145,17 +145,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         try device.validationLog?.check()
     }
 
-    /// The 32-bit pattern of `value` converted to `dtype` as `full` and `cast` convert: float
-    /// to integer truncates toward zero and saturates, NaN becomes 0.
+    /// The 32-bit pattern of `value` converted to `dtype` (see ``ScalarConversion``).
     static func bits(of value: Double, as dtype: DType) -> UInt32 {
         switch dtype {
         case .float32: return Float(value).bitPattern
-        case .int32:
-            if value.isNaN { return 0 }
-            return UInt32(bitPattern: Int32(Swift.max(Swift.min(value, Double(Int32.max)), Double(Int32.min)).rounded(.towardZero)))
-        case .uint32:
-            if value.isNaN { return 0 }
-            return UInt32(Swift.max(Swift.min(value, Double(UInt32.max)), 0).rounded(.towardZero))
+        case .int32: return UInt32(bitPattern: ScalarConversion.int32(value))
+        case .uint32: return ScalarConversion.uint32(value)
         case .bool: return value != 0 ? 1 : 0
         }
     }

@@ -25,7 +25,7 @@ final class VulkanDevice: @unchecked Sendable {
 
     static let validationLayer = "VK_LAYER_KHRONOS_validation"
 
-    var name: String { withUnsafeBytes(of: properties.deviceName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) } }
+    var name: String { cString(properties.deviceName) }
 
     var typeDescription: String {
         switch properties.deviceType {
@@ -151,9 +151,7 @@ final class VulkanDevice: @unchecked Sendable {
         vkEnumerateInstanceLayerProperties(&count, nil)
         var layers = [VkLayerProperties](repeating: VkLayerProperties(), count: Int(count))
         vkEnumerateInstanceLayerProperties(&count, &layers)
-        return Set(layers.map { layer in
-            withUnsafeBytes(of: layer.layerName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        })
+        return Set(layers.map { cString($0.layerName) })
     }
 
     private static func deviceExtensions(_ device: VkPhysicalDevice) -> Set<String> {
@@ -161,16 +159,14 @@ final class VulkanDevice: @unchecked Sendable {
         vkEnumerateDeviceExtensionProperties(device, nil, &count, nil)
         var extensions = [VkExtensionProperties](repeating: VkExtensionProperties(), count: Int(count))
         vkEnumerateDeviceExtensionProperties(device, nil, &count, &extensions)
-        return Set(extensions.map { e in
-            withUnsafeBytes(of: e.extensionName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        })
+        return Set(extensions.map { cString($0.extensionName) })
     }
 
     private struct Candidate {
         let device: VkPhysicalDevice
         let properties: VkPhysicalDeviceProperties
         let computeFamily: UInt32
-        var name: String { withUnsafeBytes(of: properties.deviceName) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) } }
+        var name: String { cString(properties.deviceName) }
         var rank: Int {
             switch properties.deviceType {
             case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0
@@ -268,6 +264,11 @@ final class VulkanDevice: @unchecked Sendable {
             }
         }
     }
+}
+
+/// The string in a fixed-size C character array, which Swift imports as a tuple.
+func cString<Tuple>(_ characters: Tuple) -> String {
+    withUnsafeBytes(of: characters) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
 }
 
 /// Calls `body` with a C array of C strings that lives for the call.

@@ -25,3 +25,17 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
 
     public var description: String { rawValue }
 }
+
+/// The conversions from floating point to integers that every backend's `full` and `cast`
+/// follow: NaN becomes 0, out-of-range values saturate, fractions truncate toward zero.
+public enum ScalarConversion {
+    public static func int32(_ value: Double) -> Int32 {
+        if value.isNaN { return 0 }
+        return Int32(max(min(value, Double(Int32.max)), Double(Int32.min)).rounded(.towardZero))
+    }
+
+    public static func uint32(_ value: Double) -> UInt32 {
+        if value.isNaN { return 0 }
+        return UInt32(max(min(value, Double(UInt32.max)), 0).rounded(.towardZero))
+    }
+}

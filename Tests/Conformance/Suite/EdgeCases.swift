@@ -15,7 +15,7 @@ public enum EdgeCases {
     }
 
     static func float32(_ values: [Float], shape: [Int]? = nil) -> InputSpec {
-        .literal((try? HostArray(shape: Shape(shape ?? [values.count]), elements: .float32(values)))!)
+        PrimitiveCases.literal(values, shape ?? [values.count])
     }
 
     public static var all: [ConformanceCase] {
