@@ -133,10 +133,16 @@ final class AllocationPool: @unchecked Sendable {
             try VulkanCheck.result(result, "vkAllocateMemory", bytes: size)
             throw BackendError.outOfMemory(backend: "vulkan", bytes: size)
         }
-        try VulkanCheck.result(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory")
         var mapped: UnsafeMutableRawPointer?
-        if kind == .staging {
-            try VulkanCheck.result(vkMapMemory(device, memory, 0, VkDeviceSize(size), 0, &mapped), "vkMapMemory")
+        do {
+            try VulkanCheck.result(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory")
+            if kind == .staging {
+                try VulkanCheck.result(vkMapMemory(device, memory, 0, VkDeviceSize(size), 0, &mapped), "vkMapMemory", bytes: size)
+            }
+        } catch {
+            vkDestroyBuffer(device, buffer, nil)
+            vkFreeMemory(device, memory, nil)
+            throw error
         }
         lock.withLock { driverAllocations += 1 }
         return Allocation(buffer: buffer!, memory: memory, bytes: size, mapped: mapped)
