@@ -16,6 +16,9 @@ public enum AxonError: Error, Sendable, Equatable, CustomStringConvertible {
     case layer(name: String, kind: String, reason: String)
     /// Data given for a model input does not fit its declared shape or dtype, or is missing.
     case input(name: String, reason: String)
+    /// A file or directory could not be read or written, or its contents are not what was
+    /// expected; `reason` says why in words (`cannot create the directory: permission denied`).
+    case file(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +36,8 @@ public enum AxonError: Error, Sendable, Equatable, CustomStringConvertible {
             return "layer '\(name)' (\(kind)): \(reason)"
         case let .input(name, reason):
             return "input '\(name)': \(reason)"
+        case let .file(path, reason):
+            return "\(path): \(reason)"
         }
     }
 }

@@ -7,18 +7,29 @@ import Foundation
 struct CheckpointOptions: ParsableArguments {
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "mnist-mlp, mnist-cnn or resnet-small (the model the checkpoint was trained with).") var model = "mnist-mlp"
-    @Option(help: "A checkpoint written by `axon train --checkpoint-dir`.") var checkpoint: String
-    @Option(help: "The seed the data was generated with.") var seed: UInt64 = 0
+    @Option(help: "mnist-mlp, mnist-cnn or resnet-small (default: the one the checkpoint was trained with).") var model: String?
+    @Option(help: "A checkpoint file, or a run directory of `axon train --checkpoint-dir` (its newest checkpoint).")
+    var checkpoint: String
+    @Option(help: "The seed the data was generated with (default: the checkpoint's).") var seed: UInt64?
 
     /// The backend, the model, its saved variables and the held-out data.
     func load() throws -> (any Backend, ModelName, ModelState, Dataset) {
         let backend = try backendOptions.resolve()
-        guard let chosen = ModelName(rawValue: model) else {
-            throw AxonError.invalidValue(operation: "checkpoint", reason: "unknown model '\(model)'; choose \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
+        var url = URL(fileURLWithPath: checkpoint)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            guard let latest = try RunDirectory.latestCheckpoint(in: url) else {
+                throw AxonError.file(path: url.path, reason: "holds no checkpoint")
+            }
+            url = latest
         }
-        let state = try Checkpoint.load(URL(fileURLWithPath: checkpoint), on: backend).stepState.model
-        return (backend, chosen, state, try dataOptions.load(seed: seed).heldOut)
+        let contents = try Checkpoint.read(url, on: backend, requireFiniteParameters: true)
+        var notes: [String] = []
+        let configuration = try RunConfiguration(
+            resuming: contents.metadata, checkpoint: url.path,
+            .init(model: model, optimizer: nil, learningRate: nil, batchSize: nil, seed: seed, data: dataOptions.data), notes: &notes,
+            refusing: false)
+        return (backend, configuration.model, contents.state.stepState.model, try dataOptions.load(configuration.data, seed: configuration.seed).heldOut)
     }
 }
 

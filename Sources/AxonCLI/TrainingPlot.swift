@@ -1,3 +1,4 @@
+import Axon
 import Foundation
 
 /// Loss and accuracy curves per epoch (training and validation) as a self-contained SVG.
@@ -27,6 +28,6 @@ enum TrainingPlot {
             }
         }
         svg += "</svg>\n"
-        try Data(svg.utf8).write(to: url, options: .atomic)
+        try FileAccess.writeAtomically(Data(svg.utf8), to: url)
     }
 }

@@ -7,12 +7,7 @@ import Foundation
 public enum IDX {
     /// The array stored in the file at `url`; unsigned bytes become `float32` values 0–255.
     public static func read(_ url: URL) throws -> HostArray {
-        let raw: Data
-        do {
-            raw = try Data(contentsOf: url)
-        } catch {
-            throw AxonError.invalidValue(operation: "IDX.read", reason: "cannot read \(url.path): \(error.localizedDescription)")
-        }
+        let raw = try FileAccess.read(url)
         return try decode(Gzip.isCompressed(raw) ? Gzip.decompress(raw) : raw, name: url.lastPathComponent)
     }
 
@@ -101,7 +96,7 @@ public enum MNIST {
     private static func read(_ directory: URL, _ name: String) throws -> HostArray {
         let compressed = directory.appendingPathComponent(name + ".gz")
         if FileManager.default.fileExists(atPath: compressed.path) {
-            let data = try Data(contentsOf: compressed)
+            let data = try FileAccess.read(compressed)
             if let expected = checksums[name + ".gz"] {
                 let actual = MD5.hexDigest(data)
                 guard actual == expected else {

@@ -66,6 +66,10 @@ public struct StepOutput: Sendable {
 public typealias LoopStep = @Sendable (_ state: inout StepState, _ batch: Batch, _ step: Int) throws -> StepOutput
 
 /// Everything a run knows: where it is, the step state and the metrics.
+///
+/// A state is also where a run continues from (``Loop/run(_:epochs:iterations:resumeFrom:)``):
+/// iteration `iteration` of epoch `epoch` is the next to run. Checkpoints saved when an epoch
+/// completes therefore hold the following epoch at iteration 0.
 public struct LoopState: Sendable {
     /// The current epoch, from 0.
     public var epoch = 0
@@ -77,6 +81,11 @@ public struct LoopState: Sendable {
     /// This epoch's running values: `loss`, each metric by name, and after validation
     /// `validation_loss` and `validation_<metric>`.
     public var metrics: [String: Double] = [:]
+    /// The sums behind this epoch's running `loss` and metrics (see ``Metric/totals``), by name,
+    /// so that a run resumed in the middle of an epoch aggregates exactly as if never stopped.
+    public var epochTotals: [String: [Double]] = [:]
+    /// Why a handler halted the run, in words, if one did and said so.
+    public var haltReason: String?
     /// Final metrics of every completed epoch.
     public var history: [[String: Double]] = []
     /// The loss of the latest step alone (the `loss` metric is the epoch's running mean).
@@ -105,9 +114,11 @@ public final class Loop: @unchecked Sendable {
     let step: LoopStep
     let lossName: String?
     var metrics: [Metric] = []
-    var handlers: [(event: LoopEvent, filter: EventFilter, body: Handler)] = []
+    var handlers: [(event: LoopEvent, filter: EventFilter, runsLast: Bool, body: Handler)] = []
     /// Evaluates model variables on held-out data (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:)``).
     var evaluate: ((ModelState, any BatchSource, [Metric]) throws -> [String: Double])?
+    /// Checks that a state to resume from fits this loop (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:)``).
+    var checkResume: ((LoopState) throws -> Void)?
     /// Logs through swift-log under the label `axon.loop`.
     public var logger = Logger(label: "axon.loop")
 
@@ -128,25 +139,31 @@ public final class Loop: @unchecked Sendable {
     /// Attaches a handler to an event.
     @discardableResult
     public func handle(_ event: LoopEvent, filter: EventFilter = .always, _ body: @escaping Handler) -> Loop {
-        handlers.append((event, filter, body))
+        handlers.append((event, filter, false, body))
         return self
     }
 
-    /// Runs the loop over `data` for `epochs` epochs (at most `iterations` per epoch if given),
-    /// from a fresh state or from `resumeFrom` (a checkpoint's state, which continues with the
-    /// epoch after the saved one).
+    /// Attaches a handler that runs after every ordinary handler of its event, whatever the order
+    /// of attachment: checkpoints, which must see what the other handlers did to the state.
+    @discardableResult
+    func handleLast(_ event: LoopEvent, _ body: @escaping Handler) -> Loop {
+        handlers.append((event, .always, true, body))
+        return self
+    }
+
+    /// Runs the loop over `data` until `epochs` epochs have completed (at most `iterations` per
+    /// epoch if given), from a fresh state or from `resumeFrom`, a checkpoint's state, which
+    /// continues where it was saved (``LoopState``), even in the middle of an epoch; with the
+    /// same data and handlers the result equals an uninterrupted run's, bit for bit.
     public func run(_ data: any BatchSource, epochs: Int, iterations: Int? = nil, resumeFrom: LoopState? = nil) throws -> LoopState {
-        var state: LoopState
-        if let resumeFrom {
-            state = resumeFrom
-            state.epoch += 1
-        } else {
-            state = LoopState(stepState: try initialize())
-        }
+        if let resumeFrom { try checkResume?(resumeFrom) }
+        var state = try resumeFrom ?? LoopState(stepState: initialize())
+        let order = handlers.indices.filter { !handlers[$0].runsLast } + handlers.indices.filter { handlers[$0].runsLast }
         var occurrences: [Int: Int] = [:]
         func fire(_ event: LoopEvent) throws -> HandlerResult {
             var outcome = HandlerResult.proceed
-            for (index, handler) in handlers.enumerated() where handler.event == event {
+            for index in order where handlers[index].event == event {
+                let handler = handlers[index]
                 occurrences[index, default: 0] += 1
                 guard handler.filter.admits(occurrences[index]!) else { continue }
                 switch try handler.body(&state) {
@@ -161,10 +178,13 @@ public final class Loop: @unchecked Sendable {
         if case .haltLoop = try fire(.started) { _ = try fire(.halted); return state }
         var running = metrics
         while state.epoch < epochs {
-            state.iteration = 0
-            state.metrics = [:]
-            for index in running.indices { running[index].reset() }
-            var lossTotal = 0.0, examples = 0.0
+            if state.iteration == 0 {
+                state.metrics = [:]
+                state.epochTotals = [:]
+            }
+            for index in running.indices { running[index].restore(totals: state.epochTotals[running[index].name] ?? []) }
+            let lossTotals = lossName.flatMap { state.epochTotals[$0] } ?? []
+            var (lossTotal, examples) = lossTotals.count == 2 ? (lossTotals[0], lossTotals[1]) : (0.0, 0.0)
             var outcome = try fire(.epochStarted)
             let count = Swift.min(data.batchCount, iterations ?? .max)
             while case .proceed = outcome, state.iteration < count {
@@ -179,10 +199,12 @@ public final class Loop: @unchecked Sendable {
                     lossTotal += value * size
                     examples += size
                     state.metrics[lossName] = lossTotal / examples
+                    state.epochTotals[lossName] = [lossTotal, examples]
                 }
                 for index in running.indices {
                     try running[index].update(yTrue: output.targets, yPred: output.predictions)
                     state.metrics[running[index].name] = running[index].value
+                    state.epochTotals[running[index].name] = running[index].totals
                 }
                 state.step += 1
                 outcome = try fire(.iterationCompleted)
@@ -200,6 +222,7 @@ public final class Loop: @unchecked Sendable {
                 if case .haltLoop = completed { _ = try fire(.halted); return state }
             }
             state.epoch += 1
+            state.iteration = 0
         }
         _ = try fire(.completed)
         return state
@@ -247,6 +270,13 @@ extension Loop {
             let model = try initialState ?? built.initialize(seed: seed)
             return StepState(model: model, optimizer: try optimizer.initialize(built.trainableParameters(model)))
         }, step: step)
+        loop.checkResume = { saved in
+            let fresh = try initialState ?? built.initialize(seed: seed)
+            try requireSameLayout(saved.stepState.model.parameters, fresh.parameters, "parameter")
+            try requireSameLayout(saved.stepState.model.state, fresh.state, "model state")
+            let optimizerState = try optimizer.initialize(built.trainableParameters(fresh))
+            try requireSameLayout(saved.stepState.optimizer.tensors, optimizerState.tensors, "optimizer tensor")
+        }
         loop.evaluate = { state, data, metrics in
             let evaluator = try Loop.evaluator(model: model, state: state, on: backend, loss: loss)
             for metric in metrics { evaluator.metric(metric) }
@@ -263,5 +293,22 @@ extension Loop {
             let predictions = try built.predict(state.model, inputs: batch.inputs).output()
             return StepOutput(loss: try loss.map { try $0(batch.targets, predictions) }, predictions: predictions, targets: batch.targets)
         }, lossName: loss == nil ? nil : "loss")
+    }
+}
+
+/// Throws unless `saved` holds the same names, shapes and dtypes as `expected`.
+private func requireSameLayout(_ saved: ParameterStore, _ expected: ParameterStore, _ kind: String) throws {
+    func refuse(_ problem: String) -> AxonError {
+        AxonError.invalidValue(operation: "resume", reason: "the saved state does not fit this model and optimizer: \(problem)")
+    }
+    if let extra = Set(saved.names).subtracting(expected.names).sorted().first {
+        throw refuse("it has \(kind) '\(extra)', which this model and optimizer lack")
+    }
+    for name in expected.names {
+        guard let stored = saved[name] else { throw refuse("\(kind) '\(name)' is missing") }
+        let wanted = try expected.tensor(name)
+        guard stored.shape == wanted.shape, stored.dtype == wanted.dtype else {
+            throw refuse("\(kind) '\(name)' is \(stored.dtype) \(stored.shape) there, \(wanted.dtype) \(wanted.shape) here")
+        }
     }
 }

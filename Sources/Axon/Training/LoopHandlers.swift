@@ -57,7 +57,9 @@ extension Loop {
     public func earlyStopping(monitor: String, patience: Int = 3, mode: MonitorMode = .min) -> Loop {
         let key = "early_stopping.\(monitor)"
         return handle(.epochCompleted) { state in
-            try Loop.trackPlateau(&state, key: key, monitor: monitor, patience: patience, mode: mode) ? .haltLoop : .proceed
+            guard try Loop.trackPlateau(&state, key: key, monitor: monitor, patience: patience, mode: mode) else { return .proceed }
+            state.haltReason = "early stopping: \(monitor) has not improved for \(patience) epoch\(patience == 1 ? "" : "s")"
+            return .haltLoop
         }
     }
 
@@ -96,18 +98,6 @@ extension Loop {
         let wait = state.handlerMetadata["\(key).wait", default: 0] + 1
         state.handlerMetadata["\(key).wait"] = wait
         return wait >= Double(patience)
-    }
-
-    /// Saves a checkpoint of the whole loop state every `every` epochs into `directory`
-    /// (`checkpoint_epoch_N.json`, written to a temporary file and renamed into place).
-    @discardableResult
-    public func checkpoint(directory: URL, every: Int = 1) -> Loop {
-        handle(.epochCompleted, filter: .every(every)) { state in
-            var saved = state
-            saved.history.append(state.metrics)  // the epoch being completed
-            try Checkpoint.save(saved, to: directory.appendingPathComponent("checkpoint_epoch_\(state.epoch + 1).json"))
-            return .proceed
-        }
     }
 
     /// Shows a progress bar (step count, rate, ETA, running loss) on a terminal, or a plain

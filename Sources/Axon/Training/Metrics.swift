@@ -60,6 +60,9 @@ public struct Metric: Sendable {
 
     public mutating func reset() { totals = [] }
 
+    /// Continues from `totals` saved earlier (a resumed run's ``LoopState/epochTotals``).
+    mutating func restore(totals: [Double]) { self.totals = totals }
+
     // MARK: Built-in metrics
 
     /// The fraction of correct predictions. With one prediction column (or rank 1) it is
