@@ -70,6 +70,12 @@ struct RunDirectoryTests {
         let run = try RunDirectory(directory, mode: .resume)
         #expect(run.removedStaleFiles == [".checkpoint_epoch_2.axon.4242.17.tmp", ".latest.4242.18.tmp"])
         #expect(try files(directory) == ["axon.lock", "checkpoint_epoch_1.axon", "latest"])
+        run.close()
+        // A first save killed after its checkpoint's rename but before latest's: a leftover.
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("latest"))
+        let next = try RunDirectory(directory)
+        #expect(next.removedStaleFiles == ["checkpoint_epoch_1.axon"])
+        #expect(try files(directory) == ["axon.lock"])
     }
 
     @Test("keep-last keeps the newest checkpoints, keep-best the best by the metric, and latest always")

@@ -70,7 +70,8 @@ public final class RunDirectory: @unchecked Sendable {
     public let retention: Retention
     /// Saved in every checkpoint from now on (for example the configuration of a command-line run).
     public var metadata: [String: String]
-    /// The temporary files of killed writers that opening the directory removed.
+    /// What killed writers left and opening the directory removed: temporary files, and
+    /// checkpoints that no `latest` named.
     public let removedStaleFiles: [String]
 
     private var lockDescriptor: Int32
@@ -85,11 +86,21 @@ public final class RunDirectory: @unchecked Sendable {
             throw AxonError.invalidValue(operation: "RunDirectory", reason: "keepBest's count must be at least 1, got \(best.count)")
         }
         (self.url, self.retention, self.metadata) = (url, retention, metadata)
+        if case .resume = mode, !FileManager.default.fileExists(atPath: url.path) {
+            throw AxonError.file(path: url.path, reason: "holds no checkpoint to resume from (it does not exist)")
+        }
         try FileAccess.prepareDirectory(url)
         lockDescriptor = try Self.lock(url)
         do {
-            removedStaleFiles = try FileAccess.removeStaleTemporaryFiles(in: url)
-            let names = try Self.checkpointNames(in: url)
+            var stale = try FileAccess.removeStaleTemporaryFiles(in: url)
+            var names = try Self.checkpointNames(in: url)
+            if !FileManager.default.fileExists(atPath: url.appendingPathComponent(Self.latestFileName).path) {
+                // Checkpoints that no `latest` ever named: a first save killed between its two renames.
+                for name in names { try FileAccess.remove(url.appendingPathComponent(name)) }
+                stale += names
+                names = []
+            }
+            removedStaleFiles = stale
             switch mode {
             case .new:
                 if !names.isEmpty {
