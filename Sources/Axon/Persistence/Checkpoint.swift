@@ -231,17 +231,26 @@ struct CheckpointFile {
             }
             return store
         }
-        var state = LoopState(stepState: StepState(
-            model: ModelState(parameters: try restore(header.parameters, "parameter"), state: try restore(header.modelState, "model state")),
-            optimizer: OptimizerState(
-                tensors: try restore(header.optimizerTensors, "optimizer tensor"), counts: header.optimizerCounts,
-                hyperparameters: header.hyperparameters)))
+        var state = Self.state(
+            parameters: try restore(header.parameters, "parameter"), modelState: try restore(header.modelState, "model state"),
+            optimizerTensors: try restore(header.optimizerTensors, "optimizer tensor"), optimizerCounts: header.optimizerCounts,
+            hyperparameters: header.hyperparameters)
         (state.epoch, state.iteration, state.step) = (header.epoch, header.iteration, header.step)
         state.metrics = header.metrics
         state.epochTotals = header.epochTotals
         state.history = header.history
         state.handlerMetadata = header.handlerMetadata
         return Checkpoint.Contents(state: state, metadata: header.metadata)
+    }
+
+    /// A loop state at the start of a run holding the restored tensors.
+    static func state(
+        parameters: ParameterStore, modelState: ParameterStore, optimizerTensors: ParameterStore, optimizerCounts: [String: Int],
+        hyperparameters: [String: Float]
+    ) -> LoopState {
+        LoopState(stepState: StepState(
+            model: ModelState(parameters: parameters, state: modelState),
+            optimizer: OptimizerState(tensors: optimizerTensors, counts: optimizerCounts, hyperparameters: hyperparameters)))
     }
 
     /// A host array from a stored tensor, after checking its dtype, shape and byte count.

@@ -44,11 +44,10 @@ extension CheckpointFile {
             }
             return store
         }
-        var state = LoopState(stepState: StepState(
-            model: ModelState(parameters: try restore(document.parameters, "parameter"), state: try restore(document.modelState, "model state")),
-            optimizer: OptimizerState(
-                tensors: try restore(document.optimizerTensors, "optimizer tensor"), counts: document.optimizerCounts,
-                hyperparameters: document.hyperparameters)))
+        var state = Self.state(
+            parameters: try restore(document.parameters, "parameter"), modelState: try restore(document.modelState, "model state"),
+            optimizerTensors: try restore(document.optimizerTensors, "optimizer tensor"), optimizerCounts: document.optimizerCounts,
+            hyperparameters: document.hyperparameters)
         state.epoch = document.epoch + 1
         state.step = document.step
         state.history = document.history
