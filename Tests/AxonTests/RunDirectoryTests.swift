@@ -45,6 +45,9 @@ struct RunDirectoryTests {
     func modes() throws {
         let directory = temporaryDirectory("modes")
         defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(errorMessage { _ = try RunDirectory(directory, mode: .resume) } == "\(directory.path): holds no checkpoint to resume from (it does not exist)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path), "resuming must not create the directory")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         #expect(errorMessage { _ = try RunDirectory(directory, mode: .resume) } == "\(directory.path): holds no checkpoint to resume from")
         do {
             let run = try RunDirectory(directory)
