@@ -27,6 +27,7 @@ public enum BenchmarkSuite {
     /// report to `output`. Peak RSS is measured in a fresh process: this executable with
     /// `childArguments` followed by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
     public static func run(quick: Bool, output: String, childArguments: [String], only: [String]? = nil) throws {
+        try FileAccess.prepareDirectory(URL(fileURLWithPath: output))  // fail before the measurements, not after
         var results: [BackendResults] = []
         let available = BackendRegistry.shared.availableNames
         if let unknown = only?.first(where: { !available.contains($0) }) {
@@ -75,10 +76,10 @@ struct BenchmarkReport: Codable {
     let results: [BackendResults]
 
     func write(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileAccess.prepareDirectory(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: directory.appendingPathComponent("swift.json"), options: .atomic)
+        try FileAccess.writeAtomically(try encoder.encode(self), to: directory.appendingPathComponent("swift.json"))
         var lines = ["| workload | " + results.map(\.backend).joined(separator: " | ") + " |", "|---|" + results.map { _ in "---|" }.joined()]
         for (index, measurement) in (results.first?.measurements ?? []).enumerated() {
             let cells = results.map { result in
@@ -86,6 +87,6 @@ struct BenchmarkReport: Codable {
             }
             lines.append("| \(measurement.workload) | " + cells.joined(separator: " | ") + " |")
         }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: directory.appendingPathComponent("swift.md"), options: .atomic)
+        try FileAccess.writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("swift.md"))
     }
 }

@@ -18,6 +18,8 @@ struct Bench: ParsableCommand {
             try BenchmarkSuite.runChild(backend: rss, quick: quick)
             return
         }
-        try BenchmarkSuite.run(quick: quick, output: output, childArguments: ["bench"], only: backends?.split(separator: ",").map(String.init))
+        try runReportingErrors {
+            try BenchmarkSuite.run(quick: quick, output: output, childArguments: ["bench"], only: backends?.split(separator: ",").map(String.init))
+        }
     }
 }

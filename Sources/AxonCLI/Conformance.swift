@@ -1,4 +1,5 @@
 import ArgumentParser
+import Axon
 import AxonConformance
 import Backend
 import Foundation
@@ -13,6 +14,7 @@ struct Conformance: ParsableCommand {
     @Option(help: "Where to write conformance.md and conformance.json.") var output = ".build/conformance"
 
     func run() throws {
+        try runReportingErrors { try FileAccess.prepareDirectory(URL(fileURLWithPath: output)) }  // fail before the long run
         registerLinkedBackends()
         let registry = BackendRegistry.shared
         var backends: [(name: String, backend: any Backend)] = []
@@ -30,7 +32,7 @@ struct Conformance: ParsableCommand {
         }
         let report = ConformanceReport(backends: backends.map(\.name), results: ConformanceRunner(backends: backends).run(allCases))
         print(report.markdown)
-        try report.write(to: URL(fileURLWithPath: output))
+        try runReportingErrors { try report.write(to: URL(fileURLWithPath: output)) }
         print("report written to \(output)/conformance.md and conformance.json")
         for failure in failedToStart { print("backend did not start: \(failure)") }
         if !report.passed || !failedToStart.isEmpty {

@@ -1,3 +1,4 @@
+import Axon
 import Foundation
 
 /// The conformance report: one row per case, one column per backend.
@@ -42,8 +43,8 @@ public struct ConformanceReport: Sendable, Codable {
 
     /// Writes `conformance.md` and `conformance.json` into `directory`.
     public func write(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(markdown.utf8).write(to: directory.appendingPathComponent("conformance.md"), options: .atomic)
-        try json().write(to: directory.appendingPathComponent("conformance.json"), options: .atomic)
+        try FileAccess.prepareDirectory(directory)
+        try FileAccess.writeAtomically(Data(markdown.utf8), to: directory.appendingPathComponent("conformance.md"))
+        try FileAccess.writeAtomically(try json(), to: directory.appendingPathComponent("conformance.json"))
     }
 }
