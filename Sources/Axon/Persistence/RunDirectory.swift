@@ -22,6 +22,9 @@ import Darwin
 ///   the best *K* by a metric (Keras's `ModelCheckpoint`, Lightning's `save_top_k`); the one
 ///   `latest` names is always kept.
 ///
+/// One object serves one run on one thread at a time (the loop's); it is not safe to save from
+/// several threads at once.
+///
 /// ```swift
 /// let run = try RunDirectory(URL(fileURLWithPath: "runs/mlp"), retention: .init(keepLast: 3))
 /// let loop = try Loop.trainer(model: model, loss: .meanSquaredError, optimizer: .adam(learningRate: 1e-3), on: backend)

@@ -5,11 +5,11 @@ extension Loop {
     /// Saves a checkpoint into `run` whenever an epoch whose number (from 1) is a multiple of
     /// `every` completes. The checkpoint holds the state after every other handler of that
     /// event (validation, early stopping, learning-rate changes), and continues with the next
-    /// epoch when resumed.
+    /// epoch when resumed. An `every` below 1 counts as 1.
     @discardableResult
     public func checkpoint(in run: RunDirectory, every: Int = 1) -> Loop {
         handleLast(.epochCompleted) { state in
-            guard every > 0, (state.epoch + 1) % every == 0 else { return .proceed }
+            guard (state.epoch + 1) % Swift.max(every, 1) == 0 else { return .proceed }
             var saved = state
             saved.history.append(state.metrics)  // the epoch being completed
             saved.epoch += 1
