@@ -169,7 +169,7 @@ struct TrainCommandTests {
                 checkpointsSeen += 1
             }
         }
-        #expect(checkpointsSeen >= 12, "too few rounds got as far as a checkpoint to test anything")
+        #expect(checkpointsSeen >= 9, "too few rounds got as far as a checkpoint to test anything")
         #expect(killsMidWrite >= 1, "no kill landed while a file was being written")
         let latest = try #require(try RunDirectory.latestCheckpoint(in: directory))
         let epoch = try Checkpoint.summary(of: latest).epoch
