@@ -73,6 +73,11 @@ struct DataTests {
         let first = try shuffled.batch(0, epoch: 0)
         #expect(try first.inputs["features"]?.scalars == epoch0.prefix(4).map(Float.init))
         #expect(throws: AxonError.self) { try dataset.batches(size: 0, on: backend) }
+        // A batch larger than the data set is the whole set, however large (no overflow).
+        let whole = try dataset.batches(size: .max, on: backend)
+        #expect(whole.batchCount == 1)
+        #expect(try whole.batch(0, epoch: 0).targets.shape == [10])
+        #expect(try dataset.batches(size: .max, dropLast: true, on: backend).batchCount == 0)
     }
 }
 

@@ -89,7 +89,7 @@ public struct DatasetBatches: BatchSource {
     let inputName: String
     let backend: any Backend
 
-    public var batchCount: Int { dropLast ? dataset.count / size : (dataset.count + size - 1) / size }
+    public var batchCount: Int { dataset.count / size + (dropLast || dataset.count % size == 0 ? 0 : 1) }
 
     /// The example order of `epoch`: a Fisher–Yates shuffle driven by Philox bits.
     public func order(epoch: Int) -> [Int] {
@@ -106,7 +106,8 @@ public struct DatasetBatches: BatchSource {
         guard index >= 0, index < batchCount else {
             throw AxonError.invalidValue(operation: "batch", reason: "batch \(index) is out of range 0..<\(batchCount)")
         }
-        let indices = Array(order(epoch: epoch)[(index * size)..<Swift.min((index + 1) * size, dataset.count)])
+        let start = index * size  // at most dataset.count, since index < batchCount
+        let indices = Array(order(epoch: epoch)[start..<(start + Swift.min(size, dataset.count - start))])
         let subset = try dataset.subset(indices)
         return Batch(inputs: [inputName: try Tensor(subset.features, on: backend)], targets: try Tensor(subset.labels, on: backend))
     }
