@@ -41,8 +41,16 @@ struct BackendOptions: ParsableArguments {
     @Option(help: "Threads for the oneDNN backend (default: $OMP_NUM_THREADS, else one per core).")
     var threads: Int?
 
+    func validate() throws {
+        guard let threads else { return }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard threads <= cores else {
+            throw ValidationError("--threads \(threads) is more than this machine's \(cores) cores; threads beyond the cores only wait for each other")
+        }
+    }
+
     func resolve() throws -> any Backend {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         registerLinkedBackends(threads: threads)
         return try BackendRegistry.shared.resolve(backend)
     }

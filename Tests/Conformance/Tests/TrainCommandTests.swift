@@ -231,6 +231,24 @@ struct TrainCommandTests {
         }
     }
 
+    @Test("meaningless counts and rates are refused before anything runs")
+    func badNumbers() throws {
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cases: [([String], Int32, String)] = [
+            (["--epochs", "0"], 64, "--epochs must be at least 1, got 0"),
+            (["--threads", "\(cores + 1)"], 64, "--threads \(cores + 1) is more than this machine's \(cores) cores"),
+            (["--keep-last", "0", "--checkpoint-dir", "run"], 64, "--keep-last must be at least 1, got 0"),
+            (["--learning-rate", "nan"], 1, "--learning-rate must be a positive finite number, got nan"),
+            (["--batch-size=-3"], 1, "--batch-size must be at least 1, got -3"),
+        ]
+        for (arguments, status, expected) in cases {
+            let result = try train(arguments)
+            #expect(result.status == status && result.error.contains(expected), "\(arguments): \(result.status) \(result.error)")
+            #expect(!result.output.contains("trained"))
+        }
+    }
+
     @Test("--resume refuses a run of another model, naming what differs; a new run refuses a used directory")
     func refusals() throws {
         defer { try? FileManager.default.removeItem(at: workspace) }
