@@ -82,7 +82,10 @@ let package = Package(
         .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),
         .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
         .executableTarget(name: "residual-cnn", dependencies: ["AxonExamples"], path: "Examples/ResidualCNN"),
-        .testTarget(name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonExamples", "CPUReference"], path: "Tests/AxonTests"),
+        .testTarget(
+            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonExamples", "CPUReference"], path: "Tests/AxonTests",
+            exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them
+        ),
         .target(
             name: "AxonConformance",
             dependencies: ["Axon", "CPUReference"],

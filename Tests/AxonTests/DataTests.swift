@@ -25,6 +25,42 @@ struct DataTests {
         #expect(errorMessage { _ = try IDX.decode(Data([7, 7, 7])) } == "IDX.read: IDX data does not start with an IDX magic number")
     }
 
+    @Test("IDX headers that overflow, exceed the size bound or outgrow their data are refused before allocation")
+    func hostileIDX() throws {
+        let huge = Data([0, 0, 0x08, 3] + Array(repeating: 0xFF, count: 12))  // (2³² − 1)³ elements
+        #expect(errorMessage { _ = try IDX.decode(huge) }?.contains("declares shape [4294967295, 4294967295, 4294967295] of 1-byte elements, more than the 1073741824 bytes allowed") == true)
+        let large = Data([0, 0, 0x0E, 2, 0, 1, 0, 0, 0, 1, 0, 0])  // 2³² doubles: 32 GiB
+        #expect(errorMessage { _ = try IDX.decode(large) }?.contains("more than the 1073741824 bytes allowed") == true)
+        // Type 0x0E (8-byte doubles) over data holding one byte per element.
+        #expect(errorMessage { _ = try IDX.decode(Data([0, 0, 0x0E, 1, 0, 0, 0, 2, 1, 2])) }
+            == "IDX.read: IDX data should hold 2 elements of 8 bytes for shape [2], but has 2 bytes")
+        #expect(errorMessage { _ = try IDX.decode(Data([0, 0, 0x08, 2, 0, 0])) } == "IDX.read: IDX data ends inside its header (6 bytes)")
+        #expect(errorMessage { _ = try IDX.decode(Data([0, 0, 0x08, 1, 0, 0, 0, 4, 1, 2, 3, 4]), maximumBytes: 3) }?
+            .contains("more than the 3 bytes allowed") == true)
+    }
+
+    @Test("a gzip bomb is refused once it inflates past the size its header declares")
+    func gzipBomb() throws {
+        let bomb = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/idx-bomb.gz")
+        let message = errorMessage { _ = try IDX.read(bomb) }
+        #expect(message == "IDX.read: \(bomb.path): the data inflates to more than the 18 bytes its header declares")
+    }
+
+    @Test("MNIST labels that are not whole numbers 0 to 9 are refused, NaN and huge values included")
+    func mnistLabels() throws {
+        for (type, label, shown) in [(UInt8(0x08), [UInt8(12)], "12.0"), (0x0D, [0x7F, 0xC0, 0, 0], "nan"), (0x0D, [0x4F, 0x80, 0, 0], "4.2949673e+09"), (0x0D, [0x40, 0x20, 0, 0], "2.5")] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("axon-labels-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try Data([0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28] + Array(repeating: 0, count: 784))
+                .write(to: directory.appendingPathComponent("t10k-images-idx3-ubyte"))
+            try Data([0, 0, type, 1, 0, 0, 0, 1] + label).write(to: directory.appendingPathComponent("t10k-labels-idx1-ubyte"))
+            #expect(errorMessage { _ = try MNIST.load(directory: directory) }
+                == "MNIST.load: t10k label 0 is \(shown); MNIST labels are the whole numbers 0 to 9")
+        }
+        #expect(errorMessage { _ = try Digits.generate(count: -1, seed: 0) } == "Digits.generate: count must be from 0 to 1000000, got -1")
+    }
+
     @Test("the MNIST test set splits 8,000 / 2,000 and is checksummed")
     func mnist() throws {
         let (train, heldOut) = try MNIST.load(directory: mnistDirectory)

@@ -29,9 +29,15 @@ public enum Digits {
         }
     }
 
+    /// The most images one call generates (3 GB of pixels).
+    public static let maximumCount = 1_000_000
+
     /// `count` images `[count, 28, 28, 1]` in [0, 1] with `int32` labels cycling through 0–9
     /// in a shuffled order.
     public static func generate(count: Int, seed: UInt64) throws -> Dataset {
+        guard (0...maximumCount).contains(count) else {
+            throw AxonError.invalidValue(operation: "Digits.generate", reason: "count must be from 0 to \(maximumCount), got \(count)")
+        }
         let size = 28
         var pixels = [Float](repeating: 0, count: count * size * size)
         var labels = [Int32](repeating: 0, count: count)

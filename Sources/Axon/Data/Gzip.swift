@@ -6,7 +6,11 @@ enum Gzip {
     /// Whether `data` starts with the gzip magic bytes.
     static func isCompressed(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B }
 
-    static func decompress(_ data: Data) throws -> Data {
+    /// Inflates `data`. After each chunk, `limit` sees the output so far and may return the
+    /// size the output must not exceed (for example the size a file format's header declares),
+    /// so that a small hostile file cannot inflate to gigabytes before it is refused.
+    static func decompress(_ data: Data, limit: (Data) throws -> Int? = { _ in nil }) throws -> Data {
+        var maximum: Int?
         var stream = z_stream()
         // 15 + 32: the largest window, with automatic gzip/zlib header detection.
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -29,6 +33,11 @@ enum Gzip {
                         throw AxonError.invalidValue(operation: "gzip", reason: "corrupt compressed data (zlib status \(status))")
                     }
                     output.append(destination.baseAddress!, count: destination.count - Int(stream.avail_out))
+                    if maximum == nil { maximum = try limit(output) }
+                    if let maximum, output.count > maximum {
+                        throw AxonError.invalidValue(
+                            operation: "gzip", reason: "the data inflates to more than the \(maximum) bytes its header declares")
+                    }
                 }
             } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
         }

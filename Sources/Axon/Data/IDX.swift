@@ -5,46 +5,45 @@ import Foundation
 /// whose third byte is the element type and fourth the rank, big-endian 32-bit dimensions,
 /// then the elements.
 public enum IDX {
+    /// The default bound on an IDX file's data, decoded or inflated: 1 GiB.
+    public static let defaultMaximumBytes = 1 << 30
+
     /// The array stored in the file at `url`; unsigned bytes become `float32` values 0–255.
-    public static func read(_ url: URL) throws -> HostArray {
+    /// A gzip-compressed file is inflated no further than its IDX header declares, and no
+    /// file may declare more than `maximumBytes` of data.
+    public static func read(_ url: URL, maximumBytes: Int = defaultMaximumBytes) throws -> HostArray {
         let raw = try FileAccess.read(url)
-        return try decode(Gzip.isCompressed(raw) ? Gzip.decompress(raw) : raw, name: url.lastPathComponent)
+        let name = url.path
+        guard Gzip.isCompressed(raw) else { return try decode(raw, name: name, maximumBytes: maximumBytes) }
+        return try decode(inflate(raw, name: name, maximumBytes: maximumBytes), name: name, maximumBytes: maximumBytes)
+    }
+
+    /// Inflates a gzip-compressed IDX file, refusing it as soon as it outgrows its own header.
+    static func inflate(_ compressed: Data, name: String, maximumBytes: Int = defaultMaximumBytes) throws -> Data {
+        do {
+            return try Gzip.decompress(compressed) { prefix in try Header(prefix, name: name, maximumBytes: maximumBytes)?.fileSize }
+        } catch let AxonError.invalidValue(_, reason) {
+            throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name): \(reason)")
+        }
     }
 
     /// Decodes an uncompressed IDX file.
-    public static func decode(_ data: Data, name: String = "IDX data") throws -> HostArray {
-        let bytes = [UInt8](data)
-        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
-            throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name) does not start with an IDX magic number")
+    public static func decode(_ data: Data, name: String = "IDX data", maximumBytes: Int = defaultMaximumBytes) throws -> HostArray {
+        guard let header = try Header(data, name: name, maximumBytes: maximumBytes) else {
+            throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name) ends inside its header (\(data.count) bytes)")
         }
-        let rank = Int(bytes[3])
-        guard bytes.count >= 4 + 4 * rank else {
-            throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name) ends inside its header")
-        }
-        let dimensions = (0..<rank).map { axis in
-            (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + axis * 4 + $1]) }
-        }
-        let shape = Shape(dimensions)
-        let start = 4 + 4 * rank
-        let width: Int
-        switch bytes[2] {
-        case 0x08, 0x09: width = 1
-        case 0x0B: width = 2
-        case 0x0C, 0x0D: width = 4
-        case 0x0E: width = 8
-        default:
-            throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name) has unknown element type 0x\(String(bytes[2], radix: 16))")
-        }
-        guard bytes.count == start + shape.elementCount * width else {
+        guard data.count == header.fileSize else {
             throw AxonError.invalidValue(
                 operation: "IDX.read",
-                reason: "\(name) should hold \(shape.elementCount) elements of \(width) bytes for shape \(shape), but has \(bytes.count - start) bytes")
+                reason: "\(name) should hold \(header.count) elements of \(header.width) bytes for shape \(header.dimensions), but has \(data.count - header.start) bytes")
         }
+        let bytes = [UInt8](data)
+        let (start, width, type) = (header.start, header.width, header.type)
         func word(_ index: Int) -> UInt64 {
             (0..<width).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[start + index * width + $1]) }
         }
-        let values: [Float] = (0..<shape.elementCount).map { index in
-            switch bytes[2] {
+        let values: [Float] = (0..<header.count).map { index in
+            switch type {
             case 0x08: return Float(bytes[start + index])
             case 0x09: return Float(Int8(bitPattern: bytes[start + index]))
             case 0x0B: return Float(Int16(truncatingIfNeeded: word(index)))
@@ -53,7 +52,48 @@ public enum IDX {
             default: return Float(Double(bitPattern: word(index)))
             }
         }
-        return try HostArray(shape: shape, elements: .float32(values))
+        return try HostArray(shape: Shape(header.dimensions), elements: .float32(values))
+    }
+
+    /// An IDX header: magic (two zero bytes, the element type, the rank), then a big-endian
+    /// 32-bit size per dimension. Sizes are multiplied with overflow checks.
+    struct Header {
+        let type: UInt8, width: Int, dimensions: [Int], start: Int, count: Int, fileSize: Int
+
+        /// The header at the start of `data`, or nil while `data` is too short to hold it.
+        init?(_ data: Data, name: String, maximumBytes: Int) throws {
+            let bytes = [UInt8](data.prefix(4 + 4 * 255))
+            guard bytes.prefix(2).allSatisfy({ $0 == 0 }) else {
+                throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name) does not start with an IDX magic number")
+            }
+            guard bytes.count >= 4 else { return nil }
+            type = bytes[2]
+            switch type {
+            case 0x08, 0x09: width = 1
+            case 0x0B: width = 2
+            case 0x0C, 0x0D: width = 4
+            case 0x0E: width = 8
+            default:
+                throw AxonError.invalidValue(operation: "IDX.read", reason: "\(name) has unknown element type 0x\(String(type, radix: 16))")
+            }
+            start = 4 + 4 * Int(bytes[3])
+            guard bytes.count >= start else { return nil }
+            dimensions = (0..<Int(bytes[3])).map { axis in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + axis * 4 + $1]) } }
+            var count = 1
+            var size = width
+            for dimension in dimensions {
+                let (elements, overflowA) = count.multipliedReportingOverflow(by: dimension)
+                let (dataSize, overflowB) = size.multipliedReportingOverflow(by: dimension)
+                guard !overflowA, !overflowB, dataSize <= maximumBytes else {
+                    throw AxonError.invalidValue(
+                        operation: "IDX.read",
+                        reason: "\(name) declares shape \(dimensions) of \(width)-byte elements, more than the \(maximumBytes) bytes allowed")
+                }
+                (count, size) = (elements, dataSize)
+            }
+            self.count = count
+            fileSize = start + size
+        }
     }
 }
 
@@ -85,8 +125,16 @@ public enum MNIST {
             throw AxonError.invalidValue(
                 operation: "MNIST.load", reason: "images \(images.shape) and labels \(labels.shape) do not describe one set of 28×28 digits")
         }
+        guard images.shape[1] == 28, images.shape[2] == 28 else {
+            throw AxonError.invalidValue(operation: "MNIST.load", reason: "\(prefix) images are \(images.shape), expected [N, 28, 28]")
+        }
+        let values = labels.elements.floats
+        if let index = values.firstIndex(where: { !(0...9).contains($0) || $0.rounded() != $0 }) {
+            throw AxonError.invalidValue(
+                operation: "MNIST.load", reason: "\(prefix) label \(index) is \(values[index]); MNIST labels are the whole numbers 0 to 9")
+        }
         let pixels = HostElements.float32(images.elements.floats.map { $0 / 255 })
-        let classes = HostElements.int32(labels.elements.floats.map { Int32($0) })
+        let classes = HostElements.int32(values.map { Int32($0) })
         return try Dataset(
             features: HostArray(shape: Shape(images.shape.dimensions + [1]), elements: pixels),
             labels: HostArray(shape: labels.shape, elements: classes))
@@ -104,7 +152,7 @@ public enum MNIST {
                         operation: "MNIST.load", reason: "\(compressed.path) has MD5 \(actual), expected \(expected); the file is damaged or not MNIST")
                 }
             }
-            return try IDX.decode(Gzip.decompress(data), name: name)
+            return try IDX.decode(IDX.inflate(data, name: compressed.path), name: compressed.path)
         }
         return try IDX.read(directory.appendingPathComponent(name))
     }
