@@ -199,4 +199,18 @@ struct LoopTests {
         #expect(Swift.abs(result.metrics["mean_squared_error"]! - Double(mse)) < 1e-5)
         #expect(Swift.abs(result.metrics["loss"]! - Double(mse)) < 1e-5)
     }
+
+    @Test("class-index targets outside the model's classes are refused instead of training on a loss of 0")
+    func classTargetsOutOfRange() throws {
+        let classifier = Axon.input("features", shape: [nil, 2]).dense(3)
+        for (labels, shown) in [([Int32](repeating: 1, count: 5) + [3], "from 1 to 3"), ([-1, 0, 1, 2], "from -1 to 2")] {
+            let dataset = try Dataset(
+                features: HostArray(shape: [labels.count, 2], elements: .float32(Array(repeating: 0.5, count: 2 * labels.count))),
+                labels: HostArray(shape: [labels.count], elements: .int32(labels)))
+            let loop = try Loop.trainer(
+                model: classifier, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: .sgd(learningRate: 0.1), on: backend)
+            #expect(errorMessage { _ = try loop.run(try dataset.batches(size: 8, on: backend), epochs: 1) }
+                == "trainer: the targets are class indices \(shown), but the model predicts 3 classes (0 to 2)")
+        }
+    }
 }

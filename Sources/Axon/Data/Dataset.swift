@@ -4,10 +4,14 @@ import Backend
 public struct Batch: Sendable {
     public let inputs: [String: Tensor]
     public let targets: Tensor
+    /// The smallest and largest target when the targets are `int32` class indices known on the
+    /// host, so a trainer can check them against the model's classes without reading the device.
+    public let targetRange: ClosedRange<Int32>?
 
-    public init(inputs: [String: Tensor], targets: Tensor) {
+    public init(inputs: [String: Tensor], targets: Tensor, targetRange: ClosedRange<Int32>? = nil) {
         self.inputs = inputs
         self.targets = targets
+        self.targetRange = targetRange
     }
 }
 
@@ -109,6 +113,12 @@ public struct DatasetBatches: BatchSource {
         let start = index * size  // at most dataset.count, since index < batchCount
         let indices = Array(order(epoch: epoch)[start..<(start + Swift.min(size, dataset.count - start))])
         let subset = try dataset.subset(indices)
-        return Batch(inputs: [inputName: try Tensor(subset.features, on: backend)], targets: try Tensor(subset.labels, on: backend))
+        var range: ClosedRange<Int32>?
+        if case let .int32(labels) = subset.labels.elements, let first = labels.first {
+            range = labels.reduce(first...first) { Swift.min($0.lowerBound, $1)...Swift.max($0.upperBound, $1) }
+        }
+        return Batch(
+            inputs: [inputName: try Tensor(subset.features, on: backend)], targets: try Tensor(subset.labels, on: backend),
+            targetRange: range)
     }
 }

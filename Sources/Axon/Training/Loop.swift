@@ -251,6 +251,7 @@ extension Loop {
                 let output = try built.predict(
                     ModelState(parameters: parameters, state: model.state), inputs: batch.inputs, randomKey: key.folded(with: UInt64(step)))
                 let prediction = try output.output()
+                try checkClassTargets(batch, prediction)
                 predictions = prediction.detached()
                 updatedState = output.state
                 let batchLoss = try loss(batch.targets, prediction)
@@ -291,6 +292,7 @@ extension Loop {
         let built = try model.build(on: backend, mode: .inference)
         return Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
             let predictions = try built.predict(state.model, inputs: batch.inputs).output()
+            try checkClassTargets(batch, predictions)
             return StepOutput(loss: try loss.map { try $0(batch.targets, predictions) }, predictions: predictions, targets: batch.targets)
         }, lossName: loss == nil ? nil : "loss")
     }
@@ -310,5 +312,17 @@ private func requireSameLayout(_ saved: ParameterStore, _ expected: ParameterSto
         guard stored.shape == wanted.shape, stored.dtype == wanted.dtype else {
             throw refuse("\(kind) '\(name)' is \(stored.dtype) \(stored.shape) there, \(wanted.dtype) \(wanted.shape) here")
         }
+    }
+}
+
+/// Refuses `int32` class-index targets outside the model's classes, which a sparse loss would
+/// otherwise turn into all-zero rows: a loss of 0 that trains nothing.
+private func checkClassTargets(_ batch: Batch, _ prediction: Tensor) throws {
+    guard let range = batch.targetRange, batch.targets.dtype == .int32, prediction.rank == batch.targets.rank + 1 else { return }
+    let classes = prediction.shape[prediction.rank - 1]
+    guard range.lowerBound >= 0, Int(range.upperBound) < classes else {
+        throw AxonError.invalidValue(
+            operation: "trainer",
+            reason: "the targets are class indices from \(range.lowerBound) to \(range.upperBound), but the model predicts \(classes) classes (0 to \(classes - 1))")
     }
 }
