@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Axon", targets: ["Axon"]),
+        .library(name: "AxonData", targets: ["AxonData"]),
         .library(name: "Backend", targets: ["Backend"]),
         .library(name: "CPUReference", targets: ["CPUReference"]),
         .library(name: "OneDNN", targets: ["OneDNN"]),
@@ -46,13 +47,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "Axon",
-            dependencies: ["Backend", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Backend", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Axon"
         ),
+        // Data sets and their file formats (IDX, MNIST, the generated digits, gzip), beside the core.
+        .target(name: "AxonData", dependencies: ["Axon", "CZlib"], path: "Sources/AxonData"),
         .executableTarget(
             name: "AxonCLI",
             dependencies: [
-                "Axon", "AxonBenchmarks", "AxonConformance", "CPUReference",
+                "Axon", "AxonBenchmarks", "AxonConformance", "AxonData", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -73,7 +76,7 @@ let package = Package(
         .target(
             name: "AxonExamples",
             dependencies: [
-                "Axon", "CPUReference",
+                "Axon", "AxonData", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],
@@ -83,12 +86,12 @@ let package = Package(
         .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
         .executableTarget(name: "residual-cnn", dependencies: ["AxonExamples"], path: "Examples/ResidualCNN"),
         .testTarget(
-            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonExamples", "CPUReference"], path: "Tests/AxonTests",
+            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "CPUReference"], path: "Tests/AxonTests",
             exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them
         ),
         .target(
             name: "AxonConformance",
-            dependencies: ["Axon", "CPUReference"],
+            dependencies: ["Axon", "AxonData", "CPUReference"],
             path: "Tests/Conformance/Suite"
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Axon
+import AxonData
 import Foundation
 
 /// Where the data comes from: the embedded procedural digits (default) or MNIST IDX files.

@@ -1,5 +1,4 @@
 import Backend
-import CZlib
 import Foundation
 
 /// Saving and restoring a whole ``LoopState``: model parameters and state, optimizer state,
@@ -306,20 +305,11 @@ struct CheckpointFile {
         }
     }
 
-    /// zlib's CRC-32 (the polynomial of gzip and PNG).
+    /// The CRC-32 of `data` (zlib's, the polynomial of gzip and PNG).
     static func crc32<Bytes: DataProtocol>(_ data: Bytes) -> UInt32 {
-        var crc: uLong = 0
-        for region in data.regions {
-            region.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                var offset = 0
-                while offset < raw.count {
-                    let chunk = Swift.min(raw.count - offset, 1 << 30)
-                    crc = CZlib.crc32(crc, raw.baseAddress!.assumingMemoryBound(to: Bytef.self) + offset, uInt(chunk))
-                    offset += chunk
-                }
-            }
-        }
-        return UInt32(truncatingIfNeeded: crc)
+        var crc = CRC32()
+        for region in data.regions { region.withUnsafeBytes { crc.update($0) } }
+        return crc.value
     }
 }
 

@@ -1,4 +1,5 @@
 import Axon
+import AxonData
 import Backend
 import Foundation
 

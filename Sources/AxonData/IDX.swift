@@ -1,4 +1,5 @@
 import Backend
+import Axon
 import Foundation
 
 /// Reader for the IDX format of LeCun's MNIST files (raw or gzip-compressed): a magic number

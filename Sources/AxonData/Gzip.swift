@@ -1,4 +1,5 @@
 import CZlib
+import Axon
 import Foundation
 
 /// Decompression of gzip files through the system zlib.
