@@ -82,11 +82,14 @@ let package = Package(
             ],
             path: "Examples/Library"
         ),
+        // The file-format fuzzer: libFuzzer when built by scripts/fuzz.sh, a corpus replayer otherwise.
+        .target(name: "AxonFuzzTargets", dependencies: ["Axon", "AxonConformance", "AxonData", "CPUReference"], path: "Fuzz/Targets"),
+        .executableTarget(name: "axon-fuzz", dependencies: ["AxonFuzzTargets"], path: "Fuzz/AxonFuzz"),
         .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),
         .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
         .executableTarget(name: "residual-cnn", dependencies: ["AxonExamples"], path: "Examples/ResidualCNN"),
         .testTarget(
-            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "CPUReference"], path: "Tests/AxonTests",
+            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
             exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them
         ),
         .target(

@@ -13,10 +13,13 @@ public enum IDX {
     /// A gzip-compressed file is inflated no further than its IDX header declares, and no
     /// file may declare more than `maximumBytes` of data.
     public static func read(_ url: URL, maximumBytes: Int = defaultMaximumBytes) throws -> HostArray {
-        let raw = try FileAccess.read(url)
-        let name = url.path
-        guard Gzip.isCompressed(raw) else { return try decode(raw, name: name, maximumBytes: maximumBytes) }
-        return try decode(inflate(raw, name: name, maximumBytes: maximumBytes), name: name, maximumBytes: maximumBytes)
+        try decodeFile(try FileAccess.read(url), name: url.path, maximumBytes: maximumBytes)
+    }
+
+    /// Decodes the bytes of an IDX file, raw or gzip-compressed (see ``read(_:maximumBytes:)``).
+    public static func decodeFile(_ data: Data, name: String, maximumBytes: Int = defaultMaximumBytes) throws -> HostArray {
+        guard Gzip.isCompressed(data) else { return try decode(data, name: name, maximumBytes: maximumBytes) }
+        return try decode(inflate(data, name: name, maximumBytes: maximumBytes), name: name, maximumBytes: maximumBytes)
     }
 
     /// Inflates a gzip-compressed IDX file, refusing it as soon as it outgrows its own header.

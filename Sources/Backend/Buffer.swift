@@ -64,10 +64,13 @@ public struct HostArray: Sendable, Equatable {
 
     /// Creates a host array, checking that the element count matches the shape.
     public init(shape: Shape, elements: HostElements) throws {
-        guard shape.elementCount == elements.count, shape.dimensions.allSatisfy({ $0 >= 0 }) else {
+        guard let count = shape.checkedElementCount else {
             throw BackendError.shapeMismatch(
-                operation: "HostArray",
-                reason: "shape \(shape) needs \(shape.elementCount) elements but \(elements.count) were given")
+                operation: "HostArray", reason: "shape \(shape) has a negative dimension or more elements than can be addressed")
+        }
+        guard count == elements.count else {
+            throw BackendError.shapeMismatch(
+                operation: "HostArray", reason: "shape \(shape) needs \(count) elements but \(elements.count) were given")
         }
         self.shape = shape
         self.elements = elements

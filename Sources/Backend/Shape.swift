@@ -15,6 +15,19 @@ public struct Shape: Sendable, Hashable, ExpressibleByArrayLiteral, CustomString
     /// The number of elements (1 for a scalar).
     public var elementCount: Int { dimensions.reduce(1, *) }
 
+    /// The number of elements, or nil when a dimension is negative or the product overflows
+    /// `Int`: the count to use for a shape that came from outside (a file, a user).
+    public var checkedElementCount: Int? {
+        var count = 1
+        for dimension in dimensions {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+
     /// Row-major strides in elements.
     public var strides: [Int] {
         var strides = [Int](repeating: 1, count: rank)

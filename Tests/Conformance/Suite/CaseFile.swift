@@ -1,3 +1,4 @@
+import Axon
 import Backend
 import Foundation
 
@@ -35,25 +36,45 @@ public enum CaseFile {
 
     /// One case file.
     public static func load(_ url: URL) throws -> ConformanceCase {
+        try decode(try FileAccess.read(url), name: url.lastPathComponent, directory: url.deletingLastPathComponent())
+    }
+
+    /// A case file's contents; `.npy` files it names are read from `directory`.
+    public static func decode(_ data: Data, name: String, directory: URL) throws -> ConformanceCase {
         let document: Document
         do {
-            document = try JSONDecoder().decode(Document.self, from: Data(contentsOf: url))
+            document = try JSONDecoder().decode(Document.self, from: data)
         } catch {
-            throw ConformanceError("\(url.lastPathComponent) is not a valid case file: \(error)")
+            throw ConformanceError("\(name) is not a valid case file: \(error)")
         }
         guard OpTable.names.contains(document.op) else {
-            throw ConformanceError("\(url.lastPathComponent): unknown op '\(document.op)'; known ops: \(OpTable.names.joined(separator: ", "))")
+            throw ConformanceError("\(name): unknown op '\(document.op)'; known ops: \(OpTable.names.joined(separator: ", "))")
         }
-        let directory = url.deletingLastPathComponent()
-        let inputs = try document.inputs.map { try inputSpec($0, directory) }
-        let expected = try document.expected.map { try $0.map { try array($0, directory) } }
+        let inputs: [InputSpec], expected: [HostArray]?
+        do {
+            inputs = try document.inputs.map { try inputSpec($0, directory) }
+            expected = try document.expected.map { try $0.map { try array($0, directory) } }
+        } catch let error as ConformanceError {
+            throw ConformanceError("\(name): \(error)")
+        }
         return ConformanceCase(
-            "\(document.name) [\(url.lastPathComponent)]", covers: [document.op], opClass: document.class,
+            "\(document.name) [\(name)]", covers: [document.op], opClass: document.class,
             body: .op(name: document.op, inputs: inputs, attributes: document.attributes ?? Attributes()),
             expected: expected, tighterTolerance: document.tolerance)
     }
 
+    /// The most elements a generated input may have (64 Mi, 256 MB of float32).
+    static let maximumGeneratedElements = 1 << 26
+
     static func inputSpec(_ spec: TensorSpec, _ directory: URL) throws -> InputSpec {
+        for shape in [spec.uniform?.shape, spec.indices?.shape].compactMap({ $0 }) {
+            guard let count = Shape(shape).checkedElementCount, count <= maximumGeneratedElements else {
+                throw ConformanceError("generated input shape \(shape) is negative or larger than \(maximumGeneratedElements) elements")
+            }
+        }
+        if let indices = spec.indices, indices.upper < 1 {
+            throw ConformanceError("indices need an upper bound of at least 1, got \(indices.upper)")
+        }
         if let uniform = spec.uniform {
             return .uniform(shape: uniform.shape, seed: uniform.seed, low: uniform.low ?? -1, high: uniform.high ?? 1)
         }
@@ -65,13 +86,25 @@ public enum CaseFile {
         if let npy = spec.npy { return try NPY.read(directory.appendingPathComponent(npy)) }
         guard let values = spec.values else { throw ConformanceError("a tensor needs values, npy, uniform or indices") }
         let shape = Shape(spec.shape ?? [values.count])
+        guard shape.checkedElementCount == values.count else {
+            throw ConformanceError("shape \(shape) does not hold the \(values.count) values given")
+        }
+        /// Whole numbers in `T`'s range, converted exactly.
+        func integers<T: FixedWidthInteger>(_: T.Type) throws -> [T] {
+            try values.map { value in
+                guard let exact = T(exactly: value) else { throw ConformanceError("\(value) is not a \(T.self) value") }
+                return exact
+            }
+        }
+        let elements: HostElements
         switch spec.dtype ?? "float32" {
-        case "float32": return try HostArray(shape: shape, elements: .float32(values.map { Float($0) }))
-        case "int32": return try HostArray(shape: shape, elements: .int32(values.map { Int32($0) }))
-        case "uint32": return try HostArray(shape: shape, elements: .uint32(values.map { UInt32($0) }))
-        case "bool": return try HostArray(shape: shape, elements: .bool(values.map { $0 != 0 }))
+        case "float32": elements = .float32(values.map { Float($0) })
+        case "int32": elements = .int32(try integers(Int32.self))
+        case "uint32": elements = .uint32(try integers(UInt32.self))
+        case "bool": elements = .bool(values.map { $0 != 0 })
         case let other: throw ConformanceError("unknown dtype '\(other)'")
         }
+        return try HostArray(shape: shape, elements: elements)
     }
 }
 
@@ -79,32 +112,46 @@ public enum CaseFile {
 /// C order).
 public enum NPY {
     public static func read(_ url: URL) throws -> HostArray {
-        let bytes = [UInt8](try Data(contentsOf: url))
-        guard bytes.count > 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
-            throw ConformanceError("\(url.lastPathComponent) is not an .npy file")
+        try decode(try FileAccess.read(url), name: url.lastPathComponent)
+    }
+
+    /// Decodes the bytes of an `.npy` file, checking the header's length, shape and dtype
+    /// against the data before building anything.
+    public static func decode(_ data: Data, name: String) throws -> HostArray {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8), (1...3).contains(bytes[6]) else {
+            throw ConformanceError("\(name) is not an .npy file of version 1 to 3")
         }
         let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
+        guard bytes.count >= headerStart else { throw ConformanceError("\(name) ends inside its header") }
         let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
             : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        let headerStart = major == 1 ? 10 : 12
+        guard headerLength <= bytes.count - headerStart else {
+            throw ConformanceError("\(name): its header claims \(headerLength) bytes but the file has \(bytes.count - headerStart) after the prefix")
+        }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = field("descr", header), let shapeText = field("shape", header), !header.contains("'fortran_order': True") else {
-            throw ConformanceError("\(url.lastPathComponent): unsupported header \(header)")
+            throw ConformanceError("\(name): unsupported header \(header.prefix(200))")
         }
-        let shape = Shape(shapeText.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) })
-        let data = Array(bytes[(headerStart + headerLength)...])
+        let dimensions = try shapeText.split(whereSeparator: { !$0.isNumber }).map { text in
+            guard let dimension = Int(text) else { throw ConformanceError("\(name): dimension \(text.prefix(30)) is too large") }
+            return dimension
+        }
+        let shape = Shape(dimensions)
+        let data = bytes[(headerStart + headerLength)...]
         func words<T>(_ type: T.Type) throws -> [T] {
-            guard data.count == shape.elementCount * MemoryLayout<T>.size else {
-                throw ConformanceError("\(url.lastPathComponent): \(data.count) data bytes for shape \(shape)")
+            guard let count = shape.checkedElementCount, data.count / MemoryLayout<T>.size == count, data.count % MemoryLayout<T>.size == 0 else {
+                throw ConformanceError("\(name): \(data.count) data bytes for shape \(shape) of \(descr)")
             }
-            return data.withUnsafeBytes { raw in (0..<shape.elementCount).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
+            return data.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
         }
         switch descr {
         case "<f4": return try HostArray(shape: shape, elements: .float32(words(Float.self)))
         case "<i4": return try HostArray(shape: shape, elements: .int32(words(Int32.self)))
         case "<u4": return try HostArray(shape: shape, elements: .uint32(words(UInt32.self)))
-        case "|b1": return try HostArray(shape: shape, elements: .bool(data.map { $0 != 0 }))
-        default: throw ConformanceError("\(url.lastPathComponent): unsupported dtype \(descr)")
+        case "|b1": return try HostArray(shape: shape, elements: .bool(words(UInt8.self).map { $0 != 0 }))
+        default: throw ConformanceError("\(name): unsupported dtype \(descr)")
         }
     }
 
