@@ -13,6 +13,11 @@ final class HostMemoryPool: @unchecked Sendable {
 
     init(limit: Int = 512 << 20) { self.limit = limit }
 
+    /// Frees the cached blocks: a backend released before the process ends leaks nothing.
+    deinit {
+        for block in free.values.joined() { block.deallocate() }
+    }
+
     static func sizeClass(_ bytes: Int) -> Int {
         var size = 64
         while size < bytes { size <<= 1 }
