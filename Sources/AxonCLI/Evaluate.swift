@@ -56,6 +56,10 @@ struct Predict: ParsableCommand {
     @OptionGroup var options: CheckpointOptions
     @Option(help: "How many held-out images.") var count = 10
 
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+    }
+
     func run() throws {
         try runReportingErrors {
             let (backend, chosen, state, heldOut) = try options.load()

@@ -247,6 +247,8 @@ struct TrainCommandTests {
             #expect(result.status == status && result.error.contains(expected), "\(arguments): \(result.status) \(result.error)")
             #expect(!result.output.contains("trained"))
         }
+        let predict = try AxonCommandLine.run(["predict", "--checkpoint", "missing.axon", "--count=-5"], in: workspace)
+        #expect(predict.status == 64 && predict.error.contains("--count must be at least 1, got -5"), "\(predict.error)")
     }
 
     @Test("--resume refuses a run of another model, naming what differs; a new run refuses a used directory")
