@@ -180,7 +180,11 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         _ shader: String, constants: [UInt32] = [], inputs: [Buffer] = [], outputs: [Buffer], push: [UInt32],
         groups: (UInt32, UInt32, UInt32)
     ) throws {
-        precondition(push.count * 4 <= PipelineLibrary.pushConstantBytes, "push constants of \(shader) exceed 128 bytes")
+        guard push.count * 4 <= PipelineLibrary.pushConstantBytes else {
+            throw BackendError.invalidArgument(
+                operation: shader,
+                reason: "needs \(push.count * 4) bytes of push constants, more than the \(PipelineLibrary.pushConstantBytes) every shader may use")
+        }
         let pipeline = try pipelines.pipeline(shader, bindings: inputs.count + outputs.count, constants: constants)
         try stream.dispatch(
             pipeline, inputs: inputs.map { try storage($0, shader) }, outputs: outputs.map { try storage($0, shader) },
