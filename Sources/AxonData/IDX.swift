@@ -83,17 +83,12 @@ public enum IDX {
             start = 4 + 4 * Int(bytes[3])
             guard bytes.count >= start else { return nil }
             dimensions = (0..<Int(bytes[3])).map { axis in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + axis * 4 + $1]) } }
-            var count = 1
-            var size = width
-            for dimension in dimensions {
-                let (elements, overflowA) = count.multipliedReportingOverflow(by: dimension)
-                let (dataSize, overflowB) = size.multipliedReportingOverflow(by: dimension)
-                guard !overflowA, !overflowB, dataSize <= maximumBytes else {
-                    throw AxonError.invalidValue(
-                        operation: "IDX.read",
-                        reason: "\(name) declares shape \(dimensions) of \(width)-byte elements, more than the \(maximumBytes) bytes allowed")
-                }
-                (count, size) = (elements, dataSize)
+            guard let count = Shape(dimensions).checkedElementCount, case let (size, false) = count.multipliedReportingOverflow(by: width),
+                size <= maximumBytes
+            else {
+                throw AxonError.invalidValue(
+                    operation: "IDX.read",
+                    reason: "\(name) declares shape \(dimensions) of \(width)-byte elements, more than the \(maximumBytes) bytes allowed")
             }
             self.count = count
             fileSize = start + size

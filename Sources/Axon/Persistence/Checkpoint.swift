@@ -48,8 +48,10 @@ public enum Checkpoint {
     }
 
     /// Writes `state` (and `metadata`) to `url` atomically and durably
-    /// (``FileAccess/writeAtomically(_:to:)``): a crash leaves the old file or the new one.
+    /// (``FileAccess/writeAtomically(_:to:)``), creating its directory if needed: a crash
+    /// leaves the old file or the new one.
     public static func save(_ state: LoopState, metadata: [String: String] = [:], to url: URL) throws {
+        try FileAccess.prepareDirectory(url.deletingLastPathComponent())
         try FileAccess.writeAtomically(try encode(state, metadata: metadata), to: url)
     }
 
@@ -256,11 +258,8 @@ struct CheckpointFile {
     func hostArray(_ label: String, dtype name: String, shape dimensions: [Int], bytes: Data) throws -> HostArray {
         guard let dtype = DType(rawValue: name) else { throw damaged("\(label) has unknown dtype '\(name)'") }
         guard dimensions.allSatisfy({ $0 >= 0 }) else { throw damaged("\(label) has a negative dimension in shape \(dimensions)") }
-        var count = 1
-        for dimension in dimensions + [dtype.byteSize] {
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard !overflow else { throw damaged("\(label) has shape \(dimensions), too large to address") }
-            count = product
+        guard let count = Shape(dimensions + [dtype.byteSize]).checkedElementCount else {
+            throw damaged("\(label) has shape \(dimensions), too large to address")
         }
         guard count == bytes.count else {
             throw damaged("\(label) of shape \(dimensions) (\(dtype)) needs \(count) bytes but \(bytes.count) are stored")
