@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "CPUReference", targets: ["CPUReference"]),
         .library(name: "OneDNN", targets: ["OneDNN"]),
         .library(name: "Vulkan", targets: ["Vulkan"]),
+        .library(name: "AxonBackends", targets: ["AxonBackends"]),
+        .library(name: "AxonConformance", targets: ["AxonConformance"]),
         .executable(name: "axon", targets: ["AxonCLI"]),
     ],
     traits: [
@@ -44,6 +46,16 @@ let package = Package(
             path: "Plugins/Vulkan",
             exclude: ["Shaders"]
         ),
+        // The one registration point of the linked backends (CLI, benchmarks, examples, tests).
+        .target(
+            name: "AxonBackends",
+            dependencies: [
+                "Backend", "CPUReference",
+                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
+                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
+            ],
+            path: "Sources/AxonBackends"
+        ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "Axon",
@@ -55,9 +67,7 @@ let package = Package(
         .executableTarget(
             name: "AxonCLI",
             dependencies: [
-                "Axon", "AxonBenchmarks", "AxonConformance", "AxonData", "CPUReference",
-                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
-                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
+                "Axon", "AxonBackends", "AxonBenchmarks", "AxonConformance", "AxonData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/AxonCLI"
@@ -65,10 +75,8 @@ let package = Package(
         .target(
             name: "AxonBenchmarks",
             dependencies: [
-                "Axon", "CPUReference",
-                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
+                "Axon", "AxonBackends",
                 .target(name: "CDNNL", condition: .when(traits: ["OneDNN"])),
-                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],
             path: "Benchmarks/Library"
         ),
@@ -76,9 +84,7 @@ let package = Package(
         .target(
             name: "AxonExamples",
             dependencies: [
-                "Axon", "AxonData", "CPUReference",
-                .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
-                .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
+                "Axon", "AxonBackends", "AxonData",
             ],
             path: "Examples/Library"
         ),
@@ -100,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "Conformance",
             dependencies: [
-                "Axon", "AxonConformance", "CPUReference",
+                "Axon", "AxonBackends", "AxonConformance", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],

@@ -1,26 +1,15 @@
 import Axon
-import CPUReference
+import AxonBackends
 import Foundation
-#if OneDNN
-import OneDNN
-#endif
-#if Vulkan
-import Vulkan
-#endif
 
 /// The same workloads on every linked backend, reported as a table and as JSON and Markdown
 /// (`swift.json`, `swift.md`) for `scripts/bench.sh` to set beside PyTorch and JAX. Run by
 /// `axon bench` and by the `Benchmarks` executable. A benchmark, not a test.
 public enum BenchmarkSuite {
-    /// Registers the linked backends (`threads` sets oneDNN's OpenMP threads).
-    public static func registerBackends(threads: Int? = nil) {
-        ReferenceBackend.register()
-        #if OneDNN
-        OneDNNBackend.register(threads: threads)
-        #endif
-        #if Vulkan
-        VulkanBackend.register()
-        #endif
+    /// Registers the linked backends and sets backend options (`backend.option=value`).
+    public static func registerBackends(options: [String] = []) throws {
+        LinkedBackends.register()
+        try BackendRegistry.shared.setOptions(options)
     }
 
     /// Runs every workload on every registered backend (or those in `only`) and writes the

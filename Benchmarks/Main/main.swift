@@ -4,7 +4,7 @@ import AxonBenchmarks
 
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
-BenchmarkSuite.registerBackends()
+try BenchmarkSuite.registerBackends()
 if let index = arguments.firstIndex(of: "--rss"), index + 1 < arguments.count {
     try BenchmarkSuite.runChild(backend: arguments[index + 1], quick: quick)
 } else {

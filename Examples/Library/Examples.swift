@@ -1,25 +1,13 @@
 import Axon
+import AxonBackends
 import AxonData
-import CPUReference
 import Foundation
-#if OneDNN
-import OneDNN
-#endif
-#if Vulkan
-import Vulkan
-#endif
 
 /// The runnable examples, as functions so that tests can run them on little data.
 public enum Examples {
     /// The best linked backend (`AXON_BACKEND` or `auto`).
     public static func backend() throws -> any Backend {
-        ReferenceBackend.register()
-        #if OneDNN
-        OneDNNBackend.register()
-        #endif
-        #if Vulkan
-        VulkanBackend.register()
-        #endif
+        LinkedBackends.register()
         return try BackendRegistry.shared.resolve()
     }
 

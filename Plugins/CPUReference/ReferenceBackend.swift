@@ -17,10 +17,17 @@ public final class ReferenceBackend: Backend {
     public init() {}
 
     /// Registers the reference backend with `registry` under the name `reference`, at the
-    /// lowest priority so that `auto` prefers any accelerated backend that starts.
+    /// lowest priority so that `auto` prefers any accelerated backend that starts, and as the
+    /// host fallback that delegating CPU backends run their other primitives on.
     public static func register(in registry: BackendRegistry = .shared) {
-        registry.register(name: "reference", priority: 0) { ReferenceBackend() }
+        registry.register(BackendDescriptor(
+            name: "reference", priority: 0, summary: "pure Swift on the host CPU, the oracle every backend is checked against",
+            isHostFallback: true
+        ) { _ in ReferenceBackend() })
     }
+
+    /// Buffers in host memory: its own, and those of CPU backends that share them.
+    public func owns(_ buffer: Buffer) -> Bool { buffer.storage is HostStorage }
 
     public func upload(_ array: HostArray) throws -> Buffer {
         switch array.elements {

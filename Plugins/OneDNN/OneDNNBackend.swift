@@ -5,19 +5,21 @@ import Foundation
 
 /// The oneDNN CPU backend: matrix products, convolutions (with fused bias and activation),
 /// normalisation, pooling, softmax and concatenation run as oneDNN primitives, created once per
-/// shape and cached; optimizer and cross-entropy steps run as single Swift passes; the other
-/// operations run on the host backend it shares buffers with (the registry's `reference`).
+/// shape and cached; optimizer and cross-entropy steps run as single Swift passes. It is a
+/// ``DelegatingBackend``: every other primitive runs on the host fallback it shares buffers
+/// with (the registry's host fallback, `reference`), and a fused op it can take only in part
+/// falls back to the default composition on this backend.
 ///
 /// ```swift
 /// ReferenceBackend.register()
 /// OneDNNBackend.register()
 /// let backend = try BackendRegistry.shared.backend(named: "onednn")
 /// ```
-public final class OneDNNBackend: Backend, @unchecked Sendable {
+public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     public let name = "onednn"
-    /// The host backend whose buffers this backend reads and writes, and that runs the ops
-    /// oneDNN does not.
-    let host: any Backend
+    /// The host backend whose buffers this backend reads and writes, and that runs the
+    /// primitives oneDNN does not.
+    public let fallback: any Backend
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
     let cache = PrimitiveCache()
@@ -39,6 +41,7 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
     /// Creates the backend on top of `host`, which must keep its elements in host memory.
     /// `threads` sets the OpenMP thread count (default: `OMP_NUM_THREADS` or one per core).
     public init(host: any Backend, threads: Int? = nil) throws {
+        let host = (host as? CheckedBackend)?.implementation ?? host
         let probe = try host.full(0, shape: [1], dtype: .float32)
         guard probe.storage is HostStorage else {
             throw BackendError.unavailable(backend: "onednn", reason: "the host backend '\(host.name)' does not keep buffers in host memory")
@@ -49,7 +52,7 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
         var stream: dnnl_stream_t?
         try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream creation")
         guard let engine, let stream else { throw BackendError.unavailable(backend: "onednn", reason: "no CPU engine") }
-        self.host = host
+        self.fallback = host
         self.engine = engine
         self.stream = stream
     }
@@ -59,12 +62,18 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
         dnnl_engine_destroy(engine)
     }
 
-    /// Registers `onednn` (above `reference` for `auto`) on top of the registry's reference
-    /// backend, which must be registered too.
-    public static func register(in registry: BackendRegistry = .shared, threads: Int? = nil) {
-        registry.register(name: "onednn", priority: 10) {
-            try OneDNNBackend(host: registry.backend(named: "reference"), threads: threads)
-        }
+    /// Registers `onednn` (above `reference` for `auto`), delegating to the registry's host
+    /// fallback, with its option `threads`.
+    public static func register(in registry: BackendRegistry = .shared) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        registry.register(BackendDescriptor(
+            name: "onednn", priority: 10, summary: "oneDNN primitives on the host CPU, other ops on the host fallback",
+            options: [BackendOption(
+                name: "threads", help: "OpenMP threads (default: $OMP_NUM_THREADS, else one per core)",
+                kind: .integer(1...Swift.max(cores, 1)))]
+        ) { configuration in
+            try OneDNNBackend(host: configuration.hostFallback(), threads: configuration.integer("threads"))
+        })
     }
 
     /// The host address of a buffer's elements.
@@ -129,38 +138,4 @@ public final class OneDNNBackend: Backend, @unchecked Sendable {
     }
 }
 
-// Operations that run on the host backend.
-extension OneDNNBackend {
-    public func upload(_ array: HostArray) throws -> Buffer { try host.upload(array) }
-    public func download(_ buffer: Buffer) throws -> HostArray { try host.download(buffer) }
-    public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer { try host.full(value, shape: shape, dtype: dtype) }
-    public func synchronize() throws { try host.synchronize() }
-    public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer { try host.unary(operation, x) }
-    public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try host.binary(operation, a, b) }
-    public func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try host.compare(operation, a, b) }
-    public func select(_ condition: Buffer, _ onTrue: Buffer, _ onFalse: Buffer) throws -> Buffer { try host.select(condition, onTrue, onFalse) }
-    public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer { try host.cast(x, to: dtype) }
-    /// Reductions stay on the host: oneDNN's reduction over channels-last batches measured
-    /// slower (CNN step 34 → 19 steps/s), and it does not promise NaN propagation for max/min.
-    public func reduce(_ operation: ReductionOperation, _ x: Buffer, axes: [Int], keepDimensions: Bool) throws -> Buffer {
-        try host.reduce(operation, x, axes: axes, keepDimensions: keepDimensions)
-    }
-    public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
-        try host.indexReduce(operation, x, axis: axis, keepDimensions: keepDimensions)
-    }
-    public func permute(_ x: Buffer, _ permutation: [Int]) throws -> Buffer { try host.permute(x, permutation) }
-    public func slice(_ x: Buffer, starts: [Int], limits: [Int], strides: [Int]) throws -> Buffer {
-        try host.slice(x, starts: starts, limits: limits, strides: strides)
-    }
-    public func pad(_ x: Buffer, padding: [Padding], value: Double) throws -> Buffer { try host.pad(x, padding: padding, value: value) }
-    public func broadcast(_ x: Buffer, to shape: Shape) throws -> Buffer { try host.broadcast(x, to: shape) }
-    public func gather(_ x: Buffer, indices: Buffer, axis: Int) throws -> Buffer { try host.gather(x, indices: indices, axis: axis) }
-    public func scatterAdd(_ updates: Buffer, indices: Buffer, axis: Int, dimensionSize: Int) throws -> Buffer {
-        try host.scatterAdd(updates, indices: indices, axis: axis, dimensionSize: dimensionSize)
-    }
-    public func iota(shape: Shape, axis: Int, dtype: DType) throws -> Buffer { try host.iota(shape: shape, axis: axis, dtype: dtype) }
-    public func randomBits(key: Philox.Key, offset: UInt64, shape: Shape) throws -> Buffer {
-        try host.randomBits(key: key, offset: offset, shape: shape)
-    }
-}
 #endif

@@ -3,10 +3,10 @@ import Backend
 import CDNNL
 
 extension OneDNNBackend {
-    /// Float32 concatenation through oneDNN's concat primitive; other dtypes on the host.
+    /// Float32 concatenation through oneDNN's concat primitive; other dtypes on the fallback.
     public func concatenate(_ xs: [Buffer], axis: Int) throws -> Buffer {
         let (outShape, resolved) = try ShapeRules.concatenate(xs.map(\.shape), axis: axis)
-        guard xs.count > 1, outShape.rank >= 1, Self.supports(xs) else { return try host.concatenate(xs, axis: axis) }
+        guard xs.count > 1, outShape.rank >= 1, Self.supports(xs) else { return try fallback.concatenate(xs, axis: axis) }
         let sources = try xs.map { try Self.plain($0.shape) }
         let destination = try Self.plain(outShape)
         let primitive = try cache.primitive("concat \(xs.map(\.shape)) \(resolved)") {

@@ -104,7 +104,11 @@ extension OneDNNBackend {
     }
 
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
-        try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
+        let d = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor).descriptor
+        guard convolutionSupported([input, kernel], d) else {
+            return try fallback.convolution(input, kernel: kernel, descriptor: descriptor)
+        }
+        return try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
     }
 
     /// One oneDNN convolution with the bias and activation fused in.
@@ -115,7 +119,7 @@ extension OneDNNBackend {
         guard convolutionSupported([input, kernel] + (bias.map { [$0] } ?? []), d),
             bias.map({ $0.shape.elementCount == kernel.shape[kernel.shape.rank - 1] }) ?? true
         else {
-            return try host.convolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
+            return try composedConvolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
         }
         let g = ConvolutionGeometry(input: input.shape, kernel: kernel.shape, output: outShape, descriptor: d)
         let primitive = try forwardConvolution(g, bias: bias != nil, activation: activation)
@@ -136,7 +140,7 @@ extension OneDNNBackend {
     public func convolutionBackwardInput(gradOutput: Buffer, kernel: Buffer, inputShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: inputShape, kernel: kernel.shape, descriptor: descriptor)
         guard convolutionSupported([gradOutput, kernel], d), gradOutput.shape == outShape, inputShape.dimensions.allSatisfy({ $0 > 0 }) else {
-            return try host.convolutionBackwardInput(gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
+            return try fallback.convolutionBackwardInput(gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
         }
         let g = ConvolutionGeometry(input: inputShape, kernel: kernel.shape, output: outShape, descriptor: d)
         let hint = try forwardConvolution(g, bias: false, activation: .identity)
@@ -163,7 +167,7 @@ extension OneDNNBackend {
     public func convolutionBackwardKernel(input: Buffer, gradOutput: Buffer, kernelShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: input.shape, kernel: kernelShape, descriptor: descriptor)
         guard convolutionSupported([input, gradOutput], d), gradOutput.shape == outShape, kernelShape.dimensions.allSatisfy({ $0 > 0 }) else {
-            return try host.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
+            return try fallback.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
         }
         let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d)
         let hint = try forwardConvolution(g, bias: false, activation: .identity)

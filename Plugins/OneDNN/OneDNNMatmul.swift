@@ -65,7 +65,7 @@ extension OneDNNBackend {
     }
 
     public func matmul(_ a: Buffer, _ b: Buffer, transposeA: Bool, transposeB: Bool) throws -> Buffer {
-        guard Self.supports([a, b]) else { return try host.matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+        guard Self.supports([a, b]) else { return try fallback.matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
         return try matmulPrimitive(a, b, bias: nil, transposeA: transposeA, transposeB: transposeB, activation: .identity)
     }
 
@@ -77,7 +77,7 @@ extension OneDNNBackend {
             bias.map({ $0.shape.elementCount == outFeatures && $0.shape.rank <= 2 }) ?? true,
             Self.supports([x, weight] + (bias.map { [$0] } ?? []))
         else {
-            return try host.dense(x, weight: weight, bias: bias, activation: activation)
+            return try composedDense(x, weight: weight, bias: bias, activation: activation)
         }
         let rows = x.shape.elementCount / weight.shape[0]
         let matrix = try reshape(x, to: [rows, weight.shape[0]])

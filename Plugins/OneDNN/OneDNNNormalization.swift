@@ -62,7 +62,7 @@ extension OneDNNBackend {
             return try layerNorm(x, scale: scale, offset: offset, features: features, epsilon: descriptor.epsilon)
         }
         guard let channels = batchNormChannels(x, scale, offset, descriptor) else {
-            return try host.normalize(x, scale: scale, offset: offset, descriptor: descriptor)
+            return try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
         }
         let view = Self.channelsFirst(x.shape)
         let data = try DNNL.memoryDescriptor(view.dims, strides: view.strides)
@@ -97,7 +97,7 @@ extension OneDNNBackend {
         guard let channels = batchNormChannels(input, scale, scale, descriptor), gradOutput.shape == input.shape,
             mean.shape == scale.shape, inverseStd.shape == scale.shape, Self.supports([gradOutput, mean, inverseStd])
         else {
-            return try host.normalizeBackward(
+            return try composedNormalizeBackward(
                 gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
         }
         let view = Self.channelsFirst(input.shape)

@@ -15,7 +15,7 @@ extension OneDNNBackend {
         parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
     ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer) {
         guard step.step >= 1, let inputs = try floatViews([parameter, gradient, firstMoment, secondMoment]) else {
-            return try host.adamUpdate(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
+            return try composedAdamUpdate(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
         }
         let (p, g, m, v) = (inputs[0], inputs[1], inputs[2], inputs[3])
         let (newParameter, pp) = try allocate(parameter.shape)
@@ -55,7 +55,7 @@ extension OneDNNBackend {
         parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep
     ) throws -> (parameter: Buffer, velocity: Buffer) {
         guard let inputs = try floatViews([parameter, gradient, velocity]) else {
-            return try host.momentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
+            return try composedMomentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
         }
         let (p, g, v) = (inputs[0], inputs[1], inputs[2])
         let (newParameter, pp) = try allocate(parameter.shape)

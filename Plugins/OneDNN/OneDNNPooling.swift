@@ -102,7 +102,7 @@ extension OneDNNBackend {
         let outShape = try ShapeRules.window(x.shape, descriptor: descriptor)
         guard Self.supports([x]), outShape.dimensions.allSatisfy({ $0 > 0 }), let algorithm = Self.poolingAlgorithm(operation),
             let g = PoolingGeometry(input: x.shape, output: outShape, descriptor: descriptor), try poolsExactly(operation, x)
-        else { return try host.window(operation, x, descriptor: descriptor) }
+        else { return try fallback.window(operation, x, descriptor: descriptor) }
         let (output, workspace, _) = try runPooling(x, g, outShape, algorithm)
         workspace?.deallocate()
         return output
@@ -112,7 +112,7 @@ extension OneDNNBackend {
         let outShape = try ShapeRules.window(input.shape, descriptor: descriptor)
         guard Self.supports([input, gradOutput]), gradOutput.shape == outShape, let algorithm = Self.poolingAlgorithm(operation),
             let g = PoolingGeometry(input: input.shape, output: outShape, descriptor: descriptor), try poolsExactly(operation, input)
-        else { return try host.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor) }
+        else { return try fallback.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor) }
         let hint = try poolingForward(g, algorithm)
         let primitive = try cache.primitive("pool backward \(algorithm.rawValue) \(g.key)") {
             var source = try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)

@@ -32,11 +32,11 @@ extension OneDNNBackend {
     }
 
     public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
-        try softmaxFamily(x, axis: axis, logarithmic: false) ?? host.softmax(x, axis: axis)
+        try softmaxFamily(x, axis: axis, logarithmic: false) ?? composedSoftmax(x, axis: axis)
     }
 
     public func logSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
-        try softmaxFamily(x, axis: axis, logarithmic: true) ?? host.logSoftmax(x, axis: axis)
+        try softmaxFamily(x, axis: axis, logarithmic: true) ?? composedLogSoftmax(x, axis: axis)
     }
 
     /// Rows and classes when the cross-entropy runs along the last axis of same-shaped float32
@@ -50,7 +50,7 @@ extension OneDNNBackend {
 
     public func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
         guard let (rows, classes) = crossEntropyRows(logits, labels, axis: axis) else {
-            return try host.softmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
+            return try composedSoftmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
         }
         let x = try address(logits, "softmaxCrossEntropy").assumingMemoryBound(to: Float.self)
         let y = try address(labels, "softmaxCrossEntropy").assumingMemoryBound(to: Float.self)
@@ -74,7 +74,7 @@ extension OneDNNBackend {
         guard let (rows, classes) = crossEntropyRows(logits, labels, axis: axis), gradLoss.shape.elementCount == rows,
             gradLoss.dtype == .float32
         else {
-            return try host.softmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
+            return try composedSoftmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
         }
         let x = try address(logits, "softmaxCrossEntropyBackward").assumingMemoryBound(to: Float.self)
         let y = try address(labels, "softmaxCrossEntropyBackward").assumingMemoryBound(to: Float.self)

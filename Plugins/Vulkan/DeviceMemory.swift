@@ -153,7 +153,7 @@ final class AllocationPool: @unchecked Sendable {
 /// last pending command batch that use it let go of it.
 final class VulkanStorage: BufferStorage, @unchecked Sendable {
     let allocation: Allocation
-    private let pool: AllocationPool
+    let pool: AllocationPool
     /// The barrier epochs of the command stream in which a command last wrote and last read
     /// this buffer (guarded by the stream's lock).
     var writtenInEpoch: UInt64 = 0

@@ -78,12 +78,27 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         return URL(fileURLWithPath: home).appendingPathComponent(".cache/axon/vulkan")
     }
 
-    /// Registers `vulkan`. For `auto` it ranks above `onednn` when the device it would use
-    /// (`AXON_VULKAN_DEVICE`, else the best) is a hardware GPU, and below it when that is a
-    /// software rasteriser such as lavapipe.
+    /// Registers `vulkan`, with its options `device` and `validation`. For `auto` it ranks
+    /// above `onednn` when the device it would use (`AXON_VULKAN_DEVICE`, else the best) is a
+    /// hardware GPU, and below it when that is a software rasteriser such as lavapipe.
     public static func register(in registry: BackendRegistry = .shared) {
-        let selection = ProcessInfo.processInfo.environment["AXON_VULKAN_DEVICE"]
-        registry.register(name: "vulkan", priority: VulkanDevice.selectsHardware(selection) ? 20 : 5) { try VulkanBackend() }
+        let environment = ProcessInfo.processInfo.environment
+        let selection = environment["AXON_VULKAN_DEVICE"]
+        registry.register(BackendDescriptor(
+            name: "vulkan", priority: VulkanDevice.selectsHardware(selection) ? 20 : 5,
+            summary: "GLSL compute shaders on a Vulkan device (Mesa's lavapipe where there is no GPU)",
+            options: [
+                BackendOption(
+                    name: "device", help: "device index or part of its name (default: $AXON_VULKAN_DEVICE, else the best)",
+                    kind: .text),
+                BackendOption(
+                    name: "validation", help: "run under the Khronos validation layer (default: $AXON_VULKAN_VALIDATION)",
+                    kind: .choice(["on", "off"])),
+            ]
+        ) { configuration in
+            let validation = configuration.values["validation"].map { $0 == "on" } ?? (environment["AXON_VULKAN_VALIDATION"] == "1")
+            return try VulkanBackend(deviceSelection: configuration.values["device"] ?? selection, validation: validation)
+        })
     }
 
     // MARK: Buffers
@@ -166,6 +181,11 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         }
         let allocation = try memory.take(bytes)
         return Buffer(storage: VulkanStorage(allocation: allocation, pool: memory), shape: shape, dtype: dtype)
+    }
+
+    /// Buffers allocated from this backend's memory pool, so on its device.
+    public func owns(_ buffer: Buffer) -> Bool {
+        (buffer.storage as? VulkanStorage)?.pool === memory
     }
 
     func storage(_ buffer: Buffer, _ operation: String) throws -> VulkanStorage {

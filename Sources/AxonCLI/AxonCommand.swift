@@ -1,14 +1,8 @@
 import ArgumentParser
 import Axon
+import AxonBackends
 import Backend
-import CPUReference
 import Foundation
-#if OneDNN
-import OneDNN
-#endif
-#if Vulkan
-import Vulkan
-#endif
 
 /// The `axon` command-line tool.
 @main
@@ -21,38 +15,63 @@ struct AxonCommand: ParsableCommand {
     )
 }
 
-/// Registers every backend linked into this executable; `threads` sets oneDNN's OpenMP
-/// thread count (the reference backend uses one thread per core).
-func registerLinkedBackends(threads: Int? = nil) {
-    ReferenceBackend.register()
-    #if OneDNN
-    OneDNNBackend.register(threads: threads)
-    #endif
-    #if Vulkan
-    VulkanBackend.register()
-    #endif
-}
-
-/// Options shared by subcommands that run a model.
+/// Options shared by subcommands that run a model. The help texts list the linked backends
+/// and the options each declares, from the registry.
 struct BackendOptions: ParsableArguments {
-    @Option(name: .long, help: "reference, onednn, vulkan or auto (default: $AXON_BACKEND, else auto).")
+    @Option(name: .long, help: ArgumentHelp(
+        "\(BackendRegistry.shared.availableNames.joined(separator: ", ")) or auto (default: $AXON_BACKEND, else auto).",
+        discussion: "Linked backends:\n" + LinkedBackends.helpText()))
     var backend: String?
 
-    @Option(help: "Threads for the oneDNN backend (default: $OMP_NUM_THREADS, else one per core).")
+    @OptionGroup var settings: BackendSettings
+
+    func resolve() throws -> any Backend {
+        try settings.apply()
+        return try BackendRegistry.shared.resolve(backend)
+    }
+}
+
+/// The options of the linked backends, set as `--backend-option backend.option=value`.
+struct BackendSettings: ParsableArguments {
+    @Option(name: .customLong("backend-option"), help: ArgumentHelp(
+        "A backend option, backend.option=value (repeatable); `axon backends` lists them.", valueName: "backend.option=value"))
+    var backendOptions: [String] = []
+
+    @Option(help: "Threads for the oneDNN backend: short for --backend-option onednn.threads=N.")
     var threads: Int?
 
     func validate() throws {
-        guard let threads else { return }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard threads <= cores else {
-            throw ValidationError("--threads \(threads) is more than this machine's \(cores) cores; threads beyond the cores only wait for each other")
+        if let threads {
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            guard threads <= cores else {
+                throw ValidationError("--threads \(threads) is more than this machine's \(cores) cores; threads beyond the cores only wait for each other")
+            }
+        }
+        do {
+            try BackendRegistry().configuredForValidation(options: assignments)
+        } catch let error as BackendError {
+            throw ValidationError("--backend-option: \(error)")
         }
     }
 
-    func resolve() throws -> any Backend {
-        registerLinkedBackends(threads: threads)
-        return try BackendRegistry.shared.resolve(backend)
+    /// `--backend-option` values, with `--threads` as the oneDNN option it stands for.
+    var assignments: [String] {
+        backendOptions + (threads.map { ["onednn.threads=\($0)"] } ?? [])
+    }
+
+    /// Registers the linked backends with these options set.
+    func apply() throws {
+        LinkedBackends.register()
+        try BackendRegistry.shared.setOptions(assignments)
+    }
+}
+
+extension BackendRegistry {
+    /// Checks option assignments against the linked backends' declarations without starting any.
+    func configuredForValidation(options: [String]) throws {
+        LinkedBackends.register(in: self)
+        try setOptions(options)
     }
 }
 

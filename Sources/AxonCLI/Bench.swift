@@ -8,12 +8,12 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
     @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"
-    @Option(help: "Threads for the oneDNN backend.") var threads: Int?
+    @OptionGroup var settings: BackendSettings
     @Option(help: "Comma-separated backends to run (default: all linked).") var backends: String?
     @Option(help: .hidden) var rss: String?
 
     func run() throws {
-        BenchmarkSuite.registerBackends(threads: threads)
+        try BenchmarkSuite.registerBackends(options: settings.assignments)
         if let rss {
             try BenchmarkSuite.runChild(backend: rss, quick: quick)
             return

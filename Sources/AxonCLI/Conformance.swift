@@ -1,5 +1,6 @@
 import ArgumentParser
 import Axon
+import AxonBackends
 import AxonConformance
 import Backend
 import Foundation
@@ -12,10 +13,11 @@ struct Conformance: ParsableCommand {
     @Option(help: "Directory of extra case files (JSON + .npy).") var cases = "Tests/Conformance/Cases"
     @Option(name: .customLong("mnist-dir"), help: "MNIST IDX files for the training recipes.") var mnistDirectory = "../shared/datasets/mnist"
     @Option(help: "Where to write conformance.md and conformance.json.") var output = ".build/conformance"
+    @OptionGroup var settings: BackendSettings
 
     func run() throws {
         try runReportingErrors { try FileAccess.prepareDirectory(URL(fileURLWithPath: output)) }  // fail before the long run
-        registerLinkedBackends()
+        try settings.apply()
         let registry = BackendRegistry.shared
         var backends: [(name: String, backend: any Backend)] = []
         var failedToStart: [String] = []

@@ -3,7 +3,9 @@
 /// A backend implements the primitive families (each declared in its own protocol, in its own
 /// file) and may override the fused ops, whose default implementations in `Fused*.swift`
 /// compose primitives. Every operation takes and returns immutable ``Buffer``s owned by the
-/// backend, checks its operands with ``ShapeRules`` and throws ``BackendError`` on bad input.
+/// backend. Callers reach a backend through its front door, ``CheckedBackend``, which checks
+/// operands by the rules of ``ShapeRules`` once and throws ``BackendError`` on bad input, so a
+/// backend computes on operands that are already valid.
 ///
 /// ```swift
 /// func double(_ x: Buffer, on backend: any Backend) throws -> Buffer {
@@ -18,6 +20,9 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     var name: String { get }
     /// The device the backend computes on, in words (for `axon backends` and reports).
     var deviceDescription: String { get }
+    /// The optional primitives this backend runs natively (default: all of them); the front
+    /// door decomposes the others into required ones.
+    var nativeOperations: NativeOperations { get }
 
     // MARK: Fused ops (default compositions in FusedLayers.swift and FusedOptimizers.swift)
 

@@ -1,12 +1,14 @@
 import Foundation
 
-/// Knows the backends by name and creates them on demand.
+/// Knows the backends by name and creates them on demand, each behind its front door
+/// (``CheckedBackend``).
 ///
-/// Each plugin module registers itself through one public entry point (for example
-/// `ReferenceBackend.register()`); the CLI, the tests and applications call those entry
-/// points, then pick a backend by name, by the `AXON_BACKEND` environment variable, or with
-/// `auto`, which chooses the highest-priority backend that starts. A registration is a factory
-/// closure, so a backend loaded later from a C function table can be registered the same way.
+/// Each plugin module describes itself with a ``BackendDescriptor`` (name, priority for
+/// `auto`, options, whether it delegates to a host fallback) and registers it through one
+/// public entry point; the linked backends are registered in one place for the CLI, the
+/// benchmarks, the examples and the tests. A backend is then picked by name, by the
+/// `AXON_BACKEND` environment variable, or with `auto`, which chooses the highest-priority
+/// backend that starts.
 ///
 /// ```swift
 /// let registry = BackendRegistry.shared
@@ -14,13 +16,6 @@ import Foundation
 /// print(backend.name)
 /// ```
 public final class BackendRegistry: @unchecked Sendable {
-    /// A registered backend: its name, its rank for `auto` (higher wins) and how to create it.
-    public struct Entry: Sendable {
-        public let name: String
-        public let priority: Int
-        public let factory: @Sendable () throws -> any Backend
-    }
-
     /// The process-wide registry.
     public static let shared = BackendRegistry()
 
@@ -28,41 +23,77 @@ public final class BackendRegistry: @unchecked Sendable {
     public static let environmentVariable = "AXON_BACKEND"
 
     private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
-    private var instances: [String: any Backend] = [:]
+    private var descriptors: [String: BackendDescriptor] = [:]
+    private var settings: [String: [String: String]] = [:]
+    private var instances: [String: CheckedBackend] = [:]
+
+    /// The bound on one allocation given to every backend's front door.
+    public var maximumAllocationBytes: Int {
+        get { lock.withLock { allocationBound } }
+        set { lock.withLock { allocationBound = newValue; instances = [:] } }
+    }
+    private var allocationBound = CheckedBackend.defaultMaximumAllocationBytes
 
     public init() {}
 
-    /// Registers (or replaces) a backend factory under `name`.
-    public func register(name: String, priority: Int, factory: @escaping @Sendable () throws -> any Backend) {
+    /// Registers (or replaces) a backend.
+    public func register(_ descriptor: BackendDescriptor) {
         lock.withLock {
-            entries[name] = Entry(name: name, priority: priority, factory: factory)
-            instances[name] = nil
+            descriptors[descriptor.name] = descriptor
+            instances[descriptor.name] = nil
         }
+    }
+
+    /// Registers (or replaces) a backend without options or dependencies.
+    public func register(name: String, priority: Int, factory: @escaping @Sendable () throws -> any Backend) {
+        register(BackendDescriptor(name: name, priority: priority, summary: name) { _ in try factory() })
     }
 
     /// Registered names, highest priority first.
-    public var availableNames: [String] {
-        lock.withLock { entries.values.sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }.map(\.name) }
+    public var availableNames: [String] { descriptorsByPriority.map(\.name) }
+
+    /// Registered backends, highest priority first: what `axon backends` and help texts list.
+    public var descriptorsByPriority: [BackendDescriptor] {
+        lock.withLock { descriptors.values.sorted { ($0.priority, $1.name) > ($1.priority, $0.name) } }
     }
 
-    /// The backend called `name`, created once and then shared. `auto` picks the
-    /// highest-priority backend that starts.
+    /// Sets a backend's option (for example `threads` of `onednn`) for when it is next
+    /// created, checking the value against the option's declaration.
+    public func setOption(_ option: String, to value: String, forBackend backend: String) throws {
+        try lock.withLock {
+            guard let descriptor = descriptors[backend] else {
+                throw BackendError.unknownBackend(name: backend, available: descriptors.keys.sorted())
+            }
+            guard let declaration = descriptor.options.first(where: { $0.name == option }) else {
+                let known = descriptor.options.map(\.name)
+                throw BackendError.invalidArgument(
+                    operation: "backend option",
+                    reason: "backend '\(backend)' has no option '\(option)' (it has \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            }
+            try declaration.validate(value, backend: backend)
+            settings[backend, default: [:]][option] = value
+            instances[backend] = nil
+        }
+    }
+
+    /// Sets options written `backend.option=value`, as the CLI's `--backend-option` takes them.
+    public func setOptions(_ assignments: [String]) throws {
+        for assignment in assignments {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = parts.first?.split(separator: ".", maxSplits: 1).map(String.init) ?? []
+            guard parts.count == 2, key.count == 2 else {
+                throw BackendError.invalidArgument(
+                    operation: "backend option", reason: "'\(assignment)' is not of the form backend.option=value (for example onednn.threads=2)")
+            }
+            try setOption(key[1], to: parts[1], forBackend: key[0])
+        }
+    }
+
+    /// The backend called `name`, behind its front door, created once and then shared.
+    /// `auto` picks the highest-priority backend that starts.
     public func backend(named name: String) throws -> any Backend {
         if name == "auto" { return try automatic() }
-        let entry: Entry? = lock.withLock {
-            entries[name]
-        }
-        guard let entry else {
-            throw BackendError.unknownBackend(name: name, available: availableNames)
-        }
-        if let existing = lock.withLock({ instances[name] }) { return existing }
-        let created = try entry.factory()
-        return lock.withLock {
-            if let existing = instances[name] { return existing }
-            instances[name] = created
-            return created
-        }
+        return try instance(named: name, dependents: [])
     }
 
     /// The backend chosen by `selection` if given, else by `AXON_BACKEND`, else `auto`.
@@ -70,6 +101,35 @@ public final class BackendRegistry: @unchecked Sendable {
         let environment = ProcessInfo.processInfo.environment[Self.environmentVariable]
         let name = selection ?? environment.flatMap { $0.isEmpty ? nil : $0 } ?? "auto"
         return try backend(named: name)
+    }
+
+    private func instance(named name: String, dependents: [String]) throws -> CheckedBackend {
+        let (descriptor, options, bound, existing) = lock.withLock {
+            (descriptors[name], settings[name] ?? [:], allocationBound, instances[name])
+        }
+        if let existing { return existing }
+        guard let descriptor else {
+            throw BackendError.unknownBackend(name: name, available: availableNames)
+        }
+        let configuration = BackendConfiguration(
+            backend: name, values: options, hostFallback: { [self] in try hostFallback(for: name, dependents: dependents + [name]) })
+        let created = CheckedBackend(try descriptor.make(configuration), maximumAllocationBytes: bound)
+        return lock.withLock {
+            if let existing = instances[name] { return existing }
+            instances[name] = created
+            return created
+        }
+    }
+
+    /// The registered host fallback (a backend that runs every primitive on host memory)
+    /// that a delegating backend declares it needs.
+    private func hostFallback(for backend: String, dependents: [String]) throws -> any Backend {
+        let candidates = descriptorsByPriority.filter { $0.isHostFallback && !dependents.contains($0.name) }
+        guard let fallback = candidates.last else {
+            throw BackendError.unavailable(
+                backend: backend, reason: "it delegates to a host fallback backend (such as reference), and none is registered")
+        }
+        return try instance(named: fallback.name, dependents: dependents).implementation
     }
 
     private func automatic() throws -> any Backend {

@@ -29,7 +29,7 @@ extension Backend {
         switch activation {
         case .identity: return x
         case .relu: return try unary(.relu, x)
-        case .sigmoid: return try unary(.sigmoid, x)
+        case .sigmoid: return try unaryOrDecomposition(.sigmoid, x)
         case .tanh: return try unary(.tanh, x)
         }
     }
@@ -127,8 +127,8 @@ extension Backend {
     ) throws -> NormalizationResult {
         let mean = try reduce(.mean, x, axes: descriptor.axes, keepDimensions: true)
         let centered = try binary(.subtract, x, mean)
-        let variance = try reduce(.mean, unary(.square, centered), axes: descriptor.axes, keepDimensions: true)
-        let inverseStd = try unary(.rsqrt, binary(.add, variance, scalar(descriptor.epsilon)))
+        let variance = try reduce(.mean, unaryOrDecomposition(.square, centered), axes: descriptor.axes, keepDimensions: true)
+        let inverseStd = try unaryOrDecomposition(.rsqrt, binary(.add, variance, scalar(descriptor.epsilon)))
         let normalized = try binary(.multiply, centered, inverseStd)
         let output = try binary(.add, binary(.multiply, normalized, scale), offset)
         return NormalizationResult(output: output, mean: mean, inverseStd: inverseStd)

@@ -39,7 +39,7 @@ extension Backend {
             .add, binary(.multiply, firstMoment, scalar(step.beta1)), binary(.multiply, gradient, scalar(1 - step.beta1)))
         let v = try binary(
             .add, binary(.multiply, secondMoment, scalar(step.beta2)),
-            binary(.multiply, unary(.square, gradient), scalar(1 - step.beta2)))
+            binary(.multiply, unaryOrDecomposition(.square, gradient), scalar(1 - step.beta2)))
         let mHat = try binary(.divide, m, scalar(step.firstMomentCorrection))
         let vHat = try binary(.divide, v, scalar(step.secondMomentCorrection))
         var direction = try binary(.divide, mHat, binary(.add, unary(.sqrt, vHat), scalar(step.epsilon)))

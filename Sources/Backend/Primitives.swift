@@ -1,5 +1,7 @@
 // The primitive families of the Backend protocol, one protocol each. Every backend implements
-// all of them; output shapes and operand checks follow ShapeRules so all backends agree.
+// all of them (the optional ones of OptionalPrimitives.swift may be left to a decomposition).
+// Operands reach a backend through CheckedBackend, which has validated them by the rules of
+// ShapeRules, so every backend accepts the same inputs and throws the same errors.
 
 /// Moving data between host and backend, and creating filled buffers.
 public protocol BufferOperations {
@@ -11,6 +13,9 @@ public protocol BufferOperations {
     func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer
     /// Waits until all submitted work has completed.
     func synchronize() throws
+    /// Whether `buffer` is one this backend can read: the front door refuses any other with
+    /// ``BackendError/foreignBuffer(operation:expected:)``.
+    func owns(_ buffer: Buffer) -> Bool
 }
 
 /// Elementwise ops, with NumPy-style broadcasting for those of several operands.

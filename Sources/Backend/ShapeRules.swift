@@ -1,6 +1,32 @@
 /// Output shapes and operand checks shared by every backend, so that all of them accept the
 /// same inputs, compute the same shapes and throw the same messages.
 public enum ShapeRules {
+    /// `terms` summed and `factors` multiplied without overflow, or an `invalidArgument`
+    /// naming `what`: shape arithmetic on attributes a caller chose must not trap.
+    public static func checked(_ operation: String, _ what: @autoclosure () -> String, _ compute: (inout Arithmetic) -> Int) throws -> Int {
+        var arithmetic = Arithmetic()
+        let value = compute(&arithmetic)
+        guard !arithmetic.overflowed else {
+            throw BackendError.invalidArgument(operation: operation, reason: "\(what()) overflows the integer range")
+        }
+        return value
+    }
+
+    /// Integer arithmetic that records overflow instead of trapping.
+    public struct Arithmetic {
+        public private(set) var overflowed = false
+        public mutating func add(_ a: Int, _ b: Int) -> Int {
+            let (value, overflow) = a.addingReportingOverflow(b)
+            overflowed = overflowed || overflow
+            return value
+        }
+        public mutating func multiply(_ a: Int, _ b: Int) -> Int {
+            let (value, overflow) = a.multipliedReportingOverflow(by: b)
+            overflowed = overflowed || overflow
+            return value
+        }
+    }
+
     public static func requireDType(_ x: Buffer, _ allowed: Set<DType>, operation: String) throws {
         guard allowed.contains(x.dtype) else {
             let names = allowed.map(\.rawValue).sorted().joined(separator: " or ")
@@ -78,17 +104,27 @@ public enum ShapeRules {
         let d = try descriptor.resolved(spatialRank: spatial)
         let channels = input[input.rank - 1]
         let outChannels = kernel[kernel.rank - 1]
-        guard channels % d.groups == 0, outChannels % d.groups == 0, kernel[kernel.rank - 2] * d.groups == channels else {
+        guard channels % d.groups == 0, outChannels % d.groups == 0,
+            kernel[kernel.rank - 2].multipliedReportingOverflow(by: d.groups) == (channels, false)
+        else {
             throw BackendError.shapeMismatch(
                 operation: "convolution",
                 reason: "input \(input) has \(channels) channels; with \(d.groups) group(s) the kernel \(kernel) needs \(channels / max(d.groups, 1)) input channels per group and output channels divisible by the group count")
         }
         var dims = [input[0]]
         for i in 0..<spatial {
-            let dilatedInput = (input[i + 1] - 1) * d.inputDilation[i] + 1
-            let padded = dilatedInput + d.padding[i].low + d.padding[i].high
-            let dilatedKernel = (kernel[i] - 1) * d.kernelDilation[i] + 1
-            guard input[i + 1] > 0, padded >= dilatedKernel else {
+            guard input[i + 1] > 0, kernel[i] > 0 else {
+                throw BackendError.shapeMismatch(
+                    operation: "convolution",
+                    reason: "spatial dimension \(i) of input \(input) and kernel \(kernel) must be at least 1")
+            }
+            let padded = try checked("convolution", "spatial dimension \(i) of input \(input) after dilation and padding") {
+                $0.add($0.add($0.add($0.multiply(input[i + 1] - 1, d.inputDilation[i]), 1), d.padding[i].low), d.padding[i].high)
+            }
+            let dilatedKernel = try checked("convolution", "the extent of kernel \(kernel) dilated by \(d.kernelDilation)") {
+                $0.add($0.multiply(kernel[i] - 1, d.kernelDilation[i]), 1)
+            }
+            guard padded >= dilatedKernel else {
                 throw BackendError.shapeMismatch(
                     operation: "convolution",
                     reason: "spatial dimension \(i) of input \(input) is \(padded) after dilation and padding, smaller than the dilated kernel extent \(dilatedKernel)")
@@ -112,7 +148,9 @@ public enum ShapeRules {
                 operation: "window", reason: "window sizes and strides must be ≥ 1 and padding ≥ 0")
         }
         return try Shape((0..<input.rank).map { axis in
-            let padded = input[axis] + d.padding[axis].low + d.padding[axis].high
+            let padded = try checked("window", "dimension \(axis) of \(input) after padding \(d.padding[axis])") {
+                $0.add($0.add(input[axis], d.padding[axis].low), d.padding[axis].high)
+            }
             guard padded >= d.windowDimensions[axis] else {
                 throw BackendError.shapeMismatch(
                     operation: "window",
@@ -141,7 +179,7 @@ public enum ShapeRules {
                     operation: "slice",
                     reason: "range \(starts[axis])..<\(limits[axis]) step \(strides[axis]) is invalid for dimension \(axis) of \(shape)")
             }
-            return (limits[axis] - starts[axis] + strides[axis] - 1) / strides[axis]
+            return (limits[axis] - starts[axis] - 1) / strides[axis] + (limits[axis] > starts[axis] ? 1 : 0)
         })
     }
 
@@ -150,7 +188,11 @@ public enum ShapeRules {
             throw BackendError.invalidArgument(
                 operation: "pad", reason: "padding needs \(shape.rank) non-negative (low, high) pairs for shape \(shape)")
         }
-        return Shape((0..<shape.rank).map { shape[$0] + padding[$0].low + padding[$0].high })
+        return try Shape((0..<shape.rank).map { axis in
+            try checked("pad", "dimension \(axis) of \(shape) padded by \(padding[axis])") {
+                $0.add($0.add(shape[axis], padding[axis].low), padding[axis].high)
+            }
+        })
     }
 
     public static func concatenate(_ shapes: [Shape], axis: Int) throws -> (shape: Shape, axis: Int) {
@@ -167,7 +209,7 @@ public enum ShapeRules {
                     operation: "concatenate",
                     reason: "shapes \(shapes.map(\.description).joined(separator: ", ")) differ outside axis \(resolved)")
             }
-            total += shape[resolved]
+            total = try checked("concatenate", "the total size along axis \(resolved)") { $0.add(total, shape[resolved]) }
         }
         var dims = first.dimensions
         dims[resolved] = total

@@ -52,7 +52,7 @@ extension Tensor {
         guard let first = inputs.first?.backend else {
             throw AxonError.invalidValue(operation: operation, reason: "needs at least one operand")
         }
-        for input in inputs.dropFirst() where input.backend !== first {
+        for input in inputs.dropFirst() where !input.backend.isSameBackend(as: first) {
             throw AxonError.backendMismatch(operation: operation, backends: inputs.map(\.backend.name))
         }
         return first

@@ -67,7 +67,7 @@ public struct Dataset: Sendable {
         on backend: any Backend
     ) throws -> DatasetBatches {
         guard size > 0 else { throw AxonError.invalidValue(operation: "batches", reason: "batch size must be positive, got \(size)") }
-        return DatasetBatches(dataset: self, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast, inputName: inputName, backend: backend)
+        return DatasetBatches(dataset: self, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast, inputName: inputName, backend: backend.checked)
     }
 
     static func take(_ array: HostArray, _ indices: [Int]) throws -> HostArray {

@@ -45,7 +45,8 @@ extension Axon {
     /// - Parameter frozen: layer names (`dense_0`) or parameter names (`dense_0.kernel`) whose
     ///   parameters get no gradients, in addition to layers frozen with ``freeze()``.
     public func build(on backend: any Backend, mode: Mode = .inference, frozen: Set<String> = []) throws -> BuiltModel {
-        try BuiltModel(root: node, nodes: GraphAnalysis.analyze(node, backend: backend), backend: backend, mode: mode, frozen: frozen)
+        let backend = backend.checked
+        return try BuiltModel(root: node, nodes: GraphAnalysis.analyze(node, backend: backend), backend: backend, mode: mode, frozen: frozen)
     }
 }
 
@@ -159,7 +160,7 @@ public struct BuiltModel: Sendable {
         guard tensor.dtype == input.dtype else {
             throw AxonError.input(name: name, reason: "expected dtype \(input.dtype), got \(tensor.dtype)")
         }
-        guard tensor.backend === backend else {
+        guard tensor.backend.isSameBackend(as: backend) else {
             throw AxonError.backendMismatch(operation: "predict", backends: [backend.name, tensor.backend.name])
         }
         return tensor

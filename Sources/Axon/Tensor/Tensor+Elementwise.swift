@@ -21,7 +21,7 @@ extension Tensor {
         _ operation: BinaryOperation, _ other: Tensor,
         derivative: @escaping (Tensor, Tensor, Tensor, Tensor) throws -> (Tensor?, Tensor?)
     ) throws -> Tensor {
-        if node == nil, other.node == nil, other.backend === backend {
+        if node == nil, other.node == nil, other.backend.isSameBackend(as: backend) {
             return Tensor(buffer: try backend.binary(operation, buffer, other.buffer), backend: backend)
         }
         return try Tensor.make(operation.rawValue, [self, other], { backend, b in try backend.binary(operation, b[0], b[1]) }) {

@@ -18,7 +18,8 @@ import Backend
 public struct Tensor: Sendable {
     /// The backend buffer holding the elements.
     public let buffer: Buffer
-    /// The backend that owns ``buffer`` and runs every operation on this tensor.
+    /// The backend that owns ``buffer`` and runs every operation on this tensor, behind its
+    /// front door (``CheckedBackend``), so every operation is validated before it runs.
     public let backend: any Backend
     /// How this tensor was computed, when it depends on a value being differentiated.
     let node: GradientNode?
@@ -30,7 +31,7 @@ public struct Tensor: Sendable {
 
     init(buffer: Buffer, backend: any Backend, node: GradientNode?) {
         self.buffer = buffer
-        self.backend = backend
+        self.backend = backend.checked
         self.node = node
     }
 

@@ -10,6 +10,8 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
 
     open var name: String { base.name + "+composition" }
     open var deviceDescription: String { base.deviceDescription }
+    open var nativeOperations: NativeOperations { base.nativeOperations }
+    open func owns(_ buffer: Buffer) -> Bool { base.owns(buffer) }
 
     /// Called with the operation's name before each primitive runs.
     open func observe(_ operation: String) {}
@@ -122,4 +124,12 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
         observe("randomBits")
         return try base.randomBits(key: key, offset: offset, shape: shape)
     }
+}
+
+/// The same backend declaring only the required core of primitives, so the front door and
+/// the compositions decompose every optional one: what a native optional primitive is
+/// compared with.
+public final class CoreOnlyBackend: ForwardingBackend, @unchecked Sendable {
+    public override var name: String { base.name + "+core" }
+    public override var nativeOperations: NativeOperations { .coreOnly }
 }

@@ -19,6 +19,8 @@ public struct ConformanceReport: Sendable, Codable {
         var lines = ["# Conformance report", ""]
         lines.append("\(results.count) cases on \(backends.joined(separator: ", ")): \(results.count - failures.count) passed, \(failures.count) failed.")
         lines.append("Rule: |x − y| ≤ max(atol, rtol · max(|x|, |y|)) against the reference backend; NaN and ±∞ must match exactly.")
+        let contract = results.filter { $0.opClass == .error }
+        lines.append("Error contract (class `error`): \(contract.filter(\.passed).count) of \(contract.count) invalid inputs throw the same error on every backend.")
         lines.append("")
         lines.append("| case | class | " + backends.joined(separator: " | ") + " |")
         lines.append("|---|---|" + backends.map { _ in "---|" }.joined())
@@ -26,6 +28,7 @@ public struct ConformanceReport: Sendable, Codable {
             let cells = backends.map { backend -> String in
                 guard let outcome = result.outcomes.first(where: { $0.backend == backend }) else { return "not run" }
                 let status = outcome.passed ? "pass" : "**FAIL**"
+                if result.opClass == .error { return status + (outcome.note.map { "; \($0)" } ?? "") }
                 let numbers = String(format: "abs %.1e, rel %.1e (atol %.0e, rtol %.0e)", outcome.worst.absolute, outcome.worst.relative,
                                      outcome.tolerance.absolute, outcome.tolerance.relative)
                 return "\(status) \(numbers)" + (outcome.note.map { "; \($0)" } ?? "")

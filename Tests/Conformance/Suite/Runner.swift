@@ -24,7 +24,7 @@ public struct CaseResult: Sendable, Codable {
 /// Runs cases on every backend and compares each with the reference backend.
 public struct ConformanceRunner {
     public let backends: [(name: String, backend: any Backend)]
-    let reference = ReferenceBackend()
+    let reference: any Backend = ReferenceBackend().checked
 
     /// Backends by name; `reference` is always compared with itself, with its independent
     /// expectations (expected values, finite differences) checked.
@@ -33,6 +33,7 @@ public struct ConformanceRunner {
     /// Every built-in case: primitives, fused ops, library parts, gradients and training recipes.
     public static func builtInCases(mnistDirectory: URL) -> [ConformanceCase] {
         PrimitiveCases.all + LibraryCases.all + GradientCase.all.map(\.conformanceCase) + TrainingRecipes.all(mnistDirectory: mnistDirectory)
+            + ErrorContractCases.all
     }
 
     public func run(_ cases: [ConformanceCase]) -> [CaseResult] {
@@ -40,6 +41,7 @@ public struct ConformanceRunner {
     }
 
     public func run(_ testCase: ConformanceCase) -> CaseResult {
+        if testCase.opClass == .error { return runErrorContract(testCase) }
         let referenceOutput = Result { try testCase.run(on: reference) }
         let outcomes = backends.map { name, backend -> CaseOutcome in
             do {
@@ -60,6 +62,14 @@ public struct ConformanceRunner {
                     notes.append(ok ? "fused = composition" : "fused differs from its composition (worst abs \(difference.absolute))")
                     passed = passed && ok
                 }
+                if case let .op(op, inputs, attributes) = testCase.body, OpTable.optional.contains(op) {
+                    let core = CheckedBackend(CoreOnlyBackend(backend))
+                    let buffers = try inputs.map { try core.upload($0.make()) }
+                    let decomposed = try OpTable.run(op, on: core, inputs: buffers, attributes: attributes).map { try core.download($0) }
+                    let (difference, ok) = Discrepancy.measure(output, decomposed, tolerance: testCase.tolerance)
+                    notes.append(ok ? "native = decomposition" : "native differs from its decomposition (worst abs \(difference.absolute))")
+                    passed = passed && ok
+                }
                 if name == "reference", case .library = testCase.body, let gradientCase = GradientCase.all.first(where: { "gradient \($0.name)" == testCase.name }) {
                     let numeric = try gradientCase.finiteDifferences(on: backend)
                     let (difference, ok) = Discrepancy.measure(output, numeric, tolerance: Tolerance(absolute: 3e-3, relative: 3e-2))
@@ -72,5 +82,50 @@ public struct ConformanceRunner {
             }
         }
         return CaseResult(name: testCase.name, opClass: testCase.opClass, outcomes: outcomes)
+    }
+}
+
+extension ConformanceRunner {
+    /// An error-contract case passes on a backend when it throws the reference backend's error:
+    /// a ``BackendError`` or ``AxonError`` of the same case and message (with each backend's
+    /// own name read as `BACKEND`).
+    func runErrorContract(_ testCase: ConformanceCase) -> CaseResult {
+        let expected = Self.signature(of: testCase, on: reference)
+        let outcomes = backends.map { name, backend -> CaseOutcome in
+            let actual = Self.signature(of: testCase, on: backend)
+            let passed: Bool
+            let note: String
+            switch (expected, actual) {
+            case let (.success(wanted), .success(got)) where wanted == got:
+                (passed, note) = (true, "throws \(got)")
+            case let (.success(wanted), .success(got)):
+                (passed, note) = (false, "throws \(got), but the reference throws \(wanted)")
+            case let (.failure(problem), _), let (_, .failure(problem)):
+                (passed, note) = (false, problem.description)
+            }
+            return CaseOutcome(backend: name, passed: passed, worst: Discrepancy(), tolerance: testCase.tolerance, note: note)
+        }
+        return CaseResult(name: testCase.name, opClass: testCase.opClass, outcomes: outcomes)
+    }
+
+    /// What running the case throws, with the backend's name neutralised, or why that is not
+    /// an acceptable outcome (it returned, or threw something other than a library error).
+    static func signature(of testCase: ConformanceCase, on backend: any Backend) -> Result<String, ConformanceError> {
+        do {
+            _ = try testCase.run(on: backend)
+            return .failure(ConformanceError("did not throw"))
+        } catch let error as BackendError {
+            return .success("BackendError." + neutral(error, backend))
+        } catch let error as AxonError {
+            return .success("AxonError." + neutral(error, backend))
+        } catch {
+            return .failure(ConformanceError("threw \(type(of: error)) instead of a BackendError or AxonError: \(error)"))
+        }
+    }
+
+    /// The error's case name and message, with the backend's own name read as `BACKEND`.
+    static func neutral(_ error: some Error & CustomStringConvertible, _ backend: any Backend) -> String {
+        let caseName = Mirror(reflecting: error).children.first?.label ?? "\(error)"
+        return caseName + ": " + error.description.replacingOccurrences(of: backend.name, with: "BACKEND")
     }
 }

@@ -18,7 +18,7 @@ public struct Tolerance: Sendable, Codable, Equatable, CustomStringConvertible {
     /// The tolerance of each class of operation.
     public static func of(_ opClass: OpClass) -> Tolerance {
         switch opClass {
-        case .exact: return .exact
+        case .exact, .error: return .exact
         case .elementwise: return Tolerance(absolute: 1e-6, relative: 1e-5)
         case .reduction: return Tolerance(absolute: 1e-5, relative: 1e-4)
         case .linearAlgebra: return Tolerance(absolute: 1e-4, relative: 1e-4)
@@ -40,6 +40,8 @@ public struct Tolerance: Sendable, Codable, Equatable, CustomStringConvertible {
 /// Classes of operations that share a tolerance.
 public enum OpClass: String, Sendable, Codable, CaseIterable {
     case exact, elementwise, reduction, linearAlgebra, gradient, training
+    /// The error contract: the case must throw, with the same error on every backend.
+    case error
 }
 
 /// The worst disagreement found between two sets of arrays.

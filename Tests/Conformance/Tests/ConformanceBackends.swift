@@ -1,25 +1,14 @@
+import AxonBackends
 import Backend
 import CPUReference
 import Foundation
-#if OneDNN
-import OneDNN
-#endif
-#if Vulkan
-import Vulkan
-#endif
 
 /// The backends the conformance suite runs on: every plugin linked into this test target.
 /// A plugin that is built but cannot start is a failure, not a skip.
 enum ConformanceBackends {
     static let registry: BackendRegistry = {
         let registry = BackendRegistry()
-        ReferenceBackend.register(in: registry)
-        #if OneDNN
-        OneDNNBackend.register(in: registry)
-        #endif
-        #if Vulkan
-        VulkanBackend.register(in: registry)
-        #endif
+        LinkedBackends.register(in: registry)
         return registry
     }()
 

@@ -31,6 +31,15 @@ struct SuiteTests {
     @Test("layers, activations, losses, metrics, initializers, optimizers, schedules") func library() { check(LibraryCases.all) }
     @Test("gradients (and finite differences on the reference)") func gradients() { check(GradientCase.all.map(\.conformanceCase)) }
     @Test("training recipes") func training() { check(TrainingRecipes.all(mnistDirectory: ConformanceBackends.mnist)) }
+    @Test("error contract: each invalid input throws the same error on every backend") func errorContract() { check(ErrorContractCases.all) }
+
+    @Test("the error contract fails a backend that computes where it should throw")
+    func laxBackendFailsTheErrorContract() throws {
+        let lax = ConformanceRunner(backends: [("lax", CheckedBackend(LaxGatherBackend(ConformanceBackends.reference)))])
+        let results = lax.run(ErrorContractCases.all.filter { $0.name.contains("gather at an index out of range") })
+        #expect(results.count == 1)
+        #expect(results.allSatisfy { !$0.passed && $0.outcomes[0].note == "did not throw" })
+    }
 
     @Test("case files load and pass")
     func caseFiles() throws {

@@ -1,0 +1,176 @@
+// The front door's checks for the fused ops. A fused op reaches the implementation's override
+// if it has one, else the default composition, which runs on the implementation's primitives
+// with operands the door has already checked.
+
+extension CheckedBackend {
+    public func dense(_ x: Buffer, weight: Buffer, bias: Buffer?, activation: FusedActivation) throws -> Buffer {
+        let operands = [x, weight] + (bias.map { [$0] } ?? [])
+        try requireOwned(operands, "dense")
+        try requireFloat(operands, "dense")
+        guard x.shape.rank >= 1, weight.shape.rank == 2, x.shape[x.shape.rank - 1] == weight.shape[0] else {
+            throw BackendError.shapeMismatch(
+                operation: "dense", reason: "input \(x.shape) needs its last dimension to equal the weight's first, weight is \(weight.shape)")
+        }
+        let output = Shape(Array(x.shape.dimensions.dropLast()) + [weight.shape[1]])
+        try requireBroadcast(bias?.shape, to: output, "dense")
+        try requireAllocatable(output, .float32, "dense")
+        return try implementation.dense(x, weight: weight, bias: bias, activation: activation)
+    }
+
+    public func convolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer {
+        let operands = [input, kernel] + (bias.map { [$0] } ?? [])
+        try requireOwned(operands, "convolution")
+        try requireFloat(operands, "convolution")
+        let output = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor).output
+        try requireBroadcast(bias?.shape, to: output, "convolution")
+        try requireAllocatable(output, .float32, "convolution")
+        return try implementation.convolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
+    }
+
+    public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
+        try requireRowOperand(x, axis: axis, "softmax")
+        return try implementation.softmax(x, axis: axis)
+    }
+
+    public func logSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
+        try requireRowOperand(x, axis: axis, "logSoftmax")
+        return try implementation.logSoftmax(x, axis: axis)
+    }
+
+    public func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
+        try requireCrossEntropyOperands(logits: logits, labels: labels, axis: axis, "softmaxCrossEntropy")
+        return try implementation.softmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
+    }
+
+    public func softmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer {
+        let name = "softmaxCrossEntropyBackward"
+        let lossShape = try requireCrossEntropyOperands(logits: logits, labels: labels, axis: axis, name)
+        try requireOwned([gradLoss], name)
+        try requireFloat([gradLoss], name)
+        try requireGradientShape(gradLoss.shape, lossShape, name)
+        return try implementation.softmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
+    }
+
+    public func normalize(
+        _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
+    ) throws -> NormalizationResult {
+        try requireOwned([x, scale, offset], "normalize")
+        try requireFloat([x, scale, offset], "normalize")
+        try requireNormalization(x.shape, descriptor, "normalize")
+        try requireBroadcast(scale.shape, to: x.shape, "normalize")
+        try requireBroadcast(offset.shape, to: x.shape, "normalize")
+        try requireAllocatable(x.shape, .float32, "normalize")
+        return try implementation.normalize(x, scale: scale, offset: offset, descriptor: descriptor)
+    }
+
+    public func normalizeBackward(
+        gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
+        descriptor: NormalizationDescriptor
+    ) throws -> NormalizationGradients {
+        let name = "normalizeBackward"
+        let operands = [gradOutput, input, scale, mean, inverseStd]
+        try requireOwned(operands, name)
+        try requireFloat(operands, name)
+        let statistics = try requireNormalization(input.shape, descriptor, name)
+        try requireGradientShape(gradOutput.shape, input.shape, name)
+        try requireBroadcast(scale.shape, to: input.shape, name)
+        for buffer in [mean, inverseStd] where buffer.shape != statistics {
+            throw BackendError.shapeMismatch(
+                operation: name, reason: "mean and inverseStd must have the statistics' shape \(statistics), got \(buffer.shape)")
+        }
+        try requireAllocatable(input.shape, .float32, name)
+        return try implementation.normalizeBackward(
+            gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
+    }
+
+    public func dropout(_ x: Buffer, rate: Float, key: Philox.Key, offset: UInt64, noiseShape: Shape) throws -> DropoutResult {
+        try requireOwned([x], "dropout")
+        try requireFloat([x], "dropout")
+        guard rate >= 0, rate < 1 else {
+            throw BackendError.invalidArgument(operation: "dropout", reason: "rate must be in [0, 1), got \(rate)")
+        }
+        try requireValidShape(noiseShape, "dropout")
+        try requireBroadcast(noiseShape, to: x.shape, "dropout")
+        try requireAllocatable(x.shape, .float32, "dropout")
+        return try implementation.dropout(x, rate: rate, key: key, offset: offset, noiseShape: noiseShape)
+    }
+
+    public func momentumUpdate(
+        parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep
+    ) throws -> (parameter: Buffer, velocity: Buffer) {
+        try requireOptimizerOperands([parameter, gradient, velocity], "momentumUpdate")
+        try requireFinite(["learningRate": step.learningRate, "momentum": step.momentum], "momentumUpdate")
+        return try implementation.momentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
+    }
+
+    public func adamUpdate(
+        parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
+    ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer) {
+        try requireOptimizerOperands([parameter, gradient, firstMoment, secondMoment], "adamUpdate")
+        try requireFinite(
+            ["learningRate": step.learningRate, "beta1": step.beta1, "beta2": step.beta2, "epsilon": step.epsilon,
+             "weightDecay": step.weightDecay], "adamUpdate")
+        guard step.step >= 1 else {
+            throw BackendError.invalidArgument(operation: "adamUpdate", reason: "step must be ≥ 1, got \(step.step)")
+        }
+        return try implementation.adamUpdate(
+            parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
+    }
+
+    // MARK: Checks shared by the fused ops
+
+    func requireBroadcast(_ shape: Shape?, to target: Shape, _ operation: String) throws {
+        guard let shape else { return }
+        guard (try? Shape.broadcast(shape, target, operation: operation)) == target else {
+            throw BackendError.shapeMismatch(operation: operation, reason: "\(shape) does not broadcast to \(target)")
+        }
+    }
+
+    func requireRowOperand(_ x: Buffer, axis: Int, _ operation: String) throws {
+        try requireOwned([x], operation)
+        try requireFloat([x], operation)
+        _ = try x.shape.normalizedAxis(axis, operation: operation)
+        try requireAllocatable(x.shape, .float32, operation)
+    }
+
+    /// Checks logits and labels and returns the loss's shape.
+    @discardableResult
+    func requireCrossEntropyOperands(logits: Buffer, labels: Buffer, axis: Int, _ operation: String) throws -> Shape {
+        try requireOwned([logits, labels], operation)
+        try requireFloat([logits, labels], operation)
+        guard logits.shape == labels.shape else {
+            throw BackendError.shapeMismatch(
+                operation: operation, reason: "operands must have one shape, got \(logits.shape) and \(labels.shape)")
+        }
+        try requireAllocatable(logits.shape, .float32, operation)
+        return try ShapeRules.reduction(logits.shape, axes: [axis], keepDimensions: false, operation: operation).shape
+    }
+
+    /// Checks the normalisation axes and epsilon and returns the statistics' shape.
+    @discardableResult
+    func requireNormalization(_ shape: Shape, _ descriptor: NormalizationDescriptor, _ operation: String) throws -> Shape {
+        guard descriptor.epsilon.isFinite, descriptor.epsilon >= 0 else {
+            throw BackendError.invalidArgument(operation: operation, reason: "epsilon must be finite and ≥ 0, got \(descriptor.epsilon)")
+        }
+        return try ShapeRules.reduction(shape, axes: descriptor.axes, keepDimensions: true, operation: operation).shape
+    }
+
+    func requireOptimizerOperands(_ operands: [Buffer], _ operation: String) throws {
+        try requireOwned(operands, operation)
+        try requireFloat(operands, operation)
+        for operand in operands where operand.shape != operands[0].shape {
+            throw BackendError.shapeMismatch(
+                operation: operation,
+                reason: "parameter, gradient and state must share one shape, got \(operands.map(\.shape.description).joined(separator: ", "))")
+        }
+    }
+
+    func requireFinite(_ values: KeyValuePairs<String, Float>, _ operation: String) throws {
+        for (name, value) in values where !value.isFinite {
+            throw BackendError.invalidArgument(operation: operation, reason: "\(name) must be finite, got \(value)")
+        }
+    }
+}

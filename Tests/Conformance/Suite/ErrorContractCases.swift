@@ -1,0 +1,167 @@
+import Axon
+import Backend
+
+/// The error contract: invalid inputs to every op and layer, each of which must throw the
+/// same ``BackendError`` or ``AxonError`` on every backend (the same case and message, with the
+/// backend's own name allowed to differ). A backend that computes something instead, traps,
+/// or throws another error fails the case.
+public enum ErrorContractCases {
+    static let floats = InputSpec.uniform(shape: [2, 3], seed: 1, low: -1, high: 1)
+    static func floats(_ shape: [Int]) -> InputSpec { .uniform(shape: shape, seed: 2, low: -1, high: 1) }
+    static func ints(_ shape: [Int], upper: Int32 = 3) -> InputSpec { .indices(shape: shape, seed: 3, upper: upper) }
+    static func bools(_ shape: [Int]) -> InputSpec {
+        .literal(try! HostArray(shape: Shape(shape), elements: .bool((0..<Shape(shape).elementCount).map { $0 % 2 == 0 })))
+    }
+    static func literalIndices(_ values: [Int32]) -> InputSpec {
+        .literal(try! HostArray(shape: [values.count], elements: .int32(values)))
+    }
+
+    static func rejects(_ name: String, _ op: String, _ inputs: [InputSpec], _ attributes: [String: Attribute] = [:]) -> ConformanceCase {
+        ConformanceCase(
+            "rejects \(name)", covers: [op], opClass: .error,
+            body: .op(name: op, inputs: inputs, attributes: Attributes(attributes)))
+    }
+
+    /// Far beyond any machine's memory: 2⁴⁰ elements.
+    static let hugeShape: Attribute = .ints([1 << 20, 1 << 20])
+
+    public static var all: [ConformanceCase] { ops + layers + [foreignBuffer] }
+
+    static var ops: [ConformanceCase] {
+        var cases: [ConformanceCase] = []
+        for operation in UnaryOperation.allCases {
+            let refused = DType.allCases.first { !operation.accepts($0) } ?? .bool
+            let input: InputSpec
+            switch refused {
+            case .bool: input = bools([2, 2])
+            case .int32: input = ints([2, 2])
+            case .uint32: input = .literal(try! HostArray(shape: [2], elements: .uint32([1, 2])))
+            case .float32: input = floats([2, 2])
+            }
+            cases.append(rejects("unary.\(operation.rawValue) of \(refused)", "unary.\(operation.rawValue)", [input]))
+        }
+        for operation in BinaryOperation.allCases {
+            cases.append(rejects("binary.\(operation.rawValue) of unbroadcastable shapes", "binary.\(operation.rawValue)", [floats([2, 3]), floats([4])]))
+        }
+        for operation in ComparisonOperation.allCases {
+            cases.append(rejects("compare.\(operation.rawValue) of mixed dtypes", "compare.\(operation.rawValue)", [floats([3]), ints([3])]))
+        }
+        for operation in ReductionOperation.allCases {
+            cases.append(rejects("reduce.\(operation.rawValue) over a missing axis", "reduce.\(operation.rawValue)", [floats], ["axes": .ints([2])]))
+        }
+        for operation in IndexReductionOperation.allCases {
+            cases.append(rejects("indexReduce.\(operation.rawValue) over an empty axis", "indexReduce.\(operation.rawValue)", [floats([2, 0])], ["axis": .int(1)]))
+        }
+        for operation in WindowOperation.allCases {
+            cases.append(rejects("window.\(operation.rawValue) with a window of the wrong rank", "window.\(operation.rawValue)", [floats([1, 4, 4, 1])],
+                                 ["window": .ints([2, 2]), "strides": .ints([1, 1]), "padding": .ints([0, 0, 0, 0])]))
+            cases.append(rejects("windowBackward.\(operation.rawValue) with a gradient of the wrong shape", "windowBackward.\(operation.rawValue)",
+                                 [floats([1, 4, 4, 1]), floats([1, 4, 4, 1])],
+                                 ["window": .ints([1, 2, 2, 1]), "strides": .ints([1, 2, 2, 1]), "padding": .ints([0, 0, 0, 0, 0, 0, 0, 0])]))
+        }
+        let convolution: [String: Attribute] = ["strides": .ints([1, 1])]
+        cases += [
+            rejects("full of 2⁴⁰ elements (out of memory)", "full", [], ["shape": hugeShape, "value": .double(0)]),
+            rejects("full with a negative dimension", "full", [], ["shape": .ints([2, -3]), "value": .double(0)]),
+            rejects("select on a float condition", "select", [floats([3]), floats([3]), floats([3])]),
+            rejects("broadcast to 2⁴⁰ elements (out of memory)", "broadcast", [floats([1])], ["shape": hugeShape]),
+            rejects("matmul with differing inner dimensions", "matmul", [floats([2, 3]), floats([4, 2])]),
+            rejects("matmul of int32", "matmul", [ints([2, 2]), ints([2, 2])]),
+            rejects("convolution with a kernel of the wrong channel count", "convolution", [floats([1, 5, 5, 3]), floats([3, 3, 2, 4])], convolution),
+            rejects("convolution whose dilation overflows", "convolution", [floats([1, 5, 5, 1]), floats([3, 3, 1, 1])],
+                    ["kernelDilation": .ints([Int.max / 2, 1])]),
+            rejects("convolution with zero groups", "convolution", [floats([1, 5, 5, 2]), floats([3, 3, 2, 2])], ["groups": .int(0)]),
+            rejects("convolutionBackwardInput to a negative input shape", "convolutionBackwardInput", [floats([1, 3, 3, 1]), floats([3, 3, 1, 1])],
+                    ["inputShape": .ints([1, -5, 5, 1])]),
+            rejects("convolutionBackwardKernel with a gradient of the wrong shape", "convolutionBackwardKernel", [floats([1, 5, 5, 1]), floats([1, 2, 2, 1])],
+                    ["kernelShape": .ints([3, 3, 1, 1])]),
+            rejects("reshape to another element count", "reshape", [floats], ["shape": .ints([4, 2])]),
+            rejects("reshape to a negative dimension", "reshape", [floats], ["shape": .ints([-2, -3])]),
+            rejects("permute with a repeated axis", "permute", [floats], ["permutation": .ints([0, 0])]),
+            rejects("slice past the end", "slice", [floats], ["starts": .ints([0, 0]), "limits": .ints([2, 4]), "strides": .ints([1, 1])]),
+            rejects("pad by a negative amount", "pad", [floats], ["padding": .ints([0, 0, -1, 0])]),
+            rejects("concatenate of mixed dtypes", "concatenate", [floats([2, 2]), ints([2, 2])], ["axis": .int(0)]),
+            rejects("broadcast to an incompatible shape", "broadcast", [floats], ["shape": .ints([2, 4])]),
+            rejects("gather at an index out of range", "gather", [floats([4, 2]), literalIndices([0, 4])], ["axis": .int(0)]),
+            rejects("gather with float indices", "gather", [floats([4, 2]), floats([2])], ["axis": .int(0)]),
+            rejects("scatterAdd at a negative index", "scatterAdd", [floats([2, 3]), literalIndices([1, -1])], ["axis": .int(0), "size": .int(3)]),
+            rejects("iota with a negative dimension", "iota", [], ["shape": .ints([-4]), "axis": .int(0), "dtype": .string("int32")]),
+            rejects("iota of bool", "iota", [], ["shape": .ints([4]), "axis": .int(0), "dtype": .string("bool")]),
+            rejects("randomBits of 2⁴⁰ elements (out of memory)", "randomBits", [], ["shape": hugeShape]),
+            rejects("randomBits with a negative dimension", "randomBits", [], ["shape": .ints([3, -1])]),
+            rejects("dense with a weight of the wrong input size", "dense", [floats([2, 3]), floats([4, 5])]),
+            rejects("dense with a bias of the wrong size", "dense", [floats([2, 3]), floats([3, 5]), floats([4])]),
+            rejects("fused convolution with a bias of the wrong size", "convolutionBiasActivation",
+                    [floats([1, 5, 5, 1]), floats([3, 3, 1, 2]), floats([3])], convolution),
+            rejects("softmax over a missing axis", "softmax", [floats], ["axis": .int(2)]),
+            rejects("logSoftmax of int32", "logSoftmax", [ints([2, 3])]),
+            rejects("softmaxCrossEntropy with labels of another shape", "softmaxCrossEntropy", [floats([2, 3]), floats([2, 4])]),
+            rejects("softmaxCrossEntropyBackward with a loss gradient of the wrong shape", "softmaxCrossEntropyBackward",
+                    [floats([2, 3]), floats([2, 3]), floats([3])]),
+            rejects("normalize with a NaN epsilon", "normalize", [floats([4, 3]), floats([3]), floats([3])],
+                    ["axes": .ints([0]), "epsilon": .double(.nan)]),
+            rejects("normalizeBackward with a gradient of the wrong shape", "normalizeBackward",
+                    [floats([4, 2]), floats([4, 3]), floats([3]), floats([3])], ["axes": .ints([0]), "epsilon": .double(1e-5)]),
+            rejects("dropout at rate 1", "dropout", [floats], ["rate": .double(1)]),
+            rejects("dropout with a noise shape that does not broadcast", "dropout", [floats], ["rate": .double(0.5), "noiseShape": .ints([3, 2])]),
+            rejects("momentumUpdate with a NaN learning rate", "momentumUpdate", [floats, floats, floats],
+                    ["learningRate": .double(.nan), "momentum": .double(0.9)]),
+            rejects("momentumUpdate with a velocity of another shape", "momentumUpdate", [floats, floats, floats([3, 2])],
+                    ["learningRate": .double(0.1), "momentum": .double(0.9)]),
+            rejects("adamUpdate at step 0", "adamUpdate", [floats, floats, floats, floats], ["learningRate": .double(0.1), "step": .int(0)]),
+            rejects("adamUpdate with an infinite learning rate", "adamUpdate", [floats, floats, floats, floats],
+                    ["learningRate": .double(.infinity), "step": .int(1)]),
+        ]
+        return cases
+    }
+
+    /// A buffer no backend owns, handed to each one.
+    static var foreignBuffer: ConformanceCase {
+        ConformanceCase("rejects a buffer from elsewhere", covers: ["owns", "copy"], opClass: .error, body: .library { backend in
+            _ = try backend.download(Buffer(storage: UnownedStorage(), shape: [2], dtype: .float32))
+            return []
+        })
+    }
+
+    /// Invalid models and inputs, one or more per layer kind: each must be refused (when the
+    /// model is built or run) with the same error on every backend.
+    static var layers: [ConformanceCase] {
+        func rejects(_ name: String, covers: [String], input shape: [Int], feed: [Int]? = nil,
+                     _ graph: @escaping @Sendable (Axon) -> Axon) -> ConformanceCase {
+            ConformanceCase("rejects layer \(name)", covers: covers.map { "layer.\($0)" }, opClass: .error, body: .library { backend in
+                let model = graph(Axon.input("x", shape: [nil] + shape.dropFirst().map { $0 }))
+                let built = try model.build(on: backend)
+                let values = Philox.bits(key: Philox.Key(seed: 4), offset: 0, count: Shape(feed ?? shape).elementCount).map(Philox.unitFloat)
+                let input = try Tensor(values, shape: Shape(feed ?? shape), on: backend)
+                _ = try built.predict(try built.initialize(seed: 3), inputs: ["x": input], randomKey: Philox.Key(seed: 5))
+                return []
+            })
+        }
+        return [
+            rejects("input of the wrong shape", covers: ["dense"], input: [2, 3], feed: [2, 4]) { $0.dense(2) },
+            rejects("dense with zero units", covers: ["dense"], input: [2, 3]) { $0.dense(0) },
+            rejects("conv with a kernel larger than the input", covers: ["conv"], input: [1, 4, 4, 1]) { $0.conv(2, kernelSize: [5]) },
+            rejects("conv with a negative stride", covers: ["conv"], input: [1, 4, 4, 1]) { $0.conv(2, strides: [-1]) },
+            rejects("max pool of a rank-2 input", covers: ["maxPool"], input: [2, 3]) { $0.maxPool(kernelSize: [2]) },
+            rejects("avg pool with a window larger than the input", covers: ["avgPool"], input: [1, 2, 2, 1]) { $0.avgPool(kernelSize: [3]) },
+            rejects("global pools of a rank-2 input", covers: ["globalAvgPool", "globalMaxPool"], input: [2, 3]) { $0.globalAvgPool().globalMaxPool() },
+            rejects("batch norm over a missing axis", covers: ["batchNorm"], input: [2, 3]) { $0.batchNorm(axis: 4) },
+            rejects("layer norm with a negative epsilon", covers: ["layerNorm"], input: [2, 3]) { $0.layerNorm(epsilon: -1) },
+            rejects("dropout at rate 1", covers: ["dropout"], input: [2, 3]) { $0.dropout(rate: 1) },
+            rejects("softmax over a missing axis", covers: ["activation", "relu", "sigmoid", "tanh", "softmax", "logSoftmax"], input: [2, 3]) {
+                $0.relu().sigmoid().tanh().logSoftmax().softmax(axis: 3)
+            },
+            rejects("merges of different shapes", covers: ["add", "subtract", "multiply", "residual"], input: [2, 3]) { x in
+                x.residual { $0.dense(4) }.subtract(x).multiply(x)
+            },
+            rejects("concatenate over a missing axis", covers: ["concatenate"], input: [2, 3]) { x in Axon.concatenate([x, x], axis: 5) },
+            rejects("split into parts that do not divide the axis", covers: ["split"], input: [2, 3]) { x in Axon.add(x.split(2)) },
+            rejects("reshape to another element count", covers: ["reshape", "flatten"], input: [2, 3, 4]) { $0.flatten().reshape([5]) },
+            rejects("transpose with a repeated axis", covers: ["transpose"], input: [2, 3, 4]) { $0.transpose([0, 1, 1]) },
+            rejects("pad by a negative amount", covers: ["pad"], input: [2, 3]) { $0.pad([Padding(0, 0), Padding(-1, 0)]) },
+        ]
+    }
+}
+
+/// Storage that belongs to no backend.
+final class UnownedStorage: BufferStorage, @unchecked Sendable {}
