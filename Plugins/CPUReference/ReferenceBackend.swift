@@ -57,9 +57,6 @@ public final class ReferenceBackend: Backend {
     }
 
     public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer {
-        guard shape.dimensions.allSatisfy({ $0 >= 0 }) else {
-            throw BackendError.invalidArgument(operation: "full", reason: "negative dimension in \(shape)")
-        }
         switch dtype {
         case .float32: return makeBuffer(shape, dtype, as: Float.self) { $0.initialize(repeating: Float(value)) }
         case .int32: return makeBuffer(shape, dtype, as: Int32.self) { $0.initialize(repeating: ScalarConversion.int32(value)) }

@@ -144,7 +144,6 @@ extension ReferenceBackend {
         gradOutput: Buffer, kernel: Buffer, inputShape: Shape, descriptor: ConvolutionDescriptor
     ) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: inputShape, kernel: kernel.shape, descriptor: descriptor)
-        try requireGradientShape(gradOutput, outShape, "convolutionBackwardInput")
         let dy = try gradOutput.floats("convolutionBackwardInput"), w = try kernel.floats("convolutionBackwardInput")
         let plan = ConvolutionPlan(input: inputShape, kernel: kernel.shape, output: outShape, descriptor: d)
         // Each group's kernel, transposed to groupOutChannels × patch.
@@ -184,7 +183,6 @@ extension ReferenceBackend {
         input: Buffer, gradOutput: Buffer, kernelShape: Shape, descriptor: ConvolutionDescriptor
     ) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: input.shape, kernel: kernelShape, descriptor: descriptor)
-        try requireGradientShape(gradOutput, outShape, "convolutionBackwardKernel")
         let x = try input.floats("convolutionBackwardKernel"), dy = try gradOutput.floats("convolutionBackwardKernel")
         let plan = ConvolutionPlan(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d)
         let kernelCount = kernelShape.elementCount
@@ -222,13 +220,6 @@ extension ReferenceBackend {
             for chunk in 0..<threads {
                 for index in 0..<kernelCount { out[index] += partials[chunk * kernelCount + index] }
             }
-        }
-    }
-
-    func requireGradientShape(_ gradient: Buffer, _ expected: Shape, _ operation: String) throws {
-        guard gradient.shape == expected else {
-            throw BackendError.shapeMismatch(
-                operation: operation, reason: "the output gradient is \(gradient.shape) but the forward output is \(expected)")
         }
     }
 }

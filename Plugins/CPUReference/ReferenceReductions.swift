@@ -32,8 +32,8 @@ extension ReferenceBackend {
             return try upload(HostArray(
                 shape: outShape,
                 elements: isSigned
-                    ? .int32(accumulated.map { Int32(truncatingIfNeeded: Int64($0)) })
-                    : .uint32(accumulated.map { UInt32(truncatingIfNeeded: Int64($0)) })))
+                    ? .int32(accumulated.map { Int32(truncatingIfNeeded: Self.wrappingInteger($0)) })
+                    : .uint32(accumulated.map { UInt32(truncatingIfNeeded: Self.wrappingInteger($0)) })))
         case .bool:
             throw BackendError.unsupportedDType(operation: name, dtype: .bool, reason: "expected a numeric dtype")
         }
@@ -81,13 +81,20 @@ extension ReferenceBackend {
         return result
     }
 
+    /// An integer accumulated in `Double` as the two's-complement integer it wraps to, so a
+    /// sum or product beyond 64 bits does not trap (it keeps only the bits `Double` holds).
+    static func wrappingInteger(_ value: Double) -> Int64 {
+        guard value.isFinite else { return 0 }
+        if let exact = Int64(exactly: value.rounded(.towardZero)) { return exact }
+        let modulus = 18_446_744_073_709_551_616.0  // 2⁶⁴
+        let reduced = value.truncatingRemainder(dividingBy: modulus)
+        return Int64(exactly: reduced) ?? Int64(bitPattern: UInt64(reduced < 0 ? reduced + modulus : reduced))
+    }
+
     public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
         let name = operation.rawValue
         let input = try x.floats(name)
         let resolved = try x.shape.normalizedAxis(axis, operation: name)
-        guard x.shape[resolved] > 0 else {
-            throw BackendError.invalidArgument(operation: name, reason: "axis \(axis) of \(x.shape) is empty")
-        }
         let outShape = try ShapeRules.reduction(x.shape, axes: [resolved], keepDimensions: keepDimensions, operation: name).shape
         let length = x.shape[resolved]
         let inner = x.shape.dimensions[(resolved + 1)...].reduce(1, *)

@@ -3,9 +3,6 @@ import Backend
 
 extension VulkanBackend {
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
-        guard operation.accepts(x.dtype) else {
-            throw BackendError.unsupportedDType(operation: "unary(\(operation.rawValue))", dtype: x.dtype, reason: "not defined for this dtype")
-        }
         let output = try makeBuffer(x.shape, x.dtype)
         let count = x.shape.elementCount
         guard count > 0 else { return output }
@@ -16,24 +13,17 @@ extension VulkanBackend {
 
     public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
         let name = "binary(\(operation.rawValue))"
-        try ShapeRules.requireSameDType(a, b, operation: name)
-        guard operation.accepts(a.dtype) else {
-            throw BackendError.unsupportedDType(operation: name, dtype: a.dtype, reason: "not defined for this dtype")
-        }
         let code = UInt32(BinaryOperation.allCases.firstIndex(of: operation)!)
         return try broadcasting("binary", constants: [code, a.dtype.shaderKind], [a, b], dtype: a.dtype, name)
     }
 
     public func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
         let name = "compare(\(operation.rawValue))"
-        try ShapeRules.requireSameDType(a, b, operation: name)
         let code = UInt32(ComparisonOperation.allCases.firstIndex(of: operation)!)
         return try broadcasting("compare", constants: [code, a.dtype.shaderKind], [a, b], dtype: .bool, name)
     }
 
     public func select(_ condition: Buffer, _ onTrue: Buffer, _ onFalse: Buffer) throws -> Buffer {
-        try ShapeRules.requireDType(condition, [.bool], operation: "select")
-        try ShapeRules.requireSameDType(onTrue, onFalse, operation: "select")
         return try broadcasting("select", constants: [], [condition, onTrue, onFalse], dtype: onTrue.dtype, "select")
     }
 

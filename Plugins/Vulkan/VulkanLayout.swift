@@ -30,7 +30,6 @@ extension VulkanBackend {
 
     public func concatenate(_ xs: [Buffer], axis: Int) throws -> Buffer {
         let (shape, resolved) = try ShapeRules.concatenate(xs.map(\.shape), axis: axis)
-        for x in xs { try ShapeRules.requireSameDType(xs[0], x, operation: "concatenate") }
         let output = try makeBuffer(shape, xs[0].dtype)
         let strides = shape.strides
         var start = 0
@@ -50,7 +49,6 @@ extension VulkanBackend {
     }
 
     public func gather(_ x: Buffer, indices: Buffer, axis: Int) throws -> Buffer {
-        try ShapeRules.requireDType(indices, [.int32], operation: "gather")
         let (shape, resolved) = try ShapeRules.gather(x.shape, indices: indices.shape, axis: axis)
         _ = try checkIndices(indices, size: x.shape[resolved], "gather")
         let output = try makeBuffer(shape, x.dtype)
@@ -65,8 +63,6 @@ extension VulkanBackend {
     }
 
     public func scatterAdd(_ updates: Buffer, indices: Buffer, axis: Int, dimensionSize: Int) throws -> Buffer {
-        try ShapeRules.requireDType(indices, [.int32], operation: "scatterAdd")
-        try ShapeRules.requireDType(updates, [.float32], operation: "scatterAdd")
         let (shape, resolved) = try ShapeRules.scatterAdd(
             updates: updates.shape, indices: indices.shape, axis: axis, dimensionSize: dimensionSize)
         let positions = try checkIndices(indices, size: dimensionSize, "scatterAdd")

@@ -13,8 +13,6 @@ struct MatrixView {
 
 extension VulkanBackend {
     public func matmul(_ a: Buffer, _ b: Buffer, transposeA: Bool, transposeB: Bool) throws -> Buffer {
-        try ShapeRules.requireDType(a, [.float32], operation: "matmul")
-        try ShapeRules.requireDType(b, [.float32], operation: "matmul")
         let geometry = try ShapeRules.matmul(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
         let batch = geometry.batch.elementCount
         let (left, leftStride) = try batchOperand(a, geometry.batch)

@@ -4,7 +4,7 @@ import CPUReference
 import Testing
 
 /// The backend every unit test runs on.
-let backend = ReferenceBackend()
+let backend: any Backend = ReferenceBackend().checked
 
 /// A float32 tensor on the reference backend.
 func tensor(_ values: [Float], _ shape: Shape) throws -> Tensor {

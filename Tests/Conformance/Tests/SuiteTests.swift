@@ -1,5 +1,6 @@
 import AxonConformance
 import Backend
+import CPUReference
 import Foundation
 import Testing
 
@@ -32,6 +33,17 @@ struct SuiteTests {
     @Test("gradients (and finite differences on the reference)") func gradients() { check(GradientCase.all.map(\.conformanceCase)) }
     @Test("training recipes") func training() { check(TrainingRecipes.all(mnistDirectory: ConformanceBackends.mnist)) }
     @Test("error contract: each invalid input throws the same error on every backend") func errorContract() { check(ErrorContractCases.all) }
+
+    @Test("one call runs the suite on a backend from outside the registry, and catches its faults")
+    func oneCall() throws {
+        let selected: (ConformanceCase) -> Bool = { $0.covers.contains("unary.exp") || $0.name.contains("gather at an index out of range") }
+        let sound = try ConformanceSuite.run(on: ReferenceBackend(), including: selected)
+        #expect(sound.results.count >= 2 && sound.passed)
+        let broken = try ConformanceSuite.run(on: BrokenExpBackend(), including: selected)
+        #expect(!broken.failures.isEmpty && broken.failures.allSatisfy { !$0.name.hasPrefix("rejects") })
+        let lax = try ConformanceSuite.run(on: LaxGatherBackend(ReferenceBackend()), including: selected)
+        #expect(lax.failures.map(\.name) == ["rejects gather at an index out of range"])
+    }
 
     @Test("the error contract fails a backend that computes where it should throw")
     func laxBackendFailsTheErrorContract() throws {
