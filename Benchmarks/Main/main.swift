@@ -4,11 +4,15 @@ import AxonBenchmarks
 
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
+/// The value after `flag`, if the flag is given with one.
+func value(after flag: String) -> String? {
+    arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
 try BenchmarkSuite.registerBackends()
-if let index = arguments.firstIndex(of: "--rss"), index + 1 < arguments.count {
-    try BenchmarkSuite.runChild(backend: arguments[index + 1], quick: quick)
+if let backend = value(after: "--rss") {
+    try BenchmarkSuite.runChild(backend: backend, quick: quick)
 } else {
-    let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] } ?? ".build/bench"
-    let only = arguments.firstIndex(of: "--backends").map { arguments[$0 + 1].split(separator: ",").map(String.init) }
+    let output = value(after: "--output") ?? ".build/bench"
+    let only = value(after: "--backends").map { $0.split(separator: ",").map(String.init) }
     try BenchmarkSuite.run(quick: quick, output: output, childArguments: [], only: only)
 }

@@ -141,7 +141,7 @@ struct LoopTests {
     @Test("a replaced train step can alternate two optimizers")
     func customStep() throws {
         let built = try model.build(on: backend, mode: .train)
-        let first = Optimizer.sgd(learningRate: 0.05), second = Optimizer.adam(learningRate: 0.01)
+        let first = try Optimizer.sgd(learningRate: 0.05), second = try Optimizer.adam(learningRate: 0.01)
         let firstLayer: Set<String> = ["dense_0.kernel", "dense_0.bias"]
         let loop = Loop(initialize: {
             let variables = try built.initialize(seed: 0)

@@ -29,10 +29,10 @@ struct NamedOptimizerTests {
         let schedule = LearningRate.schedule(.exponentialDecay(from: 0.1, decayRate: 0.5, transitionSteps: 2))
         let optimizer: Optimizer
         switch name {
-        case "adam": optimizer = .adam(learningRate: schedule)
-        case "adamw": optimizer = .adamw(learningRate: schedule, weightDecay: 0.05)
-        case "momentum": optimizer = .sgd(learningRate: schedule, momentum: 0.9)
-        default: optimizer = .sgd(learningRate: schedule, momentum: 0.9, nesterov: true)
+        case "adam": optimizer = try .adam(learningRate: schedule)
+        case "adamw": optimizer = try .adamw(learningRate: schedule, weightDecay: 0.05)
+        case "momentum": optimizer = try .sgd(learningRate: schedule, momentum: 0.9)
+        default: optimizer = try .sgd(learningRate: schedule, momentum: 0.9, nesterov: true)
         }
         #expect(optimizer.hasFusedStep)
         expectClose(try minimise(optimizer, steps: 4, fused: true), try minimise(optimizer, steps: 4, fused: false), atol: 1e-6, rtol: 1e-6)
@@ -57,7 +57,7 @@ struct NamedOptimizerTests {
 
     @Test("the learning-rate scale in the state multiplies the step")
     func learningRateScale() throws {
-        let optimizer = Optimizer.sgd(learningRate: 0.1)
+        let optimizer = try Optimizer.sgd(learningRate: 0.1)
         let parameters: ParameterStore = ["w": try tensor([1], [1])]
         var state = try optimizer.initialize(parameters)
         state.hyperparameters[OptimizerState.learningRateScale] = 0.5
@@ -85,5 +85,39 @@ struct NamedOptimizerTests {
         let warm = Schedule.warmup(from: 0, to: 1, steps: 4, then: .cosineDecay(from: 1, decaySteps: 10))
         #expect(warm(0) == 0 && warm(2) == 0.5 && warm(4) == 1 && Swift.abs(warm(9) - 0.5) < 1e-6)
         #expect(Schedule.constant(3)(1000) == 3)
+    }
+
+    @Test("hyper-parameters outside their range are refused when the optimizer is made, by name")
+    func hyperParametersAreValidated() {
+        #expect(throws: AxonError.invalidValue(operation: "Optimizer.adam", reason: "learningRate must be finite and ≥ 0, got nan")) {
+            _ = try Optimizer.adam(learningRate: .constant(.nan))
+        }
+        #expect(throws: AxonError.invalidValue(operation: "Optimizer.adamw", reason: "beta1 must be in [0, 1), got 1.5")) {
+            _ = try Optimizer.adamw(learningRate: 0.1, beta1: 1.5)
+        }
+        #expect(throws: AxonError.invalidValue(operation: "Optimizer.sgd", reason: "momentum must be in [0, 1], got -0.5")) {
+            _ = try Optimizer.sgd(learningRate: 0.1, momentum: -0.5)
+        }
+        #expect(throws: AxonError.invalidValue(operation: "Optimizer.rmsprop", reason: "epsilon must be finite and ≥ 0, got inf")) {
+            _ = try Optimizer.rmsprop(learningRate: 0.1, epsilon: .infinity)
+        }
+        #expect(throws: AxonError.self) { _ = try Optimizer.named("lamb", learningRate: -1) }
+    }
+
+    @Test("a schedule that reaches a non-finite rate stops the step that uses it, fused or not")
+    func nonFiniteScheduleStopsTraining() throws {
+        let schedule = LearningRate.schedule(Schedule { step in step < 2 ? 0.1 : .infinity })
+        for fused in [true, false] {
+            let optimizer = try Optimizer.sgd(learningRate: schedule, momentum: 0.9)
+            var parameters: ParameterStore = ["w": try tensor([1], [1])]
+            var state = try optimizer.initialize(parameters)
+            for _ in 0..<2 {
+                (parameters, state) = try optimizer.step(parameters: parameters, gradients: ["w": try tensor([1], [1])], state: state, fused: fused)
+            }
+            #expect(throws: AxonError.invalidValue(
+                operation: "learning rate", reason: "the schedule gives inf at step 2; a learning rate must be finite")) {
+                _ = try optimizer.step(parameters: parameters, gradients: ["w": try tensor([1], [1])], state: state, fused: fused)
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ import Backend
 /// the same state and gives the same result.
 ///
 /// ```swift
-/// let optimizer = Optimizer.adam(learningRate: 1e-3)
+/// let optimizer = try Optimizer.adam(learningRate: 1e-3)
 /// var state = try optimizer.initialize(parameters)
 /// (parameters, state) = try optimizer.step(parameters: parameters, gradients: gradients, state: state)
 /// ```
@@ -45,17 +45,20 @@ public struct Optimizer: Sendable {
     }
 
     // MARK: Named optimizers (optax's compositions)
+    // Each checks its hyper-parameters and throws AxonError.invalidValue naming one outside its range.
 
     /// Stochastic gradient descent, with heavy-ball or Nesterov momentum when `momentum` is set.
-    public static func sgd(learningRate: LearningRate, momentum: Float? = nil, nesterov: Bool = false) -> Optimizer {
+    public static func sgd(learningRate: LearningRate, momentum: Float? = nil, nesterov: Bool = false) throws -> Optimizer {
+        try validate("sgd", learningRate: learningRate, ["momentum": (momentum ?? 0, .unitInterval)])
         guard let momentum else { return Optimizer("sgd", scaleByLearningRate(learningRate)) }
         return Optimizer("sgd", chain(trace(decay: momentum, nesterov: nesterov), scaleByLearningRate(learningRate))) { p, g, s in
             try fusedMomentum(p, g, s, learningRate: learningRate, momentum: momentum, nesterov: nesterov)
         }
     }
 
-    public static func adam(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) -> Optimizer {
-        Optimizer("adam", chain(scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate))) { p, g, s in
+    public static func adam(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) throws -> Optimizer {
+        try validate("adam", learningRate: learningRate, ["beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative)])
+        return Optimizer("adam", chain(scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate))) { p, g, s in
             try fusedAdam(p, g, s, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0, rateIndex: 1)
         }
     }
@@ -63,7 +66,10 @@ public struct Optimizer: Sendable {
     /// Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
     public static func adamw(
         learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 1e-4
-    ) -> Optimizer {
+    ) throws -> Optimizer {
+        try validate("adamw", learningRate: learningRate, [
+            "beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative), "weightDecay": (weightDecay, .nonNegative),
+        ])
         let transformation = chain(
             scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), addDecayedWeights(weightDecay), scaleByLearningRate(learningRate))
         return Optimizer("adamw", transformation) { p, g, s in
@@ -73,19 +79,26 @@ public struct Optimizer: Sendable {
 
     public static func adabelief(
         learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-16, epsilonRoot: Float = 1e-16
-    ) -> Optimizer {
-        Optimizer("adabelief", chain(scaleByBelief(beta1: beta1, beta2: beta2, epsilon: epsilon, epsilonRoot: epsilonRoot), scaleByLearningRate(learningRate)))
+    ) throws -> Optimizer {
+        try validate("adabelief", learningRate: learningRate, [
+            "beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative), "epsilonRoot": (epsilonRoot, .nonNegative),
+        ])
+        return Optimizer("adabelief", chain(scaleByBelief(beta1: beta1, beta2: beta2, epsilon: epsilon, epsilonRoot: epsilonRoot), scaleByLearningRate(learningRate)))
     }
 
-    public static func adagrad(learningRate: LearningRate, initialAccumulator: Float = 0.1, epsilon: Float = 1e-7) -> Optimizer {
-        Optimizer("adagrad", chain(scaleByRss(initialAccumulator: initialAccumulator, epsilon: epsilon), scaleByLearningRate(learningRate)))
+    public static func adagrad(learningRate: LearningRate, initialAccumulator: Float = 0.1, epsilon: Float = 1e-7) throws -> Optimizer {
+        try validate("adagrad", learningRate: learningRate, ["initialAccumulator": (initialAccumulator, .nonNegative), "epsilon": (epsilon, .nonNegative)])
+        return Optimizer("adagrad", chain(scaleByRss(initialAccumulator: initialAccumulator, epsilon: epsilon), scaleByLearningRate(learningRate)))
     }
 
     /// RMSProp, centred (dividing by the standard deviation) when `centered`, with optional momentum.
     public static func rmsprop(
         learningRate: LearningRate, decay: Float = 0.9, epsilon: Float = 1e-8, centered: Bool = false, momentum: Float? = nil,
         nesterov: Bool = false
-    ) -> Optimizer {
+    ) throws -> Optimizer {
+        try validate("rmsprop", learningRate: learningRate, [
+            "decay": (decay, .decay), "epsilon": (epsilon, .nonNegative), "momentum": (momentum ?? 0, .unitInterval),
+        ])
         let scaling = centered ? scaleByStddev(decay: decay, epsilon: epsilon) : scaleByRms(decay: decay, epsilon: epsilon)
         let parts = [scaling] + (momentum.map { [trace(decay: $0, nesterov: nesterov)] } ?? []) + [scaleByLearningRate(learningRate)]
         return Optimizer("rmsprop", chain(parts))
@@ -93,31 +106,40 @@ public struct Optimizer: Sendable {
 
     public static func radam(
         learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, threshold: Float = 5
-    ) -> Optimizer {
-        Optimizer("radam", chain(scaleByRadam(beta1: beta1, beta2: beta2, epsilon: epsilon, threshold: threshold), scaleByLearningRate(learningRate)))
+    ) throws -> Optimizer {
+        try validate("radam", learningRate: learningRate, [
+            "beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative), "threshold": (threshold, .nonNegative),
+        ])
+        return Optimizer("radam", chain(scaleByRadam(beta1: beta1, beta2: beta2, epsilon: epsilon, threshold: threshold), scaleByLearningRate(learningRate)))
     }
 
-    public static func yogi(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-3) -> Optimizer {
-        Optimizer("yogi", chain(scaleByYogi(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate)))
+    public static func yogi(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-3) throws -> Optimizer {
+        try validate("yogi", learningRate: learningRate, ["beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative)])
+        return Optimizer("yogi", chain(scaleByYogi(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate)))
     }
 
     /// LAMB (You et al., 2020): Adam, weight decay, then the trust ratio.
     public static func lamb(
         learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6, weightDecay: Float = 0
-    ) -> Optimizer {
-        Optimizer("lamb", chain(
+    ) throws -> Optimizer {
+        try validate("lamb", learningRate: learningRate, [
+            "beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative), "weightDecay": (weightDecay, .nonNegative),
+        ])
+        return Optimizer("lamb", chain(
             scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), addDecayedWeights(weightDecay), scaleByTrustRatio(),
             scaleByLearningRate(learningRate)))
     }
 
     /// SGD with annealed Gaussian gradient noise.
-    public static func noisySgd(learningRate: LearningRate, eta: Float = 0.01, gamma: Float = 0.55, seed: UInt64 = 0) -> Optimizer {
-        Optimizer("noisy_sgd", chain(addNoise(eta: eta, gamma: gamma, seed: seed), scaleByLearningRate(learningRate)))
+    public static func noisySgd(learningRate: LearningRate, eta: Float = 0.01, gamma: Float = 0.55, seed: UInt64 = 0) throws -> Optimizer {
+        try validate("noisySgd", learningRate: learningRate, ["eta": (eta, .nonNegative), "gamma": (gamma, .nonNegative)])
+        return Optimizer("noisy_sgd", chain(addNoise(eta: eta, gamma: gamma, seed: seed), scaleByLearningRate(learningRate)))
     }
 
     /// Fromage (Bernstein et al., 2020): trust-ratio steps of `lr / √(1 + lr²)`, then a shrink
     /// of the weights by the same factor.
-    public static func fromage(learningRate: Float, minimumNorm: Float = 1e-6) -> Optimizer {
+    public static func fromage(learningRate: Float, minimumNorm: Float = 1e-6) throws -> Optimizer {
+        try validate("fromage", learningRate: .constant(learningRate), ["minimumNorm": (minimumNorm, .nonNegative)])
         let multiplier = 1 / (1 + learningRate * learningRate).squareRoot()
         return Optimizer("fromage", chain(
             scaleByTrustRatio(minimumNorm: minimumNorm), scaleByLearningRate(.constant(learningRate * multiplier)),
@@ -128,18 +150,18 @@ public struct Optimizer: Sendable {
     public static func named(_ name: String, learningRate: Float) throws -> Optimizer {
         let rate = LearningRate.constant(learningRate)
         switch name {
-        case "sgd": return .sgd(learningRate: rate)
-        case "momentum": return .sgd(learningRate: rate, momentum: 0.9)
-        case "adam": return .adam(learningRate: rate)
-        case "adamw": return .adamw(learningRate: rate)
-        case "adabelief": return .adabelief(learningRate: rate)
-        case "adagrad": return .adagrad(learningRate: rate)
-        case "rmsprop": return .rmsprop(learningRate: rate)
-        case "radam": return .radam(learningRate: rate)
-        case "yogi": return .yogi(learningRate: rate)
-        case "lamb": return .lamb(learningRate: rate)
-        case "noisy_sgd": return .noisySgd(learningRate: rate)
-        case "fromage": return .fromage(learningRate: learningRate)
+        case "sgd": return try .sgd(learningRate: rate)
+        case "momentum": return try .sgd(learningRate: rate, momentum: 0.9)
+        case "adam": return try .adam(learningRate: rate)
+        case "adamw": return try .adamw(learningRate: rate)
+        case "adabelief": return try .adabelief(learningRate: rate)
+        case "adagrad": return try .adagrad(learningRate: rate)
+        case "rmsprop": return try .rmsprop(learningRate: rate)
+        case "radam": return try .radam(learningRate: rate)
+        case "yogi": return try .yogi(learningRate: rate)
+        case "lamb": return try .lamb(learningRate: rate)
+        case "noisy_sgd": return try .noisySgd(learningRate: rate)
+        case "fromage": return try .fromage(learningRate: learningRate)
         default:
             throw AxonError.invalidValue(
                 operation: "Optimizer.named",
@@ -159,7 +181,7 @@ private func fusedAdam(
     let rateCount = state.counts["\(rateIndex)/count", default: 0]
     next.counts["0/count"] = adamCount
     next.counts["\(rateIndex)/count"] = rateCount + 1
-    let rate = learningRate.value(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
+    let rate = try learningRate.checkedLearningRate(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
     let step = AdamStep(learningRate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, step: adamCount)
     var result = parameters
     for (name, gradient) in gradients {
@@ -184,7 +206,7 @@ private func fusedMomentum(
     let rateCount = state.counts["1/count", default: 0]
     next.counts["0/count"] = state.counts["0/count", default: 0] + 1
     next.counts["1/count"] = rateCount + 1
-    let rate = learningRate.value(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
+    let rate = try learningRate.checkedLearningRate(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
     let step = MomentumStep(learningRate: rate, momentum: momentum, nesterov: nesterov)
     var result = parameters
     for (name, gradient) in gradients {

@@ -16,7 +16,7 @@ public func scaleByLearningRate(_ learningRate: LearningRate) -> GradientTransfo
         var next = state
         let count = state.counts["count", default: 0]
         next.counts["count"] = count + 1
-        let step = -learningRate.value(at: count) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
+        let step = try -learningRate.checkedLearningRate(at: count) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
         var updates = ParameterStore()
         for (name, gradient) in gradients { updates[name] = try gradient * step }
         return (updates, next)

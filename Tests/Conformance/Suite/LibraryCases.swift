@@ -165,14 +165,15 @@ public enum LibraryCases {
     }
 
     public static var optimizers: [ConformanceCase] {
-        let all: [(String, Optimizer)] = [
-            ("sgd", .sgd(learningRate: 0.1, momentum: 0.9)), ("adam", .adam(learningRate: 0.01)), ("adamw", .adamw(learningRate: 0.01)),
-            ("adabelief", .adabelief(learningRate: 0.01)), ("adagrad", .adagrad(learningRate: 0.1)), ("rmsprop", .rmsprop(learningRate: 0.01, centered: true)),
-            ("radam", .radam(learningRate: 0.01)), ("yogi", .yogi(learningRate: 0.01)), ("lamb", .lamb(learningRate: 0.01)),
-            ("noisySgd", .noisySgd(learningRate: 0.01)), ("fromage", .fromage(learningRate: 0.01)),
+        let all: [(String, @Sendable () throws -> Optimizer)] = [
+            ("sgd", { try .sgd(learningRate: 0.1, momentum: 0.9) }), ("adam", { try .adam(learningRate: 0.01) }), ("adamw", { try .adamw(learningRate: 0.01) }),
+            ("adabelief", { try .adabelief(learningRate: 0.01) }), ("adagrad", { try .adagrad(learningRate: 0.1) }), ("rmsprop", { try .rmsprop(learningRate: 0.01, centered: true) }),
+            ("radam", { try .radam(learningRate: 0.01) }), ("yogi", { try .yogi(learningRate: 0.01) }), ("lamb", { try .lamb(learningRate: 0.01) }),
+            ("noisySgd", { try .noisySgd(learningRate: 0.01) }), ("fromage", { try .fromage(learningRate: 0.01) }),
         ]
-        var cases = all.map { name, optimizer in
+        var cases = all.map { name, makeOptimizer in
             library("optimizer \(name)", ["optimizer.\(name)"], .elementwise) { backend in
+                let optimizer = try makeOptimizer()
                 var parameters: ParameterStore = ["a": try input([3, 4], 14, backend), "b": try input([4], 15, backend)]
                 var state = try optimizer.initialize(parameters)
                 for step in 0..<3 {
