@@ -5,6 +5,8 @@ import Backend
 public enum InputSpec: Sendable, Equatable {
     /// Literal values.
     case literal(HostArray)
+    /// Literal elements in `shape`, checked against it when the input is made.
+    case elements(shape: [Int], HostElements)
     /// Uniform floats in [low, high) from Philox bits of `seed`.
     case uniform(shape: [Int], seed: UInt64, low: Float, high: Float)
     /// `int32` values in [0, upper) from Philox bits of `seed`.
@@ -15,6 +17,8 @@ public enum InputSpec: Sendable, Equatable {
         switch self {
         case let .literal(array):
             return array
+        case let .elements(shape, elements):
+            return try HostArray(shape: Shape(shape), elements: elements)
         case let .uniform(shape, seed, low, high):
             let count = Shape(shape).elementCount
             let values = Philox.bits(key: Philox.Key(seed: seed), offset: 0, count: count).map { low + (high - low) * Philox.unitFloat($0) }

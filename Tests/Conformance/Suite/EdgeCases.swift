@@ -7,11 +7,11 @@ import Backend
 /// and trigonometry of large arguments.
 public enum EdgeCases {
     static func int32(_ values: [Int32]) -> InputSpec {
-        .literal((try? HostArray(shape: [values.count], elements: .int32(values)))!)
+        .elements(shape: [values.count], .int32(values))
     }
 
     static func uint32(_ values: [UInt32]) -> InputSpec {
-        .literal((try? HostArray(shape: [values.count], elements: .uint32(values)))!)
+        .elements(shape: [values.count], .uint32(values))
     }
 
     static func float32(_ values: [Float], shape: [Int]? = nil) -> InputSpec {
@@ -43,7 +43,7 @@ public enum EdgeCases {
                 cases.append(.op("cast \(source) to \(dtype)", "cast", [input], ["dtype": .string(dtype)], opClass: .exact))
             }
         }
-        let matrix = InputSpec.literal((try? HostArray(shape: [2, 4], elements: .int32([-7, -3, 2, 5, 9, -1, 4, 3])))!)
+        let matrix = InputSpec.elements(shape: [2, 4], .int32([-7, -3, 2, 5, 9, -1, 4, 3]))
         for operation in [ReductionOperation.sum, .max, .min, .product] {
             cases.append(.op("int32 reduce \(operation.rawValue)", "reduce.\(operation.rawValue)", [matrix], ["axes": .ints([1])], opClass: .exact))
         }
