@@ -9,10 +9,14 @@ public struct NativeOperations: Sendable, Hashable {
     /// Whether `window(.average, ...)` and its backward run natively, rather than as a sum
     /// pooling divided by the count of in-bounds elements.
     public var averagePooling: Bool
+    /// Whether the convolution backward ops run natively, rather than as forward convolutions
+    /// (see ConvolutionDecompositions.swift).
+    public var convolutionBackward: Bool
 
-    public init(unary: Set<UnaryOperation>, averagePooling: Bool) {
+    public init(unary: Set<UnaryOperation>, averagePooling: Bool, convolutionBackward: Bool) {
         self.unary = unary.union(Set(UnaryOperation.allCases).subtracting(Self.optionalUnary))
         self.averagePooling = averagePooling
+        self.convolutionBackward = convolutionBackward
     }
 
     /// The unary operations a backend may decompose: `expm1`, `log1p`, `rsqrt`, `reciprocal`,
@@ -20,9 +24,9 @@ public struct NativeOperations: Sendable, Hashable {
     public static let optionalUnary: Set<UnaryOperation> = [.expm1, .log1p, .rsqrt, .reciprocal, .sigmoid, .square, .tan]
 
     /// Everything native: the default.
-    public static let all = NativeOperations(unary: Set(UnaryOperation.allCases), averagePooling: true)
+    public static let all = NativeOperations(unary: Set(UnaryOperation.allCases), averagePooling: true, convolutionBackward: true)
     /// Only the required core: every optional primitive decomposed.
-    public static let coreOnly = NativeOperations(unary: [], averagePooling: false)
+    public static let coreOnly = NativeOperations(unary: [], averagePooling: false, convolutionBackward: false)
 }
 
 extension Backend {

@@ -54,6 +54,10 @@ extension CheckedBackend {
         try requireAllocatable(inputShape, .float32, name)
         let output = try ShapeRules.convolution(input: inputShape, kernel: kernel.shape, descriptor: descriptor).output
         try requireGradientShape(gradOutput.shape, output, name)
+        if !nativeOperations.convolutionBackward {
+            return try implementation.decomposedConvolutionBackwardInput(
+                gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
+        }
         return try implementation.convolutionBackwardInput(
             gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
     }
@@ -67,6 +71,10 @@ extension CheckedBackend {
         try requireAllocatable(kernelShape, .float32, name)
         let output = try ShapeRules.convolution(input: input.shape, kernel: kernelShape, descriptor: descriptor).output
         try requireGradientShape(gradOutput.shape, output, name)
+        if !nativeOperations.convolutionBackward {
+            return try implementation.decomposedConvolutionBackwardKernel(
+                input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
+        }
         return try implementation.convolutionBackwardKernel(
             input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
     }

@@ -136,7 +136,7 @@ public enum OpTable {
     /// The optional primitives: each is also compared with its decomposition into required
     /// primitives on the same backend (see ``NativeOperations``).
     public static let optional: Set<String> = Set(NativeOperations.optionalUnary.map { "unary.\($0.rawValue)" })
-        .union(["window.average", "windowBackward.average"])
+        .union(["window.average", "windowBackward.average", "convolutionBackwardInput", "convolutionBackwardKernel"])
 
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [

@@ -61,6 +61,17 @@ public enum PrimitiveCases {
                          conv.merging(["inputShape": .ints([2, 9, 8, 4])]) { $1 }, opClass: .linearAlgebra))
         cases.append(.op("convolution backward kernel", "convolutionBackwardKernel", [u([2, 9, 8, 4], 12), u([2, 5, 8, 6], 18)],
                          conv.merging(["kernelShape": .ints([3, 2, 2, 6])]) { $1 }, opClass: .linearAlgebra))
+        // Input-dilated (transposed) and 3-d strided geometry, for the backward decompositions too.
+        let dilated: [String: Attribute] = ["inputDilation": .ints([2]), "padding": .ints([2, 2])]
+        cases.append(.op("convolution backward input, input-dilated 1-d", "convolutionBackwardInput", [u([2, 15, 2], 60), u([3, 3, 2], 15)],
+                         dilated.merging(["inputShape": .ints([2, 7, 3])]) { $1 }, opClass: .linearAlgebra))
+        cases.append(.op("convolution backward kernel, input-dilated 1-d", "convolutionBackwardKernel", [u([2, 7, 3], 14), u([2, 15, 2], 60)],
+                         dilated.merging(["kernelShape": .ints([3, 3, 2])]) { $1 }, opClass: .linearAlgebra))
+        let strided3d: [String: Attribute] = ["strides": .ints([2, 1, 1])]
+        cases.append(.op("convolution backward input 3-d strided", "convolutionBackwardInput", [u([1, 2, 3, 3, 3], 61), u([2, 3, 2, 2, 3], 17)],
+                         strided3d.merging(["inputShape": .ints([1, 4, 5, 4, 2])]) { $1 }, opClass: .linearAlgebra))
+        cases.append(.op("convolution backward kernel 3-d strided", "convolutionBackwardKernel", [u([1, 4, 5, 4, 2], 16), u([1, 2, 3, 3, 3], 61)],
+                         strided3d.merging(["kernelShape": .ints([2, 3, 2, 2, 3])]) { $1 }, opClass: .linearAlgebra))
         let pool: [String: Attribute] = ["window": .ints([1, 3, 2, 1]), "strides": .ints([1, 2, 1, 1]), "padding": .ints([0, 0, 1, 1, 0, 1, 0, 0])]
         for operation in WindowOperation.allCases {
             cases.append(.op("window \(operation.rawValue)", "window.\(operation.rawValue)", [u([2, 7, 6, 3], 19)], pool, opClass: .reduction))
