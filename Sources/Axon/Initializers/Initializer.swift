@@ -51,8 +51,8 @@ public enum Initializer: Sendable, Equatable {
 
     /// The host values for `shape` from the stream of `key`, in row-major order.
     public func values(shape: Shape, key: Philox.Key) throws -> [Float] {
+        let count = try Self.checkedCount(shape, initializer: "\(self)")
         var random = HostRandom(key: key)
-        let count = shape.elementCount
         switch self {
         case .zeros: return [Float](repeating: 0, count: count)
         case .ones: return [Float](repeating: 1, count: count)
@@ -103,6 +103,21 @@ public enum Initializer: Sendable, Equatable {
                 rows: count / shape[shape.rank - 1], columns: shape[shape.rank - 1], random: &random
             ).map { Float(Double(gain) * $0) }
         }
+    }
+
+    /// The element count of `shape`, refused before any sampling when a dimension is negative,
+    /// the count overflows, or the samples (drawn in double precision) would not fit in memory.
+    static func checkedCount(_ shape: Shape, initializer: String) throws -> Int {
+        guard let count = shape.checkedElementCount else {
+            throw AxonError.invalidInitializer(
+                initializer: initializer, shape: shape, reason: "a dimension is negative or the element count overflows")
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
+        guard !overflow, bytes <= CheckedBackend.defaultMaximumAllocationBytes else {
+            throw AxonError.invalidInitializer(
+                initializer: initializer, shape: shape, reason: "\(count) elements are more than this machine's memory holds")
+        }
+        return count
     }
 
     /// A tensor of `shape` on `backend` holding ``values(shape:key:)``.

@@ -10,9 +10,10 @@ struct ReshapeLayer: Layer {
         guard let batch = input.first else { throw LayerError("needs an input with a batch dimension, got []") }
         let given = Array(input.dropFirst()).knownElementCount
         let inferred = shape.filter { $0 == -1 }.count
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
-        guard inferred <= 1, shape.allSatisfy({ $0 > 0 || $0 == -1 }), let given,
-            inferred == 1 ? known > 0 && given % known == 0 : given == known
+        // Dimensions are checked before their product, which must not overflow.
+        let known = shape.allSatisfy({ $0 > 0 || $0 == -1 }) ? Shape(shape.filter { $0 != -1 }).checkedElementCount : nil
+        guard inferred <= 1, let known, let given,
+            inferred == 1 ? given % known == 0 : given == known
         else {
             throw LayerError("cannot reshape examples of shape \(Array(input.dropFirst()).shapeDescription) to \(shape)")
         }

@@ -25,7 +25,8 @@ extension Array where Element == Int? {
 
     /// The number of elements when every dimension is known.
     var knownElementCount: Int? {
-        reduce(Optional(1)) { total, dimension in total.flatMap { t in dimension.map { t * $0 } } }
+        guard allSatisfy({ $0 != nil }) else { return nil }
+        return Shape(compactMap { $0 }).checkedElementCount
     }
 }
 

@@ -16,7 +16,7 @@ extension Tensor {
             throw BackendError.invalidArgument(operation: "reshape", reason: "at most one dimension may be -1, got \(shape)")
         }
         guard let axis = unknown.first else { return shape }
-        let known = shape.dimensions.enumerated().filter { $0.offset != axis }.map(\.element).reduce(1, *)
+        let known = Shape(shape.dimensions.enumerated().filter { $0.offset != axis }.map(\.element)).checkedElementCount ?? 0
         guard known > 0, count % known == 0 else {
             throw BackendError.shapeMismatch(operation: "reshape", reason: "cannot reshape \(self.shape) to \(shape)")
         }
