@@ -78,17 +78,18 @@ extension ReferenceBackend {
         let axes = passthrough ? last : rank
         let strides = input.strides
         // For each axis and output position, the in-bounds input positions as element offsets.
+        // Only the in-bounds part of a window is visited, so a window mostly in padding costs
+        // what it covers (o·stride + window ≤ the padded size, so nothing here overflows).
         let taps: [[[Int]]] = (0..<axes).map { axis in
             (0..<output[axis]).map { o in
-                (0..<d.windowDimensions[axis]).compactMap { w in
-                    let position = o * d.strides[axis] - d.padding[axis].low + w
-                    return position >= 0 && position < input[axis] ? position * strides[axis] : nil
-                }
+                let start = o * d.strides[axis] - d.padding[axis].low
+                let first = Swift.max(start, 0), end = Swift.min(start + d.windowDimensions[axis], input[axis])
+                return (first..<Swift.max(first, end)).map { $0 * strides[axis] }
             }
         }
         var outIndex = [Int](repeating: 0, count: axes)
         var offsets: [Int] = []
-        offsets.reserveCapacity(d.windowDimensions.reduce(1, *))
+        offsets.reserveCapacity(Swift.min(Shape(Array(d.windowDimensions.prefix(axes))).checkedElementCount ?? 0, input.elementCount))
         var choice = [Int](repeating: 0, count: axes)
         for o in stride(from: 0, to: output.elementCount, by: run) {
             offsets.removeAll(keepingCapacity: true)

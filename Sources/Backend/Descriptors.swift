@@ -60,6 +60,9 @@ public struct ConvolutionDescriptor: Sendable, Hashable {
         guard groups >= 1 else {
             throw BackendError.invalidArgument(operation: "convolution", reason: "groups must be at least 1, got \(groups)")
         }
+        try ShapeRules.requireRepresentable(
+            result.strides + result.inputDilation + result.kernelDilation + result.padding.flatMap { [$0.low, $0.high] } + [groups],
+            "convolution attribute", operation: "convolution")
         return result
     }
 }

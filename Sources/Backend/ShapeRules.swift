@@ -1,6 +1,17 @@
 /// Output shapes and operand checks shared by every backend, so that all of them accept the
 /// same inputs, compute the same shapes and throw the same messages.
 public enum ShapeRules {
+    /// The largest dimension, window, stride, dilation or padding any operation accepts:
+    /// 2³¹ − 1, so that every backend (32-bit shader indices, oneDNN, the host loops) can take it.
+    public static let maximumDimension = Int(Int32.max)
+
+    /// Throws unless every value lies within ±``maximumDimension``.
+    public static func requireRepresentable(_ values: [Int], _ what: String, operation: String) throws {
+        guard let bad = values.first(where: { abs($0) > maximumDimension }) else { return }
+        throw BackendError.invalidArgument(
+            operation: operation, reason: "\(what) \(bad) is beyond 2³¹ − 1, the largest every backend supports")
+    }
+
     /// `terms` summed and `factors` multiplied without overflow, or an `invalidArgument`
     /// naming `what`: shape arithmetic on attributes a caller chose must not trap.
     public static func checked(_ operation: String, _ what: @autoclosure () -> String, _ compute: (inout Arithmetic) -> Int) throws -> Int {
@@ -15,6 +26,7 @@ public enum ShapeRules {
     /// Integer arithmetic that records overflow instead of trapping.
     public struct Arithmetic {
         public private(set) var overflowed = false
+        public init() {}
         public mutating func add(_ a: Int, _ b: Int) -> Int {
             let (value, overflow) = a.addingReportingOverflow(b)
             overflowed = overflowed || overflow
@@ -141,6 +153,7 @@ public enum ShapeRules {
                 operation: "window",
                 reason: "window \(d.windowDimensions), strides \(d.strides) and padding need one entry per dimension of \(input)")
         }
+        try requireRepresentable(d.windowDimensions + d.strides + d.padding.flatMap { [$0.low, $0.high] }, "window attribute", operation: "window")
         guard (d.windowDimensions + d.strides).allSatisfy({ $0 >= 1 }),
             d.padding.allSatisfy({ $0.low >= 0 && $0.high >= 0 })
         else {

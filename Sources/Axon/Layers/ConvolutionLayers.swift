@@ -30,7 +30,9 @@ func windowPositions(
 ) throws -> [Int] {
     let pads = try padding.resolve(input: spatial, extent: extent, strides: strides)
     return try spatial.indices.map { axis in
-        let padded = spatial[axis] + pads[axis].low + pads[axis].high
+        let padded = try layerArithmetic("dimension \(axis) of size \(spatial[axis]) padded by \(pads[axis])") {
+            $0.add($0.add(spatial[axis], pads[axis].low), pads[axis].high)
+        }
         guard padded >= extent[axis] else { throw LayerError(tooSmall()) }
         return (padded - extent[axis]) / strides[axis] + 1
     }
@@ -70,7 +72,9 @@ struct ConvLayer: Layer {
         let (spatial, _) = try spatialGeometry(inputs[0], channels)
         let n = spatial.count
         let (size, step, rate) = (try spatialValues(kernelSize, count: n, "kernel size"), try spatialValues(strides, count: n, "strides"), try spatialValues(dilation, count: n, "dilation"))
-        let extent = zip(size, rate).map { ($0 - 1) * $1 + 1 }
+        let extent = try zip(size, rate).map { kernel, dilation in
+            try layerArithmetic("a kernel of size \(kernel) dilated by \(dilation)") { $0.add($0.multiply(kernel - 1, dilation), 1) }
+        }
         let output = try windowPositions(spatial, extent: extent, strides: step, padding: padding) {
             "input \(inputs[0].shapeDescription) is too small for a kernel of extent \(extent) with padding \(padding)"
         }

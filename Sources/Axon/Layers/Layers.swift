@@ -15,9 +15,11 @@ public enum PaddingMode: Sendable, Equatable {
         case .valid:
             return input.map { _ in Padding(0, 0) }
         case .same:
-            return input.indices.map { axis in
-                let output = (input[axis] + strides[axis] - 1) / strides[axis]
-                let total = Swift.max((output - 1) * strides[axis] + extent[axis] - input[axis], 0)
+            return try input.indices.map { axis in
+                let output = input[axis] / strides[axis] + (input[axis] % strides[axis] == 0 ? 0 : 1)
+                let total = Swift.max(try layerArithmetic("'same' padding for a window of extent \(extent[axis])") {
+                    $0.add($0.add($0.multiply(output - 1, strides[axis]), extent[axis]), -input[axis])
+                }, 0)
                 return Padding(total / 2, total - total / 2)
             }
         case let .explicit(padding):
@@ -27,6 +29,15 @@ public enum PaddingMode: Sendable, Equatable {
             return padding
         }
     }
+}
+
+/// `compute` with overflow recorded instead of trapping: a layer's size arithmetic on options
+/// a user chose, refused as a ``LayerError`` naming `what`.
+func layerArithmetic(_ what: @autoclosure () -> String, _ compute: (inout ShapeRules.Arithmetic) -> Int) throws -> Int {
+    var arithmetic = ShapeRules.Arithmetic()
+    let value = compute(&arithmetic)
+    guard !arithmetic.overflowed else { throw LayerError("\(what()) overflows the integer range") }
+    return value
 }
 
 /// Where the channel axis is in a convolution or pooling layer's input.

@@ -54,13 +54,18 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
         }
     }
 
-    /// Throws unless `shape`, given as an argument, has no negative dimension and an element
-    /// count that fits in `Int`.
+    /// Throws unless `shape`, given as an argument, has no negative dimension, no dimension
+    /// above ``ShapeRules/maximumDimension``, and an element count that fits in `Int`.
     func requireValidShape(_ shape: Shape, _ operation: String) throws {
         guard shape.checkedElementCount != nil else {
             throw BackendError.invalidArgument(
                 operation: operation,
                 reason: "shape \(shape) has a negative dimension or more elements than can be addressed")
+        }
+        guard shape.allSatisfy({ $0 <= ShapeRules.maximumDimension }) else {
+            throw BackendError.invalidArgument(
+                operation: operation,
+                reason: "shape \(shape) has a dimension above 2³¹ − 1, the largest every backend supports")
         }
     }
 

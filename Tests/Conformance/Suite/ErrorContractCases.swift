@@ -55,6 +55,9 @@ public enum ErrorContractCases {
         for operation in WindowOperation.allCases {
             cases.append(rejects("window.\(operation.rawValue) with a window of the wrong rank", "window.\(operation.rawValue)", [floats([1, 4, 4, 1])],
                                  ["window": .ints([2, 2]), "strides": .ints([1, 1]), "padding": .ints([0, 0, 0, 0])]))
+            cases.append(rejects("window.\(operation.rawValue) with a window beyond 2³¹", "window.\(operation.rawValue)", [floats([1, 4, 4, 1])],
+                                 ["window": .ints([1, 1 << 40, 1, 1]), "strides": .ints([1, 1, 1, 1]),
+                                  "padding": .ints([0, 0, 1 << 39, 1 << 39, 0, 0, 0, 0])]))
             cases.append(rejects("windowBackward.\(operation.rawValue) with a gradient of the wrong shape", "windowBackward.\(operation.rawValue)",
                                  [floats([1, 4, 4, 1]), floats([1, 4, 4, 1])],
                                  ["window": .ints([1, 2, 2, 1]), "strides": .ints([1, 2, 2, 1]), "padding": .ints([0, 0, 0, 0, 0, 0, 0, 0])]))
@@ -70,6 +73,9 @@ public enum ErrorContractCases {
             rejects("convolution with a kernel of the wrong channel count", "convolution", [floats([1, 5, 5, 3]), floats([3, 3, 2, 4])], convolution),
             rejects("convolution whose dilation overflows", "convolution", [floats([1, 5, 5, 1]), floats([3, 3, 1, 1])],
                     ["kernelDilation": .ints([Int.max / 2, 1])]),
+            rejects("convolution with a dilation beyond 2³¹ (on a 1-wide kernel)", "convolution", [floats([1, 5, 5, 1]), floats([1, 1, 1, 1])],
+                    ["kernelDilation": .ints([1 << 40, 1])]),
+            rejects("full with a dimension beyond 2³¹ and no elements", "full", [], ["shape": .ints([0, 1 << 40]), "value": .double(0)]),
             rejects("convolution with zero groups", "convolution", [floats([1, 5, 5, 2]), floats([3, 3, 2, 2])], ["groups": .int(0)]),
             rejects("convolutionBackwardInput to a negative input shape", "convolutionBackwardInput", [floats([1, 3, 3, 1]), floats([3, 3, 1, 1])],
                     ["inputShape": .ints([1, -5, 5, 1])]),
