@@ -72,12 +72,13 @@ public func scaleByStddev(decay: Float = 0.9, epsilon: Float = 1e-8, initialScal
     }
 }
 
-/// AdaBelief's scaling (Zhuang et al., 2020): like Adam, with the second moment of the
-/// prediction error `g − μ` (μ before this step) plus `ε_root`.
+/// AdaBelief's scaling (Zhuang et al., 2020, Algorithm 2; optax's `scale_by_belief`): like
+/// Adam, with the second moment of the prediction error `g − μ`, where `μ` is this step's
+/// updated first moment, plus `ε_root`.
 public func scaleByBelief(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-16, epsilonRoot: Float = 1e-16) -> GradientTransformation {
     .withSlots(["mu": 0, "nu": 0]) { g, _, slots, t in
-        let error = try g - slots["mu"]!
         let mu = try slots["mu"]! * beta1 + g * (1 - beta1)
+        let error = try g - mu
         let nu = try slots["nu"]! * beta2 + error.square() * (1 - beta2) + epsilonRoot
         let (muHat, nuHat) = (try mu / biasCorrection(beta1, t), try nu / biasCorrection(beta2, t))
         return (try muHat / (nuHat.sqrt() + epsilon), ["mu": mu, "nu": nu])

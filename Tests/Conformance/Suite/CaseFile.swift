@@ -29,14 +29,22 @@ public enum CaseFile {
 
     /// Every `*.json` case in `directory`, sorted by file name.
     public static func loadAll(from directory: URL) throws -> [ConformanceCase] {
-        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "json" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
-        return try files.map(load)
+        let manager = FileManager.default
+        let entries = try manager.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+        // Case files in the directory and its immediate subdirectories (recorded sets such as optax/).
+        let files = try entries.flatMap { entry -> [URL] in
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: entry.path, isDirectory: &isDirectory), isDirectory.boolValue else { return [entry] }
+            return try manager.contentsOfDirectory(at: entry, includingPropertiesForKeys: nil)
+        }
+        return try files.filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }.map(load)
     }
 
-    /// One case file.
+    /// One case file: an op case or an optimizer trajectory (``OptimizerTrajectory``).
     public static func load(_ url: URL) throws -> ConformanceCase {
-        try decode(try FileAccess.read(url), name: url.lastPathComponent, directory: url.deletingLastPathComponent())
+        let data = try FileAccess.read(url)
+        if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: url.lastPathComponent) }
+        return try decode(data, name: url.lastPathComponent, directory: url.deletingLastPathComponent())
     }
 
     /// A case file's contents; `.npy` files it names are read from `directory`.

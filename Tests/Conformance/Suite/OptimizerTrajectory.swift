@@ -1,0 +1,96 @@
+import Axon
+import Backend
+import Foundation
+
+/// Optimizer trajectory case files: initial parameters, a sequence of gradients and the
+/// parameters another implementation (optax, by `scripts/record-optax.py`) produced after each
+/// step. The case replays the gradients through Axon's optimizer of the same name, fused and
+/// unfused, on every backend, and checks every step against the recorded parameters.
+///
+/// ```json
+/// {"name": "adam trajectory recorded from optax", "optimizer": "adam", "learningRate": 0.01,
+///  "parameters": {"w": {"shape": [2], "values": [0.5, -1]}},
+///  "gradients": [{"w": {"shape": [2], "values": [0.1, 0.2]}}],
+///  "expected": [{"w": {"shape": [2], "values": [0.49, -1.01]}}]}
+/// ```
+public enum OptimizerTrajectory {
+    struct TensorSpec: Decodable {
+        let shape: [Int]
+        let values: [Float]
+
+        func array(_ context: String) throws -> HostArray {
+            do {
+                return try HostArray(shape: Shape(shape), elements: .float32(values))
+            } catch {
+                throw ConformanceError("\(context): \(error)")
+            }
+        }
+    }
+
+    struct Document: Decodable {
+        let name: String
+        let optimizer: String
+        let learningRate: Float
+        let parameters: [String: TensorSpec]
+        let gradients: [[String: TensorSpec]]
+        let expected: [[String: TensorSpec]]
+    }
+
+    /// Whether a case file's JSON is a trajectory (it names an optimizer) rather than an op case.
+    static func isTrajectory(_ data: Data) -> Bool {
+        ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["optimizer"] != nil
+    }
+
+    /// The optimizer a trajectory file names, with both libraries' default hyper-parameters.
+    static func optimizer(named name: String, learningRate: Float) throws -> Optimizer {
+        switch name {
+        case "nesterov": return try .sgd(learningRate: .constant(learningRate), momentum: 0.9, nesterov: true)
+        case "rmsprop_centered": return try .rmsprop(learningRate: .constant(learningRate), centered: true)
+        default: return try .named(name, learningRate: learningRate)
+        }
+    }
+
+    /// A trajectory file as a conformance case.
+    public static func decode(_ data: Data, name file: String) throws -> ConformanceCase {
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: data)
+        } catch {
+            throw ConformanceError("\(file) is not a valid optimizer trajectory: \(error)")
+        }
+        let names = document.parameters.keys.sorted()
+        guard !document.gradients.isEmpty, document.expected.count == document.gradients.count,
+            (document.gradients + document.expected).allSatisfy({ $0.keys.sorted() == names })
+        else {
+            throw ConformanceError("\(file): needs one gradient and one expected parameter set per step, each naming the parameters \(names)")
+        }
+        _ = try optimizer(named: document.optimizer, learningRate: document.learningRate)
+        let initial = try names.map { try document.parameters[$0]!.array("\(file) parameter \($0)") }
+        let gradients = try document.gradients.enumerated().map { step, set in
+            try names.map { try set[$0]!.array("\(file) gradient \($0) of step \(step + 1)") }
+        }
+        let trajectory = try document.expected.enumerated().flatMap { step, set in
+            try names.map { try set[$0]!.array("\(file) expected \($0) after step \(step + 1)") }
+        }
+        let (optimizerName, learningRate) = (document.optimizer, document.learningRate)
+        return ConformanceCase(
+            document.name, covers: ["optimizer.\(optimizerName)"], opClass: .reduction,
+            body: .library { backend in
+                let optimizer = try optimizer(named: optimizerName, learningRate: learningRate)
+                return try [true, false].flatMap { fused in
+                    var parameters = ParameterStore()
+                    for (name, array) in zip(names, initial) { parameters[name] = try Tensor(array, on: backend) }
+                    var state = try optimizer.initialize(parameters)
+                    var arrays: [HostArray] = []
+                    for stepGradients in gradients {
+                        var store = ParameterStore()
+                        for (name, array) in zip(names, stepGradients) { store[name] = try Tensor(array, on: backend) }
+                        (parameters, state) = try optimizer.step(parameters: parameters, gradients: store, state: state, fused: fused)
+                        arrays += try names.map { try parameters.tensor($0).array }
+                    }
+                    return arrays
+                }
+            },
+            expected: trajectory + trajectory)
+    }
+}
