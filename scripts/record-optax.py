@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Records optimizer trajectories from optax, the conformance suite's independent expectation
-for every named optimizer that has an optax counterpart.
+for every named optimizer, gradient transformation and schedule that has an optax counterpart.
 
     scripts/record-optax.py          # creates .build/optax-venv (jax[cpu], optax) on first use
 
@@ -47,6 +47,19 @@ OPTIMIZERS = {
     "yogi": (lambda lr: optax.yogi(lr), 0.01),
     "lamb": (lambda lr: optax.lamb(lr), 0.01),
     "fromage": (lambda lr: optax.fromage(lr), 0.01),
+    # Transformations and schedules, each in the smallest chain that exercises it.
+    "clip_sgd": (lambda lr: optax.chain(optax.clip(0.5), optax.sgd(lr)), 0.1),
+    "clip_by_global_norm_sgd": (lambda lr: optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(lr)), 0.1),
+    "centralize_sgd": (lambda lr: optax.chain(optax.centralize(), optax.sgd(lr)), 0.1),
+    "decayed_weights_sgd": (lambda lr: optax.chain(optax.add_decayed_weights(0.1), optax.sgd(lr)), 0.1),
+    "multi_steps_adam": (lambda lr: optax.MultiSteps(optax.adam(lr), every_k_schedule=2), 0.01),
+    "exponential_decay_sgd": (lambda lr: optax.sgd(optax.exponential_decay(lr, transition_steps=2, decay_rate=0.5)), 0.1),
+    "staircase_decay_sgd": (lambda lr: optax.sgd(optax.exponential_decay(lr, transition_steps=3, decay_rate=0.5, staircase=True)), 0.1),
+    "polynomial_decay_sgd": (lambda lr: optax.sgd(optax.polynomial_schedule(lr, 0.01, power=2, transition_steps=5)), 0.1),
+    "linear_decay_sgd": (lambda lr: optax.sgd(optax.linear_schedule(lr, 0.0, transition_steps=5, transition_begin=2)), 0.1),
+    "cosine_decay_sgd": (lambda lr: optax.sgd(optax.cosine_decay_schedule(lr, decay_steps=6, alpha=0.1)), 0.1),
+    "warmup_cosine_sgd": (lambda lr: optax.sgd(optax.join_schedules(
+        [optax.linear_schedule(0.0, lr, 3), optax.cosine_decay_schedule(lr, decay_steps=4)], [3])), 0.1),
 }
 
 

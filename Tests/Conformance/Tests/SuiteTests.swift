@@ -56,9 +56,10 @@ struct SuiteTests {
     @Test("case files load and pass")
     func caseFiles() throws {
         let cases = try CaseFile.loadAll(from: ConformanceBackends.root.appendingPathComponent("Tests/Conformance/Cases"))
-        // Three op cases, and the thirteen optimizer trajectories recorded from optax.
-        #expect(cases.filter { $0.name.hasSuffix("recorded from optax") }.count == 13)
-        #expect(cases.count == 16)
+        // Three op cases, and the trajectories recorded from optax: 13 named optimizers and 11
+        // transformations and schedules.
+        #expect(cases.filter { $0.name.hasSuffix("recorded from optax") }.count == 24)
+        #expect(cases.count == 27)
         #expect(cases.allSatisfy { !$0.covers.isEmpty })
         check(cases)
     }
