@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Records optimizer trajectories from optax, the conformance suite's independent expectation
-for every named optimizer, gradient transformation and schedule that has an optax counterpart.
+"""Records optimizer trajectories and loss values with gradients from optax, the conformance
+suite's independent expectation for every named optimizer, gradient transformation, schedule
+and loss that has an optax counterpart.
 
     scripts/record-optax.py          # creates .build/optax-venv (jax[cpu], optax) on first use
 
 Writes Tests/Conformance/Cases/optax/<name>.json: the initial parameters, a sequence of
 gradients, and the parameters optax produces after each step (float32, as JAX computes by
-default). The suite (OptimizerTrajectories.swift) replays the gradients through Axon's
-optimizer of the same name and default hyper-parameters on every backend.
+default); and loss_<name>.json: targets, predictions, the mean loss and its gradient with
+respect to the predictions. The suite (OptimizerTrajectory.swift, RecordedLoss.swift) replays
+them through Axon on every backend.
 """
 import json
 import os
@@ -100,5 +102,68 @@ def main():
         print(f"recorded {name}")
 
 
+# Axon's loss (Losses.<name>, mean over examples of a per-example value) → optax's per-element
+# or per-example function, the options Axon is given, and how the targets are drawn.
+def per_example(values):
+    return values.mean(axis=-1) if values.ndim == 2 else values
+
+
+LOSSES = {
+    "categoricalCrossEntropy_logits": ("categoricalCrossEntropy", {"fromLogits": True}, "onehot",
+                                       lambda y, p: optax.softmax_cross_entropy(p, y)),
+    "categoricalCrossEntropy_sparse": ("categoricalCrossEntropy", {"fromLogits": True, "sparse": True}, "indices",
+                                       lambda y, p: optax.softmax_cross_entropy_with_integer_labels(p, y)),
+    "categoricalCrossEntropy_smoothed": ("categoricalCrossEntropy", {"fromLogits": True, "labelSmoothing": 0.1}, "onehot",
+                                         lambda y, p: optax.softmax_cross_entropy(p, optax.smooth_labels(y, 0.1))),
+    "binaryCrossEntropy_logits": ("binaryCrossEntropy", {"fromLogits": True}, "binary",
+                                  lambda y, p: per_example(optax.sigmoid_binary_cross_entropy(p, y))),
+    "meanSquaredError": ("meanSquaredError", {}, "real", lambda y, p: per_example(optax.squared_error(p, y))),
+    "huber": ("huber", {"delta": 0.5}, "real", lambda y, p: per_example(optax.huber_loss(p, y, delta=0.5))),
+    "logCosh": ("logCosh", {}, "real", lambda y, p: per_example(optax.log_cosh(p, y))),
+    "hinge": ("hinge", {}, "signs", lambda y, p: per_example(optax.hinge_loss(p, y))),
+    "klDivergence": ("klDivergence", {}, "distribution",
+                     lambda y, p: optax.kl_divergence(jnp.log(p), y)),
+    "cosineSimilarity": ("cosineSimilarity", {}, "real", lambda y, p: -optax.cosine_similarity(p, y)),
+}
+
+
+def record_losses(directory):
+    rng = np.random.default_rng(7)
+    shape = (4, 5)
+    for file_name, (loss, options, targets, function) in LOSSES.items():
+        logits = rng.normal(0, 1.5, shape).astype(np.float32)
+        if targets == "onehot":
+            y = np.eye(shape[1], dtype=np.float32)[rng.integers(0, shape[1], shape[0])]
+        elif targets == "indices":
+            y = rng.integers(0, shape[1], shape[0]).astype(np.int32)
+        elif targets == "binary":
+            y = rng.integers(0, 2, shape).astype(np.float32)
+        elif targets == "signs":
+            y = np.where(rng.random(shape) < 0.5, -1.0, 1.0).astype(np.float32)
+        elif targets == "distribution":
+            y = np.asarray(jax.nn.softmax(rng.normal(0, 1, shape).astype(np.float32)))
+        else:
+            y = rng.normal(0, 1, shape).astype(np.float32)
+        # KL divergence compares distributions, so its predictions are probabilities too.
+        prediction = np.asarray(jax.nn.softmax(logits)) if targets == "distribution" else logits
+        value, gradient = jax.value_and_grad(lambda p: jnp.mean(function(jnp.asarray(y), p)))(jnp.asarray(prediction))
+        document = {
+            "name": f"loss {file_name} recorded from optax",
+            "source": f"optax {optax.__version__}, jax {jax.__version__}, scripts/record-optax.py",
+            "loss": loss,
+            "options": options,
+            "yTrue": {"shape": list(y.shape), "dtype": "int32" if y.dtype == np.int32 else "float32",
+                      "values": [float(v) for v in y.ravel()]},
+            "yPred": tensors({"p": prediction})["p"],
+            "value": float(value),
+            "gradient": tensors({"g": gradient})["g"],
+        }
+        with open(os.path.join(directory, f"loss_{file_name}.json"), "w") as file:
+            json.dump(document, file, indent=1, sort_keys=True)
+            file.write("\n")
+        print(f"recorded loss {file_name}")
+
+
 if __name__ == "__main__":
     main()
+    record_losses(os.path.join(ROOT, "Tests", "Conformance", "Cases", "optax"))

@@ -40,10 +40,12 @@ public enum CaseFile {
         return try files.filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }.map(load)
     }
 
-    /// One case file: an op case or an optimizer trajectory (``OptimizerTrajectory``).
+    /// One case file: an op case, an optimizer trajectory (``OptimizerTrajectory``) or a
+    /// recorded loss (``RecordedLoss``).
     public static func load(_ url: URL) throws -> ConformanceCase {
         let data = try FileAccess.read(url)
         if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: url.lastPathComponent) }
+        if RecordedLoss.isLoss(data) { return try RecordedLoss.decode(data, name: url.lastPathComponent) }
         return try decode(data, name: url.lastPathComponent, directory: url.deletingLastPathComponent())
     }
 

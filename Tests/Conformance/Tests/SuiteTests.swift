@@ -56,10 +56,10 @@ struct SuiteTests {
     @Test("case files load and pass")
     func caseFiles() throws {
         let cases = try CaseFile.loadAll(from: ConformanceBackends.root.appendingPathComponent("Tests/Conformance/Cases"))
-        // Three op cases, and the trajectories recorded from optax: 13 named optimizers and 11
-        // transformations and schedules.
-        #expect(cases.filter { $0.name.hasSuffix("recorded from optax") }.count == 24)
-        #expect(cases.count == 27)
+        // Three op cases, and the cases recorded from optax: trajectories of 13 named optimizers
+        // and 11 transformations and schedules, and 10 losses with their gradients.
+        #expect(cases.filter { $0.name.hasSuffix("recorded from optax") }.count == 34)
+        #expect(cases.count == 37)
         #expect(cases.allSatisfy { !$0.covers.isEmpty })
         check(cases)
     }
