@@ -20,8 +20,9 @@ public enum FuzzTargets {
             try data.write(to: url)
             _ = try Checkpoint.read(url, on: backend, requireFiniteParameters: true)
         },
-        // Conformance case files (JSON with inline tensors).
-        "casefile": { data in _ = try CaseFile.decode(data, name: "input.json", directory: scratch) },
+        // Conformance case files (JSON with inline tensors): op cases, optimizer trajectories
+        // and recorded losses.
+        "casefile": { data in _ = try CaseFile.decodeAny(data, name: "input.json", directory: scratch) },
         // NumPy .npy files.
         "npy": { data in _ = try NPY.decode(data, name: "input.npy") },
     ]

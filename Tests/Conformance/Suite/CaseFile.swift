@@ -43,10 +43,15 @@ public enum CaseFile {
     /// One case file: an op case, an optimizer trajectory (``OptimizerTrajectory``) or a
     /// recorded loss (``RecordedLoss``).
     public static func load(_ url: URL) throws -> ConformanceCase {
-        let data = try FileAccess.read(url)
-        if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: url.lastPathComponent) }
-        if RecordedLoss.isLoss(data) { return try RecordedLoss.decode(data, name: url.lastPathComponent) }
-        return try decode(data, name: url.lastPathComponent, directory: url.deletingLastPathComponent())
+        try decodeAny(try FileAccess.read(url), name: url.lastPathComponent, directory: url.deletingLastPathComponent())
+    }
+
+    /// Any kind of case file's contents, told apart by the key that names what it runs: `op`,
+    /// `optimizer` (``OptimizerTrajectory``) or `loss` (``RecordedLoss``).
+    public static func decodeAny(_ data: Data, name: String, directory: URL) throws -> ConformanceCase {
+        if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: name) }
+        if RecordedLoss.isLoss(data) { return try RecordedLoss.decode(data, name: name) }
+        return try decode(data, name: name, directory: directory)
     }
 
     /// A case file's contents; `.npy` files it names are read from `directory`.
