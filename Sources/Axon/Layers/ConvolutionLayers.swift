@@ -96,7 +96,7 @@ struct PoolLayer: Layer {
     let strides: [Int]?
     let padding: PaddingMode
     let channels: ChannelLayout
-    var kind: String { operation == .max ? "max_pool" : "avg_pool" }
+    var kind: String { operation == .max ? "max_pool" : operation == .sum ? "sum_pool" : "avg_pool" }
 
     func geometry(_ n: Int) throws -> (size: [Int], strides: [Int]) {
         let size = try spatialValues(kernelSize, count: n, "kernel size")
@@ -163,12 +163,15 @@ extension Axon {
         apply(PoolLayer(operation: .max, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
     }
 
-    /// Average pooling (padding is not counted); `strides` default to the window size.
+    /// Average pooling; `strides` default to the window size. Padding is not counted unless
+    /// `countPadding` (PyTorch's `count_include_pad`), which divides every window by its size.
     public func avgPool(
         kernelSize: [Int] = [2], strides: [Int]? = nil, padding: PaddingMode = .valid, channels: ChannelLayout = .last,
-        name: String? = nil
+        countPadding: Bool = false, name: String? = nil
     ) -> Axon {
-        apply(PoolLayer(operation: .average, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+        countPadding
+            ? apply(CountingAvgPoolLayer(kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+            : apply(PoolLayer(operation: .average, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
     }
 
     /// The mean over every spatial axis.

@@ -150,6 +150,10 @@ public enum ErrorContractCases {
             rejects("conv with a negative stride", covers: ["conv"], input: [1, 4, 4, 1]) { $0.conv(2, strides: [-1]) },
             rejects("max pool of a rank-2 input", covers: ["maxPool"], input: [2, 3]) { $0.maxPool(kernelSize: [2]) },
             rejects("avg pool with a window larger than the input", covers: ["avgPool"], input: [1, 2, 2, 1]) { $0.avgPool(kernelSize: [3]) },
+            rejects("lp pools with a zero norm", covers: ["lpPool", "globalLpPool"], input: [1, 4, 4, 1]) { $0.lpPool(norm: 0).globalLpPool(norm: 0) },
+            rejects("adaptive pools to zero size", covers: ["adaptiveAvgPool", "adaptiveMaxPool", "adaptiveLpPool"], input: [1, 4, 4, 1]) {
+                Axon.concatenate([$0.adaptiveAvgPool(outputSize: [0]), $0.adaptiveMaxPool(outputSize: [2]), $0.adaptiveLpPool(outputSize: [2])])
+            },
             rejects("global pools of a rank-2 input", covers: ["globalAvgPool", "globalMaxPool"], input: [2, 3]) { $0.globalAvgPool().globalMaxPool() },
             rejects("batch norm over a missing axis", covers: ["batchNorm"], input: [2, 3]) { $0.batchNorm(axis: 4) },
             rejects("layer norm with a negative epsilon", covers: ["layerNorm"], input: [2, 3]) { $0.layerNorm(epsilon: -1) },

@@ -31,6 +31,15 @@ public enum LibraryCases {
             layer("conv 1-d channels first", covers: ["conv"], input: [2, 3, 9]) { $0.conv(2, kernelSize: [3], dilation: [2], channels: .first) },
             layer("max pool", covers: ["maxPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.maxPool(kernelSize: [3], strides: [2], padding: .same) },
             layer("avg pool", covers: ["avgPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.avgPool(padding: .same) },
+            layer("avg pool counting padding", covers: ["avgPool"], input: [2, 5, 5, 2], opClass: .reduction) {
+                $0.avgPool(kernelSize: [3], strides: [2], padding: .same, countPadding: true)
+            },
+            layer("lp pools", covers: ["lpPool", "globalLpPool"], input: [2, 6, 5, 3], opClass: .reduction) {
+                Axon.concatenate([$0.lpPool(norm: 2, kernelSize: [2], padding: .same).globalMaxPool(), $0.globalLpPool(norm: 3)])
+            },
+            layer("adaptive pools", covers: ["adaptiveAvgPool", "adaptiveMaxPool", "adaptiveLpPool"], input: [2, 7, 5, 3], opClass: .reduction) {
+                Axon.concatenate([$0.adaptiveAvgPool(outputSize: [3, 4]), $0.adaptiveMaxPool(outputSize: [3, 4]), $0.adaptiveLpPool(norm: 2, outputSize: [3, 4])])
+            },
             layer("global pools", covers: ["globalAvgPool", "globalMaxPool"], input: [2, 5, 5, 3], opClass: .reduction) {
                 Axon.concatenate([$0.globalAvgPool(), $0.globalMaxPool()])
             },
