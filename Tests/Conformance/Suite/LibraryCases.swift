@@ -35,7 +35,7 @@ public enum LibraryCases {
                 $0.avgPool(kernelSize: [3], strides: [2], padding: .same, countPadding: true)
             },
             layer("lp pools", covers: ["lpPool", "globalLpPool"], input: [2, 6, 5, 3], opClass: .reduction) {
-                Axon.concatenate([$0.lpPool(norm: 2, kernelSize: [2], padding: .same).globalMaxPool(), $0.globalLpPool(norm: 3)])
+                Axon.concatenate([$0.lpPool(norm: 2, kernelSize: [2], padding: .same).globalMaxPool(), $0.globalLpPool(norm: 4)])
             },
             layer("adaptive pools", covers: ["adaptiveAvgPool", "adaptiveMaxPool", "adaptiveLpPool"], input: [2, 7, 5, 3], opClass: .reduction) {
                 Axon.concatenate([$0.adaptiveAvgPool(outputSize: [3, 4]), $0.adaptiveMaxPool(outputSize: [3, 4]), $0.adaptiveLpPool(norm: 2, outputSize: [3, 4])])
