@@ -15,26 +15,13 @@ import Foundation
 ///  "expected": [{"w": {"shape": [2], "values": [0.49, -1.01]}}]}
 /// ```
 public enum OptimizerTrajectory {
-    struct TensorSpec: Decodable {
-        let shape: [Int]
-        let values: [Float]
-
-        func array(_ context: String) throws -> HostArray {
-            do {
-                return try HostArray(shape: Shape(shape), elements: .float32(values))
-            } catch {
-                throw ConformanceError("\(context): \(error)")
-            }
-        }
-    }
-
     struct Document: Decodable {
         let name: String
         let optimizer: String
         let learningRate: Float
-        let parameters: [String: TensorSpec]
-        let gradients: [[String: TensorSpec]]
-        let expected: [[String: TensorSpec]]
+        let parameters: [String: RecordedTensor]
+        let gradients: [[String: RecordedTensor]]
+        let expected: [[String: RecordedTensor]]
     }
 
     /// Whether a case file's JSON is a trajectory (it names an optimizer) rather than an op case.

@@ -14,29 +14,6 @@ import Foundation
 ///  "value": 0.39, "gradient": {"shape": [1, 2], "values": [0.125, 0.25]}}
 /// ```
 public enum RecordedLoss {
-    struct TensorSpec: Decodable {
-        let shape: [Int]
-        let dtype: String?
-        let values: [Double]
-
-        func array(_ context: String) throws -> HostArray {
-            do {
-                switch dtype ?? "float32" {
-                case "float32": return try HostArray(shape: Shape(shape), elements: .float32(values.map { Float($0) }))
-                case "int32":
-                    let integers = try values.map { value -> Int32 in
-                        guard let integer = Int32(exactly: value) else { throw ConformanceError("\(value) is not an int32") }
-                        return integer
-                    }
-                    return try HostArray(shape: Shape(shape), elements: .int32(integers))
-                default: throw ConformanceError("dtype must be float32 or int32, got \(dtype ?? "")")
-                }
-            } catch {
-                throw ConformanceError("\(context): \(error)")
-            }
-        }
-    }
-
     struct Options: Decodable {
         var fromLogits = false
         var sparse = false
@@ -58,10 +35,10 @@ public enum RecordedLoss {
         let name: String
         let loss: String
         let options: Options
-        let yTrue: TensorSpec
-        let yPred: TensorSpec
+        let yTrue: RecordedTensor
+        let yPred: RecordedTensor
         let value: Float
-        let gradient: TensorSpec
+        let gradient: RecordedTensor
     }
 
     /// Whether a case file's JSON is a recorded loss.
