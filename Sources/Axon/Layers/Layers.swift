@@ -115,8 +115,8 @@ public enum Layers {
         if training {
             let axes = (0..<x.rank).filter { $0 != axis }
             let result = try x.normalized(scale: scale, offset: offset, axes: axes, epsilon: epsilon)
-            let newMean = try mean * momentum + result.mean.reshaped(to: mean.shape) * (1 - momentum)
-            let newVariance = try variance * momentum + result.variance.reshaped(to: variance.shape) * (1 - momentum)
+            let newMean = try exponentialMovingAverage(mean, result.mean.reshaped(to: mean.shape), momentum: momentum)
+            let newVariance = try exponentialMovingAverage(variance, result.variance.reshaped(to: variance.shape), momentum: momentum)
             return (result.output, newMean, newVariance)
         }
         let normalized = try (x - mean.reshaped(to: shape)) * (variance.reshaped(to: shape) + epsilon).rsqrt()
@@ -125,11 +125,7 @@ public enum Layers {
 
     /// Layer normalisation over the last axis.
     public static func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float) throws -> Tensor {
-        var shape = [Int](repeating: 1, count: x.rank)
-        shape[x.rank - 1] = x.shape[x.rank - 1]
-        return try x.normalized(
-            scale: gamma.reshaped(to: Shape(shape)), offset: beta.reshaped(to: Shape(shape)), axes: [x.rank - 1], epsilon: epsilon
-        ).output
+        try layerNorm(x, axisCount: 1, gamma: gamma, beta: beta, epsilon: epsilon)
     }
 
     /// Rows of `kernel` at the `int32` `indices`.

@@ -43,26 +43,36 @@ struct BatchNormLayer: Layer {
     }
 }
 
-/// Layer normalisation (Ba et al., 2016) over the last axis: parameters `gamma` and `beta`.
+/// Layer normalisation (Ba et al., 2016) over the trailing `axisCount` axes: parameters
+/// `gamma` (when `scale`) and `beta` (when `center`) of those axes' shape.
 struct LayerNormLayer: Layer {
     let epsilon: Float
+    let axisCount: Int
+    let center: Bool
+    let scale: Bool
     var kind: String { "layer_norm" }
 
     func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] {
-        guard let last = inputs[0].last, let features = last else {
-            throw LayerError("needs an input with a known last dimension, got \(inputs[0].shapeDescription)")
+        let input = inputs[0]
+        guard axisCount >= 1, axisCount < input.count else {
+            throw LayerError("normalises 1 to \(input.count - 1) trailing axes of \(input.shapeDescription), got \(axisCount)")
+        }
+        let trailing = input.suffix(axisCount)
+        guard trailing.allSatisfy({ $0 != nil }) else {
+            throw LayerError("needs known trailing dimensions, got \(input.shapeDescription)")
         }
         guard epsilon > 0 else { throw LayerError("epsilon must be positive, got \(epsilon)") }
-        return [
-            ParameterSpec("gamma", shape: [features], initializer: .ones),
-            ParameterSpec("beta", shape: [features], initializer: .zeros),
-        ]
+        let shape = Shape(trailing.compactMap { $0 })
+        return (scale ? [ParameterSpec("gamma", shape: shape, initializer: .ones)] : [])
+            + (center ? [ParameterSpec("beta", shape: shape, initializer: .zeros)] : [])
     }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { inputs[0] }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        try Layers.layerNorm(inputs[0], gamma: context.parameter("gamma"), beta: context.parameter("beta"), epsilon: epsilon)
+        try Layers.layerNorm(
+            inputs[0], axisCount: axisCount, gamma: scale ? context.parameter("gamma") : nil,
+            beta: center ? context.parameter("beta") : nil, epsilon: epsilon)
     }
 }
 
@@ -74,8 +84,9 @@ extension Axon {
         apply(BatchNormLayer(axis: axis, epsilon: epsilon, momentum: momentum), name: name)
     }
 
-    /// Layer normalisation over the last axis.
-    public func layerNorm(epsilon: Float = 1e-5, name: String? = nil) -> Axon {
-        apply(LayerNormLayer(epsilon: epsilon), name: name)
+    /// Layer normalisation over the trailing `axisCount` axes (the last by default), with a
+    /// learned scale `gamma` and offset `beta` of their shape unless `scale`/`center` is false.
+    public func layerNorm(epsilon: Float = 1e-5, axisCount: Int = 1, center: Bool = true, scale: Bool = true, name: String? = nil) -> Axon {
+        apply(LayerNormLayer(epsilon: epsilon, axisCount: axisCount, center: center, scale: scale), name: name)
     }
 }

@@ -157,6 +157,10 @@ public enum ErrorContractCases {
             rejects("global pools of a rank-2 input", covers: ["globalAvgPool", "globalMaxPool"], input: [2, 3]) { $0.globalAvgPool().globalMaxPool() },
             rejects("batch norm over a missing axis", covers: ["batchNorm"], input: [2, 3]) { $0.batchNorm(axis: 4) },
             rejects("layer norm with a negative epsilon", covers: ["layerNorm"], input: [2, 3]) { $0.layerNorm(epsilon: -1) },
+            rejects("layer norm over more axes than the example has", covers: ["layerNorm"], input: [2, 3]) { $0.layerNorm(axisCount: 2) },
+            rejects("group norm with groups that do not divide the channels", covers: ["groupNorm", "instanceNorm"], input: [1, 4, 6]) {
+                $0.instanceNorm().groupNorm(groups: 4)
+            },
             rejects("dropout at rate 1", covers: ["dropout"], input: [2, 3]) { $0.dropout(rate: 1) },
             rejects("softmax over a missing axis", covers: ["activation", "relu", "sigmoid", "tanh", "softmax", "logSoftmax"], input: [2, 3]) {
                 $0.relu().sigmoid().tanh().logSoftmax().softmax(axis: 3)

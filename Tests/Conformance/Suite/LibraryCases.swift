@@ -46,6 +46,13 @@ public enum LibraryCases {
             layer("batch norm training", covers: ["batchNorm"], input: [4, 3, 3, 2], mode: .train, opClass: .reduction) { $0.batchNorm(momentum: 0.9) },
             layer("batch norm inference", covers: ["batchNorm"], input: [4, 3, 3, 2], opClass: .reduction) { $0.batchNorm() },
             layer("layer norm", covers: ["layerNorm"], input: [4, 7], opClass: .reduction) { $0.layerNorm() },
+            layer("layer norm over two trailing axes, no offset", covers: ["layerNorm"], input: [3, 4, 5], opClass: .reduction) {
+                $0.layerNorm(axisCount: 2, center: false)
+            },
+            layer("group norm", covers: ["groupNorm"], input: [2, 3, 4, 6], opClass: .reduction) { $0.groupNorm(groups: 3) },
+            layer("instance norm channels first", covers: ["instanceNorm"], input: [2, 3, 4, 5], opClass: .reduction) {
+                $0.instanceNorm(channels: .first)
+            },
             layer("dropout training", covers: ["dropout"], input: [4, 10], mode: .train, opClass: .elementwise) { $0.dropout(rate: 0.4) },
             layer("activation layers", covers: ["activation", "relu", "sigmoid", "tanh", "softmax", "logSoftmax"], input: [3, 5], opClass: .elementwise) {
                 Axon.concatenate([$0.relu(), $0.sigmoid(), $0.tanh(), $0.softmax(), $0.logSoftmax(), $0.activation(.mish)])
