@@ -162,6 +162,10 @@ public enum ErrorContractCases {
                 $0.instanceNorm().groupNorm(groups: 4)
             },
             rejects("dropout at rate 1", covers: ["dropout"], input: [2, 3]) { $0.dropout(rate: 1) },
+            rejects("structured dropouts at rate 1", covers: ["spatialDropout", "alphaDropout", "featureAlphaDropout"], input: [1, 4, 4, 2]) {
+                $0.spatialDropout(rate: 0.5).alphaDropout(rate: 0.2).featureAlphaDropout(rate: 1)
+            },
+            rejects("drop block larger than the input", covers: ["dropBlock"], input: [1, 4, 4, 2]) { $0.dropBlock(blockSize: 5) },
             rejects("softmax over a missing axis", covers: ["activation", "relu", "sigmoid", "tanh", "softmax", "logSoftmax"], input: [2, 3]) {
                 $0.relu().sigmoid().tanh().logSoftmax().softmax(axis: 3)
             },

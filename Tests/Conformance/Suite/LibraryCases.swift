@@ -54,6 +54,13 @@ public enum LibraryCases {
                 $0.instanceNorm(channels: .first)
             },
             layer("dropout training", covers: ["dropout"], input: [4, 10], mode: .train, opClass: .elementwise) { $0.dropout(rate: 0.4) },
+            layer("structured dropouts training", covers: ["spatialDropout", "alphaDropout", "featureAlphaDropout"], input: [2, 5, 5, 4],
+                  mode: .train, opClass: .elementwise) {
+                Axon.concatenate([$0.spatialDropout(rate: 0.5), $0.alphaDropout(rate: 0.3), $0.featureAlphaDropout(rate: 0.5)])
+            },
+            layer("drop block training", covers: ["dropBlock"], input: [2, 7, 6, 3], mode: .train, opClass: .elementwise) {
+                $0.dropBlock(rate: 0.3, blockSize: 3)
+            },
             layer("activation layers", covers: ["activation", "relu", "sigmoid", "tanh", "softmax", "logSoftmax"], input: [3, 5], opClass: .elementwise) {
                 Axon.concatenate([$0.relu(), $0.sigmoid(), $0.tanh(), $0.softmax(), $0.logSoftmax(), $0.activation(.mish)])
             },
