@@ -104,14 +104,12 @@ extension OneDNNBackend {
     }
 
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
-        let d = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor).descriptor
-        guard convolutionSupported([input, kernel], d) else {
-            return try fallback.convolution(input, kernel: kernel, descriptor: descriptor)
-        }
-        return try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
+        try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
     }
 
-    /// One oneDNN convolution with the bias and activation fused in.
+    /// One oneDNN convolution with the bias and activation fused in. What oneDNN cannot take
+    /// goes to the fallback's convolution when there is nothing to fuse, else to the
+    /// composition on this backend.
     public func convolution(
         _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor, activation: FusedActivation
     ) throws -> Buffer {
@@ -119,6 +117,7 @@ extension OneDNNBackend {
         guard convolutionSupported([input, kernel] + (bias.map { [$0] } ?? []), d),
             bias.map({ $0.shape.elementCount == kernel.shape[kernel.shape.rank - 1] }) ?? true
         else {
+            guard bias != nil || activation != .identity else { return try fallback.convolution(input, kernel: kernel, descriptor: descriptor) }
             return try composedConvolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
         }
         let g = ConvolutionGeometry(input: input.shape, kernel: kernel.shape, output: outShape, descriptor: d)

@@ -90,13 +90,36 @@ struct ConvLayer: Layer {
     }
 }
 
+/// What a pooling layer reduces each window (or the whole spatial extent, or an adaptive bin) to.
+enum Pooling: Sendable {
+    case max
+    /// The mean; over a padded window either of the in-bounds elements or of the whole window.
+    case average(countPadding: Bool)
+    /// `(Σ xᵖ)^(1/p)`.
+    case lp(Float)
+
+    /// The layer kind, with `prefix` (`global_`, `adaptive_`).
+    func kind(_ prefix: String = "") -> String {
+        switch self {
+        case .max: return prefix + "max_pool"
+        case .average: return prefix + "avg_pool"
+        case .lp: return prefix + "lp_pool"
+        }
+    }
+
+    func check() throws {
+        guard case let .lp(norm) = self else { return }
+        guard norm.isFinite, norm > 0 else { throw LayerError("norm must be finite and positive, got \(norm)") }
+    }
+}
+
 struct PoolLayer: Layer {
-    let operation: WindowOperation
+    let pooling: Pooling
     let kernelSize: [Int]
     let strides: [Int]?
     let padding: PaddingMode
     let channels: ChannelLayout
-    var kind: String { operation == .max ? "max_pool" : operation == .sum ? "sum_pool" : "avg_pool" }
+    var kind: String { pooling.kind() }
 
     func geometry(_ n: Int) throws -> (size: [Int], strides: [Int]) {
         let size = try spatialValues(kernelSize, count: n, "kernel size")
@@ -104,6 +127,7 @@ struct PoolLayer: Layer {
     }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        try pooling.check()
         let (spatial, channelCount) = try spatialGeometry(inputs[0], channels)
         let (size, step) = try geometry(spatial.count)
         let output = try windowPositions(spatial, extent: size, strides: step, padding: padding) {
@@ -113,18 +137,25 @@ struct PoolLayer: Layer {
     }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        let (size, step) = try geometry(inputs[0].rank - 2)
-        return try Layers.pool(operation, inputs[0], kernelSize: size, strides: step, padding: padding, channels: channels)
+        let x = inputs[0]
+        let (size, step) = try geometry(x.rank - 2)
+        switch pooling {
+        case .max: return try Layers.pool(.max, x, kernelSize: size, strides: step, padding: padding, channels: channels)
+        case .average(false): return try Layers.pool(.average, x, kernelSize: size, strides: step, padding: padding, channels: channels)
+        case .average(true): return try Layers.avgPoolCountingPadding(x, kernelSize: size, strides: step, padding: padding, channels: channels)
+        case let .lp(norm): return try Layers.lpPool(x, norm: norm, kernelSize: size, strides: step, padding: padding, channels: channels)
+        }
     }
 }
 
 struct GlobalPoolLayer: Layer {
-    let operation: ReductionOperation
+    let pooling: Pooling
     let channels: ChannelLayout
     let keepDimensions: Bool
-    var kind: String { operation == .max ? "global_max_pool" : "global_avg_pool" }
+    var kind: String { pooling.kind("global_") }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        try pooling.check()
         let (spatial, channelCount) = try spatialGeometry(inputs[0], channels)
         let kept = keepDimensions ? spatial.map { _ in 1 } : []
         return keepDimensions
@@ -133,7 +164,11 @@ struct GlobalPoolLayer: Layer {
     }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        try Layers.globalPool(operation, inputs[0], channels: channels, keepDimensions: keepDimensions)
+        switch pooling {
+        case .max: return try Layers.globalPool(.max, inputs[0], channels: channels, keepDimensions: keepDimensions)
+        case .average: return try Layers.globalPool(.mean, inputs[0], channels: channels, keepDimensions: keepDimensions)
+        case let .lp(norm): return try Layers.globalLpPool(inputs[0], norm: norm, channels: channels, keepDimensions: keepDimensions)
+        }
     }
 }
 
@@ -160,7 +195,7 @@ extension Axon {
         kernelSize: [Int] = [2], strides: [Int]? = nil, padding: PaddingMode = .valid, channels: ChannelLayout = .last,
         name: String? = nil
     ) -> Axon {
-        apply(PoolLayer(operation: .max, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+        apply(PoolLayer(pooling: .max, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
     }
 
     /// Average pooling; `strides` default to the window size. Padding is not counted unless
@@ -169,18 +204,16 @@ extension Axon {
         kernelSize: [Int] = [2], strides: [Int]? = nil, padding: PaddingMode = .valid, channels: ChannelLayout = .last,
         countPadding: Bool = false, name: String? = nil
     ) -> Axon {
-        countPadding
-            ? apply(CountingAvgPoolLayer(kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
-            : apply(PoolLayer(operation: .average, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+        apply(PoolLayer(pooling: .average(countPadding: countPadding), kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
     }
 
     /// The mean over every spatial axis.
     public func globalAvgPool(channels: ChannelLayout = .last, keepDimensions: Bool = false, name: String? = nil) -> Axon {
-        apply(GlobalPoolLayer(operation: .mean, channels: channels, keepDimensions: keepDimensions), name: name)
+        apply(GlobalPoolLayer(pooling: .average(countPadding: false), channels: channels, keepDimensions: keepDimensions), name: name)
     }
 
     /// The maximum over every spatial axis.
     public func globalMaxPool(channels: ChannelLayout = .last, keepDimensions: Bool = false, name: String? = nil) -> Axon {
-        apply(GlobalPoolLayer(operation: .max, channels: channels, keepDimensions: keepDimensions), name: name)
+        apply(GlobalPoolLayer(pooling: .max, channels: channels, keepDimensions: keepDimensions), name: name)
     }
 }

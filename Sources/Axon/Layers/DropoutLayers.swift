@@ -6,12 +6,10 @@ import Foundation
 // backend; in inference every one of them is the identity.
 
 extension Layers {
-    /// The keep-mask (`bool`, of `shape`) that dropout at `rate` draws from `key`.
+    /// The keep-mask (`bool`, of `shape`) that dropout at `rate` draws from `key`: the
+    /// backend's ``Backend/dropoutMask(rate:key:offset:shape:)``.
     public static func keepMask(rate: Float, key: Philox.Key, shape: Shape, on backend: any Backend) throws -> Tensor {
-        guard rate > 0 else { return try Tensor.full(1, shape: shape, dtype: .bool, on: backend) }
-        let bits = try Tensor.randomBits(key: key, shape: shape, on: backend)
-        let threshold = try Tensor(HostArray(shape: [], elements: .uint32([DropoutThreshold.threshold(rate: rate)])), on: backend)
-        return try bits.compare(.less, threshold)
+        Tensor(buffer: try backend.dropoutMask(rate: rate, key: key, offset: 0, shape: shape), backend: backend)
     }
 
     /// The noise shape that drops whole channels: 1 on every spatial axis.

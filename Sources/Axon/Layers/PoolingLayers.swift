@@ -62,44 +62,15 @@ enum AdaptiveBins {
     }
 }
 
-/// Power-average pooling (see ``Layers/lpPool(_:norm:kernelSize:strides:padding:channels:)``).
-struct LpPoolLayer: Layer {
-    let norm: Float
-    let kernelSize: [Int]
-    let strides: [Int]?
-    let padding: PaddingMode
-    let channels: ChannelLayout
-    var kind: String { "lp_pool" }
-
-    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
-        try requirePositiveNorm(norm)
-        return try PoolLayer(operation: .sum, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels)
-            .outputShape(for: inputs)
-    }
-
-    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        let (size, step) = try PoolLayer(operation: .sum, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels)
-            .geometry(inputs[0].rank - 2)
-        return try Layers.lpPool(inputs[0], norm: norm, kernelSize: size, strides: step, padding: padding, channels: channels)
-    }
-}
-
 /// Adaptive mean, max or Lp pooling to a fixed output size.
 struct AdaptivePoolLayer: Layer {
-    enum Kind: Sendable { case average, max, lp(Float) }
-    let pooling: Kind
+    let pooling: Pooling
     let outputSize: [Int]
     let channels: ChannelLayout
-    var kind: String {
-        switch pooling {
-        case .average: return "adaptive_avg_pool"
-        case .max: return "adaptive_max_pool"
-        case .lp: return "adaptive_lp_pool"
-        }
-    }
+    var kind: String { pooling.kind("adaptive_") }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
-        if case let .lp(norm) = pooling { try requirePositiveNorm(norm) }
+        try pooling.check()
         let (spatial, channelCount) = try spatialGeometry(inputs[0], channels)
         let size = try spatialValues(outputSize, count: spatial.count, "output size")
         guard size.allSatisfy({ $0 >= 1 && $0 <= ShapeRules.maximumDimension }) else {
@@ -121,44 +92,6 @@ struct AdaptivePoolLayer: Layer {
     }
 }
 
-/// `(Σ xᵖ)^(1/p)` over every spatial axis.
-struct GlobalLpPoolLayer: Layer {
-    let norm: Float
-    let channels: ChannelLayout
-    let keepDimensions: Bool
-    var kind: String { "global_lp_pool" }
-
-    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
-        try requirePositiveNorm(norm)
-        return try GlobalPoolLayer(operation: .sum, channels: channels, keepDimensions: keepDimensions).outputShape(for: inputs)
-    }
-
-    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        try Layers.globalLpPool(inputs[0], norm: norm, channels: channels, keepDimensions: keepDimensions)
-    }
-}
-
-/// Average pooling that counts padding (PyTorch's `count_include_pad`).
-struct CountingAvgPoolLayer: Layer {
-    let kernelSize: [Int]
-    let strides: [Int]?
-    let padding: PaddingMode
-    let channels: ChannelLayout
-    var kind: String { "avg_pool" }
-    var pool: PoolLayer { PoolLayer(operation: .average, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels) }
-
-    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { try pool.outputShape(for: inputs) }
-
-    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        let (size, step) = try pool.geometry(inputs[0].rank - 2)
-        return try Layers.avgPoolCountingPadding(inputs[0], kernelSize: size, strides: step, padding: padding, channels: channels)
-    }
-}
-
-func requirePositiveNorm(_ norm: Float) throws {
-    guard norm.isFinite, norm > 0 else { throw LayerError("norm must be finite and positive, got \(norm)") }
-}
-
 extension Axon {
     /// Power-average pooling `(Σ xᵖ)^(1/p)` over each window (PyTorch's `LPPool`, Axon's
     /// `lp_pool`); `strides` default to the window size.
@@ -166,13 +99,13 @@ extension Axon {
         norm: Float = 2, kernelSize: [Int] = [2], strides: [Int]? = nil, padding: PaddingMode = .valid,
         channels: ChannelLayout = .last, name: String? = nil
     ) -> Axon {
-        apply(LpPoolLayer(norm: norm, kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
+        apply(PoolLayer(pooling: .lp(norm), kernelSize: kernelSize, strides: strides, padding: padding, channels: channels), name: name)
     }
 
     /// Adaptive average pooling to `outputSize` positions per spatial axis, with PyTorch's bins
     /// (output `i` of `m` averages inputs `⌊i·n/m⌋ ..< ⌈(i+1)·n/m⌉`).
     public func adaptiveAvgPool(outputSize: [Int], channels: ChannelLayout = .last, name: String? = nil) -> Axon {
-        apply(AdaptivePoolLayer(pooling: .average, outputSize: outputSize, channels: channels), name: name)
+        apply(AdaptivePoolLayer(pooling: .average(countPadding: false), outputSize: outputSize, channels: channels), name: name)
     }
 
     /// Adaptive max pooling to `outputSize` positions per spatial axis, with PyTorch's bins.
@@ -187,6 +120,6 @@ extension Axon {
 
     /// `(Σ xᵖ)^(1/p)` over every spatial axis.
     public func globalLpPool(norm: Float = 2, channels: ChannelLayout = .last, keepDimensions: Bool = false, name: String? = nil) -> Axon {
-        apply(GlobalLpPoolLayer(norm: norm, channels: channels, keepDimensions: keepDimensions), name: name)
+        apply(GlobalPoolLayer(pooling: .lp(norm), channels: channels, keepDimensions: keepDimensions), name: name)
     }
 }

@@ -27,6 +27,8 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
     public let implementation: any Backend
     /// The largest single result, in bytes, an operation may allocate.
     public let maximumAllocationBytes: Int
+    /// The implementation's optional primitives, read once: the door consults them per call.
+    public let nativeOperations: NativeOperations
 
     /// The default bound on one allocation: the machine's physical memory.
     public static var defaultMaximumAllocationBytes: Int {
@@ -36,13 +38,14 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
     /// Puts `implementation` behind a door; a backend already behind one keeps its own
     /// implementation (doors do not nest).
     public init(_ implementation: any Backend, maximumAllocationBytes: Int = CheckedBackend.defaultMaximumAllocationBytes) {
-        self.implementation = (implementation as? CheckedBackend)?.implementation ?? implementation
+        let implementation = (implementation as? CheckedBackend)?.implementation ?? implementation
+        self.implementation = implementation
         self.maximumAllocationBytes = Swift.max(maximumAllocationBytes, 0)
+        self.nativeOperations = implementation.nativeOperations
     }
 
     public var name: String { implementation.name }
     public var deviceDescription: String { implementation.deviceDescription }
-    public var nativeOperations: NativeOperations { implementation.nativeOperations }
     public func owns(_ buffer: Buffer) -> Bool { implementation.owns(buffer) }
 
     // MARK: Shared checks
@@ -55,9 +58,11 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
     }
 
     /// Throws unless `shape`, given as an argument, has no negative dimension, no dimension
-    /// above ``ShapeRules/maximumDimension``, and an element count that fits in `Int`.
-    func requireValidShape(_ shape: Shape, _ operation: String) throws {
-        guard shape.checkedElementCount != nil else {
+    /// above ``ShapeRules/maximumDimension``, and an element count that fits in `Int`, which
+    /// it returns.
+    @discardableResult
+    func requireValidShape(_ shape: Shape, _ operation: String) throws -> Int {
+        guard let count = shape.checkedElementCount else {
             throw BackendError.invalidArgument(
                 operation: operation,
                 reason: "shape \(shape) has a negative dimension or more elements than can be addressed")
@@ -67,12 +72,12 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
                 operation: operation,
                 reason: "shape \(shape) has a dimension above 2³¹ − 1, the largest every backend supports")
         }
+        return count
     }
 
     /// Throws `outOfMemory` when a result of `shape` and `dtype` would exceed the bound.
     func requireAllocatable(_ shape: Shape, _ dtype: DType, _ operation: String) throws {
-        try requireValidShape(shape, operation)
-        let (bytes, overflow) = (shape.checkedElementCount ?? 0).multipliedReportingOverflow(by: dtype.byteSize)
+        let (bytes, overflow) = try requireValidShape(shape, operation).multipliedReportingOverflow(by: dtype.byteSize)
         guard !overflow, bytes <= maximumAllocationBytes else {
             throw BackendError.outOfMemory(backend: name, bytes: overflow ? Int.max : bytes)
         }

@@ -49,8 +49,8 @@ public enum CaseFile {
     /// Any kind of case file's contents, told apart by the key that names what it runs: `op`,
     /// `optimizer` (``OptimizerTrajectory``) or `loss` (``RecordedLoss``).
     public static func decodeAny(_ data: Data, name: String, directory: URL) throws -> ConformanceCase {
-        if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: name) }
-        if RecordedLoss.isLoss(data) { return try RecordedLoss.decode(data, name: name) }
+        if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: name, directory: directory) }
+        if RecordedLoss.isLoss(data) { return try RecordedLoss.decode(data, name: name, directory: directory) }
         return try decode(data, name: name, directory: directory)
     }
 
@@ -95,6 +95,15 @@ public enum CaseFile {
         }
         if let indices = spec.indices { return .indices(shape: indices.shape, seed: indices.seed, upper: indices.upper) }
         return .literal(try array(spec, directory))
+    }
+
+    /// ``array(_:_:)`` with failures naming `context` (the file and the tensor's role).
+    static func array(_ spec: TensorSpec, _ directory: URL, _ context: @autoclosure () -> String) throws -> HostArray {
+        do {
+            return try array(spec, directory)
+        } catch {
+            throw ConformanceError("\(context()): \(error)")
+        }
     }
 
     static func array(_ spec: TensorSpec, _ directory: URL) throws -> HostArray {

@@ -19,9 +19,9 @@ public enum OptimizerTrajectory {
         let name: String
         let optimizer: String
         let learningRate: Float
-        let parameters: [String: RecordedTensor]
-        let gradients: [[String: RecordedTensor]]
-        let expected: [[String: RecordedTensor]]
+        let parameters: [String: CaseFile.TensorSpec]
+        let gradients: [[String: CaseFile.TensorSpec]]
+        let expected: [[String: CaseFile.TensorSpec]]
     }
 
     /// Whether a case file's JSON is a trajectory (it names an optimizer) rather than an op case.
@@ -63,7 +63,7 @@ public enum OptimizerTrajectory {
     }
 
     /// A trajectory file as a conformance case.
-    public static func decode(_ data: Data, name file: String) throws -> ConformanceCase {
+    public static func decode(_ data: Data, name file: String, directory: URL) throws -> ConformanceCase {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
@@ -77,12 +77,12 @@ public enum OptimizerTrajectory {
             throw ConformanceError("\(file): needs one gradient and one expected parameter set per step, each naming the parameters \(names)")
         }
         let covers = try optimizer(named: document.optimizer, learningRate: document.learningRate).covers
-        let initial = try names.map { try document.parameters[$0]!.array("\(file) parameter \($0)") }
+        let initial = try names.map { try CaseFile.array(document.parameters[$0]!, directory, "\(file) parameter \($0)") }
         let gradients = try document.gradients.enumerated().map { step, set in
-            try names.map { try set[$0]!.array("\(file) gradient \($0) of step \(step + 1)") }
+            try names.map { try CaseFile.array(set[$0]!, directory, "\(file) gradient \($0) of step \(step + 1)") }
         }
         let trajectory = try document.expected.enumerated().flatMap { step, set in
-            try names.map { try set[$0]!.array("\(file) expected \($0) after step \(step + 1)") }
+            try names.map { try CaseFile.array(set[$0]!, directory, "\(file) expected \($0) after step \(step + 1)") }
         }
         let (optimizerName, learningRate) = (document.optimizer, document.learningRate)
         return ConformanceCase(

@@ -14,31 +14,22 @@ import Foundation
 ///  "value": 0.39, "gradient": {"shape": [1, 2], "values": [0.125, 0.25]}}
 /// ```
 public enum RecordedLoss {
+    /// The loss's options; an absent one takes Axon's default.
     struct Options: Decodable {
-        var fromLogits = false
-        var sparse = false
-        var labelSmoothing: Float = 0
-        var delta: Float = 1
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            fromLogits = try container.decodeIfPresent(Bool.self, forKey: .fromLogits) ?? false
-            sparse = try container.decodeIfPresent(Bool.self, forKey: .sparse) ?? false
-            labelSmoothing = try container.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
-            delta = try container.decodeIfPresent(Float.self, forKey: .delta) ?? 1
-        }
-
-        enum CodingKeys: String, CodingKey { case fromLogits, sparse, labelSmoothing, delta }
+        var fromLogits: Bool?
+        var sparse: Bool?
+        var labelSmoothing: Float?
+        var delta: Float?
     }
 
     struct Document: Decodable {
         let name: String
         let loss: String
         let options: Options
-        let yTrue: RecordedTensor
-        let yPred: RecordedTensor
+        let yTrue: CaseFile.TensorSpec
+        let yPred: CaseFile.TensorSpec
         let value: Float
-        let gradient: RecordedTensor
+        let gradient: CaseFile.TensorSpec
     }
 
     /// Whether a case file's JSON is a recorded loss.
@@ -50,10 +41,14 @@ public enum RecordedLoss {
     static func function(_ name: String, _ options: Options) throws -> @Sendable (Tensor, Tensor) throws -> Tensor {
         switch name {
         case "categoricalCrossEntropy":
-            return { try Losses.categoricalCrossEntropy($0, $1, fromLogits: options.fromLogits, sparse: options.sparse, labelSmoothing: options.labelSmoothing) }
-        case "binaryCrossEntropy": return { try Losses.binaryCrossEntropy($0, $1, fromLogits: options.fromLogits, labelSmoothing: options.labelSmoothing) }
+            return {
+                try Losses.categoricalCrossEntropy(
+                    $0, $1, fromLogits: options.fromLogits ?? false, sparse: options.sparse ?? false, labelSmoothing: options.labelSmoothing ?? 0)
+            }
+        case "binaryCrossEntropy":
+            return { try Losses.binaryCrossEntropy($0, $1, fromLogits: options.fromLogits ?? false, labelSmoothing: options.labelSmoothing ?? 0) }
         case "meanSquaredError": return { try Losses.meanSquaredError($0, $1) }
-        case "huber": return { try Losses.huber($0, $1, delta: options.delta) }
+        case "huber": return { try Losses.huber($0, $1, delta: options.delta ?? 1) }
         case "logCosh": return { try Losses.logCosh($0, $1) }
         case "hinge": return { try Losses.hinge($0, $1) }
         case "klDivergence": return { try Losses.klDivergence($0, $1) }
@@ -63,7 +58,7 @@ public enum RecordedLoss {
     }
 
     /// A recorded loss file as a conformance case.
-    public static func decode(_ data: Data, name file: String) throws -> ConformanceCase {
+    public static func decode(_ data: Data, name file: String, directory: URL) throws -> ConformanceCase {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
@@ -71,8 +66,11 @@ public enum RecordedLoss {
             throw ConformanceError("\(file) is not a valid recorded loss: \(error)")
         }
         let loss = try function(document.loss, document.options)
-        let (targets, predictions) = (try document.yTrue.array("\(file) yTrue"), try document.yPred.array("\(file) yPred"))
-        let expected = [try HostArray(shape: [], elements: .float32([document.value])), try document.gradient.array("\(file) gradient")]
+        let targets = try CaseFile.array(document.yTrue, directory, "\(file) yTrue")
+        let predictions = try CaseFile.array(document.yPred, directory, "\(file) yPred")
+        let expected = [
+            try HostArray(shape: [], elements: .float32([document.value])), try CaseFile.array(document.gradient, directory, "\(file) gradient"),
+        ]
         return ConformanceCase(
             document.name, covers: ["loss.\(document.loss)"], opClass: .gradient,
             body: .library { backend in

@@ -114,18 +114,25 @@ extension ConformanceRunner {
         do {
             _ = try testCase.run(on: backend)
             return .failure(ConformanceError("did not throw"))
-        } catch let error as BackendError {
-            return .success("BackendError." + neutral(error, backend))
-        } catch let error as AxonError {
-            return .success("AxonError." + neutral(error, backend))
         } catch {
-            return .failure(ConformanceError("threw \(type(of: error)) instead of a BackendError or AxonError: \(error)"))
+            guard let signature = errorSignature(error, on: backend) else {
+                return .failure(ConformanceError("threw \(type(of: error)) instead of a BackendError or AxonError: \(error)"))
+            }
+            return .success(signature)
         }
     }
 
-    /// The error's case name and message, with the backend's own name read as `BACKEND`.
-    static func neutral(_ error: some Error & CustomStringConvertible, _ backend: any Backend) -> String {
-        let caseName = Mirror(reflecting: error).children.first?.label ?? "\(error)"
-        return caseName + ": " + error.description.replacingOccurrences(of: backend.name, with: "BACKEND")
+    /// A library error as the error contract compares it: its type, case name and message,
+    /// with the backend's own name read as `BACKEND`; nil for any other error.
+    public static func errorSignature(_ error: any Error, on backend: any Backend) -> String? {
+        func neutral(_ type: String, _ error: some Error & CustomStringConvertible) -> String {
+            let caseName = Mirror(reflecting: error).children.first?.label ?? "\(error)"
+            return type + "." + caseName + ": " + error.description.replacingOccurrences(of: backend.name, with: "BACKEND")
+        }
+        switch error {
+        case let error as BackendError: return neutral("BackendError", error)
+        case let error as AxonError: return neutral("AxonError", error)
+        default: return nil
+        }
     }
 }

@@ -51,10 +51,10 @@ struct BadInputTests {
             do {
                 try run(backend)
                 Issue.record("\(name) on \(backendName): no error was thrown")
-            } catch let error as BackendError {
-                messages[backendName] = "\(error)".replacingOccurrences(of: backendName, with: "BACKEND")
-            } catch let error as AxonError {
-                messages[backendName] = "\(error)".replacingOccurrences(of: backendName, with: "BACKEND")
+            } catch {
+                let signature = ConformanceRunner.errorSignature(error, on: backend)
+                #expect(signature != nil, "\(name) on \(backendName) threw \(type(of: error)), not a library error: \(error)")
+                messages[backendName] = signature
             }
         }
         #expect(Set(messages.values).count == 1, "\(name): the backends disagree: \(messages)")
