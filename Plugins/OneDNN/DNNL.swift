@@ -57,9 +57,13 @@ final class PrimitiveCache: @unchecked Sendable {
     init(capacity: Int = 256) { self.capacity = capacity }
 
     private var createdCount = 0
+    private var createdKinds: Set<String> = []
 
     /// The number of primitives created so far.
     var created: Int { lock.withLock { createdCount } }
+
+    /// The kinds of primitive created so far: each key's words before its geometry.
+    var kinds: Set<String> { lock.withLock { createdKinds } }
 
     func primitive(_ key: String, create: () throws -> Primitive) throws -> Primitive {
         if let hit = lock.withLock({ entries[key] }) { return hit }
@@ -68,6 +72,7 @@ final class PrimitiveCache: @unchecked Sendable {
             if entries.count >= capacity { entries.removeAll() }
             entries[key] = made
             createdCount += 1
+            createdKinds.insert(key.prefix { !"[(0123456789".contains($0) }.trimmingCharacters(in: .whitespaces))
         }
         return made
     }

@@ -29,6 +29,9 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// How many oneDNN primitives this backend has created: constant once every shape of a
     /// training step has been seen, since primitives are cached.
     public var primitivesCreated: Int { cache.created }
+    /// The kinds of oneDNN primitive this backend has created (`conv forward`,
+    /// `deconv forward`, `reorder`, ...): which ops ran natively rather than composed.
+    public var primitiveKinds: Set<String> { cache.kinds }
 
     /// A stream runs one primitive at a time.
     let streamLock = NSLock()

@@ -5,11 +5,11 @@ import CDNNL
 /// A convolution as oneDNN sees it: channels-first logical dimensions over our channels-last
 /// buffers (through strides), and the HWIO kernel as `[G,] O, I, spatial...`.
 struct ConvolutionGeometry {
-    let source: (dims: [Int], strides: [Int])
-    let weights: (dims: [Int], strides: [Int])
-    let destination: (dims: [Int], strides: [Int])
-    let strides: [Int], dilates: [Int], paddingLow: [Int], paddingHigh: [Int]
-    let outChannels: Int
+    private(set) var source: (dims: [Int], strides: [Int])
+    private(set) var weights: (dims: [Int], strides: [Int])
+    private(set) var destination: (dims: [Int], strides: [Int])
+    private(set) var strides: [Int], dilates: [Int], paddingLow: [Int], paddingHigh: [Int]
+    private(set) var outChannels: Int
 
     init(input: Shape, kernel: Shape, output: Shape, descriptor d: ConvolutionDescriptor) {
         func channelsFirst(_ shape: Shape) -> ([Int], [Int]) {
@@ -33,6 +33,23 @@ struct ConvolutionGeometry {
         dilates = d.kernelDilation.map { $0 - 1 }
         paddingLow = d.padding.map(\.low)
         paddingHigh = d.padding.map(\.high)
+    }
+
+    /// The deconvolution that is this convolution's adjoint: source and destination exchange,
+    /// and so do the weights' output and input channel axes. oneDNN wants the high padding
+    /// that makes the sizes exact, `(in − 1)·s + extent − low − out`, which the convolution's
+    /// floor division may have rounded; nil when that is negative.
+    func transposed(spatialInput: [Int], spatialOutput: [Int], kernelExtent: [Int]) -> ConvolutionGeometry? {
+        var result = self
+        (result.source, result.destination) = (destination, source)
+        let channelAxis = weights.dims.count - spatialInput.count - 2
+        result.weights.dims.swapAt(channelAxis, channelAxis + 1)
+        result.weights.strides.swapAt(channelAxis, channelAxis + 1)
+        result.outChannels = source.dims[1]
+        result.paddingHigh = spatialInput.indices.map {
+            (spatialInput[$0] - 1) * strides[$0] + kernelExtent[$0] - paddingLow[$0] - spatialOutput[$0]
+        }
+        return result.paddingHigh.allSatisfy({ $0 >= 0 }) && paddingLow.allSatisfy({ $0 >= 0 }) ? result : nil
     }
 
     var key: String { "\(source) \(weights) \(destination) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }

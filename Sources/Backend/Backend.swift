@@ -33,6 +33,16 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
         _ input: Buffer, kernel: Buffer, bias: Buffer?, descriptor: ConvolutionDescriptor,
         activation: FusedActivation
     ) throws -> Buffer
+    /// `activation(transposedConvolution(input, kernel) + bias)`: the adjoint of the
+    /// convolution that `descriptor` and `kernel` describe from `outputShape` to `input.shape`
+    /// (``ConvolutionOperations/convolutionBackwardInput(gradOutput:kernel:inputShape:descriptor:)``
+    /// with `input` as the gradient), so each input element scatters `kernel` into the output.
+    /// `kernel` is `[spatial..., outChannels / groups, inChannels]`; `bias` has one value per
+    /// output channel.
+    func transposedConvolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, outputShape: Shape, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer
     /// `exp(x) / Σ exp(x)` along `axis`, computed stably (the maximum is subtracted first).
     func softmax(_ x: Buffer, axis: Int) throws -> Buffer
     /// `x − log Σ exp(x)` along `axis`, computed stably.

@@ -68,6 +68,25 @@ extension Backend {
         return try activate(y, activation)
     }
 
+    public func transposedConvolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, outputShape: Shape, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer {
+        try composedTransposedConvolution(
+            input, kernel: kernel, bias: bias, outputShape: outputShape, descriptor: descriptor, activation: activation)
+    }
+
+    /// ``Backend/transposedConvolution(_:kernel:bias:outputShape:descriptor:activation:)`` as the
+    /// convolution's input gradient, add and activation.
+    public func composedTransposedConvolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, outputShape: Shape, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer {
+        var y = try convolutionBackwardInput(gradOutput: input, kernel: kernel, inputShape: outputShape, descriptor: descriptor)
+        if let bias { y = try binary(.add, y, bias) }
+        return try activate(y, activation)
+    }
+
     public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
         try composedSoftmax(x, axis: axis)
     }

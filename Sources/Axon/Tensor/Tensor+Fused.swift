@@ -46,6 +46,29 @@ extension Tensor {
         }
     }
 
+    /// `activation(transposedConvolution(self, kernel) + bias)`: the adjoint of the convolution
+    /// that `descriptor` and `kernel` (`[spatial..., outChannels / groups, inChannels]`) describe
+    /// from `outputShape` to this tensor's shape.
+    public func transposedConvolution(
+        kernel: Tensor, bias: Tensor?, outputShape: Shape, descriptor: ConvolutionDescriptor, activation: FusedActivation
+    ) throws -> Tensor {
+        let inputs = [self, kernel] + (bias.map { [$0] } ?? [])
+        return try Tensor.make("transposedConvolution", inputs, { backend, b in
+            try backend.transposedConvolution(
+                b[0], kernel: b[1], bias: b.count > 2 ? b[2] : nil, outputShape: outputShape, descriptor: descriptor, activation: activation)
+        }) { g, x, y in
+            // The adjoint's input gradient is the convolution itself; its kernel gradient is the
+            // convolution's, with the roles of input and output gradient exchanged.
+            let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
+            let backend = g.backend
+            let dx = try backend.convolution(dz.buffer, kernel: x[1].buffer, descriptor: descriptor)
+            let dk = try backend.convolutionBackwardKernel(
+                input: dz.buffer, gradOutput: x[0].buffer, kernelShape: x[1].shape, descriptor: descriptor)
+            let db = x.count > 2 ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
+            return [Tensor(buffer: dx, backend: backend), Tensor(buffer: dk, backend: backend), db]
+        }
+    }
+
     public func softmax(axis: Int = -1) throws -> Tensor {
         try Tensor.make("softmax", [self], { backend, b in try backend.softmax(b[0], axis: axis) }) { g, _, y in
             [try y * (g - (g * y).sum(axes: [axis], keepDimensions: true))]

@@ -30,6 +30,26 @@ extension CheckedBackend {
         return try implementation.convolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
     }
 
+    public func transposedConvolution(
+        _ input: Buffer, kernel: Buffer, bias: Buffer?, outputShape: Shape, descriptor: ConvolutionDescriptor,
+        activation: FusedActivation
+    ) throws -> Buffer {
+        let name = "transposedConvolution"
+        let operands = [input, kernel] + (bias.map { [$0] } ?? [])
+        try requireOwned(operands, name)
+        try requireFloat(operands, name)
+        try requireAllocatable(outputShape, .float32, name)
+        let forward = try ShapeRules.convolution(input: outputShape, kernel: kernel.shape, descriptor: descriptor).output
+        guard forward == input.shape else {
+            throw BackendError.shapeMismatch(
+                operation: name,
+                reason: "the convolution from \(outputShape) by kernel \(kernel.shape) gives \(forward), but the input is \(input.shape)")
+        }
+        try requireBroadcast(bias?.shape, to: outputShape, name)
+        return try implementation.transposedConvolution(
+            input, kernel: kernel, bias: bias, outputShape: outputShape, descriptor: descriptor, activation: activation)
+    }
+
     public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
         try requireRowOperand(x, axis: axis, "softmax")
         return try implementation.softmax(x, axis: axis)

@@ -93,6 +93,9 @@ public struct GradientCase: Sendable {
             GradientCase(name: "convolution bias activation", inputs: [u([2, 5, 5, 2], 16), u([3, 3, 2, 3], 17), u([3], 18)]) { x in
                 try x[0].convolution(kernel: x[1], bias: x[2], descriptor: ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)]), activation: .sigmoid)
             },
+            GradientCase(name: "transposed convolution", inputs: [u([2, 4, 4, 4], 26), u([2, 2, 2, 4], 27), u([4], 28)]) { x in
+                try x[0].transposedConvolution(kernel: x[1], bias: x[2], outputShape: [2, 6, 5, 4], descriptor: convolution, activation: .tanh)
+            },
             GradientCase(name: "softmax family", inputs: [u([3, 5], 19, -2, 2), u([3, 5], 20, 0.1, 1)]) { x in
                 try x[0].softmax() + x[0].logSoftmax(axis: 0) + x[0].softmaxCrossEntropy(labels: x[1].softmax()).reshaped(to: [3, 1])
             },

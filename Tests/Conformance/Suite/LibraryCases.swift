@@ -29,6 +29,21 @@ public enum LibraryCases {
             layer("dense", covers: ["dense"], input: [4, 6]) { $0.dense(5, activation: .gelu()) },
             layer("conv 2-d same strided", covers: ["conv"], input: [2, 7, 7, 3]) { $0.conv(4, strides: [2], padding: .same, activation: .relu) },
             layer("conv 1-d channels first", covers: ["conv"], input: [2, 3, 9]) { $0.conv(2, kernelSize: [3], dilation: [2], channels: .first) },
+            layer("conv transpose 2-d strided, explicit padding", covers: ["convTranspose"], input: [2, 4, 3, 4]) {
+                $0.convTranspose(3, kernelSize: [3, 2], strides: [2, 2], padding: .explicit([Padding(1, 1), Padding(0, 1)]), outputPadding: [1, 0], activation: .relu)
+            },
+            layer("conv transpose 1-d same, grouped, channels first", covers: ["convTranspose"], input: [2, 4, 5]) {
+                $0.convTranspose(6, kernelSize: [4], strides: [3], padding: .same, dilation: [2], groups: 2, channels: .first, activation: .tanh)
+            },
+            layer("depthwise conv", covers: ["depthwiseConv"], input: [2, 6, 5, 3]) {
+                $0.depthwiseConv(channelMultiplier: 2, kernelSize: [3], strides: [2, 1], padding: .same, activation: .relu)
+            },
+            layer("separable conv 2-d and 3-d", covers: ["separableConv"], input: [2, 5, 6, 2]) {
+                Axon.concatenate([
+                    $0.separableConv(channelMultiplier: 2, kernelSize: [3, 2], padding: .same).flatten(),
+                    $0.reshape([5, 6, 2, 1]).separableConv(kernelSize: [2], strides: [2]).flatten(),
+                ])
+            },
             layer("max pool", covers: ["maxPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.maxPool(kernelSize: [3], strides: [2], padding: .same) },
             layer("avg pool", covers: ["avgPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.avgPool(padding: .same) },
             layer("avg pool counting padding", covers: ["avgPool"], input: [2, 5, 5, 2], opClass: .reduction) {

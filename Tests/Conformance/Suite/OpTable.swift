@@ -77,6 +77,11 @@ public enum OpTable {
             "convolutionBiasActivation": { b, x, a in
                 [try b.convolution(x[0], kernel: x[1], bias: x.count > 2 ? x[2] : nil, descriptor: convolution(a), activation: activation(a))]
             },
+            "transposedConvolution": { b, x, a in
+                [try b.transposedConvolution(
+                    x[0], kernel: x[1], bias: x.count > 2 ? x[2] : nil, outputShape: Shape(a.ints("outputShape")), descriptor: convolution(a),
+                    activation: activation(a))]
+            },
             "softmax": { b, x, a in [try b.softmax(x[0], axis: a.int("axis", default: -1))] },
             "logSoftmax": { b, x, a in [try b.logSoftmax(x[0], axis: a.int("axis", default: -1))] },
             "softmaxCrossEntropy": { b, x, a in [try b.softmaxCrossEntropy(logits: x[0], labels: x[1], axis: a.int("axis", default: -1))] },
@@ -140,7 +145,7 @@ public enum OpTable {
 
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [
-        "dense", "convolutionBiasActivation", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
+        "dense", "convolutionBiasActivation", "transposedConvolution", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
         "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
     ]
 }

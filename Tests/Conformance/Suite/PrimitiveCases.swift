@@ -98,6 +98,17 @@ public enum PrimitiveCases {
             cases.append(.op("convolution+bias \(activation.rawValue)", "convolutionBiasActivation", [u([2, 6, 6, 3], 29), u([3, 3, 3, 4], 30), u([4], 31)],
                              ["activation": .string(activation.rawValue), "padding": .ints([1, 1, 1, 1])], opClass: .linearAlgebra))
         }
+        // Transposed convolutions: the adjoint of a strided, padded, dilated and grouped
+        // convolution from outputShape, with the sizes oneDNN's deconvolution takes exactly and
+        // one (a floor-rounded stride) it takes with adjusted padding.
+        for (index, activation) in FusedActivation.allCases.enumerated() {
+            cases.append(.op("transposed convolution+bias \(activation.rawValue)", "transposedConvolution",
+                             [u([2, 3, 3, 4], 36 + UInt64(index)), u([3, 2, 2, 4], 40), u([4], 41)],
+                             ["activation": .string(activation.rawValue), "outputShape": .ints([2, 6, 7, 4]), "strides": .ints([2, 2]),
+                              "padding": .ints([1, 1, 0, 1]), "kernelDilation": .ints([1, 2]), "groups": .int(2)], opClass: .linearAlgebra))
+        }
+        cases.append(.op("transposed convolution 3-d, no bias", "transposedConvolution", [u([1, 2, 3, 2, 3], 42), u([2, 2, 1, 2, 3], 43)],
+                         ["outputShape": .ints([1, 5, 6, 2, 2]), "strides": .ints([2, 2, 1])], opClass: .linearAlgebra))
         cases.append(.op("softmax", "softmax", [u([5, 11], 32, -4, 4)], ["axis": .int(1)], opClass: .reduction))
         cases.append(.op("log-softmax axis 0", "logSoftmax", [u([5, 11], 32, -4, 4)], ["axis": .int(0)], opClass: .reduction))
         cases.append(.op("softmax cross-entropy", "softmaxCrossEntropy", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1)], opClass: .reduction))

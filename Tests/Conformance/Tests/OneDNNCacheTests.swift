@@ -27,5 +27,19 @@ struct OneDNNCacheTests {
         #expect(createdAfterStep[0] > 0)
         #expect(createdAfterStep == Array(repeating: createdAfterStep[0], count: 3))
     }
+
+    @Test("a transposed convolution runs oneDNN's deconvolution primitive, with bias and activation fused")
+    func transposedConvolutionIsNative() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend())
+        let x = try Tensor(InputSpecValues.uniform(count: 2 * 3 * 3 * 4), shape: [2, 3, 3, 4], on: backend)
+        let kernel = try Tensor(InputSpecValues.uniform(count: 3 * 3 * 2 * 4), shape: [3, 3, 2, 4], on: backend)
+        let bias = try Tensor(InputSpecValues.uniform(count: 2), shape: [2], on: backend)
+        let y = try x.transposedConvolution(
+            kernel: kernel, bias: bias, outputShape: [2, 6, 6, 2],
+            descriptor: ConvolutionDescriptor(strides: [2, 2], padding: [Padding(1, 1), Padding(1, 1)]), activation: .relu)
+        #expect(y.shape == [2, 6, 6, 2])
+        #expect(backend.primitiveKinds.contains("deconv forward"))
+        #expect(!backend.primitiveKinds.contains("conv backward data"))
+    }
 }
 #endif
