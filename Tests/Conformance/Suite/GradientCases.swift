@@ -96,6 +96,9 @@ public struct GradientCase: Sendable {
             GradientCase(name: "transposed convolution", inputs: [u([2, 4, 4, 4], 26), u([2, 2, 2, 4], 27), u([4], 28)]) { x in
                 try x[0].transposedConvolution(kernel: x[1], bias: x[2], outputShape: [2, 6, 5, 4], descriptor: convolution, activation: .tanh)
             },
+            GradientCase(name: "resize", inputs: [u([1, 4, 5, 2], 29)]) { x in
+                try Layers.resize(x[0], size: [7, 3], method: .cubic) + Layers.resize(x[0], size: [7, 3], method: .linear, alignCorners: true)
+            },
             GradientCase(name: "softmax family", inputs: [u([3, 5], 19, -2, 2), u([3, 5], 20, 0.1, 1)]) { x in
                 try x[0].softmax() + x[0].logSoftmax(axis: 0) + x[0].softmaxCrossEntropy(labels: x[1].softmax()).reshaped(to: [3, 1])
             },

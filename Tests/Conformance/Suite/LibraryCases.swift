@@ -44,6 +44,10 @@ public enum LibraryCases {
                     $0.reshape([5, 6, 2, 1]).separableConv(kernelSize: [2], strides: [2]).flatten(),
                 ])
             },
+            layer("resize every method", covers: ["resize"], input: [2, 5, 4, 3], opClass: .reduction) { x in
+                Axon.concatenate(ResizeMethod.allCases.map { x.resize([7, 3], method: $0).flatten() }
+                                 + [x.resize([3, 6], method: .linear, alignCorners: true).flatten(), x.resize([2, 2], method: .cubic, antialias: false).flatten()])
+            },
             layer("max pool", covers: ["maxPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.maxPool(kernelSize: [3], strides: [2], padding: .same) },
             layer("avg pool", covers: ["avgPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.avgPool(padding: .same) },
             layer("avg pool counting padding", covers: ["avgPool"], input: [2, 5, 5, 2], opClass: .reduction) {
