@@ -50,6 +50,65 @@ extension CheckedBackend {
             input, kernel: kernel, bias: bias, outputShape: outputShape, descriptor: descriptor, activation: activation)
     }
 
+    public func attention(query: Buffer, key: Buffer, value: Buffer, mask: Buffer?, descriptor: AttentionDescriptor) throws -> AttentionResult {
+        let weights = try requireAttentionOperands(query: query, key: key, value: value, descriptor: descriptor, "attention")
+        if let mask {
+            try requireOwned([mask], "attention")
+            guard mask.dtype == .float32 || mask.dtype == .bool else {
+                throw BackendError.unsupportedDType(operation: "attention", dtype: mask.dtype, reason: "the mask must be float32 (added) or bool (kept where true)")
+            }
+            try requireBroadcast(mask.shape, to: weights, "attention mask")
+        }
+        try requireAllocatable(weights, .float32, "attention")
+        return try implementation.attention(query: query, key: key, value: value, mask: mask, descriptor: descriptor)
+    }
+
+    public func attentionBackward(
+        gradOutput: Buffer, query: Buffer, key: Buffer, value: Buffer, weights: Buffer, descriptor: AttentionDescriptor
+    ) throws -> AttentionGradients {
+        let name = "attentionBackward"
+        let weightsShape = try requireAttentionOperands(query: query, key: key, value: value, descriptor: descriptor, name)
+        try requireOwned([gradOutput, weights], name)
+        try requireFloat([gradOutput, weights], name)
+        guard weights.shape == weightsShape else {
+            throw BackendError.shapeMismatch(operation: name, reason: "the weights are \(weights.shape) but the operands give \(weightsShape)")
+        }
+        var output = weightsShape.dimensions
+        output[output.count - 1] = value.shape[value.shape.rank - 1]
+        try requireGradientShape(gradOutput.shape, Shape(output), name)
+        return try implementation.attentionBackward(
+            gradOutput: gradOutput, query: query, key: key, value: value, weights: weights, descriptor: descriptor)
+    }
+
+    /// Checks attention's query, key and value and returns the weights' shape `[batch..., queries, keys]`.
+    func requireAttentionOperands(query: Buffer, key: Buffer, value: Buffer, descriptor: AttentionDescriptor, _ operation: String) throws -> Shape {
+        try requireOwned([query, key, value], operation)
+        try requireFloat([query, key, value], operation)
+        let rank = query.shape.rank
+        guard rank >= 2, key.shape.rank == rank, value.shape.rank == rank,
+            query.shape.dimensions.dropLast(2) == key.shape.dimensions.dropLast(2),
+            key.shape.dimensions.dropLast(2) == value.shape.dimensions.dropLast(2)
+        else {
+            throw BackendError.shapeMismatch(
+                operation: operation,
+                reason: "query \(query.shape), key \(key.shape) and value \(value.shape) need one rank ≥ 2 and the same leading (batch) axes")
+        }
+        guard query.shape[rank - 1] == key.shape[rank - 1] else {
+            throw BackendError.shapeMismatch(
+                operation: operation, reason: "query \(query.shape) and key \(key.shape) need the same last (feature) dimension")
+        }
+        guard key.shape[rank - 2] == value.shape[rank - 2] else {
+            throw BackendError.shapeMismatch(operation: operation, reason: "key \(key.shape) and value \(value.shape) need the same number of positions")
+        }
+        guard descriptor.scale.isFinite else {
+            throw BackendError.invalidArgument(operation: operation, reason: "the scale must be finite, got \(descriptor.scale)")
+        }
+        if let dropout = descriptor.dropout, !(dropout.rate >= 0 && dropout.rate < 1) {
+            throw BackendError.invalidArgument(operation: operation, reason: "the dropout rate must be in [0, 1), got \(dropout.rate)")
+        }
+        return Shape(query.shape.dimensions.dropLast() + [key.shape[rank - 2]])
+    }
+
     public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
         try requireRowOperand(x, axis: axis, "softmax")
         return try implementation.softmax(x, axis: axis)

@@ -99,6 +99,11 @@ public struct GradientCase: Sendable {
             GradientCase(name: "resize", inputs: [u([1, 4, 5, 2], 29)]) { x in
                 try Layers.resize(x[0], size: [7, 3], method: .cubic) + Layers.resize(x[0], size: [7, 3], method: .linear, alignCorners: true)
             },
+            GradientCase(name: "attention", inputs: [u([2, 4, 3], 30), u([2, 5, 3], 31), u([2, 5, 2], 32)]) { x in
+                // The mask is a constant of the op, not differentiated.
+                let mask = try Tensor(u([2, 1, 5], 33, -2, 0).make(), on: x[0].backend)
+                return try x[0].attention(key: x[1], value: x[2], mask: mask, descriptor: AttentionDescriptor(scale: 0.7, causal: true)).output
+            },
             GradientCase(name: "softmax family", inputs: [u([3, 5], 19, -2, 2), u([3, 5], 20, 0.1, 1)]) { x in
                 try x[0].softmax() + x[0].logSoftmax(axis: 0) + x[0].softmaxCrossEntropy(labels: x[1].softmax()).reshaped(to: [3, 1])
             },

@@ -48,6 +48,23 @@ public enum LibraryCases {
                 Axon.concatenate(ResizeMethod.allCases.map { x.resize([7, 3], method: $0).flatten() }
                                  + [x.resize([3, 6], method: .linear, alignCorners: true).flatten(), x.resize([2, 2], method: .cubic, antialias: false).flatten()])
             },
+            library("layer attention", ["layer.dotProductAttention", "layer.multiHeadAttention", "layer.additiveAttention"], .reduction) { backend in
+                let (query, memory) = (Axon.input("query", shape: [nil, 4, 6]), Axon.input("memory", shape: [nil, 5, 6]))
+                let mask = Axon.input("mask", shape: [nil, 1, 1, 5])
+                let heads = Axon.multiHeadAttention(query: query, value: memory, mask: mask, heads: 2, keyDimension: 3, outputDimension: 6, dropout: 0.2)
+                let model = Axon.container([
+                    "dot": Axon.dotProductAttention(query: query, key: memory, value: memory, causal: true, dropout: 0.3),
+                    "heads": heads.output, "weights": heads.weights,
+                    "additive": Axon.additiveAttention(query: query, value: memory, causal: true),
+                ])
+                let built = try model.build(on: backend, mode: .train)
+                let inputs = [
+                    "query": try input([2, 4, 6], 6, backend), "memory": try input([2, 5, 6], 7, backend),
+                    "mask": try input([2, 1, 1, 5], 8, backend, low: -3, high: 0),
+                ]
+                let output = try built.predict(try built.initialize(seed: 9), inputs: inputs, randomKey: Philox.Key(seed: 10))
+                return try ["dot", "heads", "weights", "additive"].map { try output.output($0).array }
+            },
             layer("max pool", covers: ["maxPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.maxPool(kernelSize: [3], strides: [2], padding: .same) },
             layer("avg pool", covers: ["avgPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.avgPool(padding: .same) },
             layer("avg pool counting padding", covers: ["avgPool"], input: [2, 5, 5, 2], opClass: .reduction) {

@@ -44,6 +44,13 @@ public enum OpTable {
 
     static func key(_ a: Attributes) throws -> Philox.Key { Philox.Key(seed: UInt64(try a.int("seed", default: 0))) }
 
+    static func attention(_ a: Attributes) throws -> AttentionDescriptor {
+        let rate = Float(try a.double("dropout", default: 0))
+        return AttentionDescriptor(
+            scale: Float(try a.double("scale")), causal: try a.bool("causal", default: false),
+            dropout: rate > 0 ? AttentionDescriptor.Dropout(rate: rate, key: try key(a), offset: UInt64(try a.int("offset", default: 0))) : nil)
+    }
+
     static let table: [String: Run] = {
         var table: [String: Run] = [
             "copy": { b, x, _ in [try b.upload(b.download(x[0]))] },
@@ -81,6 +88,16 @@ public enum OpTable {
                 [try b.transposedConvolution(
                     x[0], kernel: x[1], bias: x.count > 2 ? x[2] : nil, outputShape: Shape(a.ints("outputShape")), descriptor: convolution(a),
                     activation: activation(a))]
+            },
+            "attention": { b, x, a in
+                let r = try b.attention(query: x[0], key: x[1], value: x[2], mask: x.count > 3 ? x[3] : nil, descriptor: attention(a))
+                return [r.output, r.weights]
+            },
+            "attentionBackward": { b, x, a in
+                let d = try attention(a)
+                let forward = try b.attention(query: x[1], key: x[2], value: x[3], mask: x.count > 4 ? x[4] : nil, descriptor: d)
+                let r = try b.attentionBackward(gradOutput: x[0], query: x[1], key: x[2], value: x[3], weights: forward.weights, descriptor: d)
+                return [r.query, r.key, r.value]
             },
             "softmax": { b, x, a in [try b.softmax(x[0], axis: a.int("axis", default: -1))] },
             "logSoftmax": { b, x, a in [try b.logSoftmax(x[0], axis: a.int("axis", default: -1))] },
@@ -145,7 +162,7 @@ public enum OpTable {
 
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [
-        "dense", "convolutionBiasActivation", "transposedConvolution", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
+        "dense", "convolutionBiasActivation", "transposedConvolution", "attention", "attentionBackward", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
         "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
     ]
 }

@@ -109,6 +109,20 @@ public enum PrimitiveCases {
         }
         cases.append(.op("transposed convolution 3-d, no bias", "transposedConvolution", [u([1, 2, 3, 2, 3], 42), u([2, 2, 1, 2, 3], 43)],
                          ["outputShape": .ints([1, 5, 6, 2, 2]), "strides": .ints([2, 2, 1])], opClass: .linearAlgebra))
+        // Attention over [batch, heads, positions, features], with every kind of mask.
+        let (query, key, value) = (u([2, 3, 5, 4], 44), u([2, 3, 6, 4], 45), u([2, 3, 6, 3], 46))
+        let padding = InputSpec.uniform(shape: [2, 1, 1, 6], seed: 47, low: -4, high: 0)
+        let attentionCases: [(String, [InputSpec], [String: Attribute])] = [
+            ("plain", [query, key, value], ["scale": .double(0.5)]),
+            ("additive mask", [query, key, value, padding], ["scale": .double(0.5)]),
+            ("bool mask", [query, key, value, .elements(shape: [5, 6], .bool((0..<30).map { $0 % 6 == 0 || ($0 * 7) % 5 != 0 }))], ["scale": .double(0.5)]),
+            ("causal", [query, key, value], ["scale": .double(0.5), "causal": .bool(true)]),
+            ("causal dropout", [query, key, value, padding], ["scale": .double(0.5), "causal": .bool(true), "dropout": .double(0.3), "seed": .int(49)]),
+        ]
+        for (name, inputs, attributes) in attentionCases {
+            cases.append(.op("attention \(name)", "attention", inputs, attributes, opClass: .reduction))
+            cases.append(.op("attention backward \(name)", "attentionBackward", [u([2, 3, 5, 3], 50)] + inputs, attributes, opClass: .reduction))
+        }
         cases.append(.op("softmax", "softmax", [u([5, 11], 32, -4, 4)], ["axis": .int(1)], opClass: .reduction))
         cases.append(.op("log-softmax axis 0", "logSoftmax", [u([5, 11], 32, -4, 4)], ["axis": .int(0)], opClass: .reduction))
         cases.append(.op("softmax cross-entropy", "softmaxCrossEntropy", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1)], opClass: .reduction))
