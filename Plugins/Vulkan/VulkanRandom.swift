@@ -25,7 +25,7 @@ extension VulkanBackend {
     }
 
     /// Philox words of `shape`, or with `keepBelow` the bool mask of words below it.
-    private func philox(key: Philox.Key, offset: UInt64, shape: Shape, keepBelow threshold: UInt32?) throws -> Buffer {
+    func philox(key: Philox.Key, offset: UInt64, shape: Shape, keepBelow threshold: UInt32?) throws -> Buffer {
         let output = try makeBuffer(shape, threshold == nil ? .uint32 : .bool)
         let count = shape.elementCount
         guard count > 0 else { return output }

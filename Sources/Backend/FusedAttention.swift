@@ -93,7 +93,7 @@ extension Backend {
 
     /// `scores` with the mask applied: an additive float mask added, a `bool` mask's false
     /// entries and (if `causal`) the keys after each query set to −∞.
-    func masked(_ scores: Buffer, mask: Buffer?, causal: Bool) throws -> Buffer {
+    public func masked(_ scores: Buffer, mask: Buffer?, causal: Bool) throws -> Buffer {
         var result = scores
         let negativeInfinity = try full(-.infinity, shape: [], dtype: .float32)
         if let mask {
@@ -109,7 +109,7 @@ extension Backend {
     }
 
     /// The weights (or their gradient) through the descriptor's dropout, if any.
-    func droppedOut(_ x: Buffer, _ descriptor: AttentionDescriptor) throws -> Buffer {
+    public func droppedOut(_ x: Buffer, _ descriptor: AttentionDescriptor) throws -> Buffer {
         guard let dropout = descriptor.dropout, dropout.rate > 0 else { return x }
         return try self.dropout(x, rate: dropout.rate, key: dropout.key, offset: dropout.offset, noiseShape: x.shape).output
     }

@@ -41,5 +41,16 @@ struct OneDNNCacheTests {
         #expect(backend.primitiveKinds.contains("deconv forward"))
         #expect(!backend.primitiveKinds.contains("conv backward data"))
     }
+
+    @Test("attention runs its scores as one oneDNN matmul with the scale and mask fused as post-ops")
+    func attentionScoresAreOnePrimitive() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend())
+        func uniform(_ shape: Shape) throws -> Tensor { try Tensor(InputSpecValues.uniform(count: shape.elementCount), shape: shape, on: backend) }
+        let mask = try Tensor(Array(repeating: true, count: 10) + Array(repeating: false, count: 5), shape: [3, 5], on: backend)
+        let result = try uniform([2, 3, 4]).attention(
+            key: try uniform([2, 5, 4]), value: try uniform([2, 5, 2]), mask: mask, descriptor: AttentionDescriptor(scale: 0.5, causal: true))
+        #expect(result.output.shape == [2, 3, 2])
+        #expect(backend.primitiveKinds.contains("attention scores"))
+    }
 }
 #endif

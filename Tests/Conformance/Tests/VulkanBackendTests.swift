@@ -54,6 +54,23 @@ struct VulkanBackendTests {
         #expect(steps.dropFirst().allSatisfy { $0.1 == steps[0].1 }, "driver allocations after each step: \(steps.map(\.1))")
     }
 
+    @Test("attention with a mask and the causal triangle is one shader dispatch, and two with dropout")
+    func attentionIsOneDispatch() throws {
+        let backend = try Self.backend()
+        func upload(_ shape: Shape) throws -> Buffer {
+            try backend.upload(HostArray(shape: shape, elements: .float32(InputSpecValues.uniform(count: shape.elementCount))))
+        }
+        let (query, key, value, mask) = (try upload([2, 2, 3, 4]), try upload([2, 2, 5, 4]), try upload([2, 2, 5, 3]), try upload([2, 1, 1, 5]))
+        let before = backend.recordedCommands
+        let plain = try backend.attention(query: query, key: key, value: value, mask: mask, descriptor: AttentionDescriptor(scale: 0.5, causal: true))
+        #expect(backend.recordedCommands - before == 1)
+        let dropout = AttentionDescriptor.Dropout(rate: 0.25, key: Philox.Key(seed: 1))
+        let middle = backend.recordedCommands
+        _ = try backend.attention(query: query, key: key, value: value, mask: nil, descriptor: AttentionDescriptor(scale: 0.5, dropout: dropout))
+        #expect(backend.recordedCommands - middle == 2)
+        #expect(plain.weights.shape == [2, 2, 3, 5])
+    }
+
     @Test("a barrier separates dependent dispatches only")
     func barriersOnlyForDependencies() throws {
         let backend = try Self.backend()
