@@ -47,10 +47,11 @@ public enum CaseFile {
     }
 
     /// Any kind of case file's contents, told apart by the key that names what it runs: `op`,
-    /// `optimizer` (``OptimizerTrajectory``) or `loss` (``RecordedLoss``).
+    /// `optimizer` (``OptimizerTrajectory``), `loss` (``RecordedLoss``) or `layer` (``RecordedLayer``).
     public static func decodeAny(_ data: Data, name: String, directory: URL) throws -> ConformanceCase {
         if OptimizerTrajectory.isTrajectory(data) { return try OptimizerTrajectory.decode(data, name: name, directory: directory) }
         if RecordedLoss.isLoss(data) { return try RecordedLoss.decode(data, name: name, directory: directory) }
+        if RecordedLayer.isLayer(data) { return try RecordedLayer.decode(data, name: name, directory: directory) }
         return try decode(data, name: name, directory: directory)
     }
 
