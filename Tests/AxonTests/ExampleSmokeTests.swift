@@ -12,6 +12,11 @@ struct ExampleSmokeTests {
         #expect(try Examples.mnistCNN(dataDirectory: mnistDirectory, epochs: 2, limit: 2_000, on: backend) > 0.5)
     }
 
+    @Test("transformer encoder on generated sequences") func transformer() throws {
+        // Five symbols: chance is 20%.
+        #expect(try Examples.transformerEncoder(epochs: 3, count: 3_000, on: backend) > 0.5)
+    }
+
     @Test("residual CNN with combinators and summary") func residual() throws {
         #expect(try Examples.residualCNN(epochs: 2, count: 3_000, on: backend) > 0.5)
     }

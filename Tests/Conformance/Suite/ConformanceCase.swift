@@ -25,7 +25,7 @@ public enum InputSpec: Sendable, Equatable {
             return try HostArray(shape: Shape(shape), elements: .float32(values))
         case let .indices(shape, seed, upper):
             let count = Shape(shape).elementCount
-            let values = Philox.bits(key: Philox.Key(seed: seed), offset: 0, count: count).map { Int32(UInt64($0) * UInt64(upper) >> 32) }
+            let values = Philox.bits(key: Philox.Key(seed: seed), offset: 0, count: count).map { Int32((UInt64($0) * UInt64(upper)) >> 32) }
             return try HostArray(shape: Shape(shape), elements: .int32(values))
         }
     }
