@@ -264,6 +264,22 @@ def attention_cases():
            {"query": (query, same), "value": (memory, same)}, {**weights, **biases}, mha, 77)
 
 
+ACTIVATIONS = {
+    "celu": F.celu, "elu": F.elu, "exp": torch.exp, "gelu": F.gelu, "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "hard_tanh": F.hardtanh, "hard_sigmoid": F.hardsigmoid, "hard_silu": F.hardswish, "leaky_relu": F.leaky_relu,
+    "log_sigmoid": F.logsigmoid, "log_softmax": lambda x: F.log_softmax(x, -1), "mish": F.mish, "relu": F.relu, "relu6": F.relu6,
+    "selu": F.selu, "sigmoid": torch.sigmoid, "silu": F.silu, "softmax": lambda x: F.softmax(x, -1), "softplus": F.softplus,
+    "softsign": F.softsign, "tanh": torch.tanh,
+}
+
+
+def activation_cases():
+    x = uniform(81, (3, 7), -3.0, 3.0)
+    for index, (name, function) in enumerate(ACTIVATIONS.items()):
+        record(f"activation_{name}", f"torch ({name})", "activation", {"activation": name},
+               {"x": (x, same)}, {}, lambda v, function=function: (function(v["x"]), lambda y: y), 82 + index)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_cases()
@@ -271,4 +287,5 @@ if __name__ == "__main__":
     norm_cases()
     resize_cases()
     attention_cases()
+    activation_cases()
     print(f"wrote {len(os.listdir(OUT))} layer cases to {os.path.relpath(OUT, ROOT)} (torch {torch.__version__}, jax {jax.__version__})")

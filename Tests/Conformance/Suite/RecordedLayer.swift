@@ -22,7 +22,7 @@ public enum RecordedLayer {
         var dilation: [Int]?, groups: Int?, channelMultiplier: Int?, outputSize: [Int]?, norm: Float?, countPadding: Bool?
         var epsilon: Float?, axisCount: Int?, size: [Int]?, method: String?, antialias: Bool?, alignCorners: Bool?
         var heads: Int?, keyDimension: Int?, valueDimension: Int?, outputDimension: Int?, causal: Bool?, scale: Float?
-        var channels: String?, vocabularySize: Int?, features: Int?, train: Bool?
+        var channels: String?, vocabularySize: Int?, features: Int?, train: Bool?, activation: String?
     }
 
     /// `"same"`, `"valid"` or explicit `[[low, high], ...]` padding.
@@ -67,6 +67,7 @@ public enum RecordedLayer {
         let channels: ChannelLayout = o.channels == "first" ? .first : .last
         switch name {
         case "dense": return try input("x").dense(o.units ?? 1, name: "layer")
+        case "activation": return try input("x").activation(try activation(o.activation ?? "linear"), name: "layer")
         case "conv":
             return try input("x").conv(o.filters ?? 1, kernelSize: o.kernelSize ?? [3], strides: o.strides ?? [1], padding: padding,
                                        dilation: o.dilation ?? [1], groups: o.groups ?? 1, channels: channels, name: "layer")
@@ -104,6 +105,17 @@ public enum RecordedLayer {
         default:
             throw ConformanceError("unknown layer builder '\(name)' in a recorded layer case")
         }
+    }
+
+    /// Axon's activation of that name (PyTorch's defaults for the parameterised ones).
+    static func activation(_ name: String) throws -> Activation {
+        let all: [Activation] = [
+            .celu(), .elu(), .exp, .gelu(), .hardTanh, .hardSigmoid, .hardSilu, .leakyRelu(), .logSigmoid, .logSoftmax(), .mish, .relu,
+            .relu6, .selu, .sigmoid, .silu, .softmax(), .softplus, .softsign, .tanh,
+        ]
+        if name == "gelu_tanh" { return .gelu(approximate: true) }
+        guard let found = all.first(where: { $0.name == name }) else { throw ConformanceError("unknown activation '\(name)'") }
+        return found
     }
 
     /// A recorded layer file as a conformance case.
