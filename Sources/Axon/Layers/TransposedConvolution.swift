@@ -42,7 +42,7 @@ struct TransposedConvolutionGeometry {
                            outputPadding[axis] - forwardPadding[axis].low - forwardPadding[axis].high)
                 }
                 guard size > 0 else {
-                    throw LayerError("padding \(forwardPadding[axis]) leaves no output in dimension \(axis) of size \(spatial[axis]) (kernel extent \(extent[axis]), stride \(strides[axis]))")
+                    throw LayerError("padding (\(forwardPadding[axis].low), \(forwardPadding[axis].high)) leaves no output in dimension \(axis) of size \(spatial[axis]) (kernel extent \(extent[axis]), stride \(strides[axis]))")
                 }
                 return size
             }

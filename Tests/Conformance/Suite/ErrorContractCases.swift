@@ -160,6 +160,24 @@ public enum ErrorContractCases {
             rejects("dense with zero units", covers: ["dense"], input: [2, 3]) { $0.dense(0) },
             rejects("conv with a kernel larger than the input", covers: ["conv"], input: [1, 4, 4, 1]) { $0.conv(2, kernelSize: [5]) },
             rejects("conv with a negative stride", covers: ["conv"], input: [1, 4, 4, 1]) { $0.conv(2, strides: [-1]) },
+            rejects("conv transpose with output padding as large as the stride", covers: ["convTranspose"], input: [1, 4, 4, 1]) {
+                $0.convTranspose(2, strides: [2], padding: .explicit([Padding(1, 1), Padding(1, 1)]), outputPadding: [2])
+            },
+            rejects("conv transpose whose padding leaves no output", covers: ["convTranspose"], input: [1, 2, 2, 1]) {
+                $0.convTranspose(2, kernelSize: [2], padding: .explicit([Padding(2, 2), Padding(0, 0)]))
+            },
+            rejects("depthwise and separable convs with a zero multiplier", covers: ["depthwiseConv", "separableConv"], input: [1, 4, 4, 2]) {
+                $0.depthwiseConv(channelMultiplier: 2).separableConv(channelMultiplier: 0)
+            },
+            rejects("resize to zero size", covers: ["resize"], input: [1, 4, 4, 1]) { $0.resize([0, 2]) },
+            rejects("attention with a query and key of different features", covers: ["dotProductAttention"], input: [2, 3, 4]) { x in
+                Axon.dotProductAttention(query: x, key: x.dense(3), value: x)
+            },
+            rejects("attention with a mask that does not broadcast", covers: ["multiHeadAttention", "additiveAttention"], input: [2, 3, 4]) { x in
+                let mask = x.dense(2)
+                return Axon.additiveAttention(query: Axon.multiHeadAttention(query: x, value: x, heads: 2, keyDimension: 2, outputDimension: 4).output,
+                                              value: x, mask: mask)
+            },
             rejects("max pool of a rank-2 input", covers: ["maxPool"], input: [2, 3]) { $0.maxPool(kernelSize: [2]) },
             rejects("avg pool with a window larger than the input", covers: ["avgPool"], input: [1, 2, 2, 1]) { $0.avgPool(kernelSize: [3]) },
             rejects("lp pools with a zero norm", covers: ["lpPool", "globalLpPool"], input: [1, 4, 4, 1]) { $0.lpPool(norm: 0).globalLpPool(norm: 0) },
