@@ -72,5 +72,8 @@ struct ResizeLayerTests {
             #expect(message?.contains(expected) == true, "\(message ?? "no error")")
             #expect(message?.contains("resize_0") == true, "\(message ?? "no error")")
         }
+        // A size the shape rules allow but no host table of sample positions should hold.
+        let huge = errorMessage { _ = try Layers.resize(tensor([1, 2], [1, 2, 1]), size: [1 << 30]) }
+        #expect(huge?.contains("sample positions") == true, "\(huge ?? "no error")")
     }
 }

@@ -59,6 +59,9 @@ struct ResamplingTaps {
     /// by `in/out` when downsampling with `antialias`, weights normalised to sum to one.
     init(method: ResizeMethod, input: Int, output: Int, antialias: Bool, alignCorners: Bool) throws {
         let scale = Double(input) / Double(output)
+        guard output <= ResamplingTaps.maximumCount else {
+            throw LayerError("resizing to \(output) positions needs more than the \(ResamplingTaps.maximumCount) sample positions one axis may have")
+        }
         if method == .nearest {
             taps = 1
             indices = (0..<output).map { Int32(Swift.min(input - 1, Int((Double($0) + 0.5) * scale))) }

@@ -32,7 +32,12 @@ struct TransposedConvolutionGeometry {
             guard outputPadding.allSatisfy({ $0 == 0 }) else {
                 throw LayerError("output padding \(outputPadding) needs explicit padding; with \(padding) the output size is fixed")
             }
-            outputSpatial = spatial.indices.map { padding == .same ? scaled[$0] : scaled[$0] + Swift.max(extent[$0] - strides[$0], 0) }
+            outputSpatial = try spatial.indices.map { axis in
+                guard padding == .valid else { return scaled[axis] }
+                return try layerArithmetic("the transposed convolution's output size in dimension \(axis)") {
+                    $0.add(scaled[axis], Swift.max(extent[axis] - strides[axis], 0))
+                }
+            }
             forwardPadding = try padding.resolve(input: outputSpatial, extent: extent, strides: strides)
         case .explicit:
             forwardPadding = try padding.resolve(input: spatial, extent: extent, strides: strides)
