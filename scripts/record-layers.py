@@ -280,6 +280,58 @@ def activation_cases():
                {"x": (x, same)}, {}, lambda v, function=function: (function(v["x"]), lambda y: y), 82 + index)
 
 
+def recurrent_cases():
+    """nn.LSTM, nn.GRU and nn.RNN with weights loaded the way the layers' documentation says:
+    kernel = weight_ih_l0ᵀ, recurrent_kernel = weight_hh_l0ᵀ, one bias as bias_ih_l0 (bias_hh_l0
+    zero) except the GRU's recurrent_bias = bias_hh_l0; variable lengths through packed sequences."""
+    batch, time, features, units = 3, 5, 4, 3
+    x = uniform(101, (batch, time, features))
+    lengths = np.array([5, 2, 4], dtype=np.int32)
+    transpose = lambda a: np.ascontiguousarray(np.asarray(a).T)  # noqa: E731
+    gates = {"lstm": 4, "gru": 3, "simpleRNN": 1}
+    modules = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "simpleRNN": torch.nn.RNN}
+
+    def parameters(kind, prefix, seed):
+        width = gates[kind] * units
+        result = {f"{prefix}.kernel": (uniform(seed, (features, width)), transpose),
+                  f"{prefix}.recurrent_kernel": (uniform(seed + 1, (units, width)), transpose),
+                  f"{prefix}.bias": (uniform(seed + 2, (width,)), same)}
+        if kind == "gru":
+            result[f"{prefix}.recurrent_bias"] = (uniform(seed + 3, (width,)), same)
+        return result
+
+    def run(kind, v, bidirectional, part):
+        module = modules[kind](features, units, batch_first=True, bidirectional=bidirectional)
+        weights = {}
+        for suffix, prefix in [("", "layer")] + ([("_reverse", "backward")] if bidirectional else []):
+            width = gates[kind] * units
+            weights[f"weight_ih_l0{suffix}"] = v[f"{prefix}.kernel"]
+            weights[f"weight_hh_l0{suffix}"] = v[f"{prefix}.recurrent_kernel"]
+            weights[f"bias_ih_l0{suffix}"] = v[f"{prefix}.bias"]
+            weights[f"bias_hh_l0{suffix}"] = v[f"{prefix}.recurrent_bias"] if kind == "gru" else torch.zeros(width)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(v["x"], v["lengths"], batch_first=True, enforce_sorted=False)
+        output, state = torch.func.functional_call(module, weights, (packed,))
+        sequence, _ = torch.nn.utils.rnn.pad_packed_sequence(output, batch_first=True, total_length=time)
+        hidden, cell = (state if kind == "lstm" else (state, None))
+        if part == "sequence":
+            return sequence, lambda y: y
+        if part == "last":
+            return torch.cat([hidden[0], hidden[1]], dim=-1), lambda y: y
+        return (hidden if part == "hidden" else cell)[0], lambda y: y
+
+    cases = [("lstm", "sequence", False), ("lstm", "hidden", False), ("lstm", "cell", False), ("gru", "sequence", False),
+             ("gru", "hidden", False), ("simpleRNN", "sequence", False), ("lstm", "sequence", True), ("gru", "last", True)]
+    for index, (kind, part, bidirectional) in enumerate(cases):
+        parameter_set = parameters(kind, "layer", 110 + 10 * index)
+        if bidirectional:
+            parameter_set.update(parameters(kind, "backward", 115 + 10 * index))
+        name = f"{kind.lower()}_{'bidirectional_' if bidirectional else ''}{part}"
+        record(name, f"torch.nn.{modules[kind].__name__} over packed sequences", kind,
+               {"units": units, "part": part, "bidirectional": bidirectional},
+               {"x": (x, same), "lengths": (lengths, lambda a: np.asarray(a).astype(np.int64))}, parameter_set,
+               lambda v, kind=kind, bidirectional=bidirectional, part=part: run(kind, v, bidirectional, part), 200 + index)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_cases()
@@ -288,4 +340,5 @@ if __name__ == "__main__":
     resize_cases()
     attention_cases()
     activation_cases()
+    recurrent_cases()
     print(f"wrote {len(os.listdir(OUT))} layer cases to {os.path.relpath(OUT, ROOT)} (torch {torch.__version__}, jax {jax.__version__})")

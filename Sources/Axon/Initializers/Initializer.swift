@@ -38,6 +38,10 @@ public enum Initializer: Sendable, Equatable {
     /// `[∏ leading, last]`, a normal matrix is orthonormalised by QR, with the signs of R's
     /// diagonal folded in.
     case orthogonal(gain: Float = 1)
+    /// Equal blocks along the last axis, each from its own initializer (block `i` with the key
+    /// folded with `i`): for example an LSTM bias `[4·units]` with ones in the forget gate's
+    /// block, or a recurrent kernel orthogonal per gate.
+    case blocks([Initializer])
 
     /// Which fan the variance-scaling initializers divide by.
     public enum FanMode: String, Sendable, Equatable {
@@ -95,6 +99,18 @@ public enum Initializer: Sendable, Equatable {
                 throw AxonError.invalidInitializer(initializer: "identity", shape: shape, reason: "needs a rank-2 shape")
             }
             return (0..<count).map { $0 / shape[1] == $0 % shape[1] ? gain : 0 }
+        case let .blocks(initializers):
+            guard shape.rank >= 1, !initializers.isEmpty, shape[shape.rank - 1] % initializers.count == 0 else {
+                throw AxonError.invalidInitializer(
+                    initializer: "blocks", shape: shape, reason: "the last dimension must split into \(initializers.count) equal blocks")
+            }
+            let width = shape[shape.rank - 1] / initializers.count
+            let blockShape = Shape(shape.dimensions.dropLast() + [width])
+            let blocks = try initializers.enumerated().map { try $1.values(shape: blockShape, key: key.folded(with: UInt64($0))) }
+            return (0..<count).map { index in
+                let (row, column) = (index / shape[shape.rank - 1], index % shape[shape.rank - 1])
+                return blocks[column / width][row * width + column % width]
+            }
         case let .orthogonal(gain):
             guard shape.rank >= 2 else {
                 throw AxonError.invalidInitializer(initializer: "orthogonal", shape: shape, reason: "needs rank ≥ 2")

@@ -178,6 +178,12 @@ public enum ErrorContractCases {
                 return Axon.additiveAttention(query: Axon.multiHeadAttention(query: x, value: x, heads: 2, keyDimension: 2, outputDimension: 4).output,
                                               value: x, mask: mask)
             },
+            rejects("recurrent layers over a rank-2 input", covers: ["lstm", "gru", "simpleRNN", "bidirectional"], input: [2, 3]) { x in
+                x.bidirectional { input, reverse in input.lstm(2, reverse: reverse) }.last.add(x.gru(2).last).add(x.simpleRNN(2).last)
+            },
+            rejects("lstm with an initial state of the wrong width", covers: ["lstm"], input: [2, 4, 3]) { x in
+                x.lstm(2, initialStates: [x.flatten(), x.flatten()]).sequence
+            },
             rejects("max pool of a rank-2 input", covers: ["maxPool"], input: [2, 3]) { $0.maxPool(kernelSize: [2]) },
             rejects("avg pool with a window larger than the input", covers: ["avgPool"], input: [1, 2, 2, 1]) { $0.avgPool(kernelSize: [3]) },
             rejects("lp pools with a zero norm", covers: ["lpPool", "globalLpPool"], input: [1, 4, 4, 1]) { $0.lpPool(norm: 0).globalLpPool(norm: 0) },

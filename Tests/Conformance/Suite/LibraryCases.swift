@@ -65,6 +65,24 @@ public enum LibraryCases {
                 let output = try built.predict(try built.initialize(seed: 9), inputs: inputs, randomKey: Philox.Key(seed: 10))
                 return try ["dot", "heads", "weights", "additive"].map { try output.output($0).array }
             },
+            library("layer recurrent options", ["layer.lstm", "layer.gru", "layer.simpleRNN", "layer.bidirectional"], .reduction) { backend in
+                let x = Axon.input("x", shape: [nil, 5, 3])
+                let (lengths, h0, c0) = (Axon.input("lengths", shape: [nil], dtype: .int32), Axon.input("h0", shape: [nil, 4]), Axon.input("c0", shape: [nil, 4]))
+                let lstm = x.lstm(4, lengths: lengths, initialStates: [h0, c0], reverse: true, recurrentDropout: 0.3)
+                let gru = x.gru(4, resetAfter: false, lengths: lengths, initialStates: [h0])
+                let rnn = x.simpleRNN(4, activation: .relu)
+                let both = x.bidirectional(merge: .sum) { input, reverse in input.gru(4, reverse: reverse) }
+                let model = Axon.container([
+                    "lstm": lstm.sequence, "lstm_c": lstm.states[1], "gru": gru.last, "rnn": rnn.sequence, "both": both.sequence,
+                ])
+                let built = try model.build(on: backend, mode: .train)
+                let inputs = [
+                    "x": try input([2, 5, 3], 11, backend), "h0": try input([2, 4], 12, backend), "c0": try input([2, 4], 13, backend),
+                    "lengths": try Tensor(integers: [5, 3], shape: [2], on: backend),
+                ]
+                let output = try built.predict(try built.initialize(seed: 14), inputs: inputs, randomKey: Philox.Key(seed: 15))
+                return try ["lstm", "lstm_c", "gru", "rnn", "both"].map { try output.output($0).array }
+            },
             layer("max pool", covers: ["maxPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.maxPool(kernelSize: [3], strides: [2], padding: .same) },
             layer("avg pool", covers: ["avgPool"], input: [2, 6, 6, 2], opClass: .reduction) { $0.avgPool(padding: .same) },
             layer("avg pool counting padding", covers: ["avgPool"], input: [2, 5, 5, 2], opClass: .reduction) {
@@ -185,7 +203,7 @@ public enum LibraryCases {
             ("glorotUniform", .glorotUniform), ("glorotNormal", .glorotNormal), ("heUniform", .heUniform), ("heNormal", .heNormal),
             ("lecunUniform", .lecunUniform), ("lecunNormal", .lecunNormal),
             ("varianceScaling", .varianceScaling(scale: 2, mode: .fanOut, distribution: .untruncatedNormal)),
-            ("identity", .identity(gain: 2)), ("orthogonal", .orthogonal()),
+            ("identity", .identity(gain: 2)), ("orthogonal", .orthogonal()), ("blocks", .blocks([.orthogonal(), .ones])),
         ]
         return all.map { name, initializer in
             library("initializer \(name)", ["initializer.\(name)"], .exact) { backend in

@@ -18,11 +18,12 @@ import Foundation
 public enum RecordedLayer {
     /// Every option any recorded builder takes; an absent one takes Axon's default.
     struct Options: Decodable {
-        var units: Int?, filters: Int?, kernelSize: [Int]?, strides: [Int]?, padding: PaddingOption?, outputPadding: [Int]?
+        var filters: Int?, kernelSize: [Int]?, strides: [Int]?, padding: PaddingOption?, outputPadding: [Int]?
         var dilation: [Int]?, groups: Int?, channelMultiplier: Int?, outputSize: [Int]?, norm: Float?, countPadding: Bool?
         var epsilon: Float?, axisCount: Int?, size: [Int]?, method: String?, antialias: Bool?, alignCorners: Bool?
         var heads: Int?, keyDimension: Int?, valueDimension: Int?, outputDimension: Int?, causal: Bool?, scale: Float?
         var channels: String?, vocabularySize: Int?, features: Int?, train: Bool?, activation: String?
+        var units: Int?, resetAfter: Bool?, reverse: Bool?, part: String?, bidirectional: Bool?
     }
 
     /// `"same"`, `"valid"` or explicit `[[low, high], ...]` padding.
@@ -67,6 +68,22 @@ public enum RecordedLayer {
         let channels: ChannelLayout = o.channels == "first" ? .first : .last
         switch name {
         case "dense": return try input("x").dense(o.units ?? 1, name: "layer")
+        case "lstm", "gru", "simpleRNN":
+            let cell: RecurrentCell = name == "lstm" ? .lstm : name == "gru" ? .gru(resetAfter: o.resetAfter ?? true) : .simple
+            func run(_ x: Axon, _ reverse: Bool) -> RecurrentOutput {
+                x.recurrent(cell, units: o.units ?? 1, lengths: inputs["lengths"], reverse: reverse, name: reverse ? "backward" : "layer")
+            }
+            if o.bidirectional == true {
+                let both = try input("x").bidirectional(run)
+                return o.part == "last" ? both.last : both.sequence
+            }
+            let output = run(try input("x"), o.reverse ?? false)
+            switch o.part ?? "sequence" {
+            case "sequence": return output.sequence
+            case "hidden": return output.states[0]
+            case "cell": return output.states[output.states.count - 1]
+            default: throw ConformanceError("unknown recurrent part '\(o.part ?? "")'")
+            }
         case "activation": return try input("x").activation(try activation(o.activation ?? "linear"), name: "layer")
         case "conv":
             return try input("x").conv(o.filters ?? 1, kernelSize: o.kernelSize ?? [3], strides: o.strides ?? [1], padding: padding,

@@ -1,0 +1,180 @@
+import Backend
+
+/// The recurrent cells, with their gate layouts. Kernels are `[features, gates·units]` and
+/// `[units, gates·units]`, the gates in blocks of `units` along the last axis:
+///
+/// - `simple`: one block, `h' = activation(x·W + h·U + b)`.
+/// - `lstm`: blocks `i, f, g, o` (PyTorch's and Keras's order): `c' = σ(f)·c + σ(i)·act(g)`,
+///   `h' = σ(o)·act(c')`.
+/// - `gru`: blocks `r, z, n` (PyTorch's order; Keras's `z, r, h` swaps the first two blocks):
+///   `h' = (1 − σ(z))·n + σ(z)·h`. With `resetAfter` (PyTorch, cuDNN, Keras's default)
+///   `n = act(x·W_n + b_n + σ(r)·(h·U_n + b̂_n))` with a separate recurrent bias `b̂`; without it
+///   (Cho et al., 2014) `n = act(x·W_n + b_n + (σ(r)·h)·U_n)`.
+///
+/// `σ` is the recurrent activation (sigmoid by default) and `act` the activation (tanh).
+public enum RecurrentCell: Sendable, Equatable {
+    case simple
+    case lstm
+    case gru(resetAfter: Bool)
+
+    /// Blocks of `units` in the kernels' last axis.
+    public var gates: Int {
+        switch self {
+        case .simple: return 1
+        case .lstm: return 4
+        case .gru: return 3
+        }
+    }
+
+    /// How many state tensors the cell carries: `h`, and `c` for an LSTM.
+    public var stateCount: Int { self == .lstm ? 2 : 1 }
+
+    var kind: String {
+        switch self {
+        case .simple: return "simple_rnn"
+        case .lstm: return "lstm"
+        case .gru: return "gru"
+        }
+    }
+}
+
+/// The weights and options of one recurrent pass, as ``Layers/recurrent(_:_:weights:initialStates:lengths:reverse:)`` takes them.
+public struct RecurrentWeights {
+    public var kernel: Tensor
+    public var recurrentKernel: Tensor
+    public var bias: Tensor?
+    /// GRU with `resetAfter` only: the bias added to `h·U` before the reset gate scales it.
+    public var recurrentBias: Tensor?
+    public var activation: Activation
+    public var recurrentActivation: Activation
+    /// Inverted dropout on `h` before `h·U`, one Philox mask for the whole sequence (Keras's
+    /// `recurrent_dropout`): the rate and the key, or nil for none.
+    public var recurrentDropout: (rate: Float, key: Philox.Key)?
+
+    public init(
+        kernel: Tensor, recurrentKernel: Tensor, bias: Tensor? = nil, recurrentBias: Tensor? = nil, activation: Activation = .tanh,
+        recurrentActivation: Activation = .sigmoid, recurrentDropout: (rate: Float, key: Philox.Key)? = nil
+    ) {
+        self.kernel = kernel
+        self.recurrentKernel = recurrentKernel
+        self.bias = bias
+        self.recurrentBias = recurrentBias
+        self.activation = activation
+        self.recurrentActivation = recurrentActivation
+        self.recurrentDropout = recurrentDropout
+    }
+}
+
+extension Layers {
+    /// Runs `cell` over `x` `[batch, time, features]` and returns the output sequence
+    /// `[batch, time, units]` and the final states (`[h]`, or `[h, c]` for an LSTM), each
+    /// `[batch, units]`.
+    ///
+    /// `lengths` (`int32` `[batch]`, each in `1...time`) makes the batch variable-length: steps at
+    /// or after a sequence's length carry its state through unchanged and output zeros. With
+    /// `reverse` each sequence is read backwards within its own length and the outputs are put
+    /// back in input order. `initialStates` default to zeros.
+    public static func recurrent(
+        _ cell: RecurrentCell, _ x: Tensor, weights: RecurrentWeights, initialStates: [Tensor]? = nil, lengths: Tensor? = nil,
+        reverse: Bool = false
+    ) throws -> (sequence: Tensor, states: [Tensor]) {
+        guard x.rank == 3 else { throw LayerError("needs an input [batch, time, features], got \(x.shape)") }
+        let (batch, time, features) = (x.shape[0], x.shape[1], x.shape[2])
+        guard time >= 1 else { throw LayerError("needs at least one time step, got input \(x.shape)") }
+        guard batch * time <= Int(Int32.max) else { throw LayerError("needs fewer than 2³¹ batch × time steps, got \(x.shape)") }
+        guard weights.recurrentKernel.rank == 2 else { throw LayerError("needs a rank-2 recurrent kernel, got \(weights.recurrentKernel.shape)") }
+        let units = weights.recurrentKernel.shape[0]
+        guard weights.kernel.shape == [features, cell.gates * units], weights.recurrentKernel.shape == [units, cell.gates * units] else {
+            throw LayerError("needs a kernel [\(features), \(cell.gates * units)] and a recurrent kernel [\(units), \(cell.gates * units)], got \(weights.kernel.shape) and \(weights.recurrentKernel.shape)")
+        }
+        let states = try initialStates ?? (0..<cell.stateCount).map { _ in
+            try Tensor(Array(repeating: 0, count: batch * units), shape: [batch, units], on: x.backend)
+        }
+        guard states.count == cell.stateCount, states.allSatisfy({ $0.shape == [batch, units] }) else {
+            throw LayerError("needs \(cell.stateCount) initial state(s) of shape [\(batch), \(units)], got \(states.map { "\($0.shape)" })")
+        }
+        let limits = try lengths.map { try checkedLengths($0, batch: batch, time: time) }
+        // Reading backwards is reading a reordered input forwards.
+        let order = reverse ? try reversal(limits ?? Array(repeating: time, count: batch), time: time, on: x.backend) : nil
+        var input = x
+        if let order { input = try input.reshaped(to: [batch * time, features]).gather(indices: order, axis: 0).reshaped(to: [batch, time, features]) }
+        // Every step's input projection in one product.
+        var projected = try input.reshaped(to: [batch * time, features]).matmul(weights.kernel)
+        if let bias = weights.bias { projected = try projected + bias }
+        projected = try projected.reshaped(to: [batch, time, cell.gates * units])
+        let keep = try limits.map { try stepMask($0, time: time, on: x.backend) }
+        let dropMask = try weights.recurrentDropout.flatMap { rate, key -> Tensor? in
+            rate > 0 ? try Tensor(Array(repeating: 1, count: batch * units), shape: [batch, units], on: x.backend).dropout(rate: rate, key: key) : nil
+        }
+        var carried = states
+        var outputs: [Tensor] = []
+        for t in 0..<time {
+            let projection = try projected.sliced(axis: 1, t..<(t + 1)).reshaped(to: [batch, cell.gates * units])
+            let next = try step(cell, projection, carried, weights: weights, dropMask: dropMask, units: units)
+            if let keep {
+                let m = try keep.sliced(axis: 1, t..<(t + 1))
+                carried = try zip(next, carried).map { new, old in try new * m + old * (1 - m) }
+                outputs.append(try next[0] * m)
+            } else {
+                carried = next
+                outputs.append(next[0])
+            }
+        }
+        var sequence = try Tensor.concatenate(outputs.map { try $0.reshaped(to: [batch, 1, units]) }, axis: 1)
+        if let order { sequence = try sequence.reshaped(to: [batch * time, units]).gather(indices: order, axis: 0).reshaped(to: [batch, time, units]) }
+        return (sequence, carried)
+    }
+
+    /// One step of `cell` from the input projection `x·W + b` and the carried states.
+    static func step(_ cell: RecurrentCell, _ projection: Tensor, _ states: [Tensor], weights: RecurrentWeights, dropMask: Tensor?, units: Int) throws -> [Tensor] {
+        let h = try dropMask.map { try states[0] * $0 } ?? states[0]
+        func block(_ x: Tensor, _ index: Int) throws -> Tensor { try x.sliced(axis: 1, (index * units)..<((index + 1) * units)) }
+        let (act, gate) = (weights.activation, weights.recurrentActivation)
+        switch cell {
+        case .simple:
+            return [try act.apply(projection + h.matmul(weights.recurrentKernel))]
+        case .lstm:
+            let z = try projection + h.matmul(weights.recurrentKernel)
+            let c = try gate.apply(block(z, 1)) * states[1] + gate.apply(block(z, 0)) * act.apply(block(z, 2))
+            return [try gate.apply(block(z, 3)) * act.apply(c), c]
+        case let .gru(resetAfter):
+            if resetAfter {
+                var hu = try h.matmul(weights.recurrentKernel)
+                if let recurrentBias = weights.recurrentBias { hu = try hu + recurrentBias }
+                let r = try gate.apply(block(projection, 0) + block(hu, 0))
+                let z = try gate.apply(block(projection, 1) + block(hu, 1))
+                let n = try act.apply(block(projection, 2) + r * block(hu, 2))
+                return [try (1 - z) * n + z * states[0]]
+            }
+            let gates = try h.matmul(weights.recurrentKernel.sliced(axis: 1, 0..<(2 * units)))
+            let r = try gate.apply(block(projection, 0) + block(gates, 0))
+            let z = try gate.apply(block(projection, 1) + block(gates, 1))
+            let n = try act.apply(block(projection, 2) + (r * h).matmul(weights.recurrentKernel.sliced(axis: 1, (2 * units)..<(3 * units))))
+            return [try (1 - z) * n + z * states[0]]
+        }
+    }
+
+    /// The lengths on the host, each checked to be in `1...time`.
+    static func checkedLengths(_ lengths: Tensor, batch: Int, time: Int) throws -> [Int] {
+        guard lengths.shape == [batch], lengths.dtype == .int32 else {
+            throw LayerError("needs lengths of dtype int32 and shape [\(batch)], got \(lengths.dtype) \(lengths.shape)")
+        }
+        guard case let .int32(values) = try lengths.array.elements else { throw LayerError("needs int32 lengths") }
+        if let bad = values.first(where: { $0 < 1 || Int($0) > time }) {
+            throw LayerError("needs every length in 1...\(time) (the sequence length), got \(bad)")
+        }
+        return values.map(Int.init)
+    }
+
+    /// `[batch, time]` with 1 at steps before each sequence's length and 0 after.
+    static func stepMask(_ lengths: [Int], time: Int, on backend: any Backend) throws -> Tensor {
+        try Tensor(lengths.flatMap { length in (0..<time).map { $0 < length ? Float(1) : 0 } }, shape: [lengths.count, time], on: backend)
+    }
+
+    /// Rows of a flattened `[batch · time, ...]` tensor that reverse each sequence within its
+    /// own length and leave the padding in place (an involution).
+    static func reversal(_ lengths: [Int], time: Int, on backend: any Backend) throws -> Tensor {
+        let rows = lengths.enumerated().flatMap { n, length in (0..<time).map { t in Int32(n * time + (t < length ? length - 1 - t : t)) } }
+        return try Tensor(integers: rows, shape: [rows.count], on: backend)
+    }
+}

@@ -1,0 +1,224 @@
+import Backend
+
+/// A recurrent layer over inputs `[x, lengths?, initial states...]`. Its output packs the
+/// sequence and the final states along time, `[batch, time + states, units]`, so one node
+/// computes everything and ``RecurrentOutput``'s parts are slices of it.
+struct RecurrentLayer: Layer {
+    let cell: RecurrentCell
+    let units: Int
+    let activation: Activation
+    let recurrentActivation: Activation
+    let useBias: Bool
+    let kernelInitializer: Initializer
+    let recurrentInitializer: Initializer
+    let biasInitializer: Initializer
+    let hasLengths: Bool
+    let reverse: Bool
+    let recurrentDropout: Float
+    var kind: String { cell.kind }
+
+    func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] {
+        guard units > 0 else { throw LayerError("units must be positive, got \(units)") }
+        guard inputs[0].count == 3, let features = inputs[0][2] else {
+            throw LayerError("needs an input [batch, time, features] with known features, got \(inputs[0].shapeDescription)")
+        }
+        let width = cell.gates * units
+        let recurrentBias = useBias && cell == .gru(resetAfter: true)
+        return [
+            ParameterSpec("kernel", shape: [features, width], initializer: kernelInitializer),
+            ParameterSpec("recurrent_kernel", shape: [units, width], initializer: recurrentInitializer),
+        ] + (useBias ? [ParameterSpec("bias", shape: [width], initializer: biasInitializer)] : [])
+            + (recurrentBias ? [ParameterSpec("recurrent_bias", shape: [width], initializer: .zeros)] : [])
+    }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        guard inputs[0].count == 3 else { throw LayerError("needs an input [batch, time, features], got \(inputs[0].shapeDescription)") }
+        guard recurrentDropout >= 0, recurrentDropout < 1 else { throw LayerError("recurrent dropout must be in [0, 1), got \(recurrentDropout)") }
+        if inputs[0][1] == 0 { throw LayerError("needs at least one time step, got \(inputs[0].shapeDescription)") }
+        var next = 1
+        if hasLengths {
+            guard inputs[next].count == 1, inputs[next][0] == inputs[0][0] || inputs[next][0] == nil || inputs[0][0] == nil else {
+                throw LayerError("needs lengths [batch] for input \(inputs[0].shapeDescription), got \(inputs[next].shapeDescription)")
+            }
+            next += 1
+        }
+        for state in inputs[next...] where state.count != 2 || (state[1] != nil && state[1] != units) {
+            throw LayerError("needs initial states [batch, \(units)], got \(state.shapeDescription)")
+        }
+        let time = inputs[0][1].map { $0 + cell.stateCount }
+        return [inputs[0][0], time, units]
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        let dropout = context.mode == .train && recurrentDropout > 0 ? (recurrentDropout, context.randomKey) : nil
+        let weights = RecurrentWeights(
+            kernel: try context.parameter("kernel"), recurrentKernel: try context.parameter("recurrent_kernel"),
+            bias: useBias ? try context.parameter("bias") : nil,
+            recurrentBias: useBias && cell == .gru(resetAfter: true) ? try context.parameter("recurrent_bias") : nil,
+            activation: activation, recurrentActivation: recurrentActivation, recurrentDropout: dropout)
+        let states = Array(inputs.dropFirst(hasLengths ? 2 : 1))
+        let (sequence, final) = try Layers.recurrent(
+            cell, inputs[0], weights: weights, initialStates: states.isEmpty ? nil : states, lengths: hasLengths ? inputs[1] : nil,
+            reverse: reverse)
+        let batch = inputs[0].shape[0]
+        return try Tensor.concatenate([sequence] + final.map { try $0.reshaped(to: [batch, 1, units]) }, axis: 1)
+    }
+}
+
+/// One part of a packed recurrent output: the steps `start ..< start + count` along time, the
+/// time axis dropped when `single`.
+struct RecurrentPartLayer: Layer {
+    let fromEnd: Int
+    let count: Int?
+    let single: Bool
+    var kind: String { "recurrent_part" }
+
+    func range(_ packed: Int) -> Range<Int> {
+        count.map { 0..<(packed - $0) } ?? (packed - fromEnd)..<(packed - fromEnd + 1)
+    }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        let (batch, packed, units) = (inputs[0][0], inputs[0][1], inputs[0][2])
+        if single { return [batch, units] }
+        return [batch, packed.map { range($0).count }, units]
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        let x = inputs[0]
+        let part = try x.sliced(axis: 1, range(x.shape[1]))
+        return single ? try part.reshaped(to: [x.shape[0], x.shape[2]]) : part
+    }
+}
+
+/// The outputs of a recurrent layer: the sequence, the last output and the final states.
+public struct RecurrentOutput: Sendable {
+    /// Every step's output `[batch, time, units]` (zeros at masked steps).
+    public let sequence: Axon
+    /// The final states, each `[batch, units]`: `[h]`, or `[h, c]` for an LSTM.
+    public let states: [Axon]
+    /// The last output `[batch, units]`: the final `h`, which for a variable-length sequence is
+    /// its output at its own last step.
+    public var last: Axon { states[0] }
+
+    init(packed: Axon, stateCount: Int, name: String?) {
+        func part(_ suffix: String) -> String? { name.map { "\($0)_\(suffix)" } }
+        sequence = packed.apply(RecurrentPartLayer(fromEnd: 0, count: stateCount, single: false), name: part("sequence"))
+        states = (0..<stateCount).map { index in
+            packed.apply(RecurrentPartLayer(fromEnd: stateCount - index, count: nil, single: true), name: part(index == 0 ? "hidden" : "cell"))
+        }
+    }
+}
+
+extension Axon {
+    /// Runs `cell` over this `[batch, time, features]` input; see ``RecurrentCell`` for the gate
+    /// layouts and ``lstm(_:activation:recurrentActivation:useBias:kernelInitializer:recurrentInitializer:biasInitializer:unitForgetBias:lengths:initialStates:reverse:recurrentDropout:name:)``
+    /// for the options.
+    public func recurrent(
+        _ cell: RecurrentCell, units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+        useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+        biasInitializer: Initializer = .zeros, lengths: Axon? = nil, initialStates: [Axon] = [], reverse: Bool = false,
+        recurrentDropout: Float = 0, name: String? = nil
+    ) -> RecurrentOutput {
+        let layer = RecurrentLayer(
+            cell: cell, units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+            hasLengths: lengths != nil, reverse: reverse, recurrentDropout: recurrentDropout)
+        let packed = Axon.apply(layer, to: [self] + (lengths.map { [$0] } ?? []) + initialStates, name: name)
+        return RecurrentOutput(packed: packed, stateCount: cell.stateCount, name: name)
+    }
+
+    /// A long short-term memory layer (Hochreiter & Schmidhuber, 1997) over `[batch, time,
+    /// features]`. Parameters: `kernel` `[features, 4·units]`, `recurrent_kernel`
+    /// `[units, 4·units]` (orthogonal by default) and `bias` `[4·units]`, gates in the order
+    /// `i, f, g, o`; `unitForgetBias` starts the forget gate's bias at one (Keras's default).
+    ///
+    /// `lengths` (`int32` `[batch]`) makes the batch variable-length; `initialStates` are `[h, c]`
+    /// inputs (zeros when empty); `reverse` reads each sequence backwards within its length;
+    /// `recurrentDropout` drops `h` before the recurrent product in training, one mask per
+    /// sequence.
+    ///
+    /// PyTorch's `nn.LSTM` loads as `kernel = weight_ih_l0ᵀ`, `recurrent_kernel = weight_hh_l0ᵀ`,
+    /// `bias = bias_ih_l0 + bias_hh_l0` (same gate order). Keras's `LSTM` weights load as they are.
+    public func lstm(
+        _ units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid, useBias: Bool = true,
+        kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+        biasInitializer: Initializer = .zeros, unitForgetBias: Bool = true, lengths: Axon? = nil, initialStates: [Axon] = [],
+        reverse: Bool = false, recurrentDropout: Float = 0, name: String? = nil
+    ) -> RecurrentOutput {
+        recurrent(
+            .lstm, units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+            biasInitializer: unitForgetBias ? .blocks([biasInitializer, .ones, biasInitializer, biasInitializer]) : biasInitializer,
+            lengths: lengths, initialStates: initialStates, reverse: reverse, recurrentDropout: recurrentDropout, name: name)
+    }
+
+    /// A gated recurrent unit layer (Cho et al., 2014). Parameters: `kernel` `[features,
+    /// 3·units]`, `recurrent_kernel` `[units, 3·units]`, `bias` `[3·units]` and, with
+    /// `resetAfter` (the default, as PyTorch and cuDNN compute it), `recurrent_bias` `[3·units]`;
+    /// gates in PyTorch's order `r, z, n`. Options as for ``lstm(_:activation:recurrentActivation:useBias:kernelInitializer:recurrentInitializer:biasInitializer:unitForgetBias:lengths:initialStates:reverse:recurrentDropout:name:)``;
+    /// `initialStates` is `[h]`.
+    ///
+    /// PyTorch's `nn.GRU` loads as `kernel = weight_ih_l0ᵀ`, `recurrent_kernel = weight_hh_l0ᵀ`,
+    /// `bias = bias_ih_l0`, `recurrent_bias = bias_hh_l0`. Keras's `GRU` (`z, r, h` order) loads
+    /// with the first two blocks of each weight exchanged.
+    public func gru(
+        _ units: Int, resetAfter: Bool = true, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
+        useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+        biasInitializer: Initializer = .zeros, lengths: Axon? = nil, initialStates: [Axon] = [], reverse: Bool = false,
+        recurrentDropout: Float = 0, name: String? = nil
+    ) -> RecurrentOutput {
+        recurrent(
+            .gru(resetAfter: resetAfter), units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
+            lengths: lengths, initialStates: initialStates, reverse: reverse, recurrentDropout: recurrentDropout, name: name)
+    }
+
+    /// A fully connected recurrent layer, `h' = activation(x·W + h·U + b)` (PyTorch's `nn.RNN`:
+    /// `bias = bias_ih_l0 + bias_hh_l0`). Options as for ``lstm(_:activation:recurrentActivation:useBias:kernelInitializer:recurrentInitializer:biasInitializer:unitForgetBias:lengths:initialStates:reverse:recurrentDropout:name:)``.
+    public func simpleRNN(
+        _ units: Int, activation: Activation = .tanh, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
+        recurrentInitializer: Initializer = .orthogonal(), biasInitializer: Initializer = .zeros, lengths: Axon? = nil,
+        initialStates: [Axon] = [], reverse: Bool = false, recurrentDropout: Float = 0, name: String? = nil
+    ) -> RecurrentOutput {
+        recurrent(
+            .simple, units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+            recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer, lengths: lengths, initialStates: initialStates,
+            reverse: reverse, recurrentDropout: recurrentDropout, name: name)
+    }
+
+    /// How ``bidirectional(merge:_:)`` joins the two directions.
+    public enum BidirectionalMerge: Sendable {
+        /// Features side by side, forward first.
+        case concatenate
+        /// Elementwise sum.
+        case sum
+    }
+
+    /// Runs `layer` forwards and backwards over this input (`layer` receives the input and
+    /// whether to read it in reverse, which it passes as `reverse:`), and merges the two
+    /// sequences and last outputs. The two directions stay available as `forward` and
+    /// `backward` for the pair of outputs.
+    ///
+    /// ```swift
+    /// let both = tokens.embedding(vocabularySize: 100, features: 16)
+    ///     .bidirectional { input, reverse in input.lstm(32, reverse: reverse) }
+    /// let logits = both.last.dense(2)
+    /// ```
+    public func bidirectional(merge: BidirectionalMerge = .concatenate, _ layer: (_ input: Axon, _ reverse: Bool) -> RecurrentOutput) -> BidirectionalOutput {
+        let (forward, backward) = (layer(self, false), layer(self, true))
+        func joined(_ a: Axon, _ b: Axon) -> Axon { merge == .concatenate ? Axon.concatenate([a, b]) : a.add(b) }
+        return BidirectionalOutput(
+            sequence: joined(forward.sequence, backward.sequence), last: joined(forward.last, backward.last), forward: forward, backward: backward)
+    }
+}
+
+/// What ``Axon/bidirectional(merge:_:)`` returns.
+public struct BidirectionalOutput: Sendable {
+    /// The merged sequences `[batch, time, ...]`.
+    public let sequence: Axon
+    /// The merged last outputs `[batch, ...]` (the backward direction's last output is its state
+    /// after reading each sequence back to its first step).
+    public let last: Axon
+    public let forward: RecurrentOutput
+    public let backward: RecurrentOutput
+}

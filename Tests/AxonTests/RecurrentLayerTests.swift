@@ -1,0 +1,111 @@
+import Axon
+import Backend
+import Foundation
+import Testing
+
+/// Recurrent layers against hand-derived steps, the defining properties of masking and reverse
+/// reading, finite-difference gradients through time, and their errors. Agreement with
+/// PyTorch's `nn.LSTM`, `nn.GRU` and `nn.RNN` (packed variable-length and bidirectional) is in
+/// the recorded conformance cases.
+@Suite("Recurrent layers")
+struct RecurrentLayerTests {
+    func weights(_ cell: RecurrentCell, features: Int, units: Int, seed: UInt64) throws -> RecurrentWeights {
+        try RecurrentWeights(
+            kernel: sample([features, cell.gates * units], seed: seed), recurrentKernel: sample([units, cell.gates * units], seed: seed + 1),
+            bias: sample([cell.gates * units], seed: seed + 2),
+            recurrentBias: cell == .gru(resetAfter: true) ? sample([cell.gates * units], seed: seed + 3) : nil)
+    }
+
+    @Test("a simple RNN step is tanh(x·W + h·U + b)")
+    func simpleSteps() throws {
+        let w = RecurrentWeights(kernel: try tensor([0.5], [1, 1]), recurrentKernel: try tensor([0.25], [1, 1]), bias: try tensor([0.1], [1]))
+        let (sequence, states) = try Layers.recurrent(.simple, tensor([1, 2], [1, 2, 1]), weights: w)
+        let h1 = Foundation.tanh(0.5 + 0.1)
+        let h2 = Foundation.tanh(1 + 0.25 * h1 + 0.1)
+        try expectClose(sequence, [Float(h1), Float(h2)], shape: [1, 2, 1])
+        try expectClose(states[0], [Float(h2)], shape: [1, 1])
+    }
+
+    @Test("an LSTM step from zero state is σ(o)·tanh(σ(i)·tanh(g))")
+    func lstmFirstStep() throws {
+        // One unit, gates i, f, g, o with input weights 1, 2, 3, 4 and no bias; x = 0.5.
+        let w = RecurrentWeights(kernel: try tensor([1, 2, 3, 4], [1, 4]), recurrentKernel: try tensor([0, 0, 0, 0], [1, 4]))
+        let (_, states) = try Layers.recurrent(.lstm, tensor([0.5], [1, 1, 1]), weights: w)
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+        let c = sigmoid(0.5) * Foundation.tanh(1.5)
+        try expectClose(states[1], [Float(c)])
+        try expectClose(states[0], [Float(sigmoid(2) * Foundation.tanh(c))])
+    }
+
+    @Test("a sequence shorter than the batch's keeps its state and outputs zeros after its length")
+    func masking() throws {
+        let x = try sample([2, 4, 3], seed: 1)
+        for cell in [RecurrentCell.lstm, .gru(resetAfter: true), .gru(resetAfter: false), .simple] {
+            let w = try weights(cell, features: 3, units: 2, seed: 10)
+            let masked = try Layers.recurrent(cell, x, weights: w, lengths: Tensor(integers: [4, 2], shape: [2], on: backend))
+            // The second sequence alone, cut to its two steps.
+            let alone = try Layers.recurrent(cell, x.sliced(starts: [1, 0, 0], limits: [2, 2, 3]), weights: w)
+            let rows = try masked.sequence.scalars
+            expectClose(Array(rows[8..<12]), try alone.sequence.scalars, atol: 1e-6)
+            #expect(Array(rows[12..<16]) == [0, 0, 0, 0])
+            for (state, single) in zip(masked.states, alone.states) {
+                expectClose(Array(try state.scalars[2..<4]), try single.scalars, atol: 1e-6)
+            }
+        }
+    }
+
+    @Test("reverse reads each sequence backwards within its own length and returns outputs in input order")
+    func reverseWithinLength() throws {
+        let x = try sample([1, 4, 3], seed: 2)
+        let w = try weights(.lstm, features: 3, units: 2, seed: 20)
+        let reversed = try Layers.recurrent(.lstm, x, weights: w, lengths: Tensor(integers: [3], shape: [1], on: backend), reverse: true)
+        // Steps 2, 1, 0 read forwards.
+        let backwards = try Tensor.concatenate([x.sliced(axis: 1, 2..<3), x.sliced(axis: 1, 1..<2), x.sliced(axis: 1, 0..<1)], axis: 1)
+        let forward = try Layers.recurrent(.lstm, backwards, weights: w)
+        let (r, f) = (try reversed.sequence.scalars, try forward.sequence.scalars)
+        expectClose(Array(r[0..<2]), Array(f[4..<6]), atol: 1e-6)
+        expectClose(Array(r[4..<6]), Array(f[0..<2]), atol: 1e-6)
+        #expect(Array(r[6..<8]) == [0, 0])
+        expectClose(try reversed.states[0].scalars, try forward.states[0].scalars, atol: 1e-6)
+    }
+
+    @Test("gradients through time match finite differences for every cell, with lengths and initial states")
+    func gradients() throws {
+        let lengths = try Tensor(integers: [3, 2], shape: [2], on: backend)
+        for cell in [RecurrentCell.lstm, .gru(resetAfter: true), .gru(resetAfter: false), .simple] {
+            let w = try weights(cell, features: 2, units: 2, seed: 30)
+            let inputs = [try sample([2, 3, 2], seed: 31), w.kernel, w.recurrentKernel, try sample([2, 2], seed: 32)] + (w.recurrentBias.map { [$0] } ?? [])
+            try checkGradients(inputs) { v in
+                let weights = RecurrentWeights(kernel: v[1], recurrentKernel: v[2], bias: w.bias, recurrentBias: v.count > 4 ? v[4] : nil)
+                let states = cell == .lstm ? [v[3], try v[3] * 0.5] : [v[3]]
+                let result = try Layers.recurrent(cell, v[0], weights: weights, initialStates: states, lengths: lengths, reverse: true)
+                return try result.sequence.sum(axes: [1]) + result.states[0]
+            }
+        }
+    }
+
+    @Test("the LSTM's unit forget bias starts the forget gate's bias block at one")
+    func unitForgetBias() throws {
+        let built = try Axon.input("x", shape: [nil, 3, 2]).lstm(2, name: "lstm").sequence.build(on: backend)
+        let bias = try built.initialize(seed: 0).parameters.tensor("lstm.bias").scalars
+        #expect(bias == [0, 0, 1, 1, 0, 0, 0, 0])
+    }
+
+    @Test("bad lengths, zero-length sequences and mismatched states are refused with the shapes")
+    func badInput() throws {
+        let x = try sample([2, 3, 2], seed: 40)
+        let w = try weights(.gru(resetAfter: true), features: 2, units: 2, seed: 41)
+        let cases: [(() throws -> Void, String)] = [
+            ({ _ = try Layers.recurrent(.gru(resetAfter: true), x, weights: w, lengths: Tensor(integers: [3, 4], shape: [2], on: backend)) }, "every length in 1...3"),
+            ({ _ = try Layers.recurrent(.gru(resetAfter: true), x, weights: w, lengths: Tensor(integers: [0, 1], shape: [2], on: backend)) }, "every length in 1...3"),
+            ({ _ = try Layers.recurrent(.gru(resetAfter: true), x, weights: w, lengths: Tensor(integers: [3], shape: [1], on: backend)) }, "shape [2]"),
+            ({ _ = try Layers.recurrent(.gru(resetAfter: true), sample([2, 0, 2], seed: 1), weights: w) }, "at least one time step"),
+            ({ _ = try Layers.recurrent(.gru(resetAfter: true), x, weights: w, initialStates: [sample([2, 3], seed: 2)]) }, "initial state(s) of shape [2, 2]"),
+            ({ _ = try Layers.recurrent(.lstm, x, weights: w) }, "kernel [2, 8]"),
+        ]
+        for (body, expected) in cases {
+            let message = errorMessage(body)
+            #expect(message?.contains(expected) == true, "\(message ?? "no error")")
+        }
+    }
+}
