@@ -46,6 +46,13 @@ public enum Examples {
         return try train(model, try mnist(dataDirectory, limit: limit), epochs: epochs, optimizer: .adam(learningRate: 1e-3), on: backend)
     }
 
+    /// MNIST read row by row: 28 steps of 28 features through an LSTM of 128 units, its last
+    /// output classified by a dense layer.
+    public static func mnistLSTM(dataDirectory: URL, epochs: Int = 6, limit: Int? = nil, on backend: any Backend) throws -> Double {
+        let model = Axon.input("features", shape: [nil, 28, 28, 1]).reshape([28, 28]).lstm(128).last.dense(10)
+        return try train(model, try mnist(dataDirectory, limit: limit), epochs: epochs, optimizer: .adam(learningRate: 3e-3), on: backend)
+    }
+
     /// A small residual CNN on the embedded digits, built with `residual`, `add` and
     /// `concatenate`, whose summary shows every branch once.
     public static func residualCNN(epochs: Int = 2, count: Int = 6_000, on backend: any Backend) throws -> Double {

@@ -7,7 +7,7 @@ import Foundation
 struct CheckpointOptions: ParsableArguments {
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "mnist-mlp, mnist-cnn or resnet-small (default: the one the checkpoint was trained with).") var model: String?
+    @Option(help: "mnist-mlp, mnist-cnn, resnet-small or mnist-lstm (default: the one the checkpoint was trained with).") var model: String?
     @Option(help: "A checkpoint file, or a run directory of `axon train --checkpoint-dir` (its newest checkpoint).")
     var checkpoint: String
     @Option(help: "The seed the data was generated with (default: the checkpoint's).") var seed: UInt64?

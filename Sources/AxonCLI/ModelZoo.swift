@@ -5,6 +5,8 @@ enum ModelName: String, CaseIterable {
     case mnistMLP = "mnist-mlp"
     case mnistCNN = "mnist-cnn"
     case resnetSmall = "resnet-small"
+    /// Each image read row by row: 28 steps of 28 features through an LSTM of 128 units.
+    case mnistLSTM = "mnist-lstm"
 
     var model: Axon {
         let input = Axon.input("features", shape: [nil, 28, 28, 1])
@@ -24,6 +26,8 @@ enum ModelName: String, CaseIterable {
             let stage1 = block(block(stem, 16), 16).maxPool()
             let stage2 = block(stage1.conv(32, kernelSize: [1]), 32).maxPool()
             return stage2.globalAvgPool().dense(10)
+        case .mnistLSTM:
+            return input.reshape([28, 28]).lstm(128).last.dense(10)
         }
     }
 }

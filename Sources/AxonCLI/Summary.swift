@@ -6,7 +6,7 @@ import Backend
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a model's summary table.")
 
-    @Option(help: "mnist-mlp, mnist-cnn or resnet-small.") var model = "mnist-mlp"
+    @Option(help: "mnist-mlp, mnist-cnn, resnet-small or mnist-lstm.") var model = "mnist-mlp"
 
     func run() throws {
         try runReportingErrors {

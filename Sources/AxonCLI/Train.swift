@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "mnist-mlp, mnist-cnn or resnet-small (default mnist-mlp, or a resumed run's).") var model: String?
+    @Option(help: "mnist-mlp, mnist-cnn, resnet-small or mnist-lstm (default mnist-mlp, or a resumed run's).") var model: String?
     @Option(help: "Epochs the run should have completed in all, resumed ones included.") var epochs = 5
     @Option(name: .customLong("batch-size"), help: "Default 128, or a resumed run's.") var batchSize: Int?
     @Option(help: "sgd, momentum, adam, adamw, adabelief, adagrad, rmsprop, radam, yogi, lamb, noisy_sgd, fromage (default adam, or a resumed run's).")

@@ -12,6 +12,10 @@ struct ExampleSmokeTests {
         #expect(try Examples.mnistCNN(dataDirectory: mnistDirectory, epochs: 2, limit: 2_000, on: backend) > 0.5)
     }
 
+    @Test("MNIST read row by row by an LSTM") func lstm() throws {
+        #expect(try Examples.mnistLSTM(dataDirectory: mnistDirectory, epochs: 2, limit: 1_000, on: backend) > 0.3)
+    }
+
     @Test("transformer encoder on generated sequences") func transformer() throws {
         // Five symbols: chance is 20%.
         #expect(try Examples.transformerEncoder(epochs: 3, count: 3_000, on: backend) > 0.5)
