@@ -171,7 +171,15 @@ public enum LibraryCases {
             library("loss \(name)", ["loss.\(name)"], .reduction) { backend in
                 [try loss(try input([5, 6], 9, backend), try input([5, 6], 10, backend)).array]
             }
-        }
+        } + [
+            library("loss connectionistTemporalClassification and its gradient", ["loss.connectionistTemporalClassification"], .gradient) { backend in
+                let labels = try Tensor(integers: [1, 3, 3, 2, 2, 0, 4, 4, 4], shape: [3, 3], on: backend)
+                let (value, slope) = try valueAndGradient(at: try input([3, 8, 5], 11, backend, low: -2, high: 2)) { logits in
+                    try Losses.connectionistTemporalClassification(logits: logits, labels: labels, inputLengths: [8, 6, 7], labelLengths: [3, 2, 3])
+                }
+                return [try value.array, try slope.array]
+            },
+        ]
     }
 
     public static var metrics: [ConformanceCase] {
