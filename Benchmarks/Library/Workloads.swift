@@ -43,6 +43,10 @@ enum Workloads {
         results.append(Measurement(
             workload: "CNN training step, batch \(cnnBatch), SGD momentum",
             value: try cnnTraining(on: backend, batch: cnnBatch, steps: quick ? 2 : 8), unit: "steps/s", higherIsBetter: true))
+        results.append(Measurement(
+            workload: "LSTM 32→128, sequence 50, batch 32 training step, Adam",
+            value: try trainingSteps(lstm, inputShape: [32, 50, 32], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 2 : 10),
+            unit: "steps/s", higherIsBetter: true))
         let inferenceBatch = quick ? 32 : 1024
         results.append(Measurement(
             workload: "MLP inference, batch \(inferenceBatch)", value: try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 30),
@@ -62,6 +66,9 @@ enum Workloads {
             .conv(64, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
             .flatten().dropout(rate: 0.25).dense(10)
     }
+
+    /// The sequence classifier of the LSTM row: its last output into 10 classes.
+    static var lstm: Axon { Axon.input("features", shape: [nil, 50, 32]).lstm(128).last.dense(10) }
 
     static func mlpTraining(on backend: any Backend, batch: Int, steps: Int) throws -> Double {
         try trainingSteps(mlp, inputShape: [batch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: steps)

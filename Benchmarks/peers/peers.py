@@ -111,6 +111,23 @@ def jax_suite(rss_only=False):
     yc = jnp.arange(cnn_batch) % 10
     results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
                                train_rate(cnn_params, cnn_forward, optax.sgd(0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+    def lstm_forward(p, x, k):
+        def cell(carry, xt):
+            h, c = carry
+            z = xt @ p["w"] + h @ p["u"] + p["b"]
+            i, f, g, o = jnp.split(z, 4, axis=-1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), None
+        zeros = jnp.zeros((x.shape[0], 128))
+        (h, _), _ = jax.lax.scan(cell, (zeros, zeros), jnp.swapaxes(x, 0, 1))
+        return h @ p["dense"] + p["dense_bias"]
+
+    lstm_params = {"w": jax.random.normal(key, (32, 512)) * 0.1, "u": jax.random.normal(key, (128, 512)) * 0.1, "b": jnp.zeros(512),
+                   "dense": jax.random.normal(key, (128, 10)) * 0.1, "dense_bias": jnp.zeros(10)}
+    xl, yl = jax.random.uniform(key, (32, 50, 32)), jnp.arange(32) % 10
+    results.append(measurement("LSTM 32→128, sequence 50, batch 32 training step, Adam",
+                               train_rate(lstm_params, lstm_forward, optax.adam(1e-3), xl, yl, 2 if QUICK else 10), "steps/s"))
     inference_batch = 32 if QUICK else 1024
     xi = jax.random.uniform(key, (inference_batch, 784))
     forward = jax.jit(mlp_forward)
@@ -171,6 +188,20 @@ def torch_suite(rss_only=False):
     xc, yc = torch.rand(cnn_batch, 1, 28, 28), torch.arange(cnn_batch) % 10
     results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
                                train_rate(cnn, torch.optim.SGD(cnn.parameters(), 0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+    class LSTMClassifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(32, 128, batch_first=True)
+            self.dense = torch.nn.Linear(128, 10)
+
+        def forward(self, x):
+            _, (h, _) = self.lstm(x)
+            return self.dense(h[0])
+
+    lstm = LSTMClassifier()
+    xl, yl = torch.rand(32, 50, 32), torch.arange(32) % 10
+    results.append(measurement("LSTM 32→128, sequence 50, batch 32 training step, Adam",
+                               train_rate(lstm, torch.optim.Adam(lstm.parameters(), 1e-3), xl, yl, 2 if QUICK else 10), "steps/s"))
     inference_batch = 32 if QUICK else 1024
     xi = torch.rand(inference_batch, 784)
     with torch.no_grad():
