@@ -27,7 +27,8 @@ public enum TrainingRecipes {
     }
 
     /// (a) MNIST MLP 784-128-10 with Adam for 100 steps; (b) a small CNN with batch norm,
-    /// dropout and SGD-momentum for 50 steps.
+    /// dropout and SGD-momentum for 50 steps; (c) an LSTM reading the images row by row, with
+    /// recurrent dropout, Adam, 50 steps.
     public static func all(mnistDirectory: URL) -> [ConformanceCase] {
         [
             ConformanceCase("training MNIST MLP, Adam, 100 steps", covers: ["recipe.mlp"], opClass: .training, body: .library { backend in
@@ -40,6 +41,11 @@ public enum TrainingRecipes {
                     .conv(16, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
                     .flatten().dropout(rate: 0.25).dense(10)
                 return try run(model: model, optimizer: .sgd(learningRate: 0.01, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
+            }),
+            ConformanceCase("training LSTM sequence classifier, recurrent dropout, Adam, 50 steps", covers: ["recipe.lstm"], opClass: .training,
+                            body: .library { backend in
+                let model = Axon.input("features", shape: [nil, 28, 28, 1]).reshape([28, 28]).lstm(32, recurrentDropout: 0.1).last.dense(10)
+                return try run(model: model, optimizer: .adam(learningRate: 3e-3), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
             }),
         ]
     }
