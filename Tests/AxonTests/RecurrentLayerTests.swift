@@ -84,6 +84,19 @@ struct RecurrentLayerTests {
         }
     }
 
+    @Test("lengths from padding end one past each row's last token, and drive the masking")
+    func lengthsFromPadding() throws {
+        let tokens = try Tensor(integers: [3, 1, 0, 0, 2, 0, 4, 0, 5, 5, 5, 5], shape: [3, 4], on: backend)
+        #expect(try Layers.sequenceLengths(tokens).array.elements == .int32([2, 3, 4]))
+        let ids = Axon.input("tokens", shape: [nil, 4], dtype: .int32)
+        let model = ids.embedding(vocabularySize: 6, features: 3).gru(2, lengths: ids.sequenceLengths(), name: "gru").sequence
+        let built = try model.build(on: backend)
+        let sequence = try built.predict(built.initialize(seed: 0), inputs: ["tokens": tokens]).output().scalars
+        // Row 0 has length 2: its last two steps output zeros.
+        #expect(Array(sequence[4..<8]) == [0, 0, 0, 0])
+        #expect(sequence[0..<4].contains { $0 != 0 })
+    }
+
     @Test("the LSTM's unit forget bias starts the forget gate's bias block at one")
     func unitForgetBias() throws {
         let built = try Axon.input("x", shape: [nil, 3, 2]).lstm(2, name: "lstm").sequence.build(on: backend)

@@ -65,6 +65,51 @@ struct RecurrentLayer: Layer {
     }
 }
 
+/// The length of each padded token sequence: one past its last token that is not `padding`.
+struct SequenceLengthsLayer: Layer {
+    let padding: Int32
+    var kind: String { "sequence_lengths" }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        guard inputs[0].count == 2 else { throw LayerError("needs token ids [batch, time], got \(inputs[0].shapeDescription)") }
+        return [inputs[0][0]]
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        try Layers.sequenceLengths(inputs[0], padding: padding)
+    }
+}
+
+extension Layers {
+    /// The length of each row of token ids `[batch, time]`: one past the last entry that is not
+    /// `padding` (0 for a row of padding only), as `int32` `[batch]`, for a recurrent layer's
+    /// `lengths` (Keras's `mask_zero`, Elixir Axon's embedding mask).
+    public static func sequenceLengths(_ tokens: Tensor, padding: Int32 = 0) throws -> Tensor {
+        guard tokens.rank == 2, tokens.dtype == .int32 else {
+            throw LayerError("needs int32 token ids [batch, time], got \(tokens.dtype) \(tokens.shape)")
+        }
+        let time = tokens.shape[1]
+        guard time < 1 << 24 else { throw LayerError("needs fewer than 2²⁴ time steps, got \(time)") }
+        let positions = try Tensor((1...Swift.max(time, 1)).prefix(time).map(Float.init), shape: [1, time], on: tokens.backend)
+        let present = try tokens.cast(to: .float32).compare(.notEqual, Float(padding)).cast(to: .float32)
+        return try (present * positions).max(axes: [1]).cast(to: .int32)
+    }
+}
+
+extension Axon {
+    /// The lengths `[batch]` of padded token ids `[batch, time]` (one past each row's last
+    /// non-`padding` token), to pass as a recurrent layer's `lengths`:
+    ///
+    /// ```swift
+    /// let tokens = Axon.input("tokens", shape: [nil, 20], dtype: .int32)
+    /// let encoded = tokens.embedding(vocabularySize: 1000, features: 32)
+    ///     .lstm(64, lengths: tokens.sequenceLengths()).last
+    /// ```
+    public func sequenceLengths(padding: Int32 = 0, name: String? = nil) -> Axon {
+        apply(SequenceLengthsLayer(padding: padding), name: name)
+    }
+}
+
 /// One part of a packed recurrent output: the steps `start ..< start + count` along time, the
 /// time axis dropped when `single`.
 struct RecurrentPartLayer: Layer {

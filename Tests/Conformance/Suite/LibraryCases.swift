@@ -65,6 +65,13 @@ public enum LibraryCases {
                 let output = try built.predict(try built.initialize(seed: 9), inputs: inputs, randomKey: Philox.Key(seed: 10))
                 return try ["dot", "heads", "weights", "additive"].map { try output.output($0).array }
             },
+            library("layer lstm over padded tokens with lengths from the padding", ["layer.sequenceLengths", "layer.lstm"], .reduction) { backend in
+                let ids = Axon.input("tokens", shape: [nil, 5], dtype: .int32)
+                let model = ids.embedding(vocabularySize: 7, features: 3).lstm(4, lengths: ids.sequenceLengths(), name: "lstm").sequence
+                let built = try model.build(on: backend)
+                let tokens = try Tensor(integers: [1, 2, 3, 0, 0, 6, 5, 4, 3, 2, 4, 0, 0, 0, 0], shape: [3, 5], on: backend)
+                return [try built.predict(try built.initialize(seed: 16), inputs: ["tokens": tokens]).output().array]
+            },
             library("layer recurrent options", ["layer.lstm", "layer.gru", "layer.simpleRNN", "layer.bidirectional"], .reduction) { backend in
                 let x = Axon.input("x", shape: [nil, 5, 3])
                 let (lengths, h0, c0) = (Axon.input("lengths", shape: [nil], dtype: .int32), Axon.input("h0", shape: [nil, 4]), Axon.input("c0", shape: [nil, 4]))
