@@ -84,6 +84,43 @@ struct RecurrentLayerTests {
         }
     }
 
+    @Test("a convolutional LSTM with 1-wide kernels is an LSTM at every position on its own")
+    func convLSTMPointwise() throws {
+        // x [batch 2, time 3, width 4, channels 2]; kernels [1, 2, 12] and [1, 3, 12].
+        let x = try sample([2, 3, 4, 2], seed: 50)
+        let w = try weights(.lstm, features: 2, units: 3, seed: 51)
+        let convolutional = RecurrentWeights(
+            kernel: try w.kernel.reshaped(to: [1, 2, 12]), recurrentKernel: try w.recurrentKernel.reshaped(to: [1, 3, 12]), bias: w.bias)
+        let lengths = try Tensor(integers: [3, 2], shape: [2], on: backend)
+        let conv = try Layers.recurrent(
+            .lstm, x, weights: convolutional, lengths: lengths, reverse: true, convolution: RecurrentConvolution(strides: [1], dilation: [1]))
+        #expect(conv.sequence.shape == [2, 3, 4, 3])
+        // Every (batch, position) pair as its own sequence: [batch·width, time, channels].
+        let positions = try x.permuted([0, 2, 1, 3]).reshaped(to: [8, 3, 2])
+        let perPosition = try Tensor(integers: [3, 3, 3, 3, 2, 2, 2, 2], shape: [8], on: backend)
+        let dense = try Layers.recurrent(.lstm, positions, weights: w, lengths: perPosition, reverse: true)
+        let expected = try dense.sequence.reshaped(to: [2, 4, 3, 3]).permuted([0, 2, 1, 3])
+        expectClose(try conv.sequence.scalars, try expected.scalars, atol: 1e-6)
+        expectClose(try conv.states[1].scalars, try dense.states[1].scalars, atol: 1e-6)
+    }
+
+    @Test("a convolutional LSTM strides its input convolution and keeps the state's size in the recurrence")
+    func convLSTMShapesAndGradients() throws {
+        let model = Axon.input("x", shape: [nil, 3, 6, 5, 2]).convLSTM(4, kernelSize: [3], strides: [2], name: "conv_lstm")
+        let built = try Axon.container(["sequence": model.sequence, "cell": model.states[1]]).build(on: backend)
+        let state = try built.initialize(seed: 0)
+        let output = try built.predict(state, inputs: ["x": try sample([2, 3, 6, 5, 2], seed: 52)])
+        #expect(try output.output("sequence").shape == [2, 3, 3, 3, 4])
+        #expect(try output.output("cell").shape == [2, 3, 3, 4])
+        #expect(try state.parameters.tensor("conv_lstm.kernel").shape == [3, 3, 2, 16])
+        #expect(try state.parameters.tensor("conv_lstm.recurrent_kernel").shape == [3, 3, 4, 16])
+        let w = RecurrentWeights(kernel: try sample([3, 2, 8], seed: 53), recurrentKernel: try sample([3, 2, 8], seed: 54), bias: try sample([8], seed: 55))
+        try checkGradients([try sample([2, 3, 5, 2], seed: 56), w.kernel, w.recurrentKernel]) { v in
+            let weights = RecurrentWeights(kernel: v[1], recurrentKernel: v[2], bias: w.bias)
+            return try Layers.recurrent(.lstm, v[0], weights: weights, convolution: RecurrentConvolution(strides: [2], dilation: [1])).sequence
+        }
+    }
+
     @Test("lengths from padding end one past each row's last token, and drive the masking")
     func lengthsFromPadding() throws {
         let tokens = try Tensor(integers: [3, 1, 0, 0, 2, 0, 4, 0, 5, 5, 5, 5], shape: [3, 4], on: backend)
@@ -114,7 +151,7 @@ struct RecurrentLayerTests {
             ({ _ = try Layers.recurrent(.gru(resetAfter: true), x, weights: w, lengths: Tensor(integers: [3], shape: [1], on: backend)) }, "shape [2]"),
             ({ _ = try Layers.recurrent(.gru(resetAfter: true), sample([2, 0, 2], seed: 1), weights: w) }, "at least one time step"),
             ({ _ = try Layers.recurrent(.gru(resetAfter: true), x, weights: w, initialStates: [sample([2, 3], seed: 2)]) }, "initial state(s) of shape [2, 2]"),
-            ({ _ = try Layers.recurrent(.lstm, x, weights: w) }, "kernel [2, 8]"),
+            ({ _ = try Layers.recurrent(.lstm, x, weights: w) }, "4 gate blocks"),
         ]
         for (body, expected) in cases {
             let message = errorMessage(body)

@@ -65,10 +65,29 @@ public struct RecurrentWeights {
     }
 }
 
+/// The convolutions of a convolutional recurrent layer (Shi et al., 2015): the input
+/// convolution's strides, padding and dilation; the recurrent convolution keeps the state's
+/// spatial size (stride 1, `same` padding).
+public struct RecurrentConvolution: Sendable {
+    public var strides: [Int]
+    public var padding: PaddingMode
+    public var dilation: [Int]
+
+    public init(strides: [Int], padding: PaddingMode = .same, dilation: [Int]) {
+        self.strides = strides
+        self.padding = padding
+        self.dilation = dilation
+    }
+}
+
 extension Layers {
     /// Runs `cell` over `x` `[batch, time, features]` and returns the output sequence
     /// `[batch, time, units]` and the final states (`[h]`, or `[h, c]` for an LSTM), each
     /// `[batch, units]`.
+    ///
+    /// With `convolution`, `x` is `[batch, time, spatial..., channels]`, the kernels are
+    /// `[k..., channels, gates·units]` and `[k'..., units, gates·units]`, every product is a
+    /// convolution, and the states and outputs keep spatial axes: `[batch, spatial'..., units]`.
     ///
     /// `lengths` (`int32` `[batch]`, each in `1...time`) makes the batch variable-length: steps at
     /// or after a sequence's length carry its state through unchanged and output zeros. With
@@ -76,43 +95,70 @@ extension Layers {
     /// back in input order. `initialStates` default to zeros.
     public static func recurrent(
         _ cell: RecurrentCell, _ x: Tensor, weights: RecurrentWeights, initialStates: [Tensor]? = nil, lengths: Tensor? = nil,
-        reverse: Bool = false
+        reverse: Bool = false, convolution: RecurrentConvolution? = nil
     ) throws -> (sequence: Tensor, states: [Tensor]) {
-        guard x.rank == 3 else { throw LayerError("needs an input [batch, time, features], got \(x.shape)") }
-        let (batch, time, features) = (x.shape[0], x.shape[1], x.shape[2])
+        let spatialRank = x.rank - 3
+        guard convolution == nil ? x.rank == 3 : x.rank >= 4 else {
+            throw LayerError(convolution == nil
+                ? "needs an input [batch, time, features], got \(x.shape)"
+                : "needs an input [batch, time, spatial..., channels], got \(x.shape)")
+        }
+        let (batch, time) = (x.shape[0], x.shape[1])
+        let frame = Array(x.shape.dimensions.dropFirst(2))
         guard time >= 1 else { throw LayerError("needs at least one time step, got input \(x.shape)") }
         guard batch * time <= Int(Int32.max) else { throw LayerError("needs fewer than 2³¹ batch × time steps, got \(x.shape)") }
-        guard weights.recurrentKernel.rank == 2 else { throw LayerError("needs a rank-2 recurrent kernel, got \(weights.recurrentKernel.shape)") }
-        let units = weights.recurrentKernel.shape[0]
-        guard weights.kernel.shape == [features, cell.gates * units], weights.recurrentKernel.shape == [units, cell.gates * units] else {
-            throw LayerError("needs a kernel [\(features), \(cell.gates * units)] and a recurrent kernel [\(units), \(cell.gates * units)], got \(weights.kernel.shape) and \(weights.recurrentKernel.shape)")
+        let (kernel, recurrentKernel) = (weights.kernel, weights.recurrentKernel)
+        guard recurrentKernel.rank == spatialRank + 2, kernel.rank == spatialRank + 2,
+            let width = recurrentKernel.shape.dimensions.last, width % cell.gates == 0, width > 0
+        else {
+            throw LayerError("needs kernels of rank \(spatialRank + 2) whose last axis holds \(cell.gates) gate blocks, got \(kernel.shape) and \(recurrentKernel.shape)")
         }
-        let states = try initialStates ?? (0..<cell.stateCount).map { _ in
-            try Tensor(Array(repeating: 0, count: batch * units), shape: [batch, units], on: x.backend)
-        }
-        guard states.count == cell.stateCount, states.allSatisfy({ $0.shape == [batch, units] }) else {
-            throw LayerError("needs \(cell.stateCount) initial state(s) of shape [\(batch), \(units)], got \(states.map { "\($0.shape)" })")
+        let units = width / cell.gates
+        guard kernel.shape.dimensions.suffix(2) == [frame[spatialRank], width], recurrentKernel.shape[spatialRank] == units else {
+            throw LayerError("needs a kernel [..., \(frame[spatialRank]), \(width)] and a recurrent kernel [..., \(units), \(width)], got \(kernel.shape) and \(recurrentKernel.shape)")
         }
         let limits = try lengths.map { try checkedLengths($0, batch: batch, time: time) }
         // Reading backwards is reading a reordered input forwards.
         let order = reverse ? try reversal(limits ?? Array(repeating: time, count: batch), time: time, on: x.backend) : nil
-        var input = x
-        if let order { input = try input.reshaped(to: [batch * time, features]).gather(indices: order, axis: 0).reshaped(to: [batch, time, features]) }
-        // Every step's input projection in one product.
-        var projected = try input.reshaped(to: [batch * time, features]).matmul(weights.kernel)
-        if let bias = weights.bias { projected = try projected + bias }
-        projected = try projected.reshaped(to: [batch, time, cell.gates * units])
+        var input = try x.reshaped(to: Shape([batch * time] + frame))
+        if let order { input = try input.gather(indices: order, axis: 0) }
+        // Every step's input projection in one product (or one convolution over batch × time frames).
+        var projected: Tensor
+        if let convolution {
+            projected = try conv(
+                input, kernel: kernel, bias: weights.bias, strides: spatialValues(convolution.strides, count: spatialRank, "strides"),
+                padding: convolution.padding, dilation: spatialValues(convolution.dilation, count: spatialRank, "dilation"))
+        } else {
+            projected = try input.matmul(kernel)
+            if let bias = weights.bias { projected = try projected + bias }
+        }
+        let stateShape = Shape([batch] + projected.shape.dimensions.dropFirst().dropLast() + [units])
+        projected = try projected.reshaped(to: Shape([batch, time] + projected.shape.dimensions.dropFirst()))
+        let states = try initialStates ?? (0..<cell.stateCount).map { _ in
+            try Tensor(Array(repeating: 0, count: stateShape.elementCount), shape: stateShape, on: x.backend)
+        }
+        guard states.count == cell.stateCount, states.allSatisfy({ $0.shape == stateShape }) else {
+            throw LayerError("needs \(cell.stateCount) initial state(s) of shape \(stateShape), got \(states.map { "\($0.shape)" })")
+        }
+        /// `h` times the recurrent kernel's gate columns `columns`.
+        func recur(_ h: Tensor, _ columns: Range<Int>) throws -> Tensor {
+            let part = columns == 0..<width ? recurrentKernel : try recurrentKernel.sliced(axis: spatialRank + 1, columns)
+            guard convolution != nil else { return try h.matmul(part) }
+            let ones = Array(repeating: 1, count: spatialRank)
+            return try conv(h, kernel: part, bias: nil, strides: ones, padding: .same, dilation: ones)
+        }
         let keep = try limits.map { try stepMask($0, time: time, on: x.backend) }
         let dropMask = try weights.recurrentDropout.flatMap { rate, key -> Tensor? in
-            rate > 0 ? try Tensor(Array(repeating: 1, count: batch * units), shape: [batch, units], on: x.backend).dropout(rate: rate, key: key) : nil
+            rate > 0 ? try Tensor(Array(repeating: 1, count: stateShape.elementCount), shape: stateShape, on: x.backend).dropout(rate: rate, key: key) : nil
         }
+        let maskShape = Shape([batch] + Array(repeating: 1, count: stateShape.rank - 1))
         var carried = states
         var outputs: [Tensor] = []
         for t in 0..<time {
-            let projection = try projected.sliced(axis: 1, t..<(t + 1)).reshaped(to: [batch, cell.gates * units])
-            let next = try step(cell, projection, carried, weights: weights, dropMask: dropMask, units: units)
+            let projection = try projected.sliced(axis: 1, t..<(t + 1)).reshaped(to: Shape(stateShape.dimensions.dropLast() + [width]))
+            let next = try step(cell, projection, carried, weights: weights, dropMask: dropMask, units: units, recur: recur)
             if let keep {
-                let m = try keep.sliced(axis: 1, t..<(t + 1))
+                let m = try keep.sliced(axis: 1, t..<(t + 1)).reshaped(to: maskShape)
                 carried = try zip(next, carried).map { new, old in try new * m + old * (1 - m) }
                 outputs.append(try next[0] * m)
             } else {
@@ -120,36 +166,46 @@ extension Layers {
                 outputs.append(next[0])
             }
         }
-        var sequence = try Tensor.concatenate(outputs.map { try $0.reshaped(to: [batch, 1, units]) }, axis: 1)
-        if let order { sequence = try sequence.reshaped(to: [batch * time, units]).gather(indices: order, axis: 0).reshaped(to: [batch, time, units]) }
+        let stepShape = Shape([batch, 1] + stateShape.dimensions.dropFirst())
+        var sequence = try Tensor.concatenate(outputs.map { try $0.reshaped(to: stepShape) }, axis: 1)
+        if let order {
+            let flat = Shape([batch * time] + stateShape.dimensions.dropFirst())
+            sequence = try sequence.reshaped(to: flat).gather(indices: order, axis: 0).reshaped(to: Shape([batch, time] + stateShape.dimensions.dropFirst()))
+        }
         return (sequence, carried)
     }
 
-    /// One step of `cell` from the input projection `x·W + b` and the carried states.
-    static func step(_ cell: RecurrentCell, _ projection: Tensor, _ states: [Tensor], weights: RecurrentWeights, dropMask: Tensor?, units: Int) throws -> [Tensor] {
+    /// One step of `cell` from the input projection `x·W + b` and the carried states; `recur`
+    /// multiplies (or convolves) a state by the recurrent kernel's given gate columns.
+    static func step(
+        _ cell: RecurrentCell, _ projection: Tensor, _ states: [Tensor], weights: RecurrentWeights, dropMask: Tensor?, units: Int,
+        recur: (Tensor, Range<Int>) throws -> Tensor
+    ) throws -> [Tensor] {
         let h = try dropMask.map { try states[0] * $0 } ?? states[0]
-        func block(_ x: Tensor, _ index: Int) throws -> Tensor { try x.sliced(axis: 1, (index * units)..<((index + 1) * units)) }
+        let last = projection.rank - 1
+        func block(_ x: Tensor, _ index: Int) throws -> Tensor { try x.sliced(axis: last, (index * units)..<((index + 1) * units)) }
         let (act, gate) = (weights.activation, weights.recurrentActivation)
+        let all = 0..<(cell.gates * units)
         switch cell {
         case .simple:
-            return [try act.apply(projection + h.matmul(weights.recurrentKernel))]
+            return [try act.apply(projection + recur(h, all))]
         case .lstm:
-            let z = try projection + h.matmul(weights.recurrentKernel)
+            let z = try projection + recur(h, all)
             let c = try gate.apply(block(z, 1)) * states[1] + gate.apply(block(z, 0)) * act.apply(block(z, 2))
             return [try gate.apply(block(z, 3)) * act.apply(c), c]
         case let .gru(resetAfter):
             if resetAfter {
-                var hu = try h.matmul(weights.recurrentKernel)
+                var hu = try recur(h, all)
                 if let recurrentBias = weights.recurrentBias { hu = try hu + recurrentBias }
                 let r = try gate.apply(block(projection, 0) + block(hu, 0))
                 let z = try gate.apply(block(projection, 1) + block(hu, 1))
                 let n = try act.apply(block(projection, 2) + r * block(hu, 2))
                 return [try (1 - z) * n + z * states[0]]
             }
-            let gates = try h.matmul(weights.recurrentKernel.sliced(axis: 1, 0..<(2 * units)))
+            let gates = try recur(h, 0..<(2 * units))
             let r = try gate.apply(block(projection, 0) + block(gates, 0))
             let z = try gate.apply(block(projection, 1) + block(gates, 1))
-            let n = try act.apply(block(projection, 2) + (r * h).matmul(weights.recurrentKernel.sliced(axis: 1, (2 * units)..<(3 * units))))
+            let n = try act.apply(block(projection, 2) + recur(r * h, (2 * units)..<(3 * units)))
             return [try (1 - z) * n + z * states[0]]
         }
     }

@@ -15,24 +15,54 @@ struct RecurrentLayer: Layer {
     let hasLengths: Bool
     let reverse: Bool
     let recurrentDropout: Float
-    var kind: String { cell.kind }
+    /// For a convolutional layer: the kernel size and the input convolution's geometry.
+    let convolution: (kernelSize: [Int], geometry: RecurrentConvolution)?
+    var kind: String { convolution == nil ? cell.kind : "conv_\(cell.kind)" }
+
+    /// The input's frame: `[features]`, or `[spatial..., channels]` for a convolutional layer.
+    func frame(_ input: SymbolicShape) throws -> (spatial: [Int], features: Int) {
+        guard convolution == nil ? input.count == 3 : input.count >= 4 else {
+            throw LayerError(convolution == nil
+                ? "needs an input [batch, time, features], got \(input.shapeDescription)"
+                : "needs an input [batch, time, spatial..., channels], got \(input.shapeDescription)")
+        }
+        let inner = Array(input.dropFirst(2))
+        guard inner.allSatisfy({ $0 != nil }) else { throw LayerError("needs known feature and spatial sizes, got \(input.shapeDescription)") }
+        let known = inner.compactMap { $0 }
+        return (Array(known.dropLast()), known[known.count - 1])
+    }
+
+    /// The kernels' spatial sizes (empty for a dense layer).
+    func kernelSpatial(_ spatialRank: Int) throws -> [Int] {
+        try convolution.map { try spatialValues($0.kernelSize, count: spatialRank, "kernel size") } ?? []
+    }
+
+    /// The state's spatial sizes after the input convolution.
+    func stateSpatial(_ spatial: [Int]) throws -> [Int] {
+        guard let convolution else { return [] }
+        let n = spatial.count
+        let (size, step, rate) = (try kernelSpatial(n), try spatialValues(convolution.geometry.strides, count: n, "strides"), try spatialValues(convolution.geometry.dilation, count: n, "dilation"))
+        let extent = zip(size, rate).map { ($0 - 1) * $1 + 1 }
+        return try windowPositions(spatial, extent: extent, strides: step, padding: convolution.geometry.padding) {
+            "the frame \(spatial) is smaller than the kernel's extent \(extent)"
+        }
+    }
 
     func parameters(for inputs: [SymbolicShape]) throws -> [ParameterSpec] {
         guard units > 0 else { throw LayerError("units must be positive, got \(units)") }
-        guard inputs[0].count == 3, let features = inputs[0][2] else {
-            throw LayerError("needs an input [batch, time, features] with known features, got \(inputs[0].shapeDescription)")
-        }
-        let width = cell.gates * units
+        let (spatial, features) = try frame(inputs[0])
+        let width = try layerArithmetic("\(cell.gates) gates of \(units) units") { $0.multiply(cell.gates, units) }
+        let size = try kernelSpatial(spatial.count)
         let recurrentBias = useBias && cell == .gru(resetAfter: true)
         return [
-            ParameterSpec("kernel", shape: [features, width], initializer: kernelInitializer),
-            ParameterSpec("recurrent_kernel", shape: [units, width], initializer: recurrentInitializer),
+            ParameterSpec("kernel", shape: Shape(size + [features, width]), initializer: kernelInitializer),
+            ParameterSpec("recurrent_kernel", shape: Shape(size + [units, width]), initializer: recurrentInitializer),
         ] + (useBias ? [ParameterSpec("bias", shape: [width], initializer: biasInitializer)] : [])
             + (recurrentBias ? [ParameterSpec("recurrent_bias", shape: [width], initializer: .zeros)] : [])
     }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
-        guard inputs[0].count == 3 else { throw LayerError("needs an input [batch, time, features], got \(inputs[0].shapeDescription)") }
+        let state = try stateSpatial(try frame(inputs[0]).spatial).map { Optional($0) } + [units]
         guard recurrentDropout >= 0, recurrentDropout < 1 else { throw LayerError("recurrent dropout must be in [0, 1), got \(recurrentDropout)") }
         if inputs[0][1] == 0 { throw LayerError("needs at least one time step, got \(inputs[0].shapeDescription)") }
         var next = 1
@@ -42,11 +72,11 @@ struct RecurrentLayer: Layer {
             }
             next += 1
         }
-        for state in inputs[next...] where state.count != 2 || (state[1] != nil && state[1] != units) {
-            throw LayerError("needs initial states [batch, \(units)], got \(state.shapeDescription)")
+        for initial in inputs[next...] where initial.count != state.count + 1 || zip(initial.dropFirst(), state).contains(where: { $0 != nil && $0 != $1 }) {
+            throw LayerError("needs initial states \(([nil] + state).shapeDescription), got \(initial.shapeDescription)")
         }
         let time = inputs[0][1].map { $0 + cell.stateCount }
-        return [inputs[0][0], time, units]
+        return [inputs[0][0], time] + state
     }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
@@ -59,9 +89,12 @@ struct RecurrentLayer: Layer {
         let states = Array(inputs.dropFirst(hasLengths ? 2 : 1))
         let (sequence, final) = try Layers.recurrent(
             cell, inputs[0], weights: weights, initialStates: states.isEmpty ? nil : states, lengths: hasLengths ? inputs[1] : nil,
-            reverse: reverse)
-        let batch = inputs[0].shape[0]
-        return try Tensor.concatenate([sequence] + final.map { try $0.reshaped(to: [batch, 1, units]) }, axis: 1)
+            reverse: reverse, convolution: convolution?.geometry)
+        return try Tensor.concatenate([sequence] + final.map { state in
+            var dimensions = state.shape.dimensions
+            dimensions.insert(1, at: 1)
+            return try state.reshaped(to: Shape(dimensions))
+        }, axis: 1)
     }
 }
 
@@ -123,15 +156,17 @@ struct RecurrentPartLayer: Layer {
     }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
-        let (batch, packed, units) = (inputs[0][0], inputs[0][1], inputs[0][2])
-        if single { return [batch, units] }
-        return [batch, packed.map { range($0).count }, units]
+        let (batch, packed, rest) = (inputs[0][0], inputs[0][1], Array(inputs[0].dropFirst(2)))
+        if single { return [batch] + rest }
+        return [batch, packed.map { range($0).count }] + rest
     }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         let x = inputs[0]
         let part = try x.sliced(axis: 1, range(x.shape[1]))
-        return single ? try part.reshaped(to: [x.shape[0], x.shape[2]]) : part
+        var dimensions = x.shape.dimensions
+        dimensions.remove(at: 1)
+        return single ? try part.reshaped(to: Shape(dimensions)) : part
     }
 }
 
@@ -162,12 +197,12 @@ extension Axon {
         _ cell: RecurrentCell, units: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
         useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
         biasInitializer: Initializer = .zeros, lengths: Axon? = nil, initialStates: [Axon] = [], reverse: Bool = false,
-        recurrentDropout: Float = 0, name: String? = nil
+        recurrentDropout: Float = 0, convolution: (kernelSize: [Int], geometry: RecurrentConvolution)? = nil, name: String? = nil
     ) -> RecurrentOutput {
         let layer = RecurrentLayer(
             cell: cell, units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
             kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
-            hasLengths: lengths != nil, reverse: reverse, recurrentDropout: recurrentDropout)
+            hasLengths: lengths != nil, reverse: reverse, recurrentDropout: recurrentDropout, convolution: convolution)
         let packed = Axon.apply(layer, to: [self] + (lengths.map { [$0] } ?? []) + initialStates, name: name)
         return RecurrentOutput(packed: packed, stateCount: cell.stateCount, name: name)
     }
@@ -229,6 +264,28 @@ extension Axon {
             .simple, units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
             recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer, lengths: lengths, initialStates: initialStates,
             reverse: reverse, recurrentDropout: recurrentDropout, name: name)
+    }
+
+    /// A convolutional LSTM (Shi et al., 2015; Keras's `ConvLSTM{1,2,3}D`) over `[batch, time,
+    /// spatial..., channels]`: the LSTM of ``lstm(_:activation:recurrentActivation:useBias:kernelInitializer:recurrentInitializer:biasInitializer:unitForgetBias:lengths:initialStates:reverse:recurrentDropout:name:)``
+    /// with every product a convolution. Parameters: `kernel` `[kernelSize..., channels,
+    /// 4·filters]`, `recurrent_kernel` `[kernelSize..., filters, 4·filters]`, `bias`
+    /// `[4·filters]` (gates `i, f, g, o`, Keras's layout). The input convolution takes
+    /// `strides`, `padding` and `dilation`; the recurrent one keeps the state's size. States and
+    /// outputs are `[batch, spatial'..., filters]`.
+    public func convLSTM(
+        _ filters: Int, kernelSize: [Int] = [3], strides: [Int] = [1], padding: PaddingMode = .same, dilation: [Int] = [1],
+        activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid, useBias: Bool = true,
+        kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
+        biasInitializer: Initializer = .zeros, unitForgetBias: Bool = true, lengths: Axon? = nil, initialStates: [Axon] = [],
+        reverse: Bool = false, recurrentDropout: Float = 0, name: String? = nil
+    ) -> RecurrentOutput {
+        recurrent(
+            .lstm, units: filters, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
+            kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
+            biasInitializer: unitForgetBias ? .blocks([biasInitializer, .ones, biasInitializer, biasInitializer]) : biasInitializer,
+            lengths: lengths, initialStates: initialStates, reverse: reverse, recurrentDropout: recurrentDropout,
+            convolution: (kernelSize, RecurrentConvolution(strides: strides, padding: padding, dilation: dilation)), name: name)
     }
 
     /// How ``bidirectional(merge:_:)`` joins the two directions.

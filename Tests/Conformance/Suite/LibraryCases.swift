@@ -72,6 +72,9 @@ public enum LibraryCases {
                 let tokens = try Tensor(integers: [1, 2, 3, 0, 0, 6, 5, 4, 3, 2, 4, 0, 0, 0, 0], shape: [3, 5], on: backend)
                 return [try built.predict(try built.initialize(seed: 16), inputs: ["tokens": tokens]).output().array]
             },
+            layer("conv LSTM 2-d, strided, reverse", covers: ["convLSTM"], input: [2, 3, 5, 4, 2], mode: .train, opClass: .reduction) {
+                $0.convLSTM(3, kernelSize: [3, 2], strides: [2, 1], reverse: true, recurrentDropout: 0.2).sequence
+            },
             library("layer recurrent options", ["layer.lstm", "layer.gru", "layer.simpleRNN", "layer.bidirectional"], .reduction) { backend in
                 let x = Axon.input("x", shape: [nil, 5, 3])
                 let (lengths, h0, c0) = (Axon.input("lengths", shape: [nil], dtype: .int32), Axon.input("h0", shape: [nil, 4]), Axon.input("c0", shape: [nil, 4]))
