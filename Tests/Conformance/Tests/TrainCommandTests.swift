@@ -265,3 +265,19 @@ struct TrainCommandTests {
         #expect(nothing.status == 1 && nothing.error.contains("holds no checkpoint to resume from"), "\(nothing.error)")
     }
 }
+
+@Suite("axon summary")
+struct SummaryCommandTests {
+    @Test("--graph prints the model as Mermaid or DOT, and an unknown format is a usage error")
+    func graphFormats() throws {
+        let directory = FileManager.default.temporaryDirectory
+        let mermaid = try AxonCommandLine.run(["summary", "--model", "mnist-mlp", "--graph", "mermaid"], in: directory)
+        #expect(mermaid.status == 0)
+        #expect(mermaid.output.hasPrefix("flowchart TD\n"))
+        #expect(mermaid.output.contains("    n2 --> n3\n"))
+        let dot = try AxonCommandLine.run(["summary", "--model", "resnet-small", "--graph", "dot"], in: directory)
+        #expect(dot.status == 0 && dot.output.hasPrefix("digraph model {"))
+        let unknown = try AxonCommandLine.run(["summary", "--graph", "png"], in: directory)
+        #expect(unknown.status != 0 && unknown.error.contains("unknown graph format 'png'"))
+    }
+}
