@@ -332,6 +332,13 @@ def recurrent_cases():
                lambda v, kind=kind, bidirectional=bidirectional, part=part: run(kind, v, bidirectional, part), 200 + index)
 
 
+def utility_cases():
+    a, b = uniform(301, (3, 4)), uniform(302, (3, 5))
+    record("bilinear", "torch.nn.functional.bilinear", "bilinear", {"units": 2},
+           {"x": (a, same), "y": (b, same)}, {"layer.kernel": (uniform(303, (2, 4, 5)), same), "layer.bias": (uniform(304, (2,)), same)},
+           lambda v: (F.bilinear(v["x"], v["y"], v["layer.kernel"], v["layer.bias"]), lambda y: y), 305)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_cases()
@@ -341,4 +348,5 @@ if __name__ == "__main__":
     attention_cases()
     activation_cases()
     recurrent_cases()
+    utility_cases()
     print(f"wrote {len(os.listdir(OUT))} layer cases to {os.path.relpath(OUT, ROOT)} (torch {torch.__version__}, jax {jax.__version__})")

@@ -84,6 +84,7 @@ public enum RecordedLayer {
             case "cell": return output.states[output.states.count - 1]
             default: throw ConformanceError("unknown recurrent part '\(o.part ?? "")'")
             }
+        case "bilinear": return Axon.bilinear(try input("x"), try input("y"), units: o.units ?? 1, name: "layer")
         case "activation": return try input("x").activation(try activation(o.activation ?? "linear"), name: "layer")
         case "conv":
             return try input("x").conv(o.filters ?? 1, kernelSize: o.kernelSize ?? [3], strides: o.strides ?? [1], padding: padding,

@@ -58,11 +58,11 @@ struct SuiteTests {
         let cases = try CaseFile.loadAll(from: ConformanceBackends.root.appendingPathComponent("Tests/Conformance/Cases"))
         // Three op cases; the cases recorded from optax: trajectories of 13 named optimizers and
         // 11 transformations and schedules, and 10 losses with their gradients; and 25 layers,
-        // 21 activations and 8 recurrent layers with their gradients recorded from PyTorch and
-        // jax.image.resize.
+        // 21 activations, 8 recurrent layers and a bilinear layer with their gradients recorded
+        // from PyTorch and jax.image.resize.
         #expect(cases.filter { $0.name.hasSuffix("recorded from optax") }.count == 34)
-        #expect(cases.filter { $0.covers.contains { $0.hasPrefix("layer.") } }.count == 54)
-        #expect(cases.count == 91)
+        #expect(cases.filter { $0.covers.contains { $0.hasPrefix("layer.") } }.count == 55)
+        #expect(cases.count == 92)
         #expect(cases.allSatisfy { !$0.covers.isEmpty })
         check(cases)
     }
