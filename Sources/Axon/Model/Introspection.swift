@@ -1,0 +1,47 @@
+import Backend
+
+/// One node of a model as shape inference sees it, without running anything.
+public struct LayerDescription: Sendable, Equatable {
+    /// The unique name (`dense_0`, or the name given).
+    public let name: String
+    /// The layer kind (`dense`, `conv`, `input`, ...).
+    public let kind: String
+    /// The output shape from the shape rules, `nil` where only tracing at build time knows it.
+    public let outputShape: SymbolicShape?
+    /// The names of the nodes it reads, in order.
+    public let inputs: [String]
+    /// Its parameters and state: full name (`dense_0.kernel`) and shape.
+    public let parameters: [ParameterDescription]
+}
+
+/// A parameter or state tensor a layer declares.
+public struct ParameterDescription: Sendable, Equatable {
+    public let name: String
+    public let shape: Shape
+    public let trainable: Bool
+}
+
+extension Axon {
+    /// Every node in execution order with its output shape, inputs and parameters, from the
+    /// shape rules alone: no backend, no memory for the parameters.
+    ///
+    /// ```swift
+    /// let model = Axon.input("x", shape: [nil, 4]).dense(3)
+    /// let dense = try model.layers().last   // dense_0, [nil, 3], dense_0.kernel [4, 3], dense_0.bias [3]
+    /// ```
+    public func layers() throws -> [LayerDescription] {
+        let nodes = try GraphAnalysis.analyze(node, backend: nil)
+        return nodes.filter { !($0.node.layer is ContainerLayer) }.map { node in
+            LayerDescription(
+                name: node.name, kind: node.kind, outputShape: node.outputShape, inputs: node.inputIndices.map { nodes[$0].name },
+                parameters: node.parameters.map {
+                    ParameterDescription(name: node.parameterName($0), shape: $0.shape, trainable: $0.role == .trainable && !node.node.frozen)
+                })
+        }
+    }
+
+    /// The model's inputs: name and declared shape.
+    public func inputs() throws -> [(name: String, shape: SymbolicShape)] {
+        try layers().filter { $0.kind == "input" }.map { ($0.name, $0.outputShape ?? []) }
+    }
+}
