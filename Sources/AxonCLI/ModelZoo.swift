@@ -8,6 +8,9 @@ enum ModelName: String, CaseIterable {
     /// Each image read row by row: 28 steps of 28 features through an LSTM of 128 units.
     case mnistLSTM = "mnist-lstm"
 
+    /// The learning rate a new run starts with unless `--learning-rate` is given.
+    var defaultLearningRate: Float { self == .mnistLSTM ? 3e-3 : 1e-3 }
+
     var model: Axon {
         let input = Axon.input("features", shape: [nil, 28, 28, 1])
         switch self {

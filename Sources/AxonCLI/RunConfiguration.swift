@@ -30,7 +30,9 @@ struct RunConfiguration: Equatable {
 extension RunConfiguration {
     /// The configuration of a new run: the requested options over the defaults.
     init(_ requested: Requested) throws {
-        self = try Self.defaults.overridden(by: requested)
+        var base = Self.defaults
+        if let model = requested.model.flatMap(ModelName.init(rawValue:)) { base.learningRate = model.defaultLearningRate }
+        self = try base.overridden(by: requested)
     }
 
     /// The configuration to resume a checkpoint with: its saved configuration (the defaults for
