@@ -94,6 +94,7 @@ let package = Package(
         .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),
         .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
         .executableTarget(name: "residual-cnn", dependencies: ["AxonExamples"], path: "Examples/ResidualCNN"),
+        .executableTarget(name: "ctc-sequences", dependencies: ["AxonExamples"], path: "Examples/CTCSequences"),
         .executableTarget(name: "mnist-lstm", dependencies: ["AxonExamples"], path: "Examples/MNISTLSTM"),
         .executableTarget(name: "transformer-encoder", dependencies: ["AxonExamples"], path: "Examples/TransformerEncoder"),
         .testTarget(

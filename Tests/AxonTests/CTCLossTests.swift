@@ -71,6 +71,14 @@ struct CTCLossTests {
         #expect(try Losses.connectionistTemporalClassification(logits: logits, labels: repeated, reduction: .none, zeroInfinity: true).scalars == [0])
     }
 
+    @Test("the training loop's CTC loss reads label lengths from the blank padding")
+    func loopLoss() throws {
+        let logits = try sample([2, 5, 3], seed: 5)
+        let padded = try Tensor(integers: [1, 2, 2, 0], shape: [2, 2], on: backend)
+        let explicit = try Losses.connectionistTemporalClassification(logits: logits, labels: padded, labelLengths: [2, 1])
+        #expect(try Loss.connectionistTemporalClassification()(padded, logits).scalars == explicit.scalars)
+    }
+
     @Test("the CTC gradient matches finite differences")
     func gradient() throws {
         let labels = try Tensor(integers: [1, 2, 2, 0], shape: [2, 2], on: backend)

@@ -16,6 +16,11 @@ struct ExampleSmokeTests {
         #expect(try Examples.mnistLSTM(dataDirectory: mnistDirectory, epochs: 2, limit: 1_000, on: backend) > 0.3)
     }
 
+    @Test("CTC reads generated symbol sequences from unsegmented frames") func ctc() throws {
+        // Exact-sequence accuracy; guessing one to four symbols out of four is well under 10%.
+        #expect(try Examples.ctcSequences(epochs: 8, count: 2_000, on: backend) > 0.8)
+    }
+
     @Test("transformer encoder on generated sequences") func transformer() throws {
         // Five symbols: chance is 20%.
         #expect(try Examples.transformerEncoder(epochs: 3, count: 3_000, on: backend) > 0.5)

@@ -189,6 +189,20 @@ public struct Loss: Sendable {
         Loss("binary_cross_entropy") { try Losses.binaryCrossEntropy($0, $1, fromLogits: fromLogits, labelSmoothing: labelSmoothing) }
     }
 
+    /// CTC for the training loop: `yTrue` holds `int32` labels `[batch, maximum labels]`, each
+    /// row's labels followed by `blank` as padding (the blank never is a label); `yPred` the
+    /// logits `[batch, time, classes]`, every frame used.
+    public static func connectionistTemporalClassification(blank: Int = 0) -> Loss {
+        Loss("ctc") { labels, logits in
+            guard labels.rank == 2, case let .int32(values) = try labels.array.elements else {
+                throw AxonError.invalidValue(operation: "ctc", reason: "needs int32 labels [batch, labels], got \(labels.dtype) \(labels.shape)")
+            }
+            let width = labels.shape[1]
+            let lengths = (0..<labels.shape[0]).map { row in values[(row * width)..<((row + 1) * width)].prefix { Int($0) != blank }.count }
+            return try Losses.connectionistTemporalClassification(logits: logits, labels: labels, labelLengths: lengths, blank: blank)
+        }
+    }
+
     public static let meanSquaredError = Loss("mean_squared_error") { try Losses.meanSquaredError($0, $1) }
     public static let meanAbsoluteError = Loss("mean_absolute_error") { try Losses.meanAbsoluteError($0, $1) }
     public static let hinge = Loss("hinge") { try Losses.hinge($0, $1) }
