@@ -26,6 +26,25 @@ struct UtilityLayerTests {
         }
     }
 
+    @Test("cond picks a branch by the predicate's value, and only that branch gets a gradient")
+    func condition() throws {
+        let x = Axon.input("x", shape: [nil, 2])
+        let model = Axon.cond(x, { try $0.sum().item() > 0 }, then: x.dense(2, useBias: false, name: "a"), else: x.dense(2, useBias: false, name: "b"))
+        let built = try model.build(on: backend)
+        var state = try built.initialize(seed: 0)
+        state.parameters["a.kernel"] = try tensor([1, 0, 0, 1], [2, 2])
+        state.parameters["b.kernel"] = try tensor([2, 0, 0, 2], [2, 2])
+        try expectClose(built.predict(state, inputs: ["x": tensor([1, 2], [1, 2])]).output(), [1, 2])
+        try expectClose(built.predict(state, inputs: ["x": tensor([-1, -2], [1, 2])]).output(), [-2, -4])
+        let gradients = try gradient(at: state.parameters) { p in
+            try built.predict(ModelState(parameters: p, state: state.state), inputs: ["x": tensor([1, 2], [1, 2])]).output().sum()
+        }
+        #expect(try gradients.tensor("a.kernel").scalars == [1, 1, 2, 2])
+        #expect(try gradients.tensor("b.kernel").scalars == [0, 0, 0, 0])
+        let mismatched = Axon.cond(x, { _ in true }, then: x, else: x.dense(3))
+        #expect(errorMessage { _ = try mismatched.build(on: backend) }?.contains("branches of one shape") == true)
+    }
+
     @Test("bilinear inputs with different leading axes are refused")
     func bilinearBadShapes() throws {
         let model = Axon.bilinear(Axon.input("a", shape: [nil, 3, 2]), Axon.input("b", shape: [nil, 4, 2]), units: 2)

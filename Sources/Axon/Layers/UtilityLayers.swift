@@ -59,6 +59,24 @@ struct BilinearLayer: Layer {
     }
 }
 
+/// The output of one of two branches, chosen by a predicate on a third input (Elixir Axon's
+/// `cond`).
+struct ConditionLayer: Layer {
+    let predicate: @Sendable (Tensor) throws -> Bool
+    var kind: String { "cond" }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        guard inputs[1].count == inputs[2].count, zip(inputs[1], inputs[2]).allSatisfy({ $0 == nil || $1 == nil || $0 == $1 }) else {
+            throw LayerError("needs branches of one shape, got \(inputs[1].shapeDescription) and \(inputs[2].shapeDescription)")
+        }
+        return zip(inputs[1], inputs[2]).map { $0 ?? $1 }
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        try predicate(inputs[0]) ? inputs[1] : inputs[2]
+    }
+}
+
 extension Layers {
     /// `y_o = Σ_ij a_i · kernel[o, i, j] · b_j + bias_o` over the last axes of `a` and `b` (PyTorch's
     /// `nn.Bilinear`, whose weight has this layout), leading axes shared.
@@ -82,6 +100,20 @@ extension Axon {
     /// of positions that other layers combine with their inputs.
     public static func constant(_ value: HostArray, name: String? = nil) -> Axon {
         apply(ConstantLayer(value: value), to: [], name: name)
+    }
+
+    /// `onTrue` where `predicate` holds for `condition`'s value, else `onFalse` (Elixir Axon's
+    /// `cond`); the branches must have one shape. Both branches are computed; the gradient flows
+    /// through the chosen one only.
+    ///
+    /// ```swift
+    /// let x = Axon.input("x", shape: [nil, 3])
+    /// let clipped = Axon.cond(x, { try $0.abs().max().item() > 10 }, then: x.tanh(), else: x)
+    /// ```
+    public static func cond(
+        _ condition: Axon, _ predicate: @escaping @Sendable (Tensor) throws -> Bool, then onTrue: Axon, else onFalse: Axon, name: String? = nil
+    ) -> Axon {
+        apply(ConditionLayer(predicate: predicate), to: [condition, onTrue, onFalse], name: name)
     }
 
     /// Adds a trainable `bias` `[features]` along the last axis (Elixir Axon's `bias`).

@@ -75,11 +75,11 @@ public enum LibraryCases {
             layer("conv LSTM 2-d, strided, reverse", covers: ["convLSTM"], input: [2, 3, 5, 4, 2], mode: .train, opClass: .reduction) {
                 $0.convLSTM(3, kernelSize: [3, 2], strides: [2, 1], reverse: true, recurrentDropout: 0.2).sequence
             },
-            library("layer constant, bias and bilinear", ["layer.constant", "layer.bias", "layer.bilinear"], .elementwise) { backend in
+            library("layer constant, bias, bilinear and cond", ["layer.constant", "layer.bias", "layer.bilinear", "layer.cond"], .elementwise) { backend in
                 let offsets = try HostArray(shape: [3], elements: .float32([1, -2, 0.5]))
                 let x = Axon.input("x", shape: [nil, 3])
                 let shifted = Axon.layer("shift", inputs: [x.bias(initializer: .uniform()), Axon.constant(offsets)]) { inputs, _ in try inputs[0] + inputs[1] }
-                let model = Axon.bilinear(shifted, x, units: 2)
+                let model = Axon.cond(x, { try $0.sum().item() > 0 }, then: Axon.bilinear(shifted, x, units: 2), else: x.dense(2))
                 let built = try model.build(on: backend)
                 return [try built.predict(try built.initialize(seed: 17), inputs: ["x": try input([2, 3], 18, backend)]).output().array]
             },
