@@ -47,16 +47,20 @@ extension Examples {
     /// Frames `[count, frames, symbols + 1]` (one-hot with noise, channel 0 the blank) and labels
     /// `[count, 4]` padded with the blank.
     static func ctcData(count: Int, frames: Int, symbols: Int, seed: UInt64) throws -> Dataset {
-        var random = Philox.bits(key: Philox.Key(seed: seed), offset: 0, count: count * 64).makeIterator()
-        func next(_ upper: Int) -> Int { Int((UInt64(random.next() ?? 0) * UInt64(upper)) >> 32) }
+        // Each example draws at most 1 + 4 + 8 + frames·(symbols + 1) numbers from its own stretch
+        // of the Philox stream, so no example runs short of bits or shares them with another.
+        let draws = 13 + frames * (symbols + 1)
+        var bits: [UInt32] = [], used = 0
+        func next(_ upper: Int) -> Int {
+            used += 1
+            return Int((UInt64(bits[used - 1]) * UInt64(upper)) >> 32)
+        }
         var features: [Float] = [], labels: [Int32] = []
-        for _ in 0..<count {
-            let length = 1 + next(4)
-            var sequence: [Int] = []
-            while sequence.count < length {
-                let symbol = 1 + next(symbols)
-                if sequence.last != symbol { sequence.append(symbol) }
-            }
+        for example in 0..<count {
+            (bits, used) = (Philox.bits(key: Philox.Key(seed: seed), offset: UInt64(example * draws), count: draws), 0)
+            // Neighbouring symbols differ, so each needs no blank between to be read apart.
+            var sequence = [1 + next(symbols)]
+            for _ in 0..<next(4) { sequence.append((sequence[sequence.count - 1] + next(symbols - 1)) % symbols + 1) }
             var timeline: [Int] = []
             for symbol in sequence {
                 timeline += Array(repeating: symbol, count: 1 + next(3))

@@ -41,32 +41,25 @@ struct DepthwiseConvLayer: Layer {
 /// with its own bias. Each stage strides, dilates and pads only its own axis, so the output has
 /// the size of one convolution with the whole kernel (Axon applies the strides in every stage).
 struct SeparableConvLayer: Layer {
-    let channelMultiplier: Int
-    let kernelSize: [Int]
-    let strides: [Int]
-    let padding: PaddingMode
-    let dilation: [Int]
-    let channels: ChannelLayout
-    let activation: Activation
-    let useBias: Bool
-    let kernelInitializer: Initializer
-    let biasInitializer: Initializer
+    /// The options as one depthwise convolution with the whole kernel; the stages split it.
+    let whole: DepthwiseConvLayer
     var kind: String { "separable_conv" }
 
     /// The depthwise convolution of each spatial axis, in order.
     func stages(_ input: SymbolicShape) throws -> [DepthwiseConvLayer] {
-        let (spatial, _) = try spatialGeometry(input, channels)
+        let (spatial, _) = try spatialGeometry(input, whole.channels)
         let n = spatial.count
-        let (size, step, rate) = (try spatialValues(kernelSize, count: n, "kernel size"), try spatialValues(strides, count: n, "strides"), try spatialValues(dilation, count: n, "dilation"))
+        let size = try spatialValues(whole.kernelSize, count: n, "kernel size")
+        let (step, rate) = (try spatialValues(whole.strides, count: n, "strides"), try spatialValues(whole.dilation, count: n, "dilation"))
         let explicit: [Padding]?
-        if case .explicit = padding { explicit = try padding.resolve(input: spatial, extent: size, strides: step) } else { explicit = nil }
+        if case .explicit = whole.padding { explicit = try whole.padding.resolve(input: spatial, extent: size, strides: step) } else { explicit = nil }
         return (0..<n).map { axis in
             func along(_ values: [Int]) -> [Int] { (0..<n).map { $0 == axis ? values[axis] : 1 } }
             return DepthwiseConvLayer(
-                channelMultiplier: axis == 0 ? channelMultiplier : 1, kernelSize: along(size), strides: along(step),
-                padding: explicit.map { pads in .explicit((0..<n).map { $0 == axis ? pads[axis] : Padding(0, 0) }) } ?? padding,
-                dilation: along(rate), channels: channels, activation: axis == n - 1 ? activation : .linear, useBias: useBias,
-                kernelInitializer: kernelInitializer, biasInitializer: biasInitializer)
+                channelMultiplier: axis == 0 ? whole.channelMultiplier : 1, kernelSize: along(size), strides: along(step),
+                padding: explicit.map { pads in .explicit((0..<n).map { $0 == axis ? pads[axis] : Padding(0, 0) }) } ?? whole.padding,
+                dilation: along(rate), channels: whole.channels, activation: axis == n - 1 ? whole.activation : .linear, useBias: whole.useBias,
+                kernelInitializer: whole.kernelInitializer, biasInitializer: whole.biasInitializer)
         }
     }
 
@@ -97,8 +90,8 @@ struct SeparableConvLayer: Layer {
         try stages(inputs[0].shape.dimensions.map { $0 }).enumerated().reduce(inputs[0]) { x, indexed in
             let (index, stage) = indexed
             return try Layers.depthwiseConv(
-                x, kernel: context.parameter("kernel_\(index + 1)"), bias: useBias ? context.parameter("bias_\(index + 1)") : nil,
-                strides: stage.strides, padding: stage.padding, dilation: stage.dilation, channels: channels, activation: stage.activation)
+                x, kernel: context.parameter("kernel_\(index + 1)"), bias: stage.useBias ? context.parameter("bias_\(index + 1)") : nil,
+                strides: stage.strides, padding: stage.padding, dilation: stage.dilation, channels: stage.channels, activation: stage.activation)
         }
     }
 }
@@ -150,9 +143,10 @@ extension Axon {
     ) -> Axon {
         apply(
             SeparableConvLayer(
-                channelMultiplier: channelMultiplier, kernelSize: kernelSize, strides: strides, padding: padding, dilation: dilation,
-                channels: channels, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
-                biasInitializer: biasInitializer),
+                whole: DepthwiseConvLayer(
+                    channelMultiplier: channelMultiplier, kernelSize: kernelSize, strides: strides, padding: padding, dilation: dilation,
+                    channels: channels, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                    biasInitializer: biasInitializer)),
             name: name)
     }
 }
