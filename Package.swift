@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "Axon", targets: ["Axon"]),
         .library(name: "AxonData", targets: ["AxonData"]),
+        .library(name: "AxonInterop", targets: ["AxonInterop"]),
         .library(name: "Backend", targets: ["Backend"]),
         .library(name: "CPUReference", targets: ["CPUReference"]),
         .library(name: "OneDNN", targets: ["OneDNN"]),
@@ -29,6 +30,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "Backend", path: "Sources/Backend"),
@@ -64,10 +66,17 @@ let package = Package(
         ),
         // Data sets and their file formats (IDX, MNIST, the generated digits, gzip), beside the core.
         .target(name: "AxonData", dependencies: ["Axon", "CZlib"], path: "Sources/AxonData"),
+        // The ecosystem's formats: safetensors, ONNX and TensorBoard event files.
+        .target(
+            name: "AxonInterop",
+            dependencies: ["Axon", "AxonData", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/AxonInterop",
+            exclude: ["Protos"]
+        ),
         .executableTarget(
             name: "AxonCLI",
             dependencies: [
-                "Axon", "AxonBackends", "AxonBenchmarks", "AxonConformance", "AxonData",
+                "Axon", "AxonBackends", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/AxonCLI"
@@ -89,7 +98,7 @@ let package = Package(
             path: "Examples/Library"
         ),
         // The file-format fuzzer: libFuzzer when built by scripts/fuzz.sh, a corpus replayer otherwise.
-        .target(name: "AxonFuzzTargets", dependencies: ["Axon", "AxonConformance", "AxonData", "CPUReference"], path: "Fuzz/Targets"),
+        .target(name: "AxonFuzzTargets", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonInterop", "CPUReference"], path: "Fuzz/Targets"),
         .executableTarget(name: "axon-fuzz", dependencies: ["AxonFuzzTargets"], path: "Fuzz/AxonFuzz"),
         .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),
         .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
@@ -98,7 +107,7 @@ let package = Package(
         .executableTarget(name: "mnist-lstm", dependencies: ["AxonExamples"], path: "Examples/MNISTLSTM"),
         .executableTarget(name: "transformer-encoder", dependencies: ["AxonExamples"], path: "Examples/TransformerEncoder"),
         .testTarget(
-            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
+            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "AxonInterop", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
             exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them
         ),
         .target(

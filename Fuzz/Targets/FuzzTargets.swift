@@ -1,6 +1,7 @@
 import Axon
 import AxonConformance
 import AxonData
+import AxonInterop
 import CPUReference
 import Foundation
 
@@ -24,7 +25,11 @@ public enum FuzzTargets {
         // and recorded losses.
         "casefile": { data in _ = try CaseFile.decodeAny(data, name: "input.json", directory: scratch) },
         // NumPy .npy files.
-        "npy": { data in _ = try NPY.decode(data, name: "input.npy") },
+        "npy": { data in _ = try NumPy.decode(data, name: "input.npy") },
+        // NumPy .npz archives (ZIP, stored or deflated entries).
+        "npz": { data in _ = try NumPy.decodeArchive(data, name: "input.npz") },
+        // safetensors files.
+        "safetensors": { data in _ = try Safetensors.decode(data, path: "input.safetensors") },
     ]
 
     /// Runs `target` on `data`; thrown errors are the expected outcome for bad input.

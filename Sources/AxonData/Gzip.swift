@@ -10,11 +10,12 @@ enum Gzip {
     /// Inflates `data`. After each chunk, `limit` sees the output so far and may return the
     /// size the output must not exceed (for example the size a file format's header declares),
     /// so that a small hostile file cannot inflate to gigabytes before it is refused.
-    static func decompress(_ data: Data, limit: (Data) throws -> Int? = { _ in nil }) throws -> Data {
+    /// `windowBits` is zlib's: the default detects a gzip or zlib header, -15 reads raw deflate
+    /// data (ZIP entries).
+    static func decompress(_ data: Data, windowBits: Int32 = 15 + 32, limit: (Data) throws -> Int? = { _ in nil }) throws -> Data {
         var maximum: Int?
         var stream = z_stream()
-        // 15 + 32: the largest window, with automatic gzip/zlib header detection.
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw AxonError.invalidValue(operation: "gzip", reason: "zlib could not be initialised")
         }
         defer { inflateEnd(&stream) }

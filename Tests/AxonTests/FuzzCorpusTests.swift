@@ -1,4 +1,5 @@
 import AxonConformance
+import AxonData
 import AxonFuzzTargets
 import Foundation
 import Testing
@@ -40,13 +41,15 @@ struct FuzzCorpusTests {
             return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(claimed & 0xFF), UInt8(claimed >> 8)] + text + data)
         }
         let cases: [(Data, String)] = [
-            (npy("{'descr': '<f4', 'shape': (2,), }", length: 9_000), "x.npy: its header claims 9000 bytes"),
-            (npy("{'descr': '<f4', 'shape': (4294967296, 4294967296, 4294967296), }"), "x.npy: 0 data bytes for shape"),
-            (npy("{'descr': '<f4', 'shape': (99999999999999999999999,), }"), "is too large"),
-            (npy("{'descr': '<i4', 'shape': (1,), }", [1, 2, 3]), "x.npy: 3 data bytes for shape [1] of <i4"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", length: 9_000), "x.npy: is not a readable .npy file: its header claims 9000 bytes"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }"), "is negative or too large to address"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }"), "a whole number that fits in 64 bits"),
+            (npy("{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", [1, 2, 3]), "shape [1] of '<i4' needs 4 bytes of data but the file has 3"),
+            (npy("{'descr': '<f4', 'shape': (2,), }"), "must hold exactly 'descr' (a string), 'fortran_order' and 'shape'"),
+            (npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", Array(repeating: 0, count: 8)), "dtype '<c8' is not supported"),
         ]
         for (data, expected) in cases {
-            #expect(errorMessage { _ = try NPY.decode(data, name: "x.npy") }?.contains(expected) == true, "\(expected)")
+            #expect(errorMessage { _ = try NumPy.decode(data, name: "x.npy") }?.contains(expected) == true, "\(expected)")
         }
         let scratch = FileManager.default.temporaryDirectory
         func caseFile(_ tensor: String) -> Data {

@@ -89,7 +89,7 @@ public enum Checkpoint {
             var result: [String: CheckpointFile.TensorEntry] = [:]
             for name in store.names {
                 let array = try store.tensor(name).array
-                let bytes = CheckpointFile.littleEndianBytes(of: array)
+                let bytes = array.littleEndianBytes
                 result[name] = CheckpointFile.TensorEntry(
                     dtype: array.dtype.rawValue, shape: array.shape.dimensions, offset: payload.count, length: bytes.count,
                     crc32: CheckpointFile.crc32(bytes))
@@ -115,12 +115,6 @@ public enum Checkpoint {
         file.append(payload)
         file.append(littleEndian: CheckpointFile.crc32(file))
         return file
-    }
-}
-
-extension Data {
-    mutating func append(littleEndian value: UInt32) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 }
 
@@ -257,27 +251,10 @@ struct CheckpointFile {
     /// A host array from a stored tensor, after checking its dtype, shape and byte count.
     func hostArray(_ label: String, dtype name: String, shape dimensions: [Int], bytes: Data) throws -> HostArray {
         guard let dtype = DType(rawValue: name) else { throw damaged("\(label) has unknown dtype '\(name)'") }
-        guard dimensions.allSatisfy({ $0 >= 0 }) else { throw damaged("\(label) has a negative dimension in shape \(dimensions)") }
-        guard let count = Shape(dimensions + [dtype.byteSize]).checkedElementCount else {
-            throw damaged("\(label) has shape \(dimensions), too large to address")
-        }
-        guard count == bytes.count else {
-            throw damaged("\(label) of shape \(dimensions) (\(dtype)) needs \(count) bytes but \(bytes.count) are stored")
-        }
-        let elements = bytes.count / dtype.byteSize
-        func values<T>(_: T.Type) -> [T] {
-            [T](unsafeUninitializedCapacity: elements) { buffer, initialized in
-                bytes.withUnsafeBytes { raw in
-                    if elements > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
-                }
-                initialized = elements
-            }
-        }
-        switch dtype {
-        case .float32: return try HostArray(shape: Shape(dimensions), elements: .float32(values(Float.self)))
-        case .int32: return try HostArray(shape: Shape(dimensions), elements: .int32(values(Int32.self)))
-        case .uint32: return try HostArray(shape: Shape(dimensions), elements: .uint32(values(UInt32.self)))
-        case .bool: return try HostArray(shape: Shape(dimensions), elements: .bool(bytes.map { $0 != 0 }))
+        do {
+            return try HostArray(littleEndian: bytes, dtype: dtype, shape: Shape(dimensions), label: label)
+        } catch let AxonError.invalidValue(_, reason) {
+            throw damaged("\(label): \(reason)")
         }
     }
 
@@ -291,16 +268,6 @@ struct CheckpointFile {
                         reason: "\(group) '\(name)' holds a non-finite value (\(try tensor.scalars[index]) at element \(index)); the run had diverged before this checkpoint")
                 }
             }
-        }
-    }
-
-    /// A host array's elements as little-endian bytes (booleans one byte each).
-    static func littleEndianBytes(of array: HostArray) -> Data {
-        switch array.elements {
-        case let .float32(values): return values.withUnsafeBytes { Data($0) }
-        case let .int32(values): return values.withUnsafeBytes { Data($0) }
-        case let .uint32(values): return values.withUnsafeBytes { Data($0) }
-        case let .bool(values): return Data(values.map { $0 ? 1 : 0 })
         }
     }
 

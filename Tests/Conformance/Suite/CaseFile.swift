@@ -1,4 +1,5 @@
 import Axon
+import AxonData
 import Backend
 import Foundation
 
@@ -108,7 +109,7 @@ public enum CaseFile {
     }
 
     static func array(_ spec: TensorSpec, _ directory: URL) throws -> HostArray {
-        if let npy = spec.npy { return try NPY.read(directory.appendingPathComponent(npy)) }
+        if let npy = spec.npy { return try NumPy.read(directory.appendingPathComponent(npy)) }
         guard let values = spec.values else { throw ConformanceError("a tensor needs values, npy, uniform or indices") }
         let shape = Shape(spec.shape ?? [values.count])
         guard shape.checkedElementCount == values.count else {
@@ -130,62 +131,5 @@ public enum CaseFile {
         case let other: throw ConformanceError("unknown dtype '\(other)'")
         }
         return try HostArray(shape: shape, elements: elements)
-    }
-}
-
-/// A reader for NumPy's `.npy` format (version 1–3, little-endian `<f4`, `<i4`, `<u4`, `|b1`,
-/// C order).
-public enum NPY {
-    public static func read(_ url: URL) throws -> HostArray {
-        try decode(try FileAccess.read(url), name: url.lastPathComponent)
-    }
-
-    /// Decodes the bytes of an `.npy` file, checking the header's length, shape and dtype
-    /// against the data before building anything.
-    public static func decode(_ data: Data, name: String) throws -> HostArray {
-        let bytes = [UInt8](data)
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8), (1...3).contains(bytes[6]) else {
-            throw ConformanceError("\(name) is not an .npy file of version 1 to 3")
-        }
-        let major = bytes[6]
-        let headerStart = major == 1 ? 10 : 12
-        guard bytes.count >= headerStart else { throw ConformanceError("\(name) ends inside its header") }
-        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
-            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        guard headerLength <= bytes.count - headerStart else {
-            throw ConformanceError("\(name): its header claims \(headerLength) bytes but the file has \(bytes.count - headerStart) after the prefix")
-        }
-        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
-        guard let descr = field("descr", header), let shapeText = field("shape", header), !header.contains("'fortran_order': True") else {
-            throw ConformanceError("\(name): unsupported header \(header.prefix(200))")
-        }
-        let dimensions = try shapeText.split(whereSeparator: { !$0.isNumber }).map { text in
-            guard let dimension = Int(text) else { throw ConformanceError("\(name): dimension \(text.prefix(30)) is too large") }
-            return dimension
-        }
-        let shape = Shape(dimensions)
-        let data = bytes[(headerStart + headerLength)...]
-        func words<T>(_ type: T.Type) throws -> [T] {
-            guard let count = shape.checkedElementCount, data.count / MemoryLayout<T>.size == count, data.count % MemoryLayout<T>.size == 0 else {
-                throw ConformanceError("\(name): \(data.count) data bytes for shape \(shape) of \(descr)")
-            }
-            return data.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
-        }
-        switch descr {
-        case "<f4": return try HostArray(shape: shape, elements: .float32(words(Float.self)))
-        case "<i4": return try HostArray(shape: shape, elements: .int32(words(Int32.self)))
-        case "<u4": return try HostArray(shape: shape, elements: .uint32(words(UInt32.self)))
-        case "|b1": return try HostArray(shape: shape, elements: .bool(words(UInt8.self).map { $0 != 0 }))
-        default: throw ConformanceError("\(name): unsupported dtype \(descr)")
-        }
-    }
-
-    /// The text of `'key': value` in a header dictionary (a quoted string or a tuple).
-    static func field(_ key: String, _ header: String) -> String? {
-        guard let range = header.range(of: "'\(key)':") else { return nil }
-        let rest = header[range.upperBound...].drop(while: { $0 == " " })
-        if rest.first == "'" { return String(rest.dropFirst().prefix(while: { $0 != "'" })) }
-        if rest.first == "(" { return String(rest.prefix(while: { $0 != ")" })) + ")" }
-        return nil
     }
 }
