@@ -10,7 +10,7 @@ struct AxonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "axon",
         abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Summary.self, Backends.self, Conformance.self, Bench.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Export.self, Import.self, Summary.self, Backends.self, Conformance.self, Bench.self],
         defaultSubcommand: Train.self
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Axon
 import Backend
+import AxonData
 import Foundation
 
 /// What `axon evaluate` and `axon predict` share: a trained checkpoint, its model and the data.
@@ -14,6 +15,12 @@ struct CheckpointOptions: ParsableArguments {
 
     /// The backend, the model, its saved variables and the held-out data.
     func load() throws -> (any Backend, ModelName, ModelState, Dataset) {
+        let (backend, model, state, configuration) = try loadModel()
+        return (backend, model, state, try dataOptions.load(configuration.data, seed: configuration.seed).heldOut)
+    }
+
+    /// The backend, the model, its saved variables and the run's configuration, without the data.
+    func loadModel() throws -> (any Backend, ModelName, ModelState, RunConfiguration) {
         let backend = try backendOptions.resolve()
         var url = URL(fileURLWithPath: checkpoint)
         var isDirectory: ObjCBool = false
@@ -29,7 +36,7 @@ struct CheckpointOptions: ParsableArguments {
             resuming: contents.metadata, checkpoint: url.path,
             .init(model: model, optimizer: nil, learningRate: nil, batchSize: nil, seed: seed, data: dataOptions.data), notes: &notes,
             refusing: false)
-        return (backend, configuration.model, contents.state.stepState.model, try dataOptions.load(configuration.data, seed: configuration.seed).heldOut)
+        return (backend, configuration.model, contents.state.stepState.model, configuration)
     }
 }
 
@@ -49,12 +56,21 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-/// `axon predict`: a checkpoint's predictions for the first held-out images.
+/// `axon predict`: a checkpoint's predictions for the first held-out images, or for the
+/// examples in a NumPy file, optionally written to another.
 struct Predict: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print predictions of a checkpoint for held-out images.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print (or save) predictions of a checkpoint for held-out images or a NumPy file.",
+        discussion: """
+            Examples:
+              axon predict --checkpoint runs/cnn --count 5
+              axon predict --checkpoint runs/cnn --input x.npy --output logits.npy
+            """)
 
     @OptionGroup var options: CheckpointOptions
-    @Option(help: "How many held-out images.") var count = 10
+    @Option(help: "How many held-out images (without --input).") var count = 10
+    @Option(help: "An .npy file of examples shaped as the model's input, e.g. [N, 28, 28, 1] float32.") var input: String?
+    @Option(help: "Write the model's outputs (logits) to this .npy file.") var output: String?
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
@@ -62,14 +78,32 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let (backend, chosen, state, heldOut) = try options.load()
-            let batch = try heldOut.batches(size: Swift.max(1, Swift.min(count, heldOut.count)), on: backend).batch(0, epoch: 0)
-            let built = try chosen.model.build(on: backend)
-            let logits = try built.predict(state, inputs: batch.inputs).output()
-            let predicted = try logits.argmax(axis: -1).scalars, actual = try batch.targets.scalars
-            for (index, (p, a)) in zip(predicted, actual).enumerated() {
-                print("image \(index): predicted \(Int(p)), label \(Int(a))\(p == a ? "" : "  ✗")")
+            let outputURL = output.map { URL(fileURLWithPath: $0) }
+            if let outputURL { try FileAccess.checkWritableFile(outputURL) }
+            guard let input else {
+                let (backend, chosen, state, heldOut) = try options.load()
+                let batch = try heldOut.batches(size: Swift.max(1, Swift.min(count, heldOut.count)), on: backend).batch(0, epoch: 0)
+                let logits = try chosen.model.build(on: backend).predict(state, inputs: batch.inputs).output()
+                if let outputURL { try NumPy.write(try logits.array, to: outputURL) }
+                let predicted = try logits.argmax(axis: -1).scalars, actual = try batch.targets.scalars
+                for (index, (p, a)) in zip(predicted, actual).enumerated() {
+                    print("image \(index): predicted \(Int(p)), label \(Int(a))\(p == a ? "" : "  ✗")")
+                }
+                return
             }
+            let (backend, chosen, state, _) = try options.loadModel()
+            let built = try chosen.model.build(on: backend)
+            let examples = try NumPy.read(URL(fileURLWithPath: input))
+            guard let inputName = built.inputs.first?.name, built.inputs.count == 1 else {
+                throw AxonError.invalidValue(operation: "predict", reason: "--input feeds models with exactly one input")
+            }
+            let logits = try built.predict(state, inputs: [inputName: try Tensor(examples, on: backend)]).output()
+            if let outputURL {
+                try NumPy.write(try logits.array, to: outputURL)
+                print("wrote \(outputURL.path): \(logits.dtype) \(logits.shape)")
+            }
+            let predicted = try logits.argmax(axis: -1).scalars
+            for (index, p) in predicted.prefix(count).enumerated() { print("example \(index): predicted \(Int(p))") }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Axon
+import AxonInterop
 import Backend
 import Foundation
 import Logging
@@ -17,6 +18,7 @@ struct Train: ParsableCommand {
             Examples:
               axon train --model mnist-cnn --epochs 3 --checkpoint-dir runs/cnn --keep-last 2
               axon train --resume runs/cnn --epochs 6     # continue the same run to 6 epochs
+              axon train --tensorboard runs/tb --log-csv runs/metrics.csv
             """)
 
     enum Verbosity: String, ExpressibleByArgument { case batch, epoch, silent }
@@ -44,6 +46,9 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("halt-on-nan"), inversion: .prefixedNo, help: "Stop when the loss becomes NaN or infinite, saving the last finite state.")
     var haltOnNaN = true
     @Option(help: "Write loss and accuracy curves to this SVG file.") var plot: String?
+    @Option(help: "Write TensorBoard event files (scalars, histograms, the model) into this directory.") var tensorboard: String?
+    @Option(name: .customLong("log-csv"), help: "Write every batch's and epoch's metrics to this CSV file.") var logCSV: String?
+    @Option(name: .customLong("log-jsonl"), help: "Write every epoch's metrics to this file as JSON lines.") var logJSONL: String?
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -63,7 +68,9 @@ struct Train: ParsableCommand {
         try runReportingErrors {
             // Everything that can fail without training fails here, before the first step.
             let plotURL = plot.map { URL(fileURLWithPath: $0) }
-            if let plotURL { try FileAccess.checkWritableFile(plotURL) }
+            let csvURL = logCSV.map { URL(fileURLWithPath: $0) }, jsonlURL = logJSONL.map { URL(fileURLWithPath: $0) }
+            for url in [plotURL, csvURL, jsonlURL].compactMap({ $0 }) { try FileAccess.checkWritableFile(url) }
+            if let tensorboard { try FileAccess.prepareDirectory(URL(fileURLWithPath: tensorboard)) }
             let backend = try backendOptions.resolve()
             let requested = RunConfiguration.Requested(
                 model: model, optimizer: optimizer, learningRate: learningRate, batchSize: batchSize, seed: seed, data: dataOptions.data)
@@ -96,6 +103,11 @@ struct Train: ParsableCommand {
             case .epoch: loop.progress(totalIterations: batches.batchCount)
             case .silent: break
             }
+            if let tensorboard {
+                loop.log(to: TensorBoardLogger(directory: URL(fileURLWithPath: tensorboard), model: configuration.model.model), scope: .batch)
+            }
+            if let csvURL { loop.log(to: CSVLogger(csvURL), scope: .batch) }
+            if let jsonlURL { loop.log(to: JSONLinesLogger(jsonlURL), scope: .epoch) }
             if haltOnNaN { loop.haltOnNonFiniteLoss(savingTo: runDirectory) }
             if let runDirectory { loop.checkpoint(in: runDirectory) }
 

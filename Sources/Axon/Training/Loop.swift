@@ -53,11 +53,15 @@ public struct StepOutput: Sendable {
     public let loss: Tensor?
     public let predictions: Tensor
     public let targets: Tensor
+    /// The gradients the step applied, by parameter name, if it computes any; kept in
+    /// ``LoopState/gradients`` when a logger asks for them.
+    public let gradients: ParameterStore?
 
-    public init(loss: Tensor?, predictions: Tensor, targets: Tensor) {
+    public init(loss: Tensor?, predictions: Tensor, targets: Tensor, gradients: ParameterStore? = nil) {
         self.loss = loss
         self.predictions = predictions
         self.targets = targets
+        self.gradients = gradients
     }
 }
 
@@ -92,6 +96,9 @@ public struct LoopState: Sendable {
     public var stepLoss: Double?
     /// Scratch space for handlers (early-stopping counters, ...), saved in checkpoints.
     public var handlerMetadata: [String: Double] = [:]
+    /// The latest step's gradients, when a logger attached with ``Loop/log(to:scope:)`` needs
+    /// them (``RunLogger/needsGradients``); `nil` otherwise. Not saved in checkpoints.
+    public var gradients: ParameterStore?
 
     public init(stepState: StepState) { self.stepState = stepState }
 }
@@ -121,6 +128,8 @@ public final class Loop: @unchecked Sendable {
     var checkResume: ((LoopState) throws -> Void)?
     /// Logs through swift-log under the label `axon.loop`.
     public var logger = Logger(label: "axon.loop")
+    /// Whether each step's gradients are kept in ``LoopState/gradients`` (a logger needs them).
+    var retainsGradients = false
 
     /// A loop from a custom step: `initialize` creates the first step state.
     public init(initialize: @escaping () throws -> StepState, step: @escaping LoopStep, lossName: String? = "loss") {
@@ -192,6 +201,7 @@ public final class Loop: @unchecked Sendable {
                 guard case .proceed = outcome else { break }
                 let batch = try data.batch(state.iteration, epoch: state.epoch)
                 let output = try step(&state.stepState, batch, state.step)
+                state.gradients = retainsGradients ? output.gradients : nil
                 let size = Double(output.targets.rank > 0 ? output.targets.shape[0] : 1)
                 if let loss = output.loss, let lossName {
                     let value = Double(try loss.item())
@@ -265,7 +275,7 @@ extension Loop {
             guard let predictions else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }
-            return StepOutput(loss: value, predictions: predictions, targets: batch.targets)
+            return StepOutput(loss: value, predictions: predictions, targets: batch.targets, gradients: gradients)
         }
         let loop = Loop(initialize: {
             let model = try initialState ?? built.initialize(seed: seed)

@@ -28,21 +28,13 @@ extension Loop {
         }
     }
 
-    /// Logs running metrics through swift-log at the given verbosity.
+    /// Logs running metrics through swift-log at the given verbosity (a ``ConsoleLogger``).
     @discardableResult
     public func log(_ verbosity: Verbosity) -> Loop {
         switch verbosity {
         case .silent: return self
-        case .perBatch:
-            return handle(.iterationCompleted) { [unowned self] state in
-                self.logger.info("epoch \(state.epoch + 1), batch \(state.iteration + 1): \(Loop.format(state.metrics))")
-                return .proceed
-            }
-        case .perEpoch:
-            return handle(.epochCompleted) { [unowned self] state in
-                self.logger.info("epoch \(state.epoch + 1): \(Loop.format(state.metrics))")
-                return .proceed
-            }
+        case .perBatch: return log(to: ConsoleLogger(logger), scope: .batch)
+        case .perEpoch: return log(to: ConsoleLogger(logger), scope: .epoch)
         }
     }
 
@@ -101,21 +93,9 @@ extension Loop {
     }
 
     /// Shows a progress bar (step count, rate, ETA, running loss) on a terminal, or a plain
-    /// line per epoch when standard output is not a terminal.
+    /// line per epoch when standard output is not a terminal (a ``ProgressLogger``).
     @discardableResult
     public func progress(totalIterations: Int) -> Loop {
-        let bar = ProgressBar(total: totalIterations)
-        handle(.epochStarted) { state in
-            bar.start(epoch: state.epoch)
-            return .proceed
-        }
-        handle(.iterationCompleted) { state in
-            bar.update(iteration: state.iteration + 1, metrics: state.metrics)
-            return .proceed
-        }
-        return handle(.epochCompleted) { state in
-            bar.finish(metrics: state.metrics)
-            return .proceed
-        }
+        log(to: ProgressLogger(totalIterations: totalIterations), scope: .batch)
     }
 }
