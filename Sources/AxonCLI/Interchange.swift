@@ -6,16 +6,17 @@ import Foundation
 /// `axon export`: a checkpoint's model in a format other tools read.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a checkpoint's model as safetensors weights.",
+        abstract: "Export a checkpoint's model as safetensors weights or a whole-model file.",
         discussion: """
             Examples:
               axon export --checkpoint runs/cnn --format safetensors --output cnn.safetensors
+              axon export --checkpoint runs/cnn --format model --output cnn.axonmodel
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case safetensors }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case safetensors, model }
 
     @OptionGroup var options: CheckpointOptions
-    @Option(help: "safetensors.") var format: Format
+    @Option(help: "safetensors (weights) or model (graph and weights, .axonmodel).") var format: Format
     @Option(help: "The file to write.") var output: String
 
     func run() throws {
@@ -26,6 +27,8 @@ struct Export: ParsableCommand {
             switch format {
             case .safetensors:
                 try Safetensors.save(state, metadata: configuration.metadata, to: url)
+            case .model:
+                try ModelFile.save(chosen.model, state: state, metadata: configuration.metadata, to: url)
             }
             print("wrote \(url.path): \(chosen.rawValue) as \(format.rawValue)")
         }

@@ -15,6 +15,11 @@ extension Safetensors {
     /// Writes a model's parameters and state (batch-norm statistics and the like) to `url`,
     /// each under its own name, atomically.
     public static func save(_ model: ModelState, metadata: [String: String] = [:], to url: URL) throws {
+        try write(try arrays(of: model), metadata: metadata, to: url)
+    }
+
+    /// A model's parameters and state as host arrays, by name.
+    static func arrays(of model: ModelState) throws -> [String: HostArray] {
         var tensors: [String: HostArray] = [:]
         for store in [model.parameters, model.state] {
             for (name, tensor) in store {
@@ -23,7 +28,7 @@ extension Safetensors {
                 }
             }
         }
-        try write(tensors, metadata: metadata, to: url)
+        return tensors
     }
 
     /// Loads the tensors in `url` into `model`, a state with the layout the model expects (for
@@ -46,11 +51,17 @@ extension Safetensors {
         _ url: URL, into model: ModelState, on backend: any Backend, rename: (String) -> String? = { $0 },
         allowMissing: Bool = false, allowUnexpected: Bool = false
     ) throws -> (state: ModelState, report: LoadReport) {
-        let path = url.path
-        let file = try read(url)
+        try place(read(url).tensors, into: model, on: backend, path: url.path, rename: rename, allowMissing: allowMissing, allowUnexpected: allowUnexpected)
+    }
+
+    /// ``load(_:into:on:rename:allowMissing:allowUnexpected:)`` for tensors already read from `path`.
+    static func place(
+        _ tensors: [String: HostArray], into model: ModelState, on backend: any Backend, path: String, rename: (String) -> String? = { $0 },
+        allowMissing: Bool = false, allowUnexpected: Bool = false
+    ) throws -> (state: ModelState, report: LoadReport) {
         var result = model
         var found = Set<String>(), unexpected: [String] = []
-        for (fileName, array) in file.tensors.sorted(by: { $0.key < $1.key }) {
+        for (fileName, array) in tensors.sorted(by: { $0.key < $1.key }) {
             guard let name = rename(fileName) else { continue }
             let isParameter = model.parameters[name] != nil
             guard let expected = model.parameters[name] ?? model.state[name] else {

@@ -1,5 +1,5 @@
 /// Low and high padding of one dimension.
-public struct Padding: Sendable, Hashable {
+public struct Padding: Sendable, Hashable, Codable {
     public var low: Int
     public var high: Int
     public init(_ low: Int, _ high: Int) {

@@ -4,7 +4,7 @@ import Backend
 /// to its size; a rank-2 `[in, out]` matrix has fan-in `in` and fan-out `out`; a kernel
 /// `[spatial..., in, out]` multiplies both by the receptive field (the product of the spatial
 /// sizes). A scalar has both equal to 1.
-public struct Fans: Sendable, Equatable {
+public struct Fans: Sendable, Equatable, Codable {
     public let fanIn: Double
     public let fanOut: Double
 

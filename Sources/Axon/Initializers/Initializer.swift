@@ -11,7 +11,7 @@ import Backend
 /// ```swift
 /// let kernel = try Initializer.glorotUniform.tensor(shape: [784, 128], key: Philox.Key(seed: 42), on: backend)
 /// ```
-public enum Initializer: Sendable, Equatable {
+public enum Initializer: Sendable, Equatable, Codable {
     case zeros
     case ones
     case full(Float)
@@ -44,12 +44,12 @@ public enum Initializer: Sendable, Equatable {
     case blocks([Initializer])
 
     /// Which fan the variance-scaling initializers divide by.
-    public enum FanMode: String, Sendable, Equatable {
+    public enum FanMode: String, Sendable, Equatable, Codable {
         case fanIn, fanOut, fanAverage
     }
 
     /// The distribution the variance-scaling initializers sample.
-    public enum Distribution: String, Sendable, Equatable {
+    public enum Distribution: String, Sendable, Equatable, Codable {
         case uniform, truncatedNormal, untruncatedNormal
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// The activation functions of Axon, usable as layers (`x.activation(.gelu())`, `x.relu()`) and
 /// as the `activation:` argument of dense and convolution layers. Each is a composition of
 /// differentiable tensor ops, so gradients come for free.
-public enum Activation: Sendable, Equatable, CustomStringConvertible {
+public enum Activation: Sendable, Equatable, Codable, CustomStringConvertible {
     /// `max(0, x) + min(0, α·(exp(x/α) − 1))`.
     case celu(alpha: Float = 1)
     /// `x` for `x > 0`, else `α·(exp(x) − 1)`.

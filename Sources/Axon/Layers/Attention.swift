@@ -1,14 +1,14 @@
 import Backend
 
 /// Scaled dot-product attention over inputs `[query, key, value]` and an optional mask.
-struct DotProductAttentionLayer: Layer {
+struct DotProductAttentionLayer: SerializableLayer {
     let scale: Float?
     let causal: Bool
     let dropout: Float
     let output: AttentionOutput
     var kind: String { "dot_product_attention" }
 
-    enum AttentionOutput: Sendable { case values, weights }
+    enum AttentionOutput: Sendable, Codable { case values, weights }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
         let (query, key, value) = (inputs[0], inputs[1], inputs[2])
@@ -39,7 +39,7 @@ struct DotProductAttentionLayer: Layer {
 
 /// Multi-head attention after the query, key and value projections: splits the features into
 /// heads, attends within each, and joins the heads again.
-struct HeadsAttentionLayer: Layer {
+struct HeadsAttentionLayer: SerializableLayer {
     let heads: Int
     let causal: Bool
     let dropout: Float
@@ -70,7 +70,7 @@ struct HeadsAttentionLayer: Layer {
 }
 
 /// Bahdanau-style additive attention (Keras's `AdditiveAttention`) over `[query, value, key]`.
-struct AdditiveAttentionLayer: Layer {
+struct AdditiveAttentionLayer: SerializableLayer {
     let useScale: Bool
     let causal: Bool
     var kind: String { "additive_attention" }

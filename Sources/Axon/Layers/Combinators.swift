@@ -1,8 +1,8 @@
 import Backend
 
 /// Merges inputs of one shape elementwise.
-struct MergeLayer: Layer {
-    enum Operation: String, Sendable { case add, subtract, multiply }
+struct MergeLayer: SerializableLayer {
+    enum Operation: String, Sendable, Codable { case add, subtract, multiply }
     let operation: Operation
     var kind: String { operation.rawValue }
 
@@ -28,7 +28,7 @@ struct MergeLayer: Layer {
     }
 }
 
-struct ConcatenateLayer: Layer {
+struct ConcatenateLayer: SerializableLayer {
     let axis: Int
     var kind: String { "concatenate" }
 
@@ -54,7 +54,7 @@ struct ConcatenateLayer: Layer {
 }
 
 /// One of `parts` equal slices along `axis`.
-struct SplitLayer: Layer {
+struct SplitLayer: SerializableLayer {
     let part: Int
     let parts: Int
     let axis: Int

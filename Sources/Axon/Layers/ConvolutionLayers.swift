@@ -43,7 +43,7 @@ func assemble(batch: Int?, spatial: [Int], channels: Int, _ layout: ChannelLayou
     layout == .last ? [batch] + spatial.map { $0 } + [channels] : [batch, channels] + spatial.map { $0 }
 }
 
-struct ConvLayer: Layer {
+struct ConvLayer: SerializableLayer {
     let filters: Int
     let kernelSize: [Int]
     let strides: [Int]
@@ -91,7 +91,7 @@ struct ConvLayer: Layer {
 }
 
 /// What a pooling layer reduces each window (or the whole spatial extent, or an adaptive bin) to.
-enum Pooling: Sendable {
+enum Pooling: Sendable, Codable {
     case max
     /// The mean; over a padded window either of the in-bounds elements or of the whole window.
     case average(countPadding: Bool)
@@ -113,7 +113,7 @@ enum Pooling: Sendable {
     }
 }
 
-struct PoolLayer: Layer {
+struct PoolLayer: SerializableLayer {
     let pooling: Pooling
     let kernelSize: [Int]
     let strides: [Int]?
@@ -148,7 +148,7 @@ struct PoolLayer: Layer {
     }
 }
 
-struct GlobalPoolLayer: Layer {
+struct GlobalPoolLayer: SerializableLayer {
     let pooling: Pooling
     let channels: ChannelLayout
     let keepDimensions: Bool

@@ -1,6 +1,6 @@
 import Backend
 
-struct DenseLayer: Layer {
+struct DenseLayer: SerializableLayer {
     let units: Int
     let activation: Activation
     let useBias: Bool
@@ -26,7 +26,7 @@ struct DenseLayer: Layer {
     }
 }
 
-struct ActivationLayer: Layer {
+struct ActivationLayer: SerializableLayer {
     let activation: Activation
     var kind: String { activation.name }
 
@@ -46,7 +46,7 @@ struct ActivationLayer: Layer {
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor { try activation.apply(inputs[0]) }
 }
 
-struct DropoutLayer: Layer {
+struct DropoutLayer: SerializableLayer {
     let rate: Float
     let noiseShape: SymbolicShape?
     var kind: String { "dropout" }
@@ -69,7 +69,7 @@ struct DropoutLayer: Layer {
     }
 }
 
-struct EmbeddingLayer: Layer {
+struct EmbeddingLayer: SerializableLayer {
     let vocabularySize: Int
     let features: Int
     let initializer: Initializer

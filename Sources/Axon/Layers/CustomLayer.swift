@@ -1,4 +1,5 @@
 import Backend
+import Foundation
 
 extension Axon {
     /// A trainable parameter declared by a custom layer (see ``layer(_:inputs:parameters:outputShape:name:_:)``).
@@ -57,4 +58,32 @@ struct CustomLayer: Layer {
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { try shapeRule?(inputs) }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor { try body(inputs, context) }
+}
+
+/// The custom layers a saved model may name. A model file records a custom layer by its kind
+/// alone (a Swift closure cannot be saved), so a program that loads such a model registers the
+/// same kind first, with the same parameters and body.
+///
+/// ```swift
+/// CustomLayers.register("scale_shift", parameters: [Axon.param("scale", shape: [4], initializer: .ones)]) { inputs, context in
+///     try inputs[0] * context.parameter("scale")
+/// }
+/// ```
+public enum CustomLayers {
+    nonisolated(unsafe) private static var registered: [String: CustomLayer] = [:]
+    private static let lock = NSLock()
+
+    /// Registers (or replaces) the custom layer `kind`; models built with
+    /// ``Axon/layer(_:inputs:parameters:outputShape:name:_:)`` of that kind load with it.
+    public static func register(
+        _ kind: String, parameters: [Axon.Parameter] = [], outputShape: (@Sendable ([SymbolicShape]) throws -> SymbolicShape)? = nil,
+        _ body: @escaping @Sendable (_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor
+    ) {
+        lock.withLock { registered[kind] = CustomLayer(kind: kind, declared: parameters, shapeRule: outputShape, body: body) }
+    }
+
+    /// The kinds registered so far, sorted.
+    public static var kinds: [String] { lock.withLock { registered.keys.sorted() } }
+
+    static func layer(_ kind: String) -> CustomLayer? { lock.withLock { registered[kind] } }
 }

@@ -4,7 +4,7 @@ import Backend
 /// convolution with one group per input channel. Output channel `c·multiplier + m` is input
 /// channel `c` convolved with kernel `m` (PyTorch's `groups = in_channels`; Keras's
 /// `DepthwiseConv2D` kernel `[kH, kW, C, multiplier]` reshaped to `[kH, kW, 1, C·multiplier]`).
-struct DepthwiseConvLayer: Layer {
+struct DepthwiseConvLayer: SerializableLayer {
     let channelMultiplier: Int
     let kernelSize: [Int]
     let strides: [Int]
@@ -40,7 +40,7 @@ struct DepthwiseConvLayer: Layer {
 /// `[1, k₁, 1, C·m]`, ...), the first multiplying the channels by `channelMultiplier`, each
 /// with its own bias. Each stage strides, dilates and pads only its own axis, so the output has
 /// the size of one convolution with the whole kernel (Axon applies the strides in every stage).
-struct SeparableConvLayer: Layer {
+struct SeparableConvLayer: SerializableLayer {
     /// The options as one depthwise convolution with the whole kernel; the stages split it.
     let whole: DepthwiseConvLayer
     var kind: String { "separable_conv" }

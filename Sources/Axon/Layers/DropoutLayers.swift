@@ -66,8 +66,8 @@ extension Layers {
 }
 
 /// Spatial, alpha, feature-alpha dropout and DropBlock as layers.
-struct StructuredDropoutLayer: Layer {
-    enum Variant: Sendable { case spatial, alpha, featureAlpha, block(Int) }
+struct StructuredDropoutLayer: SerializableLayer {
+    enum Variant: Sendable, Codable { case spatial, alpha, featureAlpha, block(Int) }
     let variant: Variant
     let rate: Float
     let channels: ChannelLayout

@@ -54,7 +54,7 @@ extension Layers {
 }
 
 /// Group normalisation; instance normalisation is the case of one channel per group.
-struct GroupNormLayer: Layer {
+struct GroupNormLayer: SerializableLayer {
     /// The number of groups, or nil for one group per channel (instance norm).
     let groups: Int?
     let epsilon: Float

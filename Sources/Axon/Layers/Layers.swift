@@ -1,7 +1,7 @@
 import Backend
 
 /// How a convolution or pooling window treats the borders.
-public enum PaddingMode: Sendable, Equatable {
+public enum PaddingMode: Sendable, Equatable, Codable {
     /// No padding: windows stay inside the input.
     case valid
     /// Pads so the output has `ceil(input / stride)` positions, the extra going to the high side.
@@ -41,7 +41,7 @@ func layerArithmetic(_ what: @autoclosure () -> String, _ compute: (inout ShapeR
 }
 
 /// Where the channel axis is in a convolution or pooling layer's input.
-public enum ChannelLayout: String, Sendable {
+public enum ChannelLayout: String, Sendable, Codable {
     /// `[N, spatial..., C]`, the default.
     case last
     /// `[N, C, spatial...]`.

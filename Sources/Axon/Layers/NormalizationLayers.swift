@@ -3,7 +3,7 @@ import Backend
 /// Batch normalisation (Ioffe & Szegedy, 2015): parameters `gamma` and `beta`, state `mean`
 /// and `var` (running statistics, Keras's convention: `running = momentum·running +
 /// (1 − momentum)·batch`, batch variance biased).
-struct BatchNormLayer: Layer {
+struct BatchNormLayer: SerializableLayer {
     let axis: Int
     let epsilon: Float
     let momentum: Float
@@ -45,7 +45,7 @@ struct BatchNormLayer: Layer {
 
 /// Layer normalisation (Ba et al., 2016) over the trailing `axisCount` axes: parameters
 /// `gamma` (when `scale`) and `beta` (when `center`) of those axes' shape.
-struct LayerNormLayer: Layer {
+struct LayerNormLayer: SerializableLayer {
     let epsilon: Float
     let axisCount: Int
     let center: Bool

@@ -63,7 +63,7 @@ enum AdaptiveBins {
 }
 
 /// Adaptive mean, max or Lp pooling to a fixed output size.
-struct AdaptivePoolLayer: Layer {
+struct AdaptivePoolLayer: SerializableLayer {
     let pooling: Pooling
     let outputSize: [Int]
     let channels: ChannelLayout

@@ -12,7 +12,7 @@ import Backend
 ///   (Cho et al., 2014) `n = act(x·W_n + b_n + (σ(r)·h)·U_n)`.
 ///
 /// `σ` is the recurrent activation (sigmoid by default) and `act` the activation (tanh).
-public enum RecurrentCell: Sendable, Equatable {
+public enum RecurrentCell: Sendable, Equatable, Codable {
     case simple
     case lstm
     case gru(resetAfter: Bool)
@@ -68,7 +68,7 @@ public struct RecurrentWeights {
 /// The convolutions of a convolutional recurrent layer (Shi et al., 2015): the input
 /// convolution's strides, padding and dilation; the recurrent convolution keeps the state's
 /// spatial size (stride 1, `same` padding).
-public struct RecurrentConvolution: Sendable {
+public struct RecurrentConvolution: Sendable, Codable {
     public var strides: [Int]
     public var padding: PaddingMode
     public var dilation: [Int]

@@ -3,7 +3,7 @@ import Backend
 /// A recurrent layer over inputs `[x, lengths?, initial states...]`. Its output packs the
 /// sequence and the final states along time, `[batch, time + states, units]`, so one node
 /// computes everything and ``RecurrentOutput``'s parts are slices of it.
-struct RecurrentLayer: Layer {
+struct RecurrentLayer: SerializableLayer {
     let cell: RecurrentCell
     let units: Int
     let activation: Activation
@@ -16,8 +16,13 @@ struct RecurrentLayer: Layer {
     let reverse: Bool
     let recurrentDropout: Float
     /// For a convolutional layer: the kernel size and the input convolution's geometry.
-    let convolution: (kernelSize: [Int], geometry: RecurrentConvolution)?
+    let convolution: Convolution?
     var kind: String { convolution == nil ? cell.kind : "conv_\(cell.kind)" }
+
+    struct Convolution: Sendable, Codable {
+        let kernelSize: [Int]
+        let geometry: RecurrentConvolution
+    }
 
     /// The input's frame: `[features]`, or `[spatial..., channels]` for a convolutional layer.
     func frame(_ input: SymbolicShape) throws -> (spatial: [Int], features: Int) {
@@ -99,7 +104,7 @@ struct RecurrentLayer: Layer {
 }
 
 /// The length of each padded token sequence: one past its last token that is not `padding`.
-struct SequenceLengthsLayer: Layer {
+struct SequenceLengthsLayer: SerializableLayer {
     let padding: Int32
     var kind: String { "sequence_lengths" }
 
@@ -145,7 +150,7 @@ extension Axon {
 
 /// One part of a packed recurrent output: the steps `start ..< start + count` along time, the
 /// time axis dropped when `single`.
-struct RecurrentPartLayer: Layer {
+struct RecurrentPartLayer: SerializableLayer {
     let fromEnd: Int
     let count: Int?
     let single: Bool
@@ -202,7 +207,8 @@ extension Axon {
         let layer = RecurrentLayer(
             cell: cell, units: units, activation: activation, recurrentActivation: recurrentActivation, useBias: useBias,
             kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
-            hasLengths: lengths != nil, reverse: reverse, recurrentDropout: recurrentDropout, convolution: convolution)
+            hasLengths: lengths != nil, reverse: reverse, recurrentDropout: recurrentDropout,
+            convolution: convolution.map { RecurrentLayer.Convolution(kernelSize: $0.kernelSize, geometry: $0.geometry) })
         let packed = Axon.apply(layer, to: [self] + (lengths.map { [$0] } ?? []) + initialStates, name: name)
         return RecurrentOutput(packed: packed, stateCount: cell.stateCount, name: name)
     }

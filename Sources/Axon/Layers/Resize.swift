@@ -3,7 +3,7 @@ import Foundation
 
 /// How ``Axon/resize(_:method:antialias:alignCorners:channels:name:)`` samples between input
 /// positions: the interpolation kernels of `jax.image.resize` and Elixir Axon's `resize`.
-public enum ResizeMethod: String, Sendable, CaseIterable {
+public enum ResizeMethod: String, Sendable, CaseIterable, Codable {
     /// The input at `⌊(o + ½)·in/out⌋` (PyTorch's `nearest-exact`).
     case nearest
     /// Linear interpolation in each spatial dimension (the triangle kernel `max(0, 1 − |x|)`).
@@ -97,7 +97,7 @@ struct ResamplingTaps {
     }
 }
 
-struct ResizeLayer: Layer {
+struct ResizeLayer: SerializableLayer {
     let size: [Int]
     let method: ResizeMethod
     let antialias: Bool

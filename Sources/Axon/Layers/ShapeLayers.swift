@@ -1,7 +1,7 @@
 import Backend
 
 /// Reshapes every example, keeping the batch dimension.
-struct ReshapeLayer: Layer {
+struct ReshapeLayer: SerializableLayer {
     let shape: [Int]
     var kind: String { "reshape" }
 
@@ -26,7 +26,7 @@ struct ReshapeLayer: Layer {
 }
 
 /// Flattens every example to one dimension.
-struct FlattenLayer: Layer {
+struct FlattenLayer: SerializableLayer {
     var kind: String { "flatten" }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
@@ -42,7 +42,7 @@ struct FlattenLayer: Layer {
 }
 
 /// Permutes the axes of every example (the batch axis stays first).
-struct TransposeLayer: Layer {
+struct TransposeLayer: SerializableLayer {
     let permutation: [Int]
     var kind: String { "transpose" }
 
@@ -60,7 +60,7 @@ struct TransposeLayer: Layer {
 }
 
 /// Pads the example axes with a constant.
-struct PadLayer: Layer {
+struct PadLayer: SerializableLayer {
     let padding: [Padding]
     let value: Float
     var kind: String { "pad" }

@@ -56,7 +56,7 @@ struct TransposedConvolutionGeometry {
     }
 }
 
-struct ConvTransposeLayer: Layer {
+struct ConvTransposeLayer: SerializableLayer {
     let filters: Int
     let kernelSize: [Int]
     let strides: [Int]

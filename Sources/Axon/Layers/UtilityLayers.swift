@@ -1,7 +1,7 @@
 import Backend
 
 /// A fixed tensor as a graph node (Elixir Axon's `constant`).
-struct ConstantLayer: Layer {
+struct ConstantLayer: SerializableLayer {
     let value: HostArray
     var kind: String { "constant" }
 
@@ -11,7 +11,7 @@ struct ConstantLayer: Layer {
 }
 
 /// A trainable offset added along the last axis (Elixir Axon's `bias`).
-struct BiasLayer: Layer {
+struct BiasLayer: SerializableLayer {
     let initializer: Initializer
     var kind: String { "bias" }
 
@@ -26,7 +26,7 @@ struct BiasLayer: Layer {
 }
 
 /// `y_o = Σ_ij a_i · W_oij · b_j + bias_o` over the last axes of two inputs.
-struct BilinearLayer: Layer {
+struct BilinearLayer: SerializableLayer {
     let units: Int
     let useBias: Bool
     let kernelInitializer: Initializer

@@ -119,7 +119,7 @@ extension Node {
 }
 
 /// A model input: checks the data's shape and dtype when the model runs.
-struct InputLayer: Layer {
+struct InputLayer: SerializableLayer {
     let shape: SymbolicShape
     let dtype: DType
     var kind: String { "input" }
@@ -141,7 +141,7 @@ struct InvalidLayer: Layer {
 }
 
 /// Groups several outputs; it computes nothing itself.
-struct ContainerLayer: Layer {
+struct ContainerLayer: SerializableLayer {
     let names: [String]
     var kind: String { "container" }
 

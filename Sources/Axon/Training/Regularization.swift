@@ -1,7 +1,7 @@
 import Backend
 
 /// A weight penalty added to the loss.
-public enum Regularizer: Sendable, Equatable {
+public enum Regularizer: Sendable, Equatable, Codable {
     /// `λ·Σ|w|`.
     case l1(Float)
     /// `λ·Σw²` (Keras's convention, without a ½).
