@@ -6,17 +6,18 @@ import Foundation
 /// `axon export`: a checkpoint's model in a format other tools read.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a checkpoint's model as safetensors weights or a whole-model file.",
+        abstract: "Export a checkpoint's model as ONNX, safetensors weights or a whole-model file.",
         discussion: """
             Examples:
               axon export --checkpoint runs/cnn --format safetensors --output cnn.safetensors
               axon export --checkpoint runs/cnn --format model --output cnn.axonmodel
+              axon export --checkpoint runs/cnn --format onnx --output cnn.onnx
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case safetensors, model }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case onnx, safetensors, model }
 
     @OptionGroup var options: CheckpointOptions
-    @Option(help: "safetensors (weights) or model (graph and weights, .axonmodel).") var format: Format
+    @Option(help: "onnx, safetensors (weights) or model (graph and weights, .axonmodel).") var format: Format
     @Option(help: "The file to write.") var output: String
 
     func run() throws {
@@ -29,6 +30,8 @@ struct Export: ParsableCommand {
                 try Safetensors.save(state, metadata: configuration.metadata, to: url)
             case .model:
                 try ModelFile.save(chosen.model, state: state, metadata: configuration.metadata, to: url)
+            case .onnx:
+                try ONNXExport.write(chosen.model, state: state, to: url)
             }
             print("wrote \(url.path): \(chosen.rawValue) as \(format.rawValue)")
         }

@@ -1,4 +1,5 @@
 import Backend
+import Foundation
 
 /// One node of a model as shape inference sees it, without running anything.
 public struct LayerDescription: Sendable, Equatable {
@@ -12,6 +13,11 @@ public struct LayerDescription: Sendable, Equatable {
     public let inputs: [String]
     /// Its parameters and state: full name (`dense_0.kernel`) and shape.
     public let parameters: [ParameterDescription]
+    /// The layer's type and options as a saved model records them (``GraphSerialization``):
+    /// `type` such as `DenseLayer`, `options` as JSON such as `{"units":3,"useBias":true,…}`;
+    /// both `nil` for custom layers and layers holding closures. Exporters read them.
+    public let type: String?
+    public let options: Data?
 }
 
 /// A parameter or state tensor a layer declares.
@@ -31,12 +37,15 @@ extension Axon {
     /// ```
     public func layers() throws -> [LayerDescription] {
         let nodes = try GraphAnalysis.analyze(node, backend: nil)
-        return nodes.filter { !($0.node.layer is ContainerLayer) }.map { node in
-            LayerDescription(
+        return try nodes.filter { !($0.node.layer is ContainerLayer) }.map { node in
+            let serializable = node.node.layer as? any SerializableLayer
+            return LayerDescription(
                 name: node.name, kind: node.kind, outputShape: node.outputShape, inputs: node.inputIndices.map { nodes[$0].name },
                 parameters: node.parameters.map {
                     ParameterDescription(name: node.parameterName($0), shape: $0.shape, trainable: $0.role == .trainable && !node.node.frozen)
-                })
+                },
+                type: serializable.map { type(of: $0).serializationTag },
+                options: try serializable.map { try GraphSerialization.encoder.encode($0) })
         }
     }
 

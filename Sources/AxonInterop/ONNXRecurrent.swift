@@ -1,0 +1,103 @@
+import Axon
+import Foundation
+
+/// Recurrent layers as ONNX `RNN`, `GRU` and `LSTM`, and dot-product attention as `MatMul` and
+/// `Softmax`.
+extension ONNXGraphBuilder {
+    /// ONNX's name for an activation a recurrent operator takes.
+    static func recurrentActivation(_ name: String) throws -> String {
+        guard let onnx = ["sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"][name] else {
+            throw ONNXUnsupported("recurrent activation \(name)")
+        }
+        return onnx
+    }
+
+    /// `[features, gates·units]` (this library) as `[1, gates·units, features]` (ONNX) with
+    /// the gate blocks in ONNX's `order`.
+    static func gateMajor(_ kernel: (values: [Float], shape: [Int]), units: Int, order: [Int]) -> [Float] {
+        let transposed = permute(kernel.values, shape: kernel.shape, [1, 0]).values
+        let rowLength = kernel.shape[0]
+        return order.flatMap { gate in transposed[(gate * units * rowLength)..<((gate + 1) * units * rowLength)] }
+    }
+
+    static func reordered(_ bias: [Float], units: Int, order: [Int]) -> [Float] {
+        order.flatMap { gate in bias[(gate * units)..<((gate + 1) * units)] }
+    }
+
+    /// The packed output this library's recurrent layer produces, `[batch, time + states, units]`:
+    /// the sequence followed by the final states (`h`, then `c` for an LSTM).
+    mutating func recurrent(_ layer: LayerDescription, _ options: ONNXOptions, inputs: [String], inputShape: SymbolicShape) throws -> String {
+        let hint = layer.name
+        guard options.values["convolution"] == nil || options.values["convolution"] is NSNull else {
+            throw ONNXUnsupported("convolutional recurrence")
+        }
+        guard inputShape.count == 3, let features = inputShape[2] else { throw ONNXUnsupported("needs [batch, time, features] input") }
+        let units = try options.int("units")
+        let (cell, cellValues) = try options.enumeration("cell")
+        let activation = try Self.recurrentActivation(try options.enumeration("activation").name)
+        let gate = try Self.recurrentActivation(try options.enumeration("recurrentActivation").name)
+        let hasLengths = try options.bool("hasLengths")
+        let useBias = try options.bool("useBias")
+        let (op, order, activations, states): (String, [Int], [String], Int)
+        var attributes: [Onnx_AttributeProto] = []
+        switch cell {
+        case "lstm": (op, order, activations, states) = ("LSTM", [0, 3, 1, 2], [gate, activation, activation], 2)
+        case "gru":
+            (op, order, activations, states) = ("GRU", [1, 0, 2], [gate, activation], 1)
+            attributes.append(ONNXAttribute.int("linear_before_reset", try cellValues.bool("resetAfter") ? 1 : 0))
+        default: (op, order, activations, states) = ("RNN", [0], [activation], 1)
+        }
+        let width = order.count * units
+        let kernel = try parameter("\(layer.name).kernel"), recurrentKernel = try parameter("\(layer.name).recurrent_kernel")
+        let w = constant(Self.gateMajor(kernel, units: units, order: order), shape: [1, width, features], hint: hint)
+        let r = constant(Self.gateMajor(recurrentKernel, units: units, order: order), shape: [1, width, units], hint: hint)
+        let inputBias = useBias ? Self.reordered(try parameter("\(layer.name).bias").values, units: units, order: order) : Array(repeating: 0, count: width)
+        let hiddenBias = layer.parameters.contains(where: { $0.name == "\(layer.name).recurrent_bias" })
+            ? Self.reordered(try parameter("\(layer.name).recurrent_bias").values, units: units, order: order) : Array(repeating: 0, count: width)
+        let b = constant(inputBias + hiddenBias, shape: [1, 2 * width], hint: hint)
+
+        let timeMajor = node("Transpose", [inputs[0]], [ONNXAttribute.ints("perm", [1, 0, 2])], hint: hint)[0]
+        var operands = [timeMajor, w, r, b, hasLengths ? inputs[1] : ""]
+        let initial = Array(inputs.dropFirst(hasLengths ? 2 : 1))
+        for state in initial { operands.append(node("Unsqueeze", [state, int64s([0], hint: hint)], hint: hint)[0]) }
+        while operands.last == "" { operands.removeLast() }
+        attributes += [
+            ONNXAttribute.int("hidden_size", units), ONNXAttribute.strings("activations", activations),
+            ONNXAttribute.string("direction", try options.bool("reverse") ? "reverse" : "forward"),
+        ]
+        let outputs = node(op, operands, attributes, outputs: 1 + states, hint: hint)
+        // Y [time, 1, batch, units] → [batch, time, units]; each state [1, batch, units] → [batch, 1, units].
+        let sequence = node("Transpose", [node("Squeeze", [outputs[0], int64s([1], hint: hint)], hint: hint)[0]], [ONNXAttribute.ints("perm", [1, 0, 2])], hint: hint)[0]
+        let finals = outputs.dropFirst().map { node("Transpose", [$0], [ONNXAttribute.ints("perm", [1, 0, 2])], hint: hint)[0] }
+        return node("Concat", [sequence] + finals, [ONNXAttribute.int("axis", 1)], hint: hint)[0]
+    }
+
+    /// One part of a packed recurrent output: the sequence, or one final state.
+    mutating func recurrentPart(_ options: ONNXOptions, input: String, hint: String) throws -> String {
+        let fromEnd = try options.int("fromEnd"), single = try options.bool("single")
+        if let count = options.values["count"] as? Int {
+            return node("Slice", [input, int64s([0], hint: hint), int64s([-count], hint: hint), int64s([1], hint: hint)], hint: hint)[0]
+        }
+        let end = -fromEnd + 1 == 0 ? Int(Int64.max) : -fromEnd + 1
+        let part = node("Slice", [input, int64s([-fromEnd], hint: hint), int64s([end], hint: hint), int64s([1], hint: hint)], hint: hint)[0]
+        return single ? node("Squeeze", [part, int64s([1], hint: hint)], hint: hint)[0] : part
+    }
+
+    /// `softmax(q·kᵀ·scale + mask)·v` over inputs `[query, key, value, mask?]`.
+    mutating func attention(_ layer: LayerDescription, _ options: ONNXOptions, inputs: [String], shapes: [SymbolicShape]) throws -> String {
+        let hint = layer.name
+        guard try !options.bool("causal") else { throw ONNXUnsupported("causal attention") }
+        let rank = shapes[0].count
+        guard let features = shapes[0].last ?? nil else { throw ONNXUnsupported("unknown feature dimension") }
+        let scale = (options.values["scale"] as? NSNumber)?.floatValue ?? 1 / Float(features).squareRoot()
+        let keyT = node("Transpose", [inputs[1]], [ONNXAttribute.ints("perm", Array(0..<(rank - 2)) + [rank - 1, rank - 2])], hint: hint)[0]
+        var scores = node("Mul", [node("MatMul", [inputs[0], keyT], hint: hint)[0], constant([scale], shape: [], hint: hint)], hint: hint)[0]
+        if inputs.count > 3 {
+            let mask = node("Cast", [inputs[3]], [ONNXAttribute.int("to", Int(Onnx_TensorProto.DataType.bool.rawValue))], hint: hint)[0]
+            scores = node("Where", [mask, scores, constant([-Float.greatestFiniteMagnitude], shape: [], hint: hint)], hint: hint)[0]
+        }
+        let weights = node("Softmax", [scores], [ONNXAttribute.int("axis", -1)], hint: hint)[0]
+        guard try options.enumeration("output").name == "values" else { return weights }
+        return node("MatMul", [weights, inputs[2]], hint: hint)[0]
+    }
+}
