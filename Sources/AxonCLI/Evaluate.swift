@@ -2,6 +2,7 @@ import ArgumentParser
 import Axon
 import Backend
 import AxonData
+import AxonInterop
 import Foundation
 
 /// What `axon evaluate` and `axon predict` share: a trained checkpoint, its model and the data.
@@ -9,19 +10,29 @@ struct CheckpointOptions: ParsableArguments {
     @OptionGroup var backendOptions: BackendOptions
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "mnist-mlp, mnist-cnn, resnet-small or mnist-lstm (default: the one the checkpoint was trained with).") var model: String?
-    @Option(help: "A checkpoint file, or a run directory of `axon train --checkpoint-dir` (its newest checkpoint).")
+    @Option(help: "A checkpoint file, a run directory of `axon train --checkpoint-dir` (its newest checkpoint), or a model file (.axonmodel).")
     var checkpoint: String
     @Option(help: "The seed the data was generated with (default: the checkpoint's).") var seed: UInt64?
 
     /// The backend, the model, its saved variables and the held-out data.
-    func load() throws -> (any Backend, ModelName, ModelState, Dataset) {
+    func load() throws -> (any Backend, Axon, ModelState, Dataset) {
         let (backend, model, state, configuration) = try loadModel()
         return (backend, model, state, try dataOptions.load(configuration.data, seed: configuration.seed).heldOut)
     }
 
-    /// The backend, the model, its saved variables and the run's configuration, without the data.
-    func loadModel() throws -> (any Backend, ModelName, ModelState, RunConfiguration) {
+    /// The backend, the model, its saved variables and the run's configuration (the defaults
+    /// for a model file that does not name one), without the data.
+    func loadModel() throws -> (any Backend, Axon, ModelState, RunConfiguration) {
         let backend = try backendOptions.resolve()
+        if checkpoint.hasSuffix(".\(ModelFile.fileExtension)") {
+            let file = try ModelFile.load(URL(fileURLWithPath: checkpoint), on: backend)
+            var notes: [String] = []
+            let configuration = try RunConfiguration(
+                resuming: file.metadata, checkpoint: checkpoint,
+                .init(model: nil, optimizer: nil, learningRate: nil, batchSize: nil, seed: seed, data: dataOptions.data), notes: &notes,
+                refusing: false)
+            return (backend, file.model, file.state, configuration)
+        }
         var url = URL(fileURLWithPath: checkpoint)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -36,7 +47,7 @@ struct CheckpointOptions: ParsableArguments {
             resuming: contents.metadata, checkpoint: url.path,
             .init(model: model, optimizer: nil, learningRate: nil, batchSize: nil, seed: seed, data: dataOptions.data), notes: &notes,
             refusing: false)
-        return (backend, configuration.model, contents.state.stepState.model, configuration)
+        return (backend, configuration.model.model, contents.state.stepState.model, configuration)
     }
 }
 
@@ -49,7 +60,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let (backend, chosen, state, heldOut) = try options.load()
-            let result = try Loop.evaluator(model: chosen.model, state: state, on: backend, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true))
+            let result = try Loop.evaluator(model: chosen, state: state, on: backend, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true))
                 .metric(.accuracy()).run(try heldOut.batches(size: 500, on: backend), epochs: 1)
             print(String(format: "held-out accuracy: %.2f%% (loss %.4f)", 100 * (result.metrics["accuracy"] ?? 0), result.metrics["loss"] ?? .nan))
         }
@@ -83,7 +94,7 @@ struct Predict: ParsableCommand {
             guard let input else {
                 let (backend, chosen, state, heldOut) = try options.load()
                 let batch = try heldOut.batches(size: Swift.max(1, Swift.min(count, heldOut.count)), on: backend).batch(0, epoch: 0)
-                let logits = try chosen.model.build(on: backend).predict(state, inputs: batch.inputs).output()
+                let logits = try chosen.build(on: backend).predict(state, inputs: batch.inputs).output()
                 if let outputURL { try NumPy.write(try logits.array, to: outputURL) }
                 let predicted = try logits.argmax(axis: -1).scalars, actual = try batch.targets.scalars
                 for (index, (p, a)) in zip(predicted, actual).enumerated() {
@@ -92,7 +103,7 @@ struct Predict: ParsableCommand {
                 return
             }
             let (backend, chosen, state, _) = try options.loadModel()
-            let built = try chosen.model.build(on: backend)
+            let built = try chosen.build(on: backend)
             let examples = try NumPy.read(URL(fileURLWithPath: input))
             guard let inputName = built.inputs.first?.name, built.inputs.count == 1 else {
                 throw AxonError.invalidValue(operation: "predict", reason: "--input feeds models with exactly one input")

@@ -33,6 +33,12 @@ extension ONNXGraphBuilder {
         case "TransposeLayer":
             let permutation = try [0] + options.ints("permutation").map { $0 + 1 }
             result = node("Transpose", [inputs[0]], [ONNXAttribute.ints("perm", permutation)], hint: hint)[0]
+        case "TakeLayer":
+            let rank = try shape(inputs[0]).count
+            let axis = try options.int("axis")
+            let onnxAxis = (axis < 0 ? axis + rank - 1 : axis) + 1
+            let picked = node("Gather", [inputs[0], int64s([try options.int("index")], hint: hint)], [ONNXAttribute.int("axis", onnxAxis)], hint: hint)[0]
+            result = node("Squeeze", [picked, int64s([onnxAxis], hint: hint)], hint: hint)[0]
         case "ConcatenateLayer":
             result = node("Concat", inputs, [ONNXAttribute.int("axis", try options.int("axis"))], hint: hint)[0]
         case "MergeLayer":

@@ -115,6 +115,11 @@ struct LayerTests {
         let padded = try run(input.pad([Padding(0, 0), Padding(1, 0)], value: -1), x)
         #expect(padded.shape == [2, 2, 4])
         try expectClose(padded.sliced(axis: 0, 0..<1), [-1, 0, 1, 2, -1, 3, 4, 5])
+        // x[:, -1, :] and x[:, :, 1].
+        try expectClose(run(input.take(-1, axis: 0), x), [3, 4, 5, 9, 10, 11], shape: [2, 3])
+        try expectClose(run(input.take(1, axis: -1), x), [1, 4, 7, 10], shape: [2, 2])
+        #expect(errorMessage { _ = try input.take(3, axis: 1).build(on: backend) }
+            == "layer 'take_0' (take): index 3 is outside 0..<3 along axis 1")
     }
 
     @Test("combinators")

@@ -78,7 +78,46 @@ struct PadLayer: SerializableLayer {
     }
 }
 
+/// One position along an example axis, the axis dropped (NumPy's `take` with one index).
+struct TakeLayer: SerializableLayer {
+    let index: Int
+    let axis: Int
+    var kind: String { "take" }
+
+    /// The axis of an input of `rank` (from 1, after the batch axis) and the index within
+    /// `size` (negative indices count from the end).
+    func resolve(_ input: SymbolicShape) throws -> (axis: Int, index: Int) {
+        let exampleAxes = input.count - 1
+        let resolved = axis < 0 ? axis + exampleAxes : axis
+        guard resolved >= 0, resolved < exampleAxes else {
+            throw LayerError("axis \(axis) is not one of the \(exampleAxes) example axes of \(input.shapeDescription)")
+        }
+        guard let size = input[resolved + 1] else { throw LayerError("needs a known size along axis \(axis), got \(input.shapeDescription)") }
+        let position = index < 0 ? index + size : index
+        guard position >= 0, position < size else { throw LayerError("index \(index) is outside 0..<\(size) along axis \(axis)") }
+        return (resolved + 1, position)
+    }
+
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        var shape = inputs[0]
+        shape.remove(at: try resolve(inputs[0]).axis)
+        return shape
+    }
+
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        let x = inputs[0]
+        let (axis, position) = try resolve(x.shape.dimensions.map { $0 })
+        var dimensions = x.shape.dimensions
+        dimensions.remove(at: axis)
+        return try x.sliced(axis: axis, position..<(position + 1)).reshaped(to: Shape(dimensions))
+    }
+}
+
 extension Axon {
+    /// Position `index` (negative counts from the end) along example axis `axis` (numbered
+    /// from 0 after the batch axis, negative from the last), that axis dropped: `[b, t, f]`
+    /// with `take(-1, axis: 0)` gives the last step, `[b, f]`.
+    public func take(_ index: Int, axis: Int, name: String? = nil) -> Axon { apply(TakeLayer(index: index, axis: axis), name: name) }
     /// Reshapes each example to `shape` (one entry may be -1); the batch dimension is kept.
     public func reshape(_ shape: [Int], name: String? = nil) -> Axon { apply(ReshapeLayer(shape: shape), name: name) }
     /// Flattens each example to one dimension.

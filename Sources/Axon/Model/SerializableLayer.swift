@@ -16,7 +16,7 @@ enum SerializableLayers {
         InputLayer.self, ContainerLayer.self, DenseLayer.self, ActivationLayer.self, DropoutLayer.self, EmbeddingLayer.self,
         ConvLayer.self, PoolLayer.self, GlobalPoolLayer.self, AdaptivePoolLayer.self, ConvTransposeLayer.self,
         DepthwiseConvLayer.self, SeparableConvLayer.self, ResizeLayer.self, ReshapeLayer.self, FlattenLayer.self,
-        TransposeLayer.self, PadLayer.self, MergeLayer.self, ConcatenateLayer.self, SplitLayer.self, ConstantLayer.self,
+        TransposeLayer.self, PadLayer.self, TakeLayer.self, MergeLayer.self, ConcatenateLayer.self, SplitLayer.self, ConstantLayer.self,
         BiasLayer.self, BilinearLayer.self, StructuredDropoutLayer.self, BatchNormLayer.self, LayerNormLayer.self,
         GroupNormLayer.self, DotProductAttentionLayer.self, HeadsAttentionLayer.self, AdditiveAttentionLayer.self,
         RecurrentLayer.self, SequenceLengthsLayer.self, RecurrentPartLayer.self,

@@ -140,8 +140,11 @@ public enum LibraryCases {
                 let halves = x.split(2)
                 return Axon.concatenate([halves[0].add(halves[1]), halves[0].subtract(halves[1]), Axon.multiply(halves), x.residual { $0.tanh() }])
             },
-            layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad"], input: [2, 3, 4], opClass: .exact) {
-                $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten()
+            layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
+                Axon.concatenate([
+                    $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten(),
+                    $0.take(-1, axis: 0).flatten(), $0.take(1, axis: 1),
+                ])
             },
             library("layer embedding", ["layer.embedding"], .exact) { backend in
                 let built = try Axon.input("x", shape: [nil, 3], dtype: .int32).embedding(vocabularySize: 5, features: 4).build(on: backend)
