@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "Conformance",
             dependencies: [
-                "Axon", "AxonBackends", "AxonConformance", "AxonInterop", "CPUReference",
+                "Axon", "AxonBackends", "AxonConformance", "AxonData", "AxonInterop", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],

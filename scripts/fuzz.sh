@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every file format the library reads with libFuzzer under AddressSanitizer.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 60 s each; targets idx checkpoint casefile npy npz safetensors)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default: 60 s each; targets idx checkpoint casefile npy npz safetensors onnx)
 #
 # Builds an instrumented axon-fuzz in .build-fuzz, grows each target's corpus in
 # .build-fuzz/corpus/TARGET from Fuzz/Seeds/TARGET, and writes any crashing input to
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(idx checkpoint casefile npy npz safetensors)
+[ ${#targets[@]} -eq 0 ] && targets=(idx checkpoint casefile npy npz safetensors onnx)
 
 scripts/install-system-packages.sh
 swift build -c release --product axon-fuzz --scratch-path .build-fuzz --disable-default-traits \

@@ -2,10 +2,11 @@
 # Installs the Debian packages the project builds and runs against, if any is missing: zlib
 # (gzip dataset files),
 # oneDNN and OpenBLAS (OneDNN trait), the Vulkan loader, glslang and Mesa's lavapipe
-# software driver (Vulkan trait). Idempotent: does nothing when all are present.
+# software driver (Vulkan trait), and protoc (the generated-protobuf check of CI). Idempotent:
+# does nothing when all are present.
 set -euo pipefail
 
-packages=(zlib1g-dev libdnnl-dev libopenblas-dev libvulkan-dev glslang-tools glslang-dev mesa-vulkan-drivers vulkan-validationlayers)
+packages=(zlib1g-dev libdnnl-dev libopenblas-dev libvulkan-dev glslang-tools glslang-dev mesa-vulkan-drivers vulkan-validationlayers protobuf-compiler)
 
 missing=()
 for package in "${packages[@]}"; do

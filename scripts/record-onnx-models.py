@@ -3,7 +3,8 @@
 with a batch of inputs and PyTorch's outputs for them (NAME.onnx, NAME-io.npz with arrays `input`
 and `output`), for the ONNX import tests (Tests/AxonTests/ONNXImportTests.swift); and two models
 the importer must refuse, written with onnx.helper: unsupported.onnx (operators Erf and Hardmax)
-and opset9.onnx (an opset older than the importer reads).
+opset9.onnx (an opset older than the importer reads) and lying.onnx (an initializer whose shape
+claims far more data than it holds).
 
 Run with a Python that has torch and onnx (the conformance recorder's environment):
   .build/cases-venv/bin/python scripts/record-onnx-models.py
@@ -75,4 +76,12 @@ def chain(ops, opset):
 
 save(chain(["Relu", "Erf", "Hardmax", "Erf"], 17), str(fixtures / "unsupported.onnx"))
 save(chain(["Relu"], 9), str(fixtures / "opset9.onnx"))
+
+# An initializer whose shape claims 4·10⁹ elements but whose data is 4 bytes: refused before allocating.
+lying = chain(["Identity"], 17)
+lying.graph.node[0].input.append("w")
+weight = lying.graph.initializer.add()
+weight.name, weight.data_type, weight.raw_data = "w", TensorProto.FLOAT, b"\0\0\0\0"
+weight.dims.extend([4, 1_000_000_000])
+save(lying, str(fixtures / "lying.onnx"))
 print("refusal models written")

@@ -28,6 +28,8 @@ public enum FuzzTargets {
         "npy": { data in _ = try NumPy.decode(data, name: "input.npy") },
         // NumPy .npz archives (ZIP, stored or deflated entries).
         "npz": { data in _ = try NumPy.decodeArchive(data, name: "input.npz") },
+        // ONNX models, imported onto the reference backend.
+        "onnx": { data in _ = try ONNXImport.decode(data, path: "input.onnx", on: backend) },
         // safetensors files.
         "safetensors": { data in _ = try Safetensors.decode(data, path: "input.safetensors") },
     ]

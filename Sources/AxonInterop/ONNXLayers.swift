@@ -83,6 +83,8 @@ extension ONNXGraphBuilder {
             result = try recurrentPart(options, input: inputs[0], hint: hint)
         case "DotProductAttentionLayer":
             result = try attention(layer, options, inputs: inputs, shapes: inputs.map { try shape($0) })
+        case "HeadsAttentionLayer":
+            result = try headsAttention(layer, options, inputs: inputs, shapes: inputs.map { try shape($0) })
         default:
             throw ONNXUnsupported()
         }

@@ -85,19 +85,55 @@ extension ONNXGraphBuilder {
 
     /// `softmax(q·kᵀ·scale + mask)·v` over inputs `[query, key, value, mask?]`.
     mutating func attention(_ layer: LayerDescription, _ options: ONNXOptions, inputs: [String], shapes: [SymbolicShape]) throws -> String {
-        let hint = layer.name
-        guard try !options.bool("causal") else { throw ONNXUnsupported("causal attention") }
-        let rank = shapes[0].count
         guard let features = shapes[0].last ?? nil else { throw ONNXUnsupported("unknown feature dimension") }
         let scale = (options.values["scale"] as? NSNumber)?.floatValue ?? 1 / Float(features).squareRoot()
-        let keyT = node("Transpose", [inputs[1]], [ONNXAttribute.ints("perm", Array(0..<(rank - 2)) + [rank - 1, rank - 2])], hint: hint)[0]
-        var scores = node("Mul", [node("MatMul", [inputs[0], keyT], hint: hint)[0], constant([scale], shape: [], hint: hint)], hint: hint)[0]
-        if inputs.count > 3 {
-            let mask = node("Cast", [inputs[3]], [ONNXAttribute.int("to", Int(Onnx_TensorProto.DataType.bool.rawValue))], hint: hint)[0]
-            scores = node("Where", [mask, scores, constant([-Float.greatestFiniteMagnitude], shape: [], hint: hint)], hint: hint)[0]
+        let (weights, values) = try attend(
+            query: inputs[0], key: inputs[1], value: inputs[2], mask: inputs.count > 3 ? inputs[3] : nil, rank: shapes[0].count,
+            positions: (shapes[0][shapes[0].count - 2], shapes[1][shapes[1].count - 2]), scale: scale, causal: try options.bool("causal"),
+            hint: layer.name)
+        return try options.enumeration("output").name == "values" ? values : weights
+    }
+
+    /// Multi-head attention between the projections: features split into heads, attention
+    /// within each head, heads joined again.
+    mutating func headsAttention(_ layer: LayerDescription, _ options: ONNXOptions, inputs: [String], shapes: [SymbolicShape]) throws -> String {
+        let hint = layer.name, heads = try options.int("heads")
+        guard let features = shapes[0].last ?? nil, features % heads == 0 else { throw ONNXUnsupported("features not divisible into heads") }
+        func split(_ x: String) -> String {
+            let grouped = node("Reshape", [x, int64s([0, 0, heads, -1], hint: hint)], hint: hint)[0]
+            return node("Transpose", [grouped], [ONNXAttribute.ints("perm", [0, 2, 1, 3])], hint: hint)[0]
+        }
+        let (weights, values) = try attend(
+            query: split(inputs[0]), key: split(inputs[1]), value: split(inputs[2]), mask: inputs.count > 3 ? inputs[3] : nil, rank: 4,
+            positions: (shapes[0][1], shapes[1][1]), scale: 1 / Float(features / heads).squareRoot(), causal: try options.bool("causal"), hint: hint)
+        guard try options.enumeration("output").name == "values" else { return weights }
+        let joined = node("Transpose", [values], [ONNXAttribute.ints("perm", [0, 2, 1, 3])], hint: hint)[0]
+        return node("Reshape", [joined, int64s([0, 0, -1], hint: hint)], hint: hint)[0]
+    }
+
+    /// The attention weights and values: a boolean mask keeps the scores where true (−∞
+    /// elsewhere), any other mask is added, and `causal` keeps key `j ≤` query `i`.
+    mutating func attend(
+        query: String, key: String, value: String, mask: String?, rank: Int, positions: (Int?, Int?), scale: Float, causal: Bool, hint: String
+    ) throws -> (weights: String, values: String) {
+        let keyT = node("Transpose", [key], [ONNXAttribute.ints("perm", Array(0..<(rank - 2)) + [rank - 1, rank - 2])], hint: hint)[0]
+        var scores = node("Mul", [node("MatMul", [query, keyT], hint: hint)[0], constant([scale], shape: [], hint: hint)], hint: hint)[0]
+        let negativeInfinity = constant([-.infinity], shape: [], hint: hint)
+        if let mask {
+            scores = elementType(of: mask) == Int32(Onnx_TensorProto.DataType.bool.rawValue)
+                ? node("Where", [mask, scores, negativeInfinity], hint: hint)[0] : node("Add", [scores, mask], hint: hint)[0]
+        }
+        if causal {
+            guard let queries = positions.0, let keys = positions.1 else { throw ONNXUnsupported("causal attention over unknown positions") }
+            var allowed = Onnx_TensorProto()
+            allowed.name = fresh("\(hint)/causal")
+            allowed.dims = [Int64(queries), Int64(keys)]
+            allowed.dataType = Int32(Onnx_TensorProto.DataType.bool.rawValue)
+            allowed.rawData = Data((0..<queries).flatMap { i in (0..<keys).map { j in UInt8(i >= j ? 1 : 0) } })
+            initializers.append(allowed)
+            scores = node("Where", [allowed.name, scores, negativeInfinity], hint: hint)[0]
         }
         let weights = node("Softmax", [scores], [ONNXAttribute.int("axis", -1)], hint: hint)[0]
-        guard try options.enumeration("output").name == "values" else { return weights }
-        return node("MatMul", [weights, inputs[2]], hint: hint)[0]
+        return (weights, node("MatMul", [weights, value], hint: hint)[0])
     }
 }

@@ -20,6 +20,12 @@ struct ONNXExportTests {
             .convTranspose(2, kernelSize: [2], strides: [2], activation: .leakyRelu())
             .globalAvgPool().layerNorm().dense(3)),
         ("lstm", Axon.input("sequence", shape: [nil, 7, 5]).lstm(6).sequence.gru(4).last.dense(3)),
+        ("attention", {
+            let tokens = Axon.input("tokens", shape: [nil, 6, 8])
+            let attended = Axon.multiHeadAttention(query: tokens, value: tokens, heads: 2, keyDimension: 4, outputDimension: 8, causal: true).output
+            let pooled = Axon.dotProductAttention(query: attended, key: tokens, value: tokens)
+            return pooled.add(tokens).layerNorm().take(-1, axis: 0).dense(3)
+        }()),
     ]
 
     /// Deterministic inputs and, for batch norm, statistics that are not the identity.
@@ -37,7 +43,7 @@ struct ONNXExportTests {
         return (state, inputs)
     }
 
-    @Test("MLP, CNN, residual CNN and LSTM/GRU exports run in ONNX Runtime with the library's outputs to 1e-5", arguments: models.map(\.0))
+    @Test("MLP, CNN, residual CNN, LSTM/GRU and attention exports run in ONNX Runtime with the library's outputs to 1e-5", arguments: models.map(\.0))
     func runsInONNXRuntime(name: String) throws {
         let model = try #require(Self.models.first { $0.0 == name }).1
         let directory = try EcosystemReaders.scratchDirectory("onnx-\(name)")

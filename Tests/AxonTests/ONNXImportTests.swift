@@ -43,6 +43,9 @@ struct ONNXImportTests {
         let old = try Data(contentsOf: Self.fixtures.appendingPathComponent("opset9.onnx"))
         #expect(errorMessage { _ = try ONNXImport.decode(old, path: "m.onnx", on: backend) }
             == "m.onnx: cannot be imported: it uses opset 9, but this importer reads opsets 13 to 21")
+        let lying = try Data(contentsOf: Self.fixtures.appendingPathComponent("lying.onnx"))
+        #expect(errorMessage { _ = try ONNXImport.decode(lying, path: "m.onnx", on: backend) }
+            == "m.onnx: cannot be imported: tensor 'w' of shape [4, 1000000000] holds 4 bytes of data, not 4000000000 × 4")
         let valid = try Data(contentsOf: Self.fixtures.appendingPathComponent("mlp.onnx"))
         let truncated = valid.prefix(valid.count / 2)
         #expect(errorMessage { _ = try ONNXImport.decode(truncated, path: "m.onnx", on: backend) }?.hasPrefix("m.onnx: ") == true)

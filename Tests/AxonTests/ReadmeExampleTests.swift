@@ -1,6 +1,8 @@
 // The README's library example, compiled and run with only the imports it shows.
 import Axon
+import AxonInterop
 import CPUReference
+import Foundation
 import Testing
 
 @Suite("README examples")
@@ -18,5 +20,28 @@ struct ReadmeExampleTests {
         }
         #expect(try loss.item() >= 0)
         #expect(try gradients.tensor("w").shape == [2, 3])
+    }
+
+    @Test("the interchange example writes files that load back")
+    func interchangeExample() throws {
+        ReferenceBackend.register()
+        let backend = try BackendRegistry.shared.resolve("reference")
+        let directory = try EcosystemReaders.scratchDirectory("readme")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = Axon.input("features", shape: [nil, 4]).dense(3, activation: .relu).dense(2)
+        let trained = try model.build(on: backend).initialize(seed: 1)
+        let loop = try Loop.trainer(model: model, loss: .meanSquaredError, optimizer: .sgd(learningRate: 0.1), on: backend)
+
+        try Safetensors.save(trained, to: URL(fileURLWithPath: "weights.safetensors", relativeTo: directory))
+        try ModelFile.save(model, state: trained, to: URL(fileURLWithPath: "model.axonmodel", relativeTo: directory))
+        try ONNXExport.write(model, state: trained, to: URL(fileURLWithPath: "model.onnx", relativeTo: directory))
+        let (imported, weights) = try ONNXImport.load(URL(fileURLWithPath: "model.onnx", relativeTo: directory), on: backend)
+        loop.log(to: TensorBoardLogger(directory: URL(fileURLWithPath: "runs/tb", relativeTo: directory), model: model), scope: .batch)
+
+        let x = try Tensor([1, -2, 3, 0.5], shape: [1, 4], on: backend)
+        let expected = try model.build(on: backend).predict(trained, inputs: ["features": x]).output().scalars
+        let actual = try imported.build(on: backend).predict(weights, inputs: ["features": x]).output().scalars
+        expectClose(actual, expected, atol: 1e-6)
+        #expect(try ModelFile.load(URL(fileURLWithPath: "model.axonmodel", relativeTo: directory), on: backend).model.description == model.description)
     }
 }
