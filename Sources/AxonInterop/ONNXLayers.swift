@@ -188,18 +188,29 @@ extension ONNXGraphBuilder {
         return (result, newShape)
     }
 
+    /// The channels-first input, the kernel in ONNX's layout (`[k..., a, b]` → `[b, a, k...]`,
+    /// which serves both `Conv` and `ConvTranspose`) and the bias if the layer has one; and the
+    /// kernel's shape as this library stores it.
+    mutating func convolutionOperands(
+        _ layer: LayerDescription, _ options: ONNXOptions, input: String, rank: Int, last: Bool
+    ) throws -> (operands: [String], kernelShape: [Int]) {
+        let n = rank - 2
+        let kernel = try parameter("\(layer.name).kernel")
+        let weights = Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
+        var operands = [channelsFirst(input, rank: rank, last: last, hint: layer.name), constant(weights.values, shape: weights.shape, hint: layer.name)]
+        if try options.bool("useBias") {
+            let bias = try parameter("\(layer.name).bias")
+            operands.append(constant(bias.values, shape: bias.shape, hint: layer.name))
+        }
+        return (operands, kernel.shape)
+    }
+
     mutating func convolution(_ layer: LayerDescription, _ options: ONNXOptions, input: String, inputShape: SymbolicShape, groups: Int) throws -> String {
         let hint = layer.name, rank = inputShape.count, n = rank - 2
         let last = try options.string("channels") == "last"
-        let kernel = try parameter("\(layer.name).kernel")
-        let weights = Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
-        var operands = [channelsFirst(input, rank: rank, last: last, hint: hint), constant(weights.values, shape: weights.shape, hint: hint)]
-        if try options.bool("useBias") {
-            let bias = try parameter("\(layer.name).bias")
-            operands.append(constant(bias.values, shape: bias.shape, hint: hint))
-        }
+        let (operands, kernelShape) = try convolutionOperands(layer, options, input: input, rank: rank, last: last)
         let attributes = try [
-            ONNXAttribute.ints("kernel_shape", Array(kernel.shape.prefix(n))), ONNXAttribute.ints("strides", Self.spatial(options.ints("strides"), n)),
+            ONNXAttribute.ints("kernel_shape", Array(kernelShape.prefix(n))), ONNXAttribute.ints("strides", Self.spatial(options.ints("strides"), n)),
             ONNXAttribute.ints("dilations", Self.spatial(options.ints("dilation"), n)), ONNXAttribute.int("group", groups),
         ] + paddingAttributes(options, count: n)
         let y = node("Conv", operands, attributes, hint: hint)[0]
@@ -209,15 +220,9 @@ extension ONNXGraphBuilder {
     mutating func transposedConvolution(_ layer: LayerDescription, _ options: ONNXOptions, input: String, inputShape: SymbolicShape) throws -> String {
         let hint = layer.name, rank = inputShape.count, n = rank - 2
         let last = try options.string("channels") == "last"
-        let kernel = try parameter("\(layer.name).kernel")
-        let weights = Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
-        var operands = [channelsFirst(input, rank: rank, last: last, hint: hint), constant(weights.values, shape: weights.shape, hint: hint)]
-        if try options.bool("useBias") {
-            let bias = try parameter("\(layer.name).bias")
-            operands.append(constant(bias.values, shape: bias.shape, hint: hint))
-        }
+        let (operands, kernelShape) = try convolutionOperands(layer, options, input: input, rank: rank, last: last)
         let strides = Self.spatial(try options.ints("strides"), n), dilation = Self.spatial(try options.ints("dilation"), n)
-        let size = Array(kernel.shape.prefix(n))
+        let size = Array(kernelShape.prefix(n))
         let spatialIn = last ? Array(inputShape[1..<(rank - 1)]) : Array(inputShape[2...])
         let spatialOut = last ? Array((layer.outputShape ?? [])[1..<(rank - 1)]) : Array((layer.outputShape ?? []).dropFirst(2))
         // The adjoint of a convolution padded (low, high) that maps the output size back to the

@@ -17,19 +17,8 @@ public enum GraphSerialization {
     /// The graph format this version writes; it reads this one only.
     public static let version = 1
 
-    /// Sorted keys for stable files; non-finite numbers as the strings `nan`, `inf`, `-inf`.
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
-    }
+    static var encoder: JSONEncoder { LibraryJSON.encoder }
+    static var decoder: JSONDecoder { LibraryJSON.decoder }
 
     struct Document: Codable {
         var version: Int

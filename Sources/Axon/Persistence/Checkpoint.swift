@@ -150,18 +150,8 @@ struct CheckpointFile {
         let metadata: [String: String]
     }
 
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
-    }
+    static var encoder: JSONEncoder { LibraryJSON.encoder }
+    static var decoder: JSONDecoder { LibraryJSON.decoder }
 
     func damaged(_ reason: String) -> AxonError { AxonError.file(path: path, reason: "is not a usable checkpoint: \(reason)") }
 
