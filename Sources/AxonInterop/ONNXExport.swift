@@ -8,9 +8,10 @@ import SwiftProtobuf
 ///
 /// Layers map to their ONNX operators: dense to `MatMul` and `Add`; convolutions (grouped,
 /// depthwise, transposed) to `Conv`/`ConvTranspose` between `Transpose`s for channels-last
-/// data; pooling, normalisations (inference form), activations, dropout (as `Identity`), shape
-/// ops, merges, embedding (`Gather`), LSTM, GRU and simple RNN (`LSTM`, `GRU`, `RNN`, gates
-/// reordered) and dot-product attention (`MatMul`, `Softmax`). A model holding a layer without
+/// data; pooling, normalisations (inference form), activations, dropout (as nothing), shape
+/// ops, merges, embedding (`Gather`), resize (`Resize`), LSTM, GRU and simple RNN (`LSTM`,
+/// `GRU`, `RNN`, gates reordered) and dot-product and multi-head attention (`MatMul`,
+/// `Softmax`). `docs/interop.md` has the whole table. A model holding a layer without
 /// an equivalent fails with one error that names every such layer.
 ///
 /// ```swift
@@ -39,6 +40,7 @@ public enum ONNXExport {
             do {
                 try builder.export(layer)
             } catch let error as ONNXUnsupported {
+                builder.shapes[layer.name] = layer.outputShape  // so the layers after it are still checked
                 unsupported.append("'\(layer.name)' (\(layer.kind)\(error.detail.map { ": \($0)" } ?? ""))")
             }
         }

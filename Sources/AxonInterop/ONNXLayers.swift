@@ -75,6 +75,10 @@ extension ONNXGraphBuilder {
             result = node(op, [inputs[0]], [ONNXAttribute.ints("axes", axes), ONNXAttribute.int("keepdims", try options.bool("keepDimensions") ? 1 : 0)], hint: hint)[0]
         case "BatchNormLayer":
             result = try batchNorm(layer, options, input: inputs[0], rank: shape(inputs[0]).count)
+        case "GroupNormLayer":
+            result = try groupNorm(layer, options, input: inputs[0], inputShape: shape(inputs[0]))
+        case "ResizeLayer":
+            result = try resize(layer, options, input: inputs[0], inputShape: shape(inputs[0]))
         case "LayerNormLayer":
             result = try layerNorm(layer, options, input: inputs[0], inputShape: shape(inputs[0]))
         case "RecurrentLayer":

@@ -20,6 +20,10 @@ struct ONNXExportTests {
             .convTranspose(2, kernelSize: [2], strides: [2], activation: .leakyRelu())
             .globalAvgPool().layerNorm().dense(3)),
         ("lstm", Axon.input("sequence", shape: [nil, 7, 5]).lstm(6).sequence.gru(4).last.dense(3)),
+        ("norms-and-resize", image.groupNorm(groups: 2).conv(4, kernelSize: [1]).instanceNorm()
+            .resize([13, 17], method: .nearest).resize([15, 18], method: .linear).resize([20, 20], method: .cubic)
+            .resize([9, 11], method: .linear, antialias: false).resize([12, 12], method: .linear, alignCorners: true)
+            .conv(2, kernelSize: [3], strides: [2]).flatten().dense(3)),
         ("attention", {
             let tokens = Axon.input("tokens", shape: [nil, 6, 8])
             let attended = Axon.multiHeadAttention(query: tokens, value: tokens, heads: 2, keyDimension: 4, outputDimension: 8, causal: true).output
@@ -43,7 +47,7 @@ struct ONNXExportTests {
         return (state, inputs)
     }
 
-    @Test("MLP, CNN, residual CNN, LSTM/GRU and attention exports run in ONNX Runtime with the library's outputs to 1e-5", arguments: models.map(\.0))
+    @Test("MLP, CNN, residual CNN, LSTM/GRU, normalisation and resize, and attention exports run in ONNX Runtime with the library's outputs to 1e-5", arguments: models.map(\.0))
     func runsInONNXRuntime(name: String) throws {
         let model = try #require(Self.models.first { $0.0 == name }).1
         let directory = try EcosystemReaders.scratchDirectory("onnx-\(name)")
@@ -82,9 +86,9 @@ struct ONNXExportTests {
     @Test("a layer without an ONNX equivalent fails the export, naming every such layer")
     func unsupportedLayers() throws {
         let x = Axon.input("x", shape: [nil, 4, 4, 2])
-        let model = x.groupNorm(groups: 2, name: "norm").resize([8, 8], method: .cubic, name: "grow").flatten().dense(2)
+        let model = x.adaptiveAvgPool(outputSize: [3, 3], name: "pool").resize([2, 2], method: .linear, name: "shrink").flatten().dense(2)
         let state = try model.build(on: backend).initialize(seed: 0)
         #expect(errorMessage { _ = try ONNXExport.encode(model, state: state) }
-            == "ONNX export: no ONNX equivalent for layers 'norm' (group_norm), 'grow' (resize)")
+            == "ONNX export: no ONNX equivalent for layers 'pool' (adaptive_avg_pool), 'shrink' (resize: antialiased downsampling)")
     }
 }
