@@ -138,6 +138,14 @@ struct ONNXImporter {
         return axes == Array(0..<axes.count) ? axon : axon.transpose(axes.dropFirst().map { $0 - 1 })
     }
 
+    /// `value` as an integer, refused unless it is a whole number of a sensible size.
+    static func integer(_ value: Float, _ name: String) throws -> Int {
+        guard value.isFinite, value == value.rounded(), Swift.abs(value) < 1e15, let integer = Int(exactly: value) else {
+            throw ONNXImportError("'\(name)' holds \(value) where a whole number is needed")
+        }
+        return integer
+    }
+
     func constant(_ name: String) throws -> HostArray {
         guard case let .constant(array) = try value(name) else { throw ONNXImportError("'\(name)' must be a constant") }
         return array
@@ -146,7 +154,7 @@ struct ONNXImporter {
     /// A constant's values as integers (shapes, axes, pads).
     func integers(_ name: String) throws -> [Int] {
         switch try value(name) {
-        case let .constant(array): return array.elements.floats.map { Int($0) }
+        case let .constant(array): return try array.elements.floats.map { try Self.integer($0, name) }
         case let .integers(values, _):
             let known = values.compactMap { $0 }
             guard known.count == values.count else { throw ONNXImportError("'\(name)' depends on the batch size") }

@@ -79,6 +79,9 @@ extension ONNXImporter {
         case "Transpose":
             guard case let .tensor(axon, view) = try value(x) else { throw ONNXImportError("Transpose '\(node.name)' of a constant") }
             let permutation = ints(node, "perm") ?? Array((0..<view.count).reversed())
+            guard permutation.sorted() == Array(0..<view.count) else {
+                throw ONNXImportError("Transpose '\(node.name)' has perm \(permutation) for \(view.count) axes")
+            }
             return [.tensor(axon, view: permutation.map { view[$0] })]
         case "Squeeze", "Unsqueeze": return [try squeeze(node)]
         case "Concat": return [try concatenate(node)]
@@ -119,10 +122,16 @@ extension ONNXImporter {
     mutating func gemm(_ node: Onnx_NodeProto) throws -> ONNXValue {
         guard int(node, "transA", 0) == 0 else { throw ONNXImportError("Gemm '\(node.name)' with transA") }
         var kernel = try weights(node, 1)
+        guard kernel.shape.rank == 2 else { throw ONNXImportError("Gemm '\(node.name)' needs a constant 2-D right operand, got \(kernel.shape)") }
         if int(node, "transB", 0) == 1 { kernel = try Self.permuted(kernel, [1, 0]) }
         let (alpha, beta) = (float(node, "alpha", 1), float(node, "beta", 1))
         if alpha != 1 { kernel = try Self.float(kernel.elements.floats.map { $0 * alpha }, kernel.shape.dimensions) }
-        let bias = try input(node, 2).map { _ in try weights(node, 2) }.map { try Self.float($0.elements.floats.map { $0 * beta }, [kernel.shape[1]]) }
+        let bias = try input(node, 2).map { _ in try weights(node, 2) }.map { bias in
+            guard bias.elements.count == kernel.shape[1] else {
+                throw ONNXImportError("Gemm '\(node.name)' has a bias of \(bias.elements.count) values for \(kernel.shape[1]) outputs")
+            }
+            return try Self.float(bias.elements.floats.map { $0 * beta }, [kernel.shape[1]])
+        }
         return try dense(node.input[0], kernel: kernel, bias: bias)
     }
 
@@ -162,10 +171,12 @@ extension ONNXImporter {
     mutating func convolution(_ node: Onnx_NodeProto) throws -> ONNXValue {
         let transposed = node.opType == "ConvTranspose"
         let w = try weights(node, 1)
+        guard w.shape.rank >= 3 else { throw ONNXImportError("\(node.opType) '\(node.name)' needs a kernel of rank 3 or more, got \(w.shape)") }
         let n = w.shape.rank - 2
         // ONNX [out, in/g, k...] (Conv) or [in, out/g, k...] (ConvTranspose) → [k..., ·, ·].
         let kernel = try Self.permuted(w, Array(2..<(n + 2)) + [1, 0])
         let groups = int(node, "group", 1)
+        guard groups >= 1, groups <= Swift.max(w.shape[0], 1) else { throw ONNXImportError("\(node.opType) '\(node.name)' has group \(groups)") }
         let filters = transposed ? w.shape[1] * groups : w.shape[0]
         let strides = ints(node, "strides") ?? Array(repeating: 1, count: n)
         let dilation = ints(node, "dilations") ?? Array(repeating: 1, count: n)
@@ -219,7 +230,11 @@ extension ONNXImporter {
     /// The axes of a Squeeze or Unsqueeze, from its input (opset 13 on) or attribute.
     func axes(_ node: Onnx_NodeProto, rank: Int) throws -> [Int] {
         let given = try input(node, 1).map { try integers($0) } ?? ints(node, "axes") ?? []
-        return given.map { $0 < 0 ? $0 + rank : $0 }.sorted()
+        let axes = given.map { $0 < 0 ? $0 + rank : $0 }.sorted()
+        guard axes.allSatisfy({ (0..<rank).contains($0) }), Set(axes).count == axes.count else {
+            throw ONNXImportError("\(node.opType) '\(node.name)' has axes \(given) for rank \(rank)")
+        }
+        return axes
     }
 
     func squeeze(_ node: Onnx_NodeProto) throws -> ONNXValue {
@@ -229,17 +244,18 @@ extension ONNXImporter {
             var result = view
             if squeezing {
                 let axes = try axes(node, rank: view.count)
-                guard axes.allSatisfy({ $0 < view.count && view[$0] == nil }) else {
+                guard axes.allSatisfy({ view[$0] == nil }) else {
                     throw ONNXImportError("Squeeze '\(node.name)' of a model axis (only inserted axes of size 1 are removed)")
                 }
                 for axis in axes.reversed() { result.remove(at: axis) }
             } else {
-                for axis in try axes(node, rank: view.count + (ints(node, "axes")?.count ?? 1)) { result.insert(nil, at: Swift.min(axis, result.count)) }
+                let inserted = try input(node, 1).map { try integers($0).count } ?? ints(node, "axes")?.count ?? 0
+                for axis in try axes(node, rank: view.count + inserted) { result.insert(nil, at: axis) }
             }
             return .tensor(axon, view: result)
-        case let .integers(values, scalar):
+        case let .integers(values, _):
             if squeezing { return .integers(values, scalar: values.count == 1) }
-            return .integers(values, scalar: false && scalar)
+            return .integers(values, scalar: false)
         default:
             throw ONNXImportError("\(node.opType) '\(node.name)' of a constant")
         }
@@ -264,16 +280,16 @@ extension ONNXImporter {
         let axis = int(node, "axis", 0)
         switch (try value(node.input[0]), try value(node.input[1])) {
         case let (.integers(values, _), .constant(index)):
-            guard let position = index.elements.floats.first.map({ Int($0) }), index.shape.rank == 0 || index.elements.count == 1,
+            guard let position = try index.elements.floats.first.map({ try Self.integer($0, node.name) }), index.shape.rank == 0 || index.elements.count == 1,
                 let item = values.indices.contains(position < 0 ? position + values.count : position) ? values[position < 0 ? position + values.count : position] : nil as Int??
             else { throw ONNXImportError("Gather '\(node.name)' outside the shape") }
             return .integers([item], scalar: index.shape.rank == 0)
         case let (.tensor(axon, view), .constant(index)):
-            guard index.shape.rank == 0, let position = index.elements.floats.first.map({ Int($0) }) else {
+            guard index.shape.rank == 0, let position = try index.elements.floats.first.map({ try Self.integer($0, node.name) }) else {
                 throw ONNXImportError("Gather '\(node.name)' of several indices from a tensor")
             }
             let resolved = axis < 0 ? axis + view.count : axis
-            guard resolved < view.count, let modelAxis = view[resolved], modelAxis > 0 else {
+            guard (0..<view.count).contains(resolved), let modelAxis = view[resolved], modelAxis > 0 else {
                 throw ONNXImportError("Gather '\(node.name)' along the batch axis")
             }
             var rest = view

@@ -7,7 +7,7 @@ extension ONNXImporter {
     mutating func recurrent(_ node: Onnx_NodeProto) throws -> [ONNXValue] {
         let label = "\(node.opType) '\(node.name)'"
         let hidden = int(node, "hidden_size", 0)
-        guard hidden > 0 else { throw ONNXImportError("\(label) without hidden_size") }
+        guard (1...(1 << 20)).contains(hidden) else { throw ONNXImportError("\(label) has hidden_size \(hidden)") }
         let direction = string(node, "direction", "forward")
         guard direction != "bidirectional" else { throw ONNXImportError("\(label) is bidirectional; import each direction as its own node") }
         guard int(node, "layout", 0) == 0, attribute(node, "clip") == nil, int(node, "input_forget", 0) == 0 else {
@@ -46,6 +46,9 @@ extension ONNXImporter {
         // [1, gates·hidden, n] in ONNX's gate order → [n, gates·hidden] in this library's.
         func kernel(_ index: Int) throws -> HostArray {
             let w = try weights(node, index)
+            guard w.shape.rank == 3, w.shape[0] == 1, w.shape[1] == width, index == 1 || w.shape[2] == hidden else {
+                throw ONNXImportError("\(label) has \(index == 1 ? "W" : "R") of shape \(w.shape), not [1, \(width), \(index == 1 ? "features" : "\(hidden)")]")
+            }
             let n = w.shape[2]
             let rows = w.elements.floats
             let blocks = (0..<gates).flatMap { block in
