@@ -32,8 +32,18 @@ extension ONNXImporter {
 
     static func float(_ values: [Float], _ shape: [Int]) throws -> HostArray { try HostArray(shape: Shape(shape), elements: .float32(values)) }
 
+    /// How many leading inputs each operator must have (one unless listed).
+    static let requiredInputs: [String: Int] = [
+        "Constant": 0, "Gemm": 2, "MatMul": 2, "Add": 2, "Sub": 2, "Mul": 2, "Conv": 2, "ConvTranspose": 2,
+        "BatchNormalization": 5, "Reshape": 2, "Gather": 2, "LSTM": 3, "GRU": 3, "RNN": 3,
+    ]
+
     /// The node's results.
     mutating func apply(_ node: Onnx_NodeProto) throws -> [ONNXValue] {
+        let required = Self.requiredInputs[node.opType] ?? 1
+        guard node.input.count >= required, node.input.prefix(required).allSatisfy({ !$0.isEmpty }) else {
+            throw ONNXImportError("\(node.opType) '\(node.name)' has \(node.input.count) inputs; it needs at least \(required)")
+        }
         let x = node.input.first ?? ""
         func unary(_ activation: Activation) throws -> [ONNXValue] {
             let axon = try model(x).activation(activation, name: name(activation.name))
