@@ -7,7 +7,7 @@ import SwiftProtobuf
 /// parameter and gradient at each epoch's end (`parameters/NAME`, `gradients/NAME`), and the
 /// model's summary and graph as text (`model/summary`, `model/graph`) when given a model.
 ///
-/// Each run writes a new `events.out.tfevents.<seconds>.<host>.<pid>` file in `directory`, so a
+/// Each run writes a new `events.out.tfevents.<seconds>.<host>.<pid>.<n>` file in `directory`, so a
 /// resumed run adds a file beside the old ones, as TensorBoard expects. Records use
 /// TensorFlow's framing (length, masked CRC-32C of the length, the `Event` message, masked
 /// CRC-32C of the message), each appended in one write so TensorBoard can read the file while
@@ -38,9 +38,26 @@ public final class TensorBoardLogger: RunLogger {
 
     public var needsGradients: Bool { histograms }
 
+    /// Numbers the event files this process writes.
+    private static let files = FileCounter()
+
+    private final class FileCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+
+        func next() -> Int {
+            lock.withLock {
+                count += 1
+                return count
+            }
+        }
+    }
+
     public func runStarted(state: LoopState) throws {
         let now = Date().timeIntervalSince1970
-        let name = "events.out.tfevents.\(Int(now)).\(ProcessInfo.processInfo.hostName).\(getpid())"
+        // TensorBoard's own naming, with a per-process counter so runs started within the same
+        // second never share a file.
+        let name = "events.out.tfevents.\(Int(now)).\(ProcessInfo.processInfo.hostName).\(getpid()).\(Self.files.next())"
         file = try AppendOnlyFile(directory.appendingPathComponent(name), truncate: true)
         var version = Tensorboard_Event()
         version.wallTime = now
