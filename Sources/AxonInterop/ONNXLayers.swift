@@ -62,6 +62,8 @@ extension ONNXGraphBuilder {
             let last = try options.string("channels") == "last"
             guard let count = last ? channels.last ?? nil : channels[1] else { throw ONNXUnsupported("unknown channel count") }
             result = try convolution(layer, options, input: inputs[0], inputShape: channels, groups: count)
+        case "SeparableConvLayer":
+            result = try separableConvolution(layer, options.object("whole"), input: inputs[0], inputShape: shape(inputs[0]))
         case "ConvTransposeLayer":
             result = try transposedConvolution(layer, options, input: inputs[0], inputShape: shape(inputs[0]))
         case "PoolLayer":
@@ -219,6 +221,43 @@ extension ONNXGraphBuilder {
         ] + paddingAttributes(options, count: n)
         let y = node("Conv", operands, attributes, hint: hint)[0]
         return try activate(channelsLast(y, rank: rank, last: last, hint: hint), options.enumeration("activation"), hint: hint)
+    }
+
+    /// Elixir Axon's separable convolution: one depthwise `Conv` per spatial axis, each with a
+    /// kernel, stride, dilation and padding along its own axis only (`kernel_1`, `bias_1`, ...),
+    /// the activation after the last.
+    mutating func separableConvolution(_ layer: LayerDescription, _ whole: ONNXOptions, input: String, inputShape: SymbolicShape) throws -> String {
+        let hint = layer.name, rank = inputShape.count, n = rank - 2
+        let last = try whole.string("channels") == "last"
+        let (size, step, rate) = try (Self.spatial(whole.ints("kernelSize"), n), Self.spatial(whole.ints("strides"), n), Self.spatial(whole.ints("dilation"), n))
+        let (mode, values) = try whole.enumeration("padding")
+        let explicit = (values.values["_0"] as? [[String: Int]])?.map { ($0["low"] ?? 0, $0["high"] ?? 0) }
+        guard var channels = last ? inputShape[rank - 1] : inputShape[1] else { throw ONNXUnsupported("unknown channel count") }
+        var x = channelsFirst(input, rank: rank, last: last, hint: hint)
+        for axis in 0..<n {
+            func along(_ values: [Int]) -> [Int] { (0..<n).map { $0 == axis ? values[axis] : 1 } }
+            let kernel = try parameter("\(layer.name).kernel_\(axis + 1)")
+            let weights = Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
+            var operands = [x, constant(weights.values, shape: weights.shape, hint: hint)]
+            if try whole.bool("useBias") {
+                let bias = try parameter("\(layer.name).bias_\(axis + 1)")
+                operands.append(constant(bias.values, shape: bias.shape, hint: hint))
+            }
+            let padding: Onnx_AttributeProto
+            switch mode {
+            case "same": padding = ONNXAttribute.string("auto_pad", "SAME_UPPER")
+            case "valid": padding = ONNXAttribute.ints("pads", Array(repeating: 0, count: 2 * n))
+            default:
+                let pair = explicit?[axis] ?? (0, 0)
+                padding = ONNXAttribute.ints("pads", (0..<n).map { $0 == axis ? pair.0 : 0 } + (0..<n).map { $0 == axis ? pair.1 : 0 })
+            }
+            x = node("Conv", operands, [
+                ONNXAttribute.ints("kernel_shape", along(size)), ONNXAttribute.ints("strides", along(step)),
+                ONNXAttribute.ints("dilations", along(rate)), ONNXAttribute.int("group", channels), padding,
+            ], hint: hint)[0]
+            channels = kernel.shape.last ?? channels
+        }
+        return try activate(channelsLast(x, rank: rank, last: last, hint: hint), whole.enumeration("activation"), hint: hint)
     }
 
     mutating func transposedConvolution(_ layer: LayerDescription, _ options: ONNXOptions, input: String, inputShape: SymbolicShape) throws -> String {

@@ -16,6 +16,8 @@ struct ONNXExportTests {
         ("residual-cnn", image.conv(4, kernelSize: [3], padding: .same, activation: .relu)
             .residual { $0.conv(4, kernelSize: [3], padding: .same).batchNorm().relu().conv(4, kernelSize: [3], padding: .same) }
             .relu().depthwiseConv(channelMultiplier: 2, kernelSize: [3], padding: .same, activation: .tanh)
+            .separableConv(channelMultiplier: 2, kernelSize: [3, 2], strides: [1, 2], padding: .same, activation: .relu)
+            .separableConv(kernelSize: [2], padding: .explicit([Padding(1, 0), Padding(0, 1)]))
             .convTranspose(3, kernelSize: [3], strides: [2], padding: .same)
             .convTranspose(2, kernelSize: [2], strides: [2], activation: .leakyRelu())
             .globalAvgPool().layerNorm().dense(3)),
