@@ -19,7 +19,13 @@ public struct ForeignElements: Sendable {
 
     /// The `count` elements in `bytes`, which the caller has checked hold `count × size`
     /// bytes; a failure says which element does not fit and why.
-    public func decode<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, count: Int) throws(FormatProblem) -> HostElements {
+    public func decode<Bytes: RandomAccessCollection<UInt8> & DataProtocol>(_ bytes: Bytes, count: Int) throws(FormatProblem) -> HostElements {
+        // This library's own layouts copy as they are; only the others convert element by element.
+        let native: [Kind: DType] = [.float: .float32, .signed: .int32, .unsigned: .uint32]
+        if !bigEndian, size == 4, let dtype = native[kind],
+            let array = try? HostArray(littleEndian: bytes, dtype: dtype, shape: [count], label: "decode") {
+            return array.elements
+        }
         let base = bytes.startIndex
         func word(_ index: Int) -> UInt64 {
             let start = index * size

@@ -114,36 +114,9 @@ public enum NumPy {
         } catch {
             throw refuse(error.reason)
         }
-        let array = try HostArray(shape: Shape(header.shape), elements: elements)
-        return header.fortranOrder ? try array.fromColumnMajor() : array
-    }
-}
-
-extension HostArray {
-    /// The same elements read in column-major (Fortran) order, laid out row-major.
-    fileprivate func fromColumnMajor() throws -> HostArray {
-        let dimensions = shape.dimensions
-        guard dimensions.count > 1, elements.count > 0 else { return self }
-        var strides = [Int](repeating: 1, count: dimensions.count)
-        for axis in 1..<dimensions.count { strides[axis] = strides[axis - 1] * dimensions[axis - 1] }
-        // The column-major offset of each row-major position, the last axis fastest.
-        var offsets: [Int] = []
-        offsets.reserveCapacity(elements.count)
-        var index = [Int](repeating: 0, count: dimensions.count)
-        for _ in 0..<elements.count {
-            offsets.append(zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 })
-            for axis in dimensions.indices.reversed() {
-                index[axis] += 1
-                if index[axis] < dimensions[axis] { break }
-                index[axis] = 0
-            }
-        }
-        func gather<T>(_ values: [T]) -> [T] { offsets.map { values[$0] } }
-        switch elements {
-        case let .float32(values): return try HostArray(shape: shape, elements: .float32(gather(values)))
-        case let .int32(values): return try HostArray(shape: shape, elements: .int32(gather(values)))
-        case let .uint32(values): return try HostArray(shape: shape, elements: .uint32(gather(values)))
-        case let .bool(values): return try HostArray(shape: shape, elements: .bool(gather(values)))
-        }
+        guard header.fortranOrder else { return try HostArray(shape: Shape(header.shape), elements: elements) }
+        // Column-major data is the row-major array of the reversed shape, transposed.
+        let reversed = try HostArray(shape: Shape(header.shape.reversed()), elements: elements)
+        return try reversed.permuted(Array((0..<header.shape.count).reversed()))
     }
 }

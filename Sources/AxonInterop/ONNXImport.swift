@@ -108,7 +108,7 @@ struct ONNXImporter {
             guard let dtype = Self.dtype(type.elemType) else {
                 throw ONNXImportError("input '\(input.name)' has element type \(type.elemType), which this library cannot hold")
             }
-            values[input.name] = .tensor(Axon.input(input.name, shape: shape, dtype: dtype == .int64 ? .int32 : dtype.library), view: Array(0..<shape.count))
+            values[input.name] = .tensor(Axon.input(input.name, shape: shape, dtype: dtype.library), view: Array(0..<shape.count))
         }
         for node in graph.node {
             let outputs = try apply(node)

@@ -24,12 +24,6 @@ extension ONNXImporter {
         return try HostArray(shape: array.shape, elements: .float32(array.elements.floats))
     }
 
-    /// `array` permuted by `permutation`.
-    static func permuted(_ array: HostArray, _ permutation: [Int]) throws -> HostArray {
-        let result = ONNXGraphBuilder.permute(array.elements.floats, shape: array.shape.dimensions, permutation)
-        return try HostArray(shape: Shape(result.shape), elements: .float32(result.values))
-    }
-
     static func float(_ values: [Float], _ shape: [Int]) throws -> HostArray { try HostArray(shape: Shape(shape), elements: .float32(values)) }
 
     /// How many leading inputs each operator must have (one unless listed).
@@ -133,7 +127,7 @@ extension ONNXImporter {
         guard int(node, "transA", 0) == 0 else { throw ONNXImportError("Gemm '\(node.name)' with transA") }
         var kernel = try weights(node, 1)
         guard kernel.shape.rank == 2 else { throw ONNXImportError("Gemm '\(node.name)' needs a constant 2-D right operand, got \(kernel.shape)") }
-        if int(node, "transB", 0) == 1 { kernel = try Self.permuted(kernel, [1, 0]) }
+        if int(node, "transB", 0) == 1 { kernel = try kernel.permuted([1, 0]) }
         let (alpha, beta) = (float(node, "alpha", 1), float(node, "beta", 1))
         if alpha != 1 { kernel = try Self.float(kernel.elements.floats.map { $0 * alpha }, kernel.shape.dimensions) }
         let bias = try input(node, 2).map { _ in try weights(node, 2) }.map { bias in
@@ -184,7 +178,7 @@ extension ONNXImporter {
         guard w.shape.rank >= 3 else { throw ONNXImportError("\(node.opType) '\(node.name)' needs a kernel of rank 3 or more, got \(w.shape)") }
         let n = w.shape.rank - 2
         // ONNX [out, in/g, k...] (Conv) or [in, out/g, k...] (ConvTranspose) → [k..., ·, ·].
-        let kernel = try Self.permuted(w, Array(2..<(n + 2)) + [1, 0])
+        let kernel = try w.permuted(Array(2..<(n + 2)) + [1, 0])
         let groups = int(node, "group", 1)
         guard groups >= 1, groups <= Swift.max(w.shape[0], 1) else { throw ONNXImportError("\(node.opType) '\(node.name)' has group \(groups)") }
         let filters = transposed ? w.shape[1] * groups : w.shape[0]
@@ -290,10 +284,12 @@ extension ONNXImporter {
         let axis = int(node, "axis", 0)
         switch (try value(node.input[0]), try value(node.input[1])) {
         case let (.integers(values, _), .constant(index)):
-            guard let position = try index.elements.floats.first.map({ try Self.integer($0, node.name) }), index.shape.rank == 0 || index.elements.count == 1,
-                let item = values.indices.contains(position < 0 ? position + values.count : position) ? values[position < 0 ? position + values.count : position] : nil as Int??
-            else { throw ONNXImportError("Gather '\(node.name)' outside the shape") }
-            return .integers([item], scalar: index.shape.rank == 0)
+            guard index.elements.count == 1, let given = try index.elements.floats.first.map({ try Self.integer($0, node.name) }) else {
+                throw ONNXImportError("Gather '\(node.name)' of several indices from a shape")
+            }
+            let position = given < 0 ? given + values.count : given
+            guard values.indices.contains(position) else { throw ONNXImportError("Gather '\(node.name)' index \(given) is outside the shape") }
+            return .integers([values[position]], scalar: index.shape.rank == 0)
         case let (.tensor(axon, view), .constant(index)):
             guard index.shape.rank == 0, let position = try index.elements.floats.first.map({ try Self.integer($0, node.name) }) else {
                 throw ONNXImportError("Gather '\(node.name)' of several indices from a tensor")

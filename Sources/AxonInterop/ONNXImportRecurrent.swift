@@ -55,7 +55,7 @@ extension ONNXImporter {
                 let onnx = order.firstIndex(of: block) ?? block
                 return rows[(onnx * hidden * n)..<((onnx + 1) * hidden * n)]
             }
-            return try Self.permuted(try Self.float(Array(blocks), [width, n]), [1, 0])
+            return try Self.float(Array(blocks), [width, n]).permuted([1, 0])
         }
         func reordered(_ values: ArraySlice<Float>) -> [Float] {
             (0..<gates).flatMap { block in

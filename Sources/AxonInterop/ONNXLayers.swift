@@ -175,23 +175,10 @@ extension ONNXGraphBuilder {
         }
     }
 
-    /// A host tensor of `shape` permuted by `permutation`.
-    static func permute(_ values: [Float], shape: [Int], _ permutation: [Int]) -> (values: [Float], shape: [Int]) {
-        let newShape = permutation.map { shape[$0] }
-        var strides = [Int](repeating: 1, count: shape.count)
-        for axis in stride(from: shape.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
-        var result = [Float]()
-        result.reserveCapacity(values.count)
-        var index = [Int](repeating: 0, count: shape.count)
-        for _ in 0..<values.count {
-            result.append(values[zip(permutation, index).reduce(0) { $0 + strides[$1.0] * $1.1 }])
-            for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-                index[axis] += 1
-                if index[axis] < newShape[axis] { break }
-                index[axis] = 0
-            }
-        }
-        return (result, newShape)
+    /// A float32 host tensor of `shape` permuted by `permutation` (``HostArray/permuted(_:)``).
+    static func permute(_ values: [Float], shape: [Int], _ permutation: [Int]) throws -> (values: [Float], shape: [Int]) {
+        let result = try HostArray(shape: Shape(shape), elements: .float32(values)).permuted(permutation)
+        return (result.elements.floats, result.shape.dimensions)
     }
 
     /// The channels-first input, the kernel in ONNX's layout (`[k..., a, b]` → `[b, a, k...]`,
@@ -202,7 +189,7 @@ extension ONNXGraphBuilder {
     ) throws -> (operands: [String], kernelShape: [Int]) {
         let n = rank - 2
         let kernel = try parameter("\(layer.name).kernel")
-        let weights = Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
+        let weights = try Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
         var operands = [channelsFirst(input, rank: rank, last: last, hint: layer.name), constant(weights.values, shape: weights.shape, hint: layer.name)]
         if try options.bool("useBias") {
             let bias = try parameter("\(layer.name).bias")
@@ -237,7 +224,7 @@ extension ONNXGraphBuilder {
         for axis in 0..<n {
             func along(_ values: [Int]) -> [Int] { (0..<n).map { $0 == axis ? values[axis] : 1 } }
             let kernel = try parameter("\(layer.name).kernel_\(axis + 1)")
-            let weights = Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
+            let weights = try Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
             var operands = [x, constant(weights.values, shape: weights.shape, hint: hint)]
             if try whole.bool("useBias") {
                 let bias = try parameter("\(layer.name).bias_\(axis + 1)")

@@ -14,8 +14,8 @@ extension ONNXGraphBuilder {
 
     /// `[features, gates·units]` (this library) as `[1, gates·units, features]` (ONNX) with
     /// the gate blocks in ONNX's `order`.
-    static func gateMajor(_ kernel: (values: [Float], shape: [Int]), units: Int, order: [Int]) -> [Float] {
-        let transposed = permute(kernel.values, shape: kernel.shape, [1, 0]).values
+    static func gateMajor(_ kernel: (values: [Float], shape: [Int]), units: Int, order: [Int]) throws -> [Float] {
+        let transposed = try permute(kernel.values, shape: kernel.shape, [1, 0]).values
         let rowLength = kernel.shape[0]
         return order.flatMap { gate in transposed[(gate * units * rowLength)..<((gate + 1) * units * rowLength)] }
     }
@@ -49,8 +49,8 @@ extension ONNXGraphBuilder {
         }
         let width = order.count * units
         let kernel = try parameter("\(layer.name).kernel"), recurrentKernel = try parameter("\(layer.name).recurrent_kernel")
-        let w = constant(Self.gateMajor(kernel, units: units, order: order), shape: [1, width, features], hint: hint)
-        let r = constant(Self.gateMajor(recurrentKernel, units: units, order: order), shape: [1, width, units], hint: hint)
+        let w = constant(try Self.gateMajor(kernel, units: units, order: order), shape: [1, width, features], hint: hint)
+        let r = constant(try Self.gateMajor(recurrentKernel, units: units, order: order), shape: [1, width, units], hint: hint)
         let inputBias = useBias ? Self.reordered(try parameter("\(layer.name).bias").values, units: units, order: order) : Array(repeating: 0, count: width)
         let hiddenBias = layer.parameters.contains(where: { $0.name == "\(layer.name).recurrent_bias" })
             ? Self.reordered(try parameter("\(layer.name).recurrent_bias").values, units: units, order: order) : Array(repeating: 0, count: width)

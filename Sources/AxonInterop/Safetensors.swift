@@ -102,8 +102,8 @@ public enum Safetensors {
             else {
                 throw refuse("tensor '\(name)' must have exactly 'dtype' (a string), 'shape' (integers) and 'data_offsets' (two integers)")
             }
-            guard let dtype = elements(dtypeName) else {
-                throw refuse("tensor '\(name)' has dtype '\(dtypeName)'; this library reads \(readableDTypes)")
+            guard let dtype = dtypes[dtypeName] else {
+                throw refuse("tensor '\(name)' has dtype '\(dtypeName)'; this library reads \(dtypes.keys.sorted().joined(separator: ", "))")
             }
             let shape = shapeValues.compactMap(\.integerValue)
             guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }) else {
@@ -155,24 +155,14 @@ public enum Safetensors {
         }
     }
 
-    static let readableDTypes = "F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64 and BOOL"
-
-    static func elements(_ name: String) -> ForeignElements? {
-        switch name {
-        case "F16": return ForeignElements(kind: .float, size: 2)
-        case "BF16": return ForeignElements(kind: .bfloat16, size: 2)
-        case "F32": return ForeignElements(kind: .float, size: 4)
-        case "F64": return ForeignElements(kind: .float, size: 8)
-        case "I8": return ForeignElements(kind: .signed, size: 1)
-        case "I16": return ForeignElements(kind: .signed, size: 2)
-        case "I32": return ForeignElements(kind: .signed, size: 4)
-        case "I64": return ForeignElements(kind: .signed, size: 8)
-        case "U8": return ForeignElements(kind: .unsigned, size: 1)
-        case "U16": return ForeignElements(kind: .unsigned, size: 2)
-        case "U32": return ForeignElements(kind: .unsigned, size: 4)
-        case "U64": return ForeignElements(kind: .unsigned, size: 8)
-        case "BOOL": return ForeignElements(kind: .bool, size: 1)
-        default: return nil
-        }
-    }
+    /// The dtypes read, by safetensors' names.
+    static let dtypes: [String: ForeignElements] = [
+        "F16": ForeignElements(kind: .float, size: 2), "BF16": ForeignElements(kind: .bfloat16, size: 2),
+        "F32": ForeignElements(kind: .float, size: 4), "F64": ForeignElements(kind: .float, size: 8),
+        "I8": ForeignElements(kind: .signed, size: 1), "I16": ForeignElements(kind: .signed, size: 2),
+        "I32": ForeignElements(kind: .signed, size: 4), "I64": ForeignElements(kind: .signed, size: 8),
+        "U8": ForeignElements(kind: .unsigned, size: 1), "U16": ForeignElements(kind: .unsigned, size: 2),
+        "U32": ForeignElements(kind: .unsigned, size: 4), "U64": ForeignElements(kind: .unsigned, size: 8),
+        "BOOL": ForeignElements(kind: .bool, size: 1),
+    ]
 }

@@ -33,18 +33,11 @@ public struct CRC32: Sendable {
     public init(_ polynomial: Polynomial = .ieee) { table = polynomial.table }
 
     /// Adds `bytes` to the checksum.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func update<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
         var crc = state
         table.withUnsafeBufferPointer { table in
             for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         }
-        state = crc
-    }
-
-    /// Adds `bytes` to the checksum.
-    public mutating func update<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        var crc = state
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         state = crc
     }
 
