@@ -7,6 +7,11 @@ import PackageDescription
 /// plugins are compiled in; the pure-Swift reference backend is always present. Plugin
 /// sources are wrapped in `#if OneDNN` / `#if Vulkan`, so the package builds as empty plugin
 /// modules when a trait is off.
+///
+/// The executables here link everything statically (a single binary). `Backend` is also a
+/// dynamic library product: a package that depends on it (Plugins/Dynamic, an out-of-tree
+/// backend) links one shared `libBackend.so`, which is what lets backends load at run time
+/// (docs/plugins.md).
 let package = Package(
     name: "Axon",
     platforms: [.macOS(.v14)],
@@ -14,12 +19,13 @@ let package = Package(
         .library(name: "Axon", targets: ["Axon"]),
         .library(name: "AxonData", targets: ["AxonData"]),
         .library(name: "AxonInterop", targets: ["AxonInterop"]),
-        .library(name: "Backend", targets: ["Backend"]),
+        .library(name: "Backend", type: .dynamic, targets: ["Backend"]),
         .library(name: "CPUReference", targets: ["CPUReference"]),
         .library(name: "OneDNN", targets: ["OneDNN"]),
         .library(name: "Vulkan", targets: ["Vulkan"]),
         .library(name: "AxonBackends", targets: ["AxonBackends"]),
         .library(name: "AxonConformance", targets: ["AxonConformance"]),
+        .library(name: "AxonCommands", targets: ["AxonCommands"]),
         .executable(name: "axon", targets: ["AxonCLI"]),
     ],
     traits: [
@@ -33,7 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        .target(name: "Backend", path: "Sources/Backend"),
+        .target(name: "Backend", path: "Sources/Backend", exclude: ["Plugins/abi.txt"]),  // read by scripts/backend-abi.sh
         .target(name: "CPUReference", dependencies: ["Backend"], path: "Plugins/CPUReference"),
         .systemLibrary(name: "CDNNL", path: "Plugins/CDNNL"),
         .target(
@@ -73,23 +79,22 @@ let package = Package(
             path: "Sources/AxonInterop",
             exclude: ["Protos"]
         ),
-        .executableTarget(
-            name: "AxonCLI",
+        // The commands of `axon`; each executable registers its backends and runs them.
+        .target(
+            name: "AxonCommands",
             dependencies: [
-                "Axon", "AxonBackends", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop",
+                "Axon", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Sources/AxonCLI"
+            path: "Sources/AxonCommands"
         ),
+        .executableTarget(name: "AxonCLI", dependencies: ["AxonBackends", "AxonCommands"], path: "Sources/AxonCLI"),
         .target(
             name: "AxonBenchmarks",
-            dependencies: [
-                "Axon", "AxonBackends",
-                .target(name: "CDNNL", condition: .when(traits: ["OneDNN"])),
-            ],
+            dependencies: ["Axon", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
             path: "Benchmarks/Library"
         ),
-        .executableTarget(name: "Benchmarks", dependencies: ["AxonBenchmarks"], path: "Benchmarks/Main"),
+        .executableTarget(name: "Benchmarks", dependencies: ["AxonBackends", "AxonBenchmarks"], path: "Benchmarks/Main"),
         .target(
             name: "AxonExamples",
             dependencies: [

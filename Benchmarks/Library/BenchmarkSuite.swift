@@ -1,17 +1,10 @@
 import Axon
-import AxonBackends
 import Foundation
 
-/// The same workloads on every linked backend, reported as a table and as JSON and Markdown
+/// The same workloads on every registered backend, reported as a table and as JSON and Markdown
 /// (`swift.json`, `swift.md`) for `scripts/bench.sh` to set beside PyTorch and JAX. Run by
 /// `axon bench` and by the `Benchmarks` executable. A benchmark, not a test.
 public enum BenchmarkSuite {
-    /// Registers the linked backends and sets backend options (`backend.option=value`).
-    public static func registerBackends(options: [String] = []) throws {
-        LinkedBackends.register()
-        try BackendRegistry.shared.setOptions(options)
-    }
-
     /// Runs every workload on every registered backend (or those in `only`) and writes the
     /// report to `output`. Peak RSS is measured in a fresh process: this executable with
     /// `childArguments` followed by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.

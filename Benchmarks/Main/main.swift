@@ -1,5 +1,6 @@
 // swift run -c release Benchmarks [--quick] [--output DIR] [--backends a,b]: every workload on
 // every linked backend (or those listed); scripts/bench.sh adds JAX and PyTorch beside them.
+import AxonBackends
 import AxonBenchmarks
 
 let arguments = CommandLine.arguments
@@ -8,7 +9,7 @@ let quick = arguments.contains("--quick")
 func value(after flag: String) -> String? {
     arguments.firstIndex(of: flag).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 }
-try BenchmarkSuite.registerBackends()
+LinkedBackends.register()
 if let backend = value(after: "--rss") {
     try BenchmarkSuite.runChild(backend: backend, quick: quick)
 } else {

@@ -20,10 +20,15 @@ public final class ReferenceBackend: Backend {
     /// lowest priority so that `auto` prefers any accelerated backend that starts, and as the
     /// host fallback that delegating CPU backends run their other primitives on.
     public static func register(in registry: BackendRegistry = .shared) {
-        registry.register(BackendDescriptor(
+        registry.register(descriptor)
+    }
+
+    /// How the reference backend describes itself, linked or as a run-time plugin.
+    public static var descriptor: BackendDescriptor {
+        BackendDescriptor(
             name: "reference", priority: 0, summary: "pure Swift on the host CPU, the oracle every backend is checked against",
             isHostFallback: true
-        ) { _ in ReferenceBackend() })
+        ) { _ in ReferenceBackend() }
     }
 
     /// Buffers in host memory: its own, and those of CPU backends that share them.

@@ -68,15 +68,20 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// Registers `onednn` (above `reference` for `auto`), delegating to the registry's host
     /// fallback, with its option `threads`.
     public static func register(in registry: BackendRegistry = .shared) {
+        registry.register(descriptor)
+    }
+
+    /// How `onednn` describes itself, linked or as a run-time plugin.
+    public static var descriptor: BackendDescriptor {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        registry.register(BackendDescriptor(
+        return BackendDescriptor(
             name: "onednn", priority: 10, summary: "oneDNN primitives on the host CPU, other ops on the host fallback",
             options: [BackendOption(
                 name: "threads", help: "OpenMP threads (default: $OMP_NUM_THREADS, else one per core)",
                 kind: .integer(1...Swift.max(cores, 1)))]
         ) { configuration in
             try OneDNNBackend(host: configuration.hostFallback(), threads: configuration.integer("threads"))
-        })
+        }
     }
 
     /// The host address of a buffer's elements.

@@ -82,9 +82,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     /// above `onednn` when the device it would use (`AXON_VULKAN_DEVICE`, else the best) is a
     /// hardware GPU, and below it when that is a software rasteriser such as lavapipe.
     public static func register(in registry: BackendRegistry = .shared) {
+        registry.register(descriptor)
+    }
+
+    /// How `vulkan` describes itself, linked or as a run-time plugin.
+    public static var descriptor: BackendDescriptor {
         let environment = ProcessInfo.processInfo.environment
         let selection = environment["AXON_VULKAN_DEVICE"]
-        registry.register(BackendDescriptor(
+        return BackendDescriptor(
             name: "vulkan", priority: VulkanDevice.selectsHardware(selection) ? 20 : 5,
             summary: "GLSL compute shaders on a Vulkan device (Mesa's lavapipe where there is no GPU)",
             options: [
@@ -98,7 +103,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         ) { configuration in
             let validation = configuration.values["validation"].map { $0 == "on" } ?? (environment["AXON_VULKAN_VALIDATION"] == "1")
             return try VulkanBackend(deviceSelection: configuration.values["device"] ?? selection, validation: validation)
-        })
+        }
     }
 
     // MARK: Buffers

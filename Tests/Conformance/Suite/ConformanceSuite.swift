@@ -1,5 +1,6 @@
 import Axon
 import Backend
+import CPUReference
 import Foundation
 
 /// The conformance suite as one call, so a backend built in another package can prove itself
@@ -30,6 +31,10 @@ public enum ConformanceSuite {
         let runner = ConformanceRunner(backends: [(backend.name, backend.checked)])
         return ConformanceReport(backends: [backend.name], results: runner.run(cases.filter(including)))
     }
+
+    /// The reference backend, the suite's oracle: also the fallback a delegating backend under
+    /// test runs its other primitives on, for packages that do not link `CPUReference` themselves.
+    public static func referenceBackend() -> any Backend { ReferenceBackend() }
 
     /// `../shared/datasets/mnist` from the working directory, where this repository keeps MNIST.
     public static var defaultMNISTDirectory: URL {

@@ -17,12 +17,17 @@ enum AxonCommandLine {
     /// `.build/<configuration>/axon`, next to the test bundle.
     static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("axon")
 
-    static func start(_ arguments: [String], in directory: URL) throws -> (Process, output: URL, error: URL) {
-        #expect(FileManager.default.isExecutableFile(atPath: executable.path), "build the axon product first: \(executable.path)")
+    /// Starts `program` (this build's `axon` unless given) with `arguments` in `directory`, with
+    /// `environment` added to this process's.
+    static func start(
+        _ arguments: [String], in directory: URL, program: URL = executable, environment: [String: String] = [:]
+    ) throws -> (Process, output: URL, error: URL) {
+        #expect(FileManager.default.isExecutableFile(atPath: program.path), "build it first: \(program.path)")
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let id = UUID().uuidString
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("axon-out-\(id)")
         let error = FileManager.default.temporaryDirectory.appendingPathComponent("axon-err-\(id)")
@@ -45,8 +50,10 @@ enum AxonCommandLine {
             error: try String(contentsOf: error, encoding: .utf8))
     }
 
-    static func run(_ arguments: [String], in directory: URL) throws -> Result {
-        let (process, output, error) = try start(arguments, in: directory)
+    static func run(
+        _ arguments: [String], in directory: URL, program: URL = executable, environment: [String: String] = [:]
+    ) throws -> Result {
+        let (process, output, error) = try start(arguments, in: directory, program: program, environment: environment)
         return try collect(process, output: output, error: error)
     }
 }

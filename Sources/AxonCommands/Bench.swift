@@ -1,19 +1,19 @@
 import ArgumentParser
 import AxonBenchmarks
 
-/// `axon bench`: the benchmark workloads on every linked backend (see docs/benchmarks.md;
+/// `axon bench`: the benchmark workloads on every registered backend (see docs/benchmarks.md;
 /// `scripts/bench.sh` also runs JAX and PyTorch beside them).
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Time the benchmark workloads on every linked backend.")
+    static let configuration = CommandConfiguration(abstract: "Time the benchmark workloads on every registered backend.")
 
     @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
     @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"
     @OptionGroup var settings: BackendSettings
-    @Option(help: "Comma-separated backends to run (default: all linked).") var backends: String?
+    @Option(help: "Comma-separated backends to run (default: all registered).") var backends: String?
     @Option(help: .hidden) var rss: String?
 
     func run() throws {
-        try BenchmarkSuite.registerBackends(options: settings.assignments)
+        try settings.apply()
         if let rss {
             try BenchmarkSuite.runChild(backend: rss, quick: quick)
             return

@@ -1,26 +1,43 @@
 import ArgumentParser
 import Axon
-import AxonBackends
 import Backend
 import Foundation
 
-/// The `axon` command-line tool.
-@main
-struct AxonCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `axon` command-line tool. The executable registers the backends linked into it with
+/// `BackendRegistry.shared`, then calls ``runLoadingPlugins()``; the commands use whatever is
+/// registered.
+///
+/// ```swift
+/// import AxonCommands
+///
+/// AxonCommand.runLoadingPlugins()  // a program with no backend compiled in
+/// ```
+public struct AxonCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "axon",
         abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
         subcommands: [Train.self, Evaluate.self, Predict.self, Export.self, Import.self, Summary.self, Backends.self, Conformance.self, Bench.self],
         defaultSubcommand: Train.self
     )
+
+    public init() {}
+
+    /// Loads the backend plugins on the plugin path into the shared registry, notes each one
+    /// skipped on standard error (`axon backends` lists them all), and runs the command line.
+    public static func runLoadingPlugins() {
+        for report in BackendRegistry.shared.loadPlugins() where !report.loaded {
+            FileHandle.standardError.write(Data("note: plugin \(report)\n".utf8))
+        }
+        main()
+    }
 }
 
-/// Options shared by subcommands that run a model. The help texts list the linked backends
+/// Options shared by subcommands that run a model. The help texts list the registered backends
 /// and the options each declares, from the registry.
 struct BackendOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "\(BackendRegistry.shared.availableNames.joined(separator: ", ")) or auto (default: $AXON_BACKEND, else auto).",
-        discussion: "Linked backends:\n" + LinkedBackends.helpText()))
+        discussion: "Backends:\n" + BackendRegistry.shared.descriptorsByPriority.map(\.helpText).joined(separator: "\n")))
     var backend: String?
 
     @OptionGroup var settings: BackendSettings
@@ -31,7 +48,7 @@ struct BackendOptions: ParsableArguments {
     }
 }
 
-/// The options of the linked backends, set as `--backend-option backend.option=value`.
+/// The options of the registered backends, set as `--backend-option backend.option=value`.
 struct BackendSettings: ParsableArguments {
     @Option(name: .customLong("backend-option"), help: ArgumentHelp(
         "A backend option, backend.option=value (repeatable); `axon backends` lists them.", valueName: "backend.option=value"))
@@ -49,7 +66,7 @@ struct BackendSettings: ParsableArguments {
             }
         }
         do {
-            try BackendRegistry().configuredForValidation(options: assignments)
+            try BackendRegistry.shared.validateOptions(assignments)
         } catch let error as BackendError {
             throw ValidationError("--backend-option: \(error)")
         }
@@ -60,18 +77,9 @@ struct BackendSettings: ParsableArguments {
         backendOptions + (threads.map { ["onednn.threads=\($0)"] } ?? [])
     }
 
-    /// Registers the linked backends with these options set.
+    /// Sets these options on the registered backends.
     func apply() throws {
-        LinkedBackends.register()
         try BackendRegistry.shared.setOptions(assignments)
-    }
-}
-
-extension BackendRegistry {
-    /// Checks option assignments against the linked backends' declarations without starting any.
-    func configuredForValidation(options: [String]) throws {
-        LinkedBackends.register(in: self)
-        try setOptions(options)
     }
 }
 

@@ -1,18 +1,20 @@
 import ArgumentParser
 import Axon
-import AxonBackends
 import AxonConformance
 import Backend
 import Foundation
 
-/// `axon conformance`: runs every conformance case on every linked backend, prints the report
-/// and writes it as Markdown and JSON. Exits non-zero when any case fails.
+/// `axon conformance`: runs every conformance case on every registered backend (or those named
+/// with `--backend`), prints the report and writes it as Markdown and JSON. Exits non-zero when
+/// any case fails or a named backend does not start.
 struct Conformance: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the cross-backend conformance suite and write its report.")
 
     @Option(help: "Directory of extra case files (JSON + .npy).") var cases = "Tests/Conformance/Cases"
     @Option(name: .customLong("mnist-dir"), help: "MNIST IDX files for the training recipes.") var mnistDirectory = "../shared/datasets/mnist"
     @Option(help: "Where to write conformance.md and conformance.json.") var output = ".build/conformance"
+    @Option(name: .customLong("backend"), help: "A backend to check (repeatable; default: every registered backend).")
+    var selected: [String] = []
     @OptionGroup var settings: BackendSettings
 
     func run() throws {
@@ -21,7 +23,11 @@ struct Conformance: ParsableCommand {
         let registry = BackendRegistry.shared
         var backends: [(name: String, backend: any Backend)] = []
         var failedToStart: [String] = []
-        for name in registry.availableNames {
+        let available = registry.availableNames
+        if let unknown = selected.first(where: { !available.contains($0) }) {
+            try runReportingErrors { throw BackendError.unknownBackend(name: unknown, available: available) }
+        }
+        for name in available where selected.isEmpty || selected.contains(name) {
             do {
                 backends.append((name, try registry.backend(named: name)))
             } catch {

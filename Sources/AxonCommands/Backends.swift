@@ -1,0 +1,36 @@
+import ArgumentParser
+import Backend
+
+/// `axon backends`: each registered backend, where it comes from (linked in, or a plugin and its
+/// file), the device it uses and whether it starts; then every plugin file found and why any
+/// was skipped.
+struct Backends: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the backends, where each comes from and whether it starts, and the plugins found.")
+
+    func run() throws {
+        let registry = BackendRegistry.shared
+        for descriptor in registry.descriptorsByPriority {
+            let name = descriptor.name
+            do {
+                let backend = try registry.backend(named: name)
+                print("\(name): starts — \(backend.deviceDescription)")
+            } catch {
+                print("\(name): does not start — \(error)")
+            }
+            print("  \(descriptor.summary)")
+            if let origin = registry.origin(of: name) { print("  \(origin)") }
+            for option in descriptor.options {
+                print("  option \(name).\(option.name): \(option.help)")
+            }
+        }
+        if let chosen = try? registry.backend(named: "auto") {
+            print("auto selects: \(chosen.name)")
+        } else {
+            print("auto selects: nothing, no backend starts")
+        }
+        print("Backend library: \(BackendRegistry.sharedBackendLibrary ?? "compiled into this program (plugins cannot be loaded)")")
+        let reports = registry.pluginReports
+        print(reports.isEmpty ? "plugins: none found (\(PluginSearchPath.environmentVariable), plugins/ beside the executable, ~/.local/share/axon/plugins)" : "plugins:")
+        for report in reports { print("  \(report)") }
+    }
+}
