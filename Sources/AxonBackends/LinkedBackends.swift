@@ -10,7 +10,8 @@ import Vulkan
 /// The one place that registers the backends linked into a program: the `axon` CLI, the
 /// benchmarks, the examples and the tests all call ``register(in:)``. Which plugins are
 /// linked is decided by the package traits (`OneDNN`, `Vulkan`); the reference backend is
-/// always there.
+/// always there. Backends built as shared libraries are loaded at run time instead, with
+/// `BackendRegistry.loadPlugins(from:)` (docs/plugins.md).
 ///
 /// ```swift
 /// import AxonBackends
@@ -30,11 +31,5 @@ public enum LinkedBackends {
         #if Vulkan
         VulkanBackend.register(in: registry)
         #endif
-    }
-
-    /// Every registered backend with its options, for help texts and `axon backends`.
-    public static func helpText(in registry: BackendRegistry = .shared) -> String {
-        register(in: registry)
-        return registry.descriptorsByPriority.map(\.helpText).joined(separator: "\n")
     }
 }

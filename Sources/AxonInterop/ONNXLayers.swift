@@ -259,7 +259,7 @@ extension ONNXGraphBuilder {
         // input size; output_padding makes up what that convolution's floor dropped.
         var lows: [Int] = [], highs: [Int] = [], extra: [Int] = []
         let (mode, values) = try options.enumeration("padding")
-        let explicit = try (values.values["_0"] as? [[String: Int]])?.map { ($0["low"] ?? 0, $0["high"] ?? 0) }
+        let explicit = (values.values["_0"] as? [[String: Int]])?.map { ($0["low"] ?? 0, $0["high"] ?? 0) }
         for axis in 0..<n {
             guard let i = spatialIn[axis] ?? nil, let o = spatialOut[axis] ?? nil else { throw ONNXUnsupported("unknown spatial size") }
             let extent = dilation[axis] * (size[axis] - 1) + 1

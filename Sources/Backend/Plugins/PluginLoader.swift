@@ -97,7 +97,10 @@ enum PluginLoader {
         #else
         // glibc declares dladdr only under _GNU_SOURCE, which Swift's Glibc module does not set.
         let target = UInt(bitPattern: address)
-        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        // Read to the end: procfs files report a size of 0, so a read sized by the file falls short.
+        let handle = FileHandle(forReadingAtPath: "/proc/self/maps")
+        let maps = (try? handle?.readToEnd()).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        try? handle?.close()
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             let bounds = fields.first?.split(separator: "-").compactMap { UInt($0, radix: 16) } ?? []
