@@ -17,9 +17,9 @@ extension ONNXGraphBuilder {
         let result: String
         switch type {
         case "DenseLayer":
-            let kernel = try parameter("\(layer.name).kernel")
+            let kernel = try parameter("\(layer.parameterScope).kernel")
             var y = node("MatMul", [inputs[0], constant(kernel.values, shape: kernel.shape, hint: hint)], hint: hint)[0]
-            if try options.bool("useBias") { y = try addParameter(y, "\(layer.name).bias", hint: hint) }
+            if try options.bool("useBias") { y = try addParameter(y, "\(layer.parameterScope).bias", hint: hint) }
             result = try activate(y, options.enumeration("activation"), hint: hint)
         case "ActivationLayer":
             result = try activate(inputs[0], options.enumeration("activation"), hint: hint)
@@ -46,10 +46,10 @@ extension ONNXGraphBuilder {
             let op = ["add": "Add", "subtract": "Sub", "multiply": "Mul"][operation] ?? "Add"
             result = inputs.dropFirst().reduce(inputs[0]) { node(op, [$0, $1], hint: hint)[0] }
         case "EmbeddingLayer":
-            let kernel = try parameter("\(layer.name).kernel")
+            let kernel = try parameter("\(layer.parameterScope).kernel")
             result = node("Gather", [constant(kernel.values, shape: kernel.shape, hint: hint), inputs[0]], [ONNXAttribute.int("axis", 0)], hint: hint)[0]
         case "BiasLayer":
-            result = try addParameter(inputs[0], "\(layer.name).bias", hint: hint)
+            result = try addParameter(inputs[0], "\(layer.parameterScope).bias", hint: hint)
         case "PadLayer":
             let padding = try (options.value("padding") as? [[String: Int]] ?? []).map { ($0["low"] ?? 0, $0["high"] ?? 0) }
             let pads = [0] + padding.map(\.0) + [0] + padding.map(\.1)
@@ -188,11 +188,11 @@ extension ONNXGraphBuilder {
         _ layer: LayerDescription, _ options: ONNXOptions, input: String, rank: Int, last: Bool
     ) throws -> (operands: [String], kernelShape: [Int]) {
         let n = rank - 2
-        let kernel = try parameter("\(layer.name).kernel")
+        let kernel = try parameter("\(layer.parameterScope).kernel")
         let weights = try Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
         var operands = [channelsFirst(input, rank: rank, last: last, hint: layer.name), constant(weights.values, shape: weights.shape, hint: layer.name)]
         if try options.bool("useBias") {
-            let bias = try parameter("\(layer.name).bias")
+            let bias = try parameter("\(layer.parameterScope).bias")
             operands.append(constant(bias.values, shape: bias.shape, hint: layer.name))
         }
         return (operands, kernel.shape)
@@ -223,11 +223,11 @@ extension ONNXGraphBuilder {
         var x = channelsFirst(input, rank: rank, last: last, hint: hint)
         for axis in 0..<n {
             func along(_ values: [Int]) -> [Int] { (0..<n).map { $0 == axis ? values[axis] : 1 } }
-            let kernel = try parameter("\(layer.name).kernel_\(axis + 1)")
+            let kernel = try parameter("\(layer.parameterScope).kernel_\(axis + 1)")
             let weights = try Self.permute(kernel.values, shape: kernel.shape, [n + 1, n] + Array(0..<n))
             var operands = [x, constant(weights.values, shape: weights.shape, hint: hint)]
             if try whole.bool("useBias") {
-                let bias = try parameter("\(layer.name).bias_\(axis + 1)")
+                let bias = try parameter("\(layer.parameterScope).bias_\(axis + 1)")
                 operands.append(constant(bias.values, shape: bias.shape, hint: hint))
             }
             let padding: Onnx_AttributeProto
@@ -312,8 +312,8 @@ extension ONNXGraphBuilder {
         let epsilon = try options.float("epsilon")
         var axis = try options.int("axis")
         if axis < 0 { axis += rank }
-        let (gamma, beta) = (try parameter("\(layer.name).gamma").values, try parameter("\(layer.name).beta").values)
-        let (mean, variance) = (try parameter("\(layer.name).mean").values, try parameter("\(layer.name).var").values)
+        let (gamma, beta) = (try parameter("\(layer.parameterScope).gamma").values, try parameter("\(layer.parameterScope).beta").values)
+        let (mean, variance) = (try parameter("\(layer.parameterScope).mean").values, try parameter("\(layer.parameterScope).var").values)
         let scale = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }
         let shift = (0..<scale.count).map { beta[$0] - mean[$0] * scale[$0] }
         let shape = [scale.count] + Array(repeating: 1, count: rank - 1 - axis)
@@ -327,8 +327,8 @@ extension ONNXGraphBuilder {
         let trailing = inputShape.suffix(axes).compactMap { $0 }
         guard trailing.count == axes else { throw ONNXUnsupported("unknown normalised dimensions") }
         let count = trailing.reduce(1, *)
-        let gamma = try options.bool("scale") ? try parameter("\(layer.name).gamma").values : Array(repeating: 1, count: count)
-        let beta = try options.bool("center") ? try parameter("\(layer.name).beta").values : Array(repeating: 0, count: count)
+        let gamma = try options.bool("scale") ? try parameter("\(layer.parameterScope).gamma").values : Array(repeating: 1, count: count)
+        let beta = try options.bool("center") ? try parameter("\(layer.parameterScope).beta").values : Array(repeating: 0, count: count)
         return node(
             "LayerNormalization", [input, constant(gamma, shape: trailing, hint: hint), constant(beta, shape: trailing, hint: hint)],
             [ONNXAttribute.int("axis", -axes), ONNXAttribute.float("epsilon", try options.float("epsilon"))], hint: hint)[0]

@@ -48,12 +48,12 @@ extension ONNXGraphBuilder {
         default: (op, order, activations, states) = ("RNN", [0], [activation], 1)
         }
         let width = order.count * units
-        let kernel = try parameter("\(layer.name).kernel"), recurrentKernel = try parameter("\(layer.name).recurrent_kernel")
+        let kernel = try parameter("\(layer.parameterScope).kernel"), recurrentKernel = try parameter("\(layer.parameterScope).recurrent_kernel")
         let w = constant(try Self.gateMajor(kernel, units: units, order: order), shape: [1, width, features], hint: hint)
         let r = constant(try Self.gateMajor(recurrentKernel, units: units, order: order), shape: [1, width, units], hint: hint)
-        let inputBias = useBias ? Self.reordered(try parameter("\(layer.name).bias").values, units: units, order: order) : Array(repeating: 0, count: width)
-        let hiddenBias = layer.parameters.contains(where: { $0.name == "\(layer.name).recurrent_bias" })
-            ? Self.reordered(try parameter("\(layer.name).recurrent_bias").values, units: units, order: order) : Array(repeating: 0, count: width)
+        let inputBias = useBias ? Self.reordered(try parameter("\(layer.parameterScope).bias").values, units: units, order: order) : Array(repeating: 0, count: width)
+        let hiddenBias = layer.parameters.contains(where: { $0.name == "\(layer.parameterScope).recurrent_bias" })
+            ? Self.reordered(try parameter("\(layer.parameterScope).recurrent_bias").values, units: units, order: order) : Array(repeating: 0, count: width)
         let b = constant(inputBias + hiddenBias, shape: [1, 2 * width], hint: hint)
 
         let timeMajor = node("Transpose", [inputs[0]], [ONNXAttribute.ints("perm", [1, 0, 2])], hint: hint)[0]

@@ -19,7 +19,7 @@ extension ONNXGraphBuilder {
         var y = node("Reshape", [normalized, node("Shape", [first], hint: hint)[0]], hint: hint)[0]
         if try options.bool("affine") {
             let perChannel = [channels] + Array(repeating: 1, count: rank - 2)
-            let gamma = try parameter("\(layer.name).gamma"), beta = try parameter("\(layer.name).beta")
+            let gamma = try parameter("\(layer.parameterScope).gamma"), beta = try parameter("\(layer.parameterScope).beta")
             y = node("Mul", [y, constant(gamma.values, shape: perChannel, hint: hint)], hint: hint)[0]
             y = node("Add", [y, constant(beta.values, shape: perChannel, hint: hint)], hint: hint)[0]
         }

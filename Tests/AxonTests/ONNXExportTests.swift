@@ -32,6 +32,10 @@ struct ONNXExportTests {
             let pooled = Axon.dotProductAttention(query: attended, key: tokens, value: tokens)
             return pooled.add(tokens).layerNorm().take(-1, axis: 0).dense(3)
         }()),
+        ("shared-block", {
+            let tied = Axon.block("tied") { $0.dense(8, activation: .tanh) }
+            return tied(tied(image.flatten().dense(8))).dense(3)
+        }()),
     ]
 
     /// Deterministic inputs and, for batch norm, statistics that are not the identity.
@@ -49,7 +53,7 @@ struct ONNXExportTests {
         return (state, inputs)
     }
 
-    @Test("MLP, CNN, residual CNN, LSTM/GRU, normalisation and resize, and attention exports run in ONNX Runtime with the library's outputs to 1e-5", arguments: models.map(\.0))
+    @Test("MLP, CNN, residual CNN, LSTM/GRU, normalisation and resize, attention and shared-block exports run in ONNX Runtime with the library's outputs to 1e-5", arguments: models.map(\.0))
     func runsInONNXRuntime(name: String) throws {
         let model = try #require(Self.models.first { $0.0 == name }).1
         let directory = try EcosystemReaders.scratchDirectory("onnx-\(name)")

@@ -22,6 +22,21 @@ struct ReadmeExampleTests {
         #expect(try gradients.tensor("w").shape == [2, 3])
     }
 
+    @Test("the weight-sharing example builds one set of encoder parameters")
+    func weightSharingExample() throws {
+        ReferenceBackend.register()
+        let backend = try BackendRegistry.shared.resolve("reference")
+
+        let encoder = Axon.block("encoder") { $0.dense(32, activation: .relu).dense(8) }
+        let pair = Axon.container([
+            "left": encoder(Axon.input("left", shape: [nil, 64])),
+            "right": encoder(Axon.input("right", shape: [nil, 64])),
+        ])
+        let shared = try pair.build(on: backend).initialize(seed: 0)
+        #expect(shared.parameters.names == ["encoder/dense_0.bias", "encoder/dense_0.kernel", "encoder/dense_1.bias", "encoder/dense_1.kernel"])
+        #expect(try pair.graph(.mermaid).contains("encoder[1]/dense_1"))
+    }
+
     @Test("the interchange example writes files that load back")
     func interchangeExample() throws {
         ReferenceBackend.register()

@@ -11,13 +11,19 @@ final class Node: Sendable {
     let namespace: [String]
     /// Whether the node's parameters are excluded from training.
     let frozen: Bool
+    /// The application of a shared block this node belongs to, if any (see ``Block``).
+    let application: BlockApplication?
 
-    init(layer: any Layer, inputs: [Node], name: String?, namespace: [String] = [], frozen: Bool = false) {
+    init(
+        layer: any Layer, inputs: [Node], name: String?, namespace: [String] = [], frozen: Bool = false,
+        application: BlockApplication? = nil
+    ) {
         self.layer = layer
         self.inputs = inputs
         self.name = name
         self.namespace = namespace
         self.frozen = frozen
+        self.application = application
     }
 
     /// This node and everything it depends on, inputs before the nodes that read them.
@@ -99,9 +105,7 @@ public struct Axon: Sendable {
         var mapped: [ObjectIdentifier: Node] = [:]
         for original in node.topologicalOrder {
             let inputs = original.inputs.map { mapped[ObjectIdentifier($0)] ?? $0 }
-            let rebuilt = zip(inputs, original.inputs).allSatisfy { $0 === $1 }
-                ? original
-                : Node(layer: original.layer, inputs: inputs, name: original.name, namespace: original.namespace, frozen: original.frozen)
+            let rebuilt = zip(inputs, original.inputs).allSatisfy { $0 === $1 } ? original : original.with(inputs: inputs)
             mapped[ObjectIdentifier(original)] = transform(rebuilt)
         }
         return Axon(mapped[ObjectIdentifier(node)] ?? node)
@@ -109,12 +113,20 @@ public struct Axon: Sendable {
 }
 
 extension Node {
+    func with(inputs: [Node]) -> Node {
+        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
+    }
+
     func with(frozen: Bool) -> Node {
-        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen)
+        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
     }
 
     func with(namespace: [String]) -> Node {
-        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen)
+        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
+    }
+
+    func with(application: BlockApplication) -> Node {
+        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
     }
 }
 

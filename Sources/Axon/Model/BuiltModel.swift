@@ -89,11 +89,11 @@ public struct BuiltModel: Sendable {
 
     /// Fresh variables: each parameter's initializer runs on the host from the key of
     /// `seed` folded with the parameter's full name, so values do not depend on the backend or
-    /// on the order of layers.
+    /// on the order of layers. A block's parameters are created once, however often it is applied.
     public func initialize(seed: UInt64) throws -> ModelState {
         let key = Philox.Key(seed: seed)
         var result = ModelState(parameters: ParameterStore())
-        for node in nodes {
+        for node in nodes where !node.sharesParameters {
             for spec in node.parameters {
                 let name = node.parameterName(spec)
                 let value = try spec.initializer.tensor(shape: spec.shape, key: key.folded(with: name), on: backend)
@@ -125,7 +125,7 @@ public struct BuiltModel: Sendable {
             let context = LayerContext(
                 layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend
             ) { key in
-                let name = "\(node.name).\(key)"
+                let name = "\(node.parameterScope).\(key)"
                 if let value = variables.parameters[name] ?? state[name] { return value }
                 throw AxonError.invalidValue(operation: "predict", reason: "no value for parameter '\(name)'; initialize the model first")
             }
@@ -137,7 +137,7 @@ public struct BuiltModel: Sendable {
                 throw AxonError.layer(name: node.name, kind: node.kind, reason: "\(error)")
             }
             if mode == .train {
-                for (key, value) in context.updatedState { state["\(node.name).\(key)"] = value }
+                for (key, value) in context.updatedState { state["\(node.parameterScope).\(key)"] = value }
             }
         }
         let last = nodes[nodes.count - 1]

@@ -8,9 +8,16 @@ struct AnalyzedNode: Sendable {
     /// `nil` only when the shape needs tracing and no backend was given.
     let outputShape: SymbolicShape?
     let parameters: [ParameterSpec]
+    /// The name its parameters are stored under: its own, or in a later application of a
+    /// shared block, the first application's layer name.
+    let parameterScope: String
+    /// The block it belongs to and which application of it (0 for the first), if any.
+    let block: (name: String, application: Int)?
 
     var kind: String { node.layer.kind }
-    func parameterName(_ spec: ParameterSpec) -> String { "\(name).\(spec.name)" }
+    func parameterName(_ spec: ParameterSpec) -> String { "\(parameterScope).\(spec.name)" }
+    /// Whether its parameters are another layer's (a later application of a block).
+    var sharesParameters: Bool { parameterScope != name }
 }
 
 /// Names every node and infers every shape, in execution order.
@@ -20,16 +27,35 @@ enum GraphAnalysis {
         var position: [ObjectIdentifier: Int] = [:]
         var used: Set<String> = []
         var counters: [String: Int] = [:]
+        var blocks = BlockNaming()
         var result: [AnalyzedNode] = []
+        var shared: [String: (shape: Shape, layer: String)] = [:]
         for (index, node) in order.enumerated() {
             position[ObjectIdentifier(node)] = index
-            let name = try uniqueName(node, used: &used, counters: &counters)
+            var prefix = node.layer is InputLayer ? "" : node.namespace.map { $0 + "/" }.joined()
+            let block = try node.application.map { try blocks.name(of: $0) }
+            var scopePrefix = prefix
+            if let block {
+                prefix += block.application == 0 ? "\(block.name)/" : "\(block.name)[\(block.application)]/"
+                scopePrefix += "\(block.name)/"
+            }
+            let name = try uniqueName(node, prefix: prefix, used: &used, counters: &counters)
+            let scope = scopePrefix + name.dropFirst(prefix.count)
             let inputIndices = node.inputs.map { position[ObjectIdentifier($0)]! }
             let inputShapes = inputIndices.map { result[$0].outputShape }
             do {
                 let (shape, parameters) = try infer(node.layer, inputShapes, name: name, backend: backend)
+                for spec in parameters where block != nil {
+                    let full = "\(scope).\(spec.name)"
+                    if let first = shared[full], first.shape != spec.shape {
+                        throw LayerError(
+                            "shares parameter \(full) with \(first.layer), where it has shape \(first.shape), but here it needs \(spec.shape): block '\(block!.name)' is applied to inputs of incompatible shapes")
+                    }
+                    shared[full] = shared[full] ?? (spec.shape, name)
+                }
                 result.append(AnalyzedNode(
-                    node: node, name: name, inputIndices: inputIndices, outputShape: shape, parameters: parameters))
+                    node: node, name: name, inputIndices: inputIndices, outputShape: shape, parameters: parameters,
+                    parameterScope: scope, block: block))
             } catch let error as LayerError {
                 throw AxonError.layer(name: name, kind: node.layer.kind, reason: error.message)
             } catch let error as BackendError {
@@ -39,12 +65,8 @@ enum GraphAnalysis {
         return result
     }
 
-    /// A user-given name (checked for uniqueness) or `kind_N` within the node's namespace.
-    private static func uniqueName(_ node: Node, used: inout Set<String>, counters: inout [String: Int]) throws -> String {
-        var prefix = ""
-        if !(node.layer is InputLayer) {
-            for part in node.namespace { prefix += part + "/" }
-        }
+    /// A user-given name (checked for uniqueness) or `kind_N`, after `prefix` (the namespace and block).
+    private static func uniqueName(_ node: Node, prefix: String, used: inout Set<String>, counters: inout [String: Int]) throws -> String {
         if let given = node.name {
             let name = prefix + given
             if used.contains(name) {
@@ -90,5 +112,38 @@ enum GraphAnalysis {
         var shape: SymbolicShape = try layer.apply(tensors, context).shape.dimensions.map { $0 }
         if let first = inputs.first, first.first == .some(nil), !shape.isEmpty { shape[0] = nil }
         return shape
+    }
+}
+
+/// Names blocks (given, or `block_N` in order of first use) and numbers each block's
+/// applications in the order the graph reaches them.
+private struct BlockNaming {
+    private var names: [ObjectIdentifier: String] = [:]
+    private var applications: [ObjectIdentifier: Int] = [:]
+    private var counts: [ObjectIdentifier: Int] = [:]
+    private var nextUnnamed = 0
+
+    mutating func name(of application: BlockApplication) throws -> (name: String, application: Int) {
+        let block = ObjectIdentifier(application.block)
+        let name: String
+        if let known = names[block] {
+            name = known
+        } else {
+            if let given = application.block.name {
+                name = given
+            } else {
+                while names.values.contains("block_\(nextUnnamed)") { nextUnnamed += 1 }
+                name = "block_\(nextUnnamed)"
+            }
+            guard !names.values.contains(name) else {
+                throw AxonError.layer(name: name, kind: "block", reason: "two different blocks are named '\(name)'; block names must be unique")
+            }
+            names[block] = name
+        }
+        if let index = applications[ObjectIdentifier(application)] { return (name, index) }
+        let index = counts[block, default: 0]
+        counts[block] = index + 1
+        applications[ObjectIdentifier(application)] = index
+        return (name, index)
     }
 }

@@ -18,7 +18,7 @@ enum GraphDrawing {
             let node = nodes[index]
             let count = node.parameters.reduce(0) { $0 + $1.shape.elementCount }
             var details = "\(node.kind) · \(node.outputShape?.shapeDescription ?? "?")"
-            if count > 0 { details += " · \(count) params" }
+            if count > 0 { details += node.sharesParameters ? " · shares \(node.parameterScope)" : " · \(count) params" }
             return (index, [node.name, details])
         }
         let edges = drawn.flatMap { index in nodes[index].inputIndices.map { ($0, index) } }

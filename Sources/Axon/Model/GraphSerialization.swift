@@ -2,8 +2,9 @@ import Backend
 import Foundation
 
 /// The graph of a model as JSON: every node in execution order with its layer's type and
-/// options, its inputs (by position), name, namespace and frozen flag. Parameters are not part
-/// of it; `AxonInterop`'s `ModelFile` stores both in one file.
+/// options, its inputs (by position), name, namespace, frozen flag and, in a shared ``Block``,
+/// the block's name and which application it is. Parameters are not part of it;
+/// `AxonInterop`'s `ModelFile` stores both in one file.
 ///
 /// ```json
 /// {"version": 1, "output": 2, "nodes": [
@@ -14,8 +15,9 @@ import Foundation
 /// Custom layers (``Axon/layer(_:inputs:parameters:outputShape:name:_:)``) are saved by their
 /// kind and rebuilt from ``CustomLayers`` when loaded, so register them before loading.
 public enum GraphSerialization {
-    /// The graph format this version writes; it reads this one only.
-    public static let version = 1
+    /// The newest graph format: 2 adds shared blocks. A graph without blocks is written as
+    /// format 1, which older versions read; this version reads both.
+    public static let version = 2
 
     static var encoder: JSONEncoder { LibraryJSON.encoder }
     static var decoder: JSONDecoder { LibraryJSON.decoder }
@@ -37,6 +39,9 @@ public enum GraphSerialization {
         var name: String?
         var namespace: [String]?
         var frozen: Bool?
+        /// The shared block the node belongs to and which application of it (format 2).
+        var block: String?
+        var application: Int?
     }
 
     /// The JSON of `model`'s graph. Throws, naming the layer, for a layer that holds a Swift
@@ -47,7 +52,8 @@ public enum GraphSerialization {
             let node = analyzed.node
             var entry = SavedNode(
                 type: "custom", layer: nil, kind: nil, inputs: analyzed.inputIndices, name: node.name,
-                namespace: node.namespace.isEmpty ? nil : node.namespace, frozen: node.frozen ? true : nil)
+                namespace: node.namespace.isEmpty ? nil : node.namespace, frozen: node.frozen ? true : nil,
+                block: analyzed.block?.name, application: analyzed.block?.application)
             if let layer = node.layer as? any SerializableLayer {
                 entry.type = type(of: layer).serializationTag
                 entry.layer = try JSONValue(encoding: layer)
@@ -60,7 +66,8 @@ public enum GraphSerialization {
             }
             return entry
         }
-        return try encoder.encode(Document(version: version, output: saved.count - 1, nodes: saved))
+        let format = saved.contains { $0.block != nil } ? version : 1
+        return try encoder.encode(Document(version: format, output: saved.count - 1, nodes: saved))
     }
 
     /// The model whose graph `data` holds; `source` names the file in errors.
@@ -78,7 +85,7 @@ public enum GraphSerialization {
                 path: source,
                 reason: "holds a model graph of format \(version), written by a newer version of Axon; this version reads format \(Self.version), so upgrade Axon to load it")
         }
-        guard version == Self.version else { throw refuse("unknown format version \(version)") }
+        guard version >= 1 else { throw refuse("unknown format version \(version)") }
         let document: Document
         do {
             document = try decoder.decode(Document.self, from: data)
@@ -86,6 +93,8 @@ public enum GraphSerialization {
             throw refuse("\(error)")
         }
         var built: [Node] = []
+        var blocks: [String: BlockIdentity] = [:]
+        var applications: [String: [Int: BlockApplication]] = [:]
         for (index, saved) in document.nodes.enumerated() {
             let label = "node \(index)\(saved.name.map { " ('\($0)')" } ?? "")"
             guard saved.inputs.allSatisfy({ $0 >= 0 && $0 < index }) else {
@@ -109,9 +118,17 @@ public enum GraphSerialization {
                     throw refuse("\(label) (\(saved.type)) has options this version cannot read: \(error)")
                 }
             }
+            var application: BlockApplication?
+            if let block = saved.block {
+                guard let number = saved.application, number >= 0 else { throw refuse("\(label) is in block '\(block)' without an application number") }
+                let identity = blocks[block] ?? BlockIdentity(name: block)
+                blocks[block] = identity
+                application = applications[block]?[number] ?? BlockApplication(block: identity)
+                applications[block, default: [:]][number] = application
+            }
             built.append(Node(
                 layer: layer, inputs: saved.inputs.map { built[$0] }, name: saved.name, namespace: saved.namespace ?? [],
-                frozen: saved.frozen ?? false))
+                frozen: saved.frozen ?? false, application: application))
         }
         guard document.output >= 0, document.output < built.count else {
             throw refuse("its output is node \(document.output) of \(built.count)")

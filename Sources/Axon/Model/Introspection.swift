@@ -5,6 +5,9 @@ import Foundation
 public struct LayerDescription: Sendable, Equatable {
     /// The unique name (`dense_0`, or the name given).
     public let name: String
+    /// The name its parameters are stored under (`name` itself, except in a later application of
+    /// a shared ``Block``, where it is the first application's layer name).
+    public let parameterScope: String
     /// The layer kind (`dense`, `conv`, `input`, ...).
     public let kind: String
     /// The output shape from the shape rules, `nil` where only tracing at build time knows it.
@@ -40,7 +43,7 @@ extension Axon {
         return try nodes.filter { !($0.node.layer is ContainerLayer) }.map { node in
             let serializable = node.node.layer as? any SerializableLayer
             return LayerDescription(
-                name: node.name, kind: node.kind, outputShape: node.outputShape, inputs: node.inputIndices.map { nodes[$0].name },
+                name: node.name, parameterScope: node.parameterScope, kind: node.kind, outputShape: node.outputShape, inputs: node.inputIndices.map { nodes[$0].name },
                 parameters: node.parameters.map {
                     ParameterDescription(name: node.parameterName($0), shape: $0.shape, trainable: $0.role == .trainable && !node.node.frozen)
                 },

@@ -8,12 +8,13 @@ enum ModelSummary {
         var trainable = 0, nonTrainable = 0
         for node in nodes where !(node.node.layer is ContainerLayer) {
             let count = node.parameters.reduce(0) { $0 + $1.shape.elementCount }
-            for spec in node.parameters {
+            for spec in node.parameters where !node.sharesParameters {
                 let isTrainable = spec.role == .trainable && !frozen.contains(node.parameterName(spec)) && !node.node.frozen
                 if isTrainable { trainable += spec.shape.elementCount } else { nonTrainable += spec.shape.elementCount }
             }
+            let params = count == 0 ? "0" : node.sharesParameters ? "shares \(node.parameterScope)" : "\(count)"
             rows.append([
-                node.name, node.kind, node.outputShape?.shapeDescription ?? "?", count == 0 ? "0" : "\(count)",
+                node.name, node.kind, node.outputShape?.shapeDescription ?? "?", params,
                 node.inputIndices.map { nodes[$0].name }.joined(separator: ", "),
             ])
         }

@@ -140,6 +140,21 @@ public enum LibraryCases {
                 let halves = x.split(2)
                 return Axon.concatenate([halves[0].add(halves[1]), halves[0].subtract(halves[1]), Axon.multiply(halves), x.residual { $0.tanh() }])
             },
+            library("model shared block: both towers and the gradients of their one set of parameters", ["model.block"], .linearAlgebra) { backend in
+                let encoder = Axon.block("encoder") { $0.dense(3, activation: .tanh).dense(2) }
+                let model = Axon.container([
+                    "left": encoder(Axon.input("left", shape: [nil, 4])), "right": encoder(Axon.input("right", shape: [nil, 4])),
+                ])
+                let built = try model.build(on: backend)
+                let variables = try built.initialize(seed: 3)
+                let inputs = ["left": try input([3, 4], 4, backend), "right": try input([3, 4], 5, backend)]
+                let (_, gradients) = try valueAndGradient(at: variables.parameters) { parameters in
+                    let output = try built.predict(ModelState(parameters: parameters), inputs: inputs)
+                    return try output.output("left").square().sum() + (try output.output("right") * 3).sum()
+                }
+                let output = try built.predict(variables, inputs: inputs)
+                return try [output.output("left").array, output.output("right").array] + gradients.map { try $0.tensor.array }
+            },
             layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
                 Axon.concatenate([
                     $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten(),
