@@ -13,10 +13,12 @@ final class Node: Sendable {
     let frozen: Bool
     /// The application of a shared block this node belongs to, if any (see ``Block``).
     let application: BlockApplication?
+    /// Functions called with the node's output or its gradient (see ``Axon/hook(_:_:)``).
+    let hooks: [LayerHook]
 
     init(
         layer: any Layer, inputs: [Node], name: String?, namespace: [String] = [], frozen: Bool = false,
-        application: BlockApplication? = nil
+        application: BlockApplication? = nil, hooks: [LayerHook] = []
     ) {
         self.layer = layer
         self.inputs = inputs
@@ -24,6 +26,7 @@ final class Node: Sendable {
         self.namespace = namespace
         self.frozen = frozen
         self.application = application
+        self.hooks = hooks
     }
 
     /// This node and everything it depends on, inputs before the nodes that read them.
@@ -113,20 +116,14 @@ public struct Axon: Sendable {
 }
 
 extension Node {
-    func with(inputs: [Node]) -> Node {
-        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
-    }
-
-    func with(frozen: Bool) -> Node {
-        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
-    }
-
-    func with(namespace: [String]) -> Node {
-        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
-    }
-
-    func with(application: BlockApplication) -> Node {
-        Node(layer: layer, inputs: inputs, name: name, namespace: namespace, frozen: frozen, application: application)
+    /// This node with some of its properties replaced.
+    func with(
+        layer: (any Layer)? = nil, inputs: [Node]? = nil, namespace: [String]? = nil, frozen: Bool? = nil,
+        application: BlockApplication? = nil, hooks: [LayerHook]? = nil
+    ) -> Node {
+        Node(
+            layer: layer ?? self.layer, inputs: inputs ?? self.inputs, name: name, namespace: namespace ?? self.namespace,
+            frozen: frozen ?? self.frozen, application: application ?? self.application, hooks: hooks ?? self.hooks)
     }
 }
 

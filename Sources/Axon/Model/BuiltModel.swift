@@ -117,7 +117,8 @@ public struct BuiltModel: Sendable {
         var state = variables.state
         for (index, node) in nodes.enumerated() {
             if let input = node.node.layer as? InputLayer {
-                values[index] = try check(inputs[node.name], for: node.name, input)
+                let value = try check(inputs[node.name], for: node.name, input)
+                values[index] = node.node.hooks.isEmpty ? value : try node.runningHooks(on: value)
                 continue
             }
             if node.node.layer is ContainerLayer { continue }
@@ -136,6 +137,7 @@ public struct BuiltModel: Sendable {
             } catch let error as BackendError {
                 throw AxonError.layer(name: node.name, kind: node.kind, reason: "\(error)")
             }
+            if !node.node.hooks.isEmpty, let value = values[index] { values[index] = try node.runningHooks(on: value) }
             if mode == .train {
                 for (key, value) in context.updatedState { state["\(node.parameterScope).\(key)"] = value }
             }

@@ -1,5 +1,6 @@
 import Axon
 import Backend
+import Foundation
 
 /// Cases for everything built on the backend: layers, activations, losses, metrics,
 /// initializers, optimizer transformations, named optimizers and schedules. Each runs through
@@ -154,6 +155,20 @@ public enum LibraryCases {
                 }
                 let output = try built.predict(variables, inputs: inputs)
                 return try [output.output("left").array, output.output("right").array] + gradients.map { try $0.tensor.array }
+            },
+            library("model hooks: a layer's output and the gradient reaching it", ["model.hook"], .linearAlgebra) { backend in
+                let seen = HookCapture()
+                let model = Axon.input("x", shape: [nil, 4]).dense(3, activation: .tanh)
+                    .hook(.forward) { _, value in seen.append(try value.array) }
+                    .hook(.backward) { _, gradient in seen.append(try gradient.array) }
+                    .dense(2)
+                let built = try model.build(on: backend)
+                let variables = try built.initialize(seed: 3)
+                let inputs = ["x": try input([3, 4], 4, backend)]
+                _ = try valueAndGradient(at: variables.parameters) { parameters in
+                    try built.predict(ModelState(parameters: parameters), inputs: inputs).output().square().sum()
+                }
+                return seen.arrays
             },
             layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
                 Axon.concatenate([
@@ -331,4 +346,12 @@ public enum LibraryCases {
     public static var all: [ConformanceCase] {
         layers + activations + losses + metrics + initializers + transformations + optimizers + schedules
     }
+}
+
+/// What hooks in a case saw, in order.
+final class HookCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [HostArray] = []
+    func append(_ array: HostArray) { lock.withLock { seen.append(array) } }
+    var arrays: [HostArray] { lock.withLock { seen } }
 }
