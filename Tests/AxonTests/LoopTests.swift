@@ -55,6 +55,20 @@ struct LoopTests {
         #expect(every2 == 3 && first == 1 && third == [3])
     }
 
+    @Test("filters: before n, after n, and a predicate on the state")
+    func filterPredicates() throws {
+        var before: [Int] = [], after: [Int] = [], secondEpoch: [Int] = []
+        let loop = try trainer()
+            .handle(.iterationCompleted, filter: .before(3)) { state in before.append(state.step); return .proceed }
+            .handle(.iterationCompleted, filter: .after(4)) { state in after.append(state.step); return .proceed }
+            .handle(.iterationCompleted, filter: .when { state, occurrence in state.epoch == 1 && occurrence % 2 == 0 }) { state in
+                secondEpoch.append(state.step)
+                return .proceed
+            }
+        _ = try loop.run(try regression().batches(size: 4, on: backend), epochs: 3, iterations: 2)
+        #expect(before == [1, 2] && after == [5, 6] && secondEpoch == [4])
+    }
+
     @Test("halting an epoch and halting the loop")
     func halting() throws {
         var events: [LoopEvent] = []

@@ -6,7 +6,12 @@ public enum LoopEvent: String, Sendable, CaseIterable {
     case started, epochStarted, iterationStarted, iterationCompleted, epochCompleted, epochHalted, halted, completed
 }
 
-/// Which occurrences of an event a handler sees (counted from 1).
+/// Which occurrences of an event a handler sees (counted from 1), as Axon's event filters.
+///
+/// ```swift
+/// loop.handle(.iterationCompleted, filter: .after(100)) { state in ... }    // from the 101st on
+/// loop.handle(.epochCompleted, filter: .when { state, _ in state.metrics["loss"] ?? 0 > 1 }) { ... }
+/// ```
 public enum EventFilter: Sendable {
     case always
     /// Every `n`-th occurrence.
@@ -15,13 +20,22 @@ public enum EventFilter: Sendable {
     case first
     /// The `n`-th occurrence only.
     case once(Int)
+    /// The occurrences before the `n`-th (1 through `n − 1`).
+    case before(Int)
+    /// The occurrences after the `n`-th (`n + 1` on).
+    case after(Int)
+    /// The occurrences for which `predicate`, given the loop state and the occurrence number, holds.
+    case when(@Sendable (_ state: LoopState, _ occurrence: Int) -> Bool)
 
-    func admits(_ occurrence: Int) -> Bool {
+    func admits(_ occurrence: Int, _ state: LoopState) -> Bool {
         switch self {
         case .always: return true
         case let .every(n): return n > 0 && occurrence % n == 0
         case .first: return occurrence == 1
         case let .once(n): return occurrence == n
+        case let .before(n): return occurrence < n
+        case let .after(n): return occurrence > n
+        case let .when(predicate): return predicate(state, occurrence)
         }
     }
 }
@@ -173,8 +187,9 @@ public final class Loop: @unchecked Sendable {
             var outcome = HandlerResult.proceed
             for index in order where handlers[index].event == event {
                 let handler = handlers[index]
-                occurrences[index, default: 0] += 1
-                guard handler.filter.admits(occurrences[index]!) else { continue }
+                let occurrence = occurrences[index, default: 0] + 1
+                occurrences[index] = occurrence
+                guard handler.filter.admits(occurrence, state) else { continue }
                 switch try handler.body(&state) {
                 case .proceed: break
                 case .haltEpoch: if case .proceed = outcome { outcome = .haltEpoch }
