@@ -5,12 +5,12 @@ import Testing
 
 @Suite("Training loop")
 struct LoopTests {
-    /// A small regression problem: y = x·[1, −2] + 0.5 with 24 examples.
-    func regression() throws -> Dataset {
+    /// A small regression problem: y = (x·[1, −2] + 0.5)·`scale` with 24 examples.
+    func regression(scale: Float = 1) throws -> Dataset {
         let x: [Float] = (0..<48).map { (i: Int) -> Float in Float((i * 37) % 17) / 17 - 0.5 }
         let y: [Float] = (0..<24).map { (i: Int) -> Float in
             let (a, b): (Float, Float) = (x[2 * i], x[2 * i + 1])
-            return a - 2 * b + 0.5
+            return (a - 2 * b + 0.5) * scale
         }
         return try Dataset(
             features: HostArray(shape: [24, 2], elements: .float32(x)), labels: HostArray(shape: [24, 1], elements: .float32(y)))
@@ -18,8 +18,48 @@ struct LoopTests {
 
     var model: Axon { Axon.input("features", shape: [nil, 2]).dense(8, activation: .tanh).dropout(rate: 0.1).dense(1) }
 
-    func trainer(seed: UInt64 = 1) throws -> Loop {
-        try Loop.trainer(model: model, loss: .meanSquaredError, optimizer: .adam(learningRate: 0.01), on: backend, seed: seed)
+    func trainer(seed: UInt64 = 1, lossScaling: LossScaling = .none) throws -> Loop {
+        try Loop.trainer(
+            model: model, loss: .meanSquaredError, optimizer: .adam(learningRate: 0.01), on: backend, seed: seed, lossScaling: lossScaling)
+    }
+
+    /// Every parameter's values after `loop` trains 3 epochs on the regression problem.
+    func trainedValues(_ loop: Loop) throws -> [String: [Float]] {
+        let final = try loop.run(try regression().batches(size: 4, on: backend), epochs: 3)
+        return try Dictionary(uniqueKeysWithValues: final.stepState.model.parameters.map { ($0.name, try $0.tensor.scalars) })
+    }
+
+    @Test("a power-of-two loss scale, fixed or dynamic, trains to the same bits as no scaling; the reported loss is unscaled")
+    func powerOfTwoLossScaleIsExact() throws {
+        let plain = try trainedValues(trainer())
+        #expect(try trainedValues(trainer(lossScaling: .fixed(1024))) == plain)
+        #expect(try trainedValues(trainer(lossScaling: .dynamic(initial: 8, growthInterval: 4))) == plain)
+        let losses = try [LossScaling.none, .fixed(4096)].map { scaling in
+            try trainer(lossScaling: scaling).run(try regression().batches(size: 4, on: backend), epochs: 1).history.last?["loss"]
+        }
+        #expect(losses[0] != nil && losses[0] == losses[1])
+    }
+
+    @Test("a dynamic scale skips a step whose gradients overflow and halves; finite runs grow it")
+    func dynamicLossScale() throws {
+        // 2^127 times a loss of about 10^7 (targets scaled by 10^4) overflows float32: the first
+        // step is skipped and the scale halves.
+        let huge = Float(sign: .plus, exponent: 127, significand: 1)
+        let overflowing = try trainer(lossScaling: .dynamic(initial: huge, growthInterval: 100))
+        let initial = try model.build(on: backend, mode: .train).initialize(seed: 1)
+        let first = try overflowing.run(try regression(scale: 10_000).batches(size: 4, on: backend), epochs: 1, iterations: 1)
+        #expect(first.stepLoss.map { $0 > 1e6 && $0.isFinite } == true, "the unscaled loss is reported: \(String(describing: first.stepLoss))")
+        for (name, tensor) in first.stepState.model.parameters {
+            #expect(try tensor.scalars == initial.parameters.tensor(name).scalars, "\(name) changed on a skipped step")
+        }
+        #expect(first.stepState.optimizer.hyperparameters[LossScaling.scaleKey] == huge / 2)
+        // Growth: 3 finite steps with an interval of 3 double the scale once, and the run restarts.
+        let growing = try trainer(lossScaling: .dynamic(initial: 8, growthInterval: 3))
+        let grown = try growing.run(try regression().batches(size: 4, on: backend), epochs: 1, iterations: 3)
+        #expect(grown.stepState.optimizer.hyperparameters[LossScaling.scaleKey] == 16)
+        #expect(grown.stepState.optimizer.counts[LossScaling.finiteStepsKey] == 0)
+        let error = try #require(throws: AxonError.self) { try trainer(lossScaling: .fixed(0)) }
+        #expect("\(error)".contains("loss scaling") && "\(error)".contains("finite and positive"), "\(error)")
     }
 
     @Test("events fire in the documented order and counts")

@@ -259,10 +259,13 @@ extension Loop {
     /// regularisation to `loss`, differentiates with respect to the trainable parameters and
     /// applies `optimizer` (fused when the backend can). Dropout keys derive from `seed` and
     /// the step number; parameters initialise from `seed`, or start from `initialState`.
+    /// `lossScaling` scales the loss before differentiation and the gradients back (see
+    /// ``LossScaling``); the reported loss and gradients are unscaled.
     public static func trainer(
         model: Axon, loss: Loss, optimizer: Optimizer, on backend: any Backend, seed: UInt64 = 0,
-        frozen: Set<String> = [], initialState: ModelState? = nil
+        frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
     ) throws -> Loop {
+        try lossScaling.validate()
         let built = try model.build(on: backend, mode: .train, frozen: frozen)
         let key = Philox.Key(seed: seed)
         let step: LoopStep = { state, batch, step in
@@ -270,7 +273,9 @@ extension Loop {
             var updatedState = state.model.state
             let model = state.model
             let trainableNow = built.trainableParameters(model)
-            let (value, gradients) = try valueAndGradient(at: trainableNow) { trainable in
+            let scale = lossScaling.scale(state.optimizer)
+            var unscaledLoss: Tensor?
+            let (_, scaledGradients) = try valueAndGradient(at: trainableNow) { trainable in
                 var parameters = model.parameters
                 for (name, tensor) in trainable { parameters[name] = tensor }
                 let output = try built.predict(
@@ -280,16 +285,24 @@ extension Loop {
                 predictions = prediction.detached()
                 updatedState = output.state
                 let batchLoss = try loss(batch.targets, prediction)
-                return try built.regularizationPenalty(trainable).map { try batchLoss + $0 } ?? batchLoss
+                let total = try built.regularizationPenalty(trainable).map { try batchLoss + $0 } ?? batchLoss
+                unscaledLoss = total.detached()
+                return try scale.map { try total * $0 } ?? total
             }
-            let (trained, optimizerState) = try optimizer.step(
-                parameters: trainableNow, gradients: gradients, state: state.optimizer)
-            var parameters = model.parameters
-            for (name, tensor) in trained { parameters[name] = tensor }
-            state = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
-            guard let predictions else {
+            let gradients = try scale.map { try scaledGradients.divided(by: $0) } ?? scaledGradients
+            guard let predictions, let value = unscaledLoss else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }
+            let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
+            var next = state
+            if finite {
+                let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
+                var parameters = model.parameters
+                for (name, tensor) in trained { parameters[name] = tensor }
+                next = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
+            }
+            if let scale { lossScaling.update(&next.optimizer, scale: scale, finite: finite) }
+            state = next
             return StepOutput(loss: value, predictions: predictions, targets: batch.targets, gradients: gradients)
         }
         let loop = Loop(initialize: {

@@ -170,6 +170,17 @@ public enum LibraryCases {
                 }
                 return seen.arrays
             },
+            library("trainer with dynamic loss scaling: parameters and the grown scale after six steps", ["training.lossScaling"], .training) { backend in
+                let model = Axon.input("features", shape: [nil, 3]).dense(4, activation: .tanh).dense(1)
+                let features = try InputSpec.uniform(shape: [8, 3], seed: 6, low: -1, high: 1).make()
+                let targets = try HostArray(shape: [8, 1], elements: .float32(features.elements.floats.enumerated().compactMap { $0.offset % 3 == 0 ? $0.element : nil }))
+                let loop = try Loop.trainer(
+                    model: model, loss: .meanSquaredError, optimizer: .sgd(learningRate: 0.1), on: backend, seed: 2,
+                    lossScaling: .dynamic(initial: 1_048_576, growthInterval: 2))
+                let final = try loop.run(try Dataset(features: features, labels: targets).batches(size: 4, on: backend), epochs: 3, iterations: 2)
+                let scale = final.stepState.optimizer.hyperparameters[LossScaling.scaleKey] ?? 0
+                return try final.stepState.model.parameters.map { try $0.tensor.array } + [HostArray(shape: [1], elements: .float32([scale]))]
+            },
             layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
                 Axon.concatenate([
                     $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten(),
