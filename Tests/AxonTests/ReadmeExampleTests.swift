@@ -37,6 +37,26 @@ struct ReadmeExampleTests {
         #expect(try pair.graph(.mermaid).contains("encoder[1]/dense_1"))
     }
 
+    @Test("the multi-output example trains both heads")
+    func multiOutputExample() throws {
+        ReferenceBackend.register()
+        let backend = try BackendRegistry.shared.resolve("reference")
+        let pixels = try sample([8, 784], seed: 1).array
+        let digits = try HostArray(shape: [8], elements: .int32((0..<8).map { Int32($0) }))
+        let parities = try HostArray(shape: [8], elements: .int32((0..<8).map { Int32($0 % 2) }))
+
+        let trunk = Axon.input("image", shape: [nil, 784]).dense(128, activation: .relu)
+        let heads = Axon.container(["digit": trunk.dense(10), "even": trunk.dense(2)])
+        let data = try NamedDataset(inputs: ["image": pixels], targets: ["digit": digits, "even": parities])
+        let multi = try Loop.trainer(
+            model: heads, losses: ["digit": .categoricalCrossEntropy(fromLogits: true, sparse: true),
+                                   "even": .categoricalCrossEntropy(fromLogits: true, sparse: true)],
+            weights: ["even": 0.5], optimizer: .adam(learningRate: 1e-3), on: backend)
+            .metric(Metric.accuracy().on("digit"))
+        let final = try multi.run(try data.batches(size: 64, shuffle: true, seed: 1, on: backend), epochs: 2)
+        #expect(final.history.last?["digit_accuracy"] != nil)
+    }
+
     @Test("the interchange example writes files that load back")
     func interchangeExample() throws {
         ReferenceBackend.register()

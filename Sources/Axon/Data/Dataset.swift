@@ -3,7 +3,11 @@ import Backend
 /// One batch: named model inputs and the targets.
 public struct Batch: Sendable {
     public let inputs: [String: Tensor]
+    /// The targets of a model with one output; with targets by output name, the first by name
+    /// (every target has the batch's examples along its first axis).
     public let targets: Tensor
+    /// Targets by output name, for models with several outputs (empty for one unnamed target).
+    public let namedTargets: [String: Tensor]
     /// The smallest and largest target when the targets are `int32` class indices known on the
     /// host, so a trainer can check them against the model's classes without reading the device.
     public let targetRange: ClosedRange<Int32>?
@@ -11,7 +15,19 @@ public struct Batch: Sendable {
     public init(inputs: [String: Tensor], targets: Tensor, targetRange: ClosedRange<Int32>? = nil) {
         self.inputs = inputs
         self.targets = targets
+        self.namedTargets = [:]
         self.targetRange = targetRange
+    }
+
+    /// A batch with a target per model output, by output name.
+    public init(inputs: [String: Tensor], targets: [String: Tensor]) throws {
+        guard let first = targets.keys.sorted().first, let firstTarget = targets[first] else {
+            throw AxonError.invalidValue(operation: "Batch", reason: "needs at least one named target")
+        }
+        self.inputs = inputs
+        self.targets = firstTarget
+        self.namedTargets = targets
+        self.targetRange = nil
     }
 }
 
@@ -70,6 +86,18 @@ public struct Dataset: Sendable {
         return DatasetBatches(dataset: self, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast, inputName: inputName, backend: backend.checked)
     }
 
+    /// The example order of `epoch`: the identity, or a Fisher–Yates shuffle driven by Philox
+    /// bits of `seed` folded with the epoch.
+    static func order(count: Int, shuffle: Bool, seed: UInt64, epoch: Int) -> [Int] {
+        var order = Array(0..<count)
+        guard shuffle, order.count > 1 else { return order }
+        let bits = Philox.bits(key: Philox.Key(seed: seed).folded(with: UInt64(epoch)), offset: 0, count: order.count)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int((UInt64(bits[i]) * UInt64(i + 1)) >> 32))
+        }
+        return order
+    }
+
     static func take(_ array: HostArray, _ indices: [Int]) throws -> HostArray {
         let row = array.shape.dimensions.dropFirst().reduce(1, *)
         let shape = Shape([indices.count] + array.shape.dimensions.dropFirst())
@@ -96,15 +124,7 @@ public struct DatasetBatches: BatchSource {
     public var batchCount: Int { dataset.count / size + (dropLast || dataset.count % size == 0 ? 0 : 1) }
 
     /// The example order of `epoch`: a Fisher–Yates shuffle driven by Philox bits.
-    public func order(epoch: Int) -> [Int] {
-        var order = Array(0..<dataset.count)
-        guard shuffle, order.count > 1 else { return order }
-        let bits = Philox.bits(key: Philox.Key(seed: seed).folded(with: UInt64(epoch)), offset: 0, count: order.count)
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int((UInt64(bits[i]) * UInt64(i + 1)) >> 32))
-        }
-        return order
-    }
+    public func order(epoch: Int) -> [Int] { Dataset.order(count: dataset.count, shuffle: shuffle, seed: seed, epoch: epoch) }
 
     public func batch(_ index: Int, epoch: Int) throws -> Batch {
         guard index >= 0, index < batchCount else {

@@ -87,6 +87,13 @@ public struct BuiltModel: Sendable {
     /// The unique layer names in execution order.
     public var layerNames: [String] { nodes.map(\.name) }
 
+    /// The names ``predict(_:inputs:randomKey:)`` returns outputs under: a container's names, or
+    /// the last layer's name.
+    public var outputNames: [String] {
+        guard let last = nodes.last else { return [] }
+        return (last.node.layer as? ContainerLayer)?.names ?? [last.name]
+    }
+
     /// Fresh variables: each parameter's initializer runs on the host from the key of
     /// `seed` folded with the parameter's full name, so values do not depend on the backend or
     /// on the order of layers. A block's parameters are created once, however often it is applied.

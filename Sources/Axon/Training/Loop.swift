@@ -70,12 +70,21 @@ public struct StepOutput: Sendable {
     /// The gradients the step applied, by parameter name, if it computes any; kept in
     /// ``LoopState/gradients`` when a logger asks for them.
     public let gradients: ParameterStore?
+    /// Every output by name, for a model with several (``Metric/on(_:)`` reads them).
+    public let namedPredictions: [String: Tensor]
+    /// The batch's targets by output name, if it has named targets.
+    public let namedTargets: [String: Tensor]
 
-    public init(loss: Tensor?, predictions: Tensor, targets: Tensor, gradients: ParameterStore? = nil) {
+    public init(
+        loss: Tensor?, predictions: Tensor, targets: Tensor, gradients: ParameterStore? = nil,
+        namedPredictions: [String: Tensor] = [:], namedTargets: [String: Tensor] = [:]
+    ) {
         self.loss = loss
         self.predictions = predictions
         self.targets = targets
         self.gradients = gradients
+        self.namedPredictions = namedPredictions
+        self.namedTargets = namedTargets
     }
 }
 
@@ -227,7 +236,7 @@ public final class Loop: @unchecked Sendable {
                     state.epochTotals[lossName] = [lossTotal, examples]
                 }
                 for index in running.indices {
-                    try running[index].update(yTrue: output.targets, yPred: output.predictions)
+                    try running[index].update(output)
                     state.metrics[running[index].name] = running[index].value
                     state.epochTotals[running[index].name] = running[index].totals
                 }
@@ -251,116 +260,5 @@ public final class Loop: @unchecked Sendable {
         }
         _ = try fire(.completed)
         return state
-    }
-}
-
-extension Loop {
-    /// A supervised trainer: each step runs the model in training mode, adds any kernel
-    /// regularisation to `loss`, differentiates with respect to the trainable parameters and
-    /// applies `optimizer` (fused when the backend can). Dropout keys derive from `seed` and
-    /// the step number; parameters initialise from `seed`, or start from `initialState`.
-    /// `lossScaling` scales the loss before differentiation and the gradients back (see
-    /// ``LossScaling``); the reported loss and gradients are unscaled.
-    public static func trainer(
-        model: Axon, loss: Loss, optimizer: Optimizer, on backend: any Backend, seed: UInt64 = 0,
-        frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
-    ) throws -> Loop {
-        try lossScaling.validate()
-        let built = try model.build(on: backend, mode: .train, frozen: frozen)
-        let key = Philox.Key(seed: seed)
-        let step: LoopStep = { state, batch, step in
-            var predictions: Tensor?
-            var updatedState = state.model.state
-            let model = state.model
-            let trainableNow = built.trainableParameters(model)
-            let scale = lossScaling.scale(state.optimizer)
-            var unscaledLoss: Tensor?
-            let (_, scaledGradients) = try valueAndGradient(at: trainableNow) { trainable in
-                var parameters = model.parameters
-                for (name, tensor) in trainable { parameters[name] = tensor }
-                let output = try built.predict(
-                    ModelState(parameters: parameters, state: model.state), inputs: batch.inputs, randomKey: key.folded(with: UInt64(step)))
-                let prediction = try output.output()
-                try checkClassTargets(batch, prediction)
-                predictions = prediction.detached()
-                updatedState = output.state
-                let batchLoss = try loss(batch.targets, prediction)
-                let total = try built.regularizationPenalty(trainable).map { try batchLoss + $0 } ?? batchLoss
-                unscaledLoss = total.detached()
-                return try scale.map { try total * $0 } ?? total
-            }
-            let gradients = try scale.map { try scaledGradients.divided(by: $0) } ?? scaledGradients
-            guard let predictions, let value = unscaledLoss else {
-                throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
-            }
-            let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
-            var next = state
-            if finite {
-                let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
-                var parameters = model.parameters
-                for (name, tensor) in trained { parameters[name] = tensor }
-                next = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
-            }
-            if let scale { lossScaling.update(&next.optimizer, scale: scale, finite: finite) }
-            state = next
-            return StepOutput(loss: value, predictions: predictions, targets: batch.targets, gradients: gradients)
-        }
-        let loop = Loop(initialize: {
-            let model = try initialState ?? built.initialize(seed: seed)
-            return StepState(model: model, optimizer: try optimizer.initialize(built.trainableParameters(model)))
-        }, step: step)
-        loop.checkResume = { saved in
-            let fresh = try initialState ?? built.initialize(seed: seed)
-            try requireSameLayout(saved.stepState.model.parameters, fresh.parameters, "parameter")
-            try requireSameLayout(saved.stepState.model.state, fresh.state, "model state")
-            let optimizerState = try optimizer.initialize(built.trainableParameters(fresh))
-            try requireSameLayout(saved.stepState.optimizer.tensors, optimizerState.tensors, "optimizer tensor")
-        }
-        loop.evaluate = { state, data, metrics in
-            let evaluator = try Loop.evaluator(model: model, state: state, on: backend, loss: loss)
-            for metric in metrics { evaluator.metric(metric) }
-            return try evaluator.run(data, epochs: 1).metrics
-        }
-        return loop
-    }
-
-    /// An evaluator: runs the model in inference mode with fixed variables and aggregates
-    /// metrics (and `loss`, if given).
-    public static func evaluator(model: Axon, state: ModelState, on backend: any Backend, loss: Loss? = nil) throws -> Loop {
-        let built = try model.build(on: backend, mode: .inference)
-        return Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
-            let predictions = try built.predict(state.model, inputs: batch.inputs).output()
-            try checkClassTargets(batch, predictions)
-            return StepOutput(loss: try loss.map { try $0(batch.targets, predictions) }, predictions: predictions, targets: batch.targets)
-        }, lossName: loss == nil ? nil : "loss")
-    }
-}
-
-/// Throws unless `saved` holds the same names, shapes and dtypes as `expected`.
-private func requireSameLayout(_ saved: ParameterStore, _ expected: ParameterStore, _ kind: String) throws {
-    func refuse(_ problem: String) -> AxonError {
-        AxonError.invalidValue(operation: "resume", reason: "the saved state does not fit this model and optimizer: \(problem)")
-    }
-    if let extra = Set(saved.names).subtracting(expected.names).sorted().first {
-        throw refuse("it has \(kind) '\(extra)', which this model and optimizer lack")
-    }
-    for name in expected.names {
-        guard let stored = saved[name] else { throw refuse("\(kind) '\(name)' is missing") }
-        let wanted = try expected.tensor(name)
-        guard stored.shape == wanted.shape, stored.dtype == wanted.dtype else {
-            throw refuse("\(kind) '\(name)' is \(stored.dtype) \(stored.shape) there, \(wanted.dtype) \(wanted.shape) here")
-        }
-    }
-}
-
-/// Refuses `int32` class-index targets outside the model's classes, which a sparse loss would
-/// otherwise turn into all-zero rows: a loss of 0 that trains nothing.
-private func checkClassTargets(_ batch: Batch, _ prediction: Tensor) throws {
-    guard let range = batch.targetRange, batch.targets.dtype == .int32, prediction.rank == batch.targets.rank + 1 else { return }
-    let classes = prediction.shape[prediction.rank - 1]
-    guard range.lowerBound >= 0, Int(range.upperBound) < classes else {
-        throw AxonError.invalidValue(
-            operation: "trainer",
-            reason: "the targets are class indices from \(range.lowerBound) to \(range.upperBound), but the model predicts \(classes) classes (0 to \(classes - 1))")
     }
 }

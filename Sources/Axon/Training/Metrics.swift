@@ -15,6 +15,8 @@ public struct Metric: Sendable {
     let finish: @Sendable ([Double]) -> Double
     /// The running sums since the last ``reset()``.
     public private(set) var totals: [Double] = []
+    /// The model output it reads in a loop, for models with several (see ``on(_:)``).
+    public private(set) var output: String?
 
     /// A metric from per-batch statistics that add up, and a function of their totals.
     public init(
@@ -47,6 +49,30 @@ public struct Metric: Sendable {
         case .sum:
             return Metric(name, statistics: { [Double(try function($0, $1).item())] }, value: { $0[0] })
         }
+    }
+
+    /// This metric on the model output `output` (and the targets of that name), named
+    /// `output_name`: for models with several outputs.
+    ///
+    /// ```swift
+    /// loop.metric(Metric.accuracy().on("digit"))  // logged as digit_accuracy
+    /// ```
+    public func on(_ output: String) -> Metric {
+        var bound = Metric("\(output)_\(name)", statistics: statistics, value: finish)
+        bound.output = output
+        return bound
+    }
+
+    /// Adds one step's batch: its predictions and targets, or those of this metric's output.
+    mutating func update(_ step: StepOutput) throws {
+        guard let output else { return try update(yTrue: step.targets, yPred: step.predictions) }
+        guard let prediction = step.namedPredictions[output], let target = step.namedTargets[output] else {
+            let produced = step.namedPredictions.keys.sorted()
+            throw AxonError.invalidValue(
+                operation: "metric \(name)",
+                reason: "it reads output '\(output)', but the step has predictions for \(produced.isEmpty ? "no named output" : produced.joined(separator: ", ")) and targets for \(step.namedTargets.keys.sorted().joined(separator: ", "))")
+        }
+        try update(yTrue: target, yPred: prediction)
     }
 
     /// Adds one batch.

@@ -181,6 +181,21 @@ public enum LibraryCases {
                 let scale = final.stepState.optimizer.hyperparameters[LossScaling.scaleKey] ?? 0
                 return try final.stepState.model.parameters.map { try $0.tensor.array } + [HostArray(shape: [1], elements: .float32([scale]))]
             },
+            library("trainer with two outputs, weighted losses and named targets: parameters after four steps", ["training.multiOutput"], .training) { backend in
+                let trunk = Axon.input("x", shape: [nil, 3]).dense(5, activation: .tanh)
+                let model = Axon.container(["value": trunk.dense(1), "class": trunk.dense(3)])
+                let features = try InputSpec.uniform(shape: [8, 3], seed: 7, low: -1, high: 1).make()
+                let values = features.elements.floats.enumerated().compactMap { $0.offset % 3 == 1 ? $0.element : nil }
+                let data = try NamedDataset(
+                    inputs: ["x": features],
+                    targets: ["value": HostArray(shape: [8, 1], elements: .float32(values)),
+                              "class": HostArray(shape: [8], elements: .int32((0..<8).map { Int32($0 % 3) }))])
+                let loop = try Loop.trainer(
+                    model: model, losses: ["value": .meanSquaredError, "class": .categoricalCrossEntropy(fromLogits: true, sparse: true)],
+                    weights: ["class": 0.5], optimizer: .sgd(learningRate: 0.2), on: backend, seed: 3)
+                let final = try loop.run(try data.batches(size: 4, on: backend), epochs: 2)
+                return try final.stepState.model.parameters.map { try $0.tensor.array }
+            },
             layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
                 Axon.concatenate([
                     $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten(),

@@ -1,0 +1,147 @@
+import Backend
+
+extension Loop {
+    /// A supervised trainer: each step runs the model in training mode, adds any kernel
+    /// regularisation to `loss`, differentiates with respect to the trainable parameters and
+    /// applies `optimizer` (fused when the backend can). Dropout keys derive from `seed` and
+    /// the step number; parameters initialise from `seed`, or start from `initialState`.
+    /// `lossScaling` scales the loss before differentiation and the gradients back (see
+    /// ``LossScaling``); the reported loss and gradients are unscaled.
+    public static func trainer(
+        model: Axon, loss: Loss, optimizer: Optimizer, on backend: any Backend, seed: UInt64 = 0,
+        frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
+    ) throws -> Loop {
+        try trainer(
+            model: model, objective: TrainingObjective(loss), optimizer: optimizer, on: backend, seed: seed, frozen: frozen,
+            initialState: initialState, lossScaling: lossScaling)
+    }
+
+    /// A trainer for a model with several outputs (``Axon/container(_:)``): a loss per output
+    /// name, summed with `weights` (default 1), on the batches' targets of the same names
+    /// (``Batch/namedTargets``, from a ``NamedDataset``). Outputs without a loss are not trained
+    /// towards anything. Metrics read one output each (``Metric/on(_:)``); the reported `loss`
+    /// is the weighted sum.
+    ///
+    /// ```swift
+    /// let loop = try Loop.trainer(
+    ///     model: Axon.container(["digit": digit, "parity": parity]),
+    ///     losses: ["digit": .categoricalCrossEntropy(fromLogits: true, sparse: true), "parity": .binaryCrossEntropy()],
+    ///     weights: ["parity": 0.5], optimizer: .adam(learningRate: 1e-3), on: backend)
+    /// loop.metric(Metric.accuracy().on("digit"))
+    /// ```
+    public static func trainer(
+        model: Axon, losses: [String: Loss], weights: [String: Float] = [:], optimizer: Optimizer, on backend: any Backend,
+        seed: UInt64 = 0, frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
+    ) throws -> Loop {
+        let objective = try TrainingObjective(losses, weights: weights, outputs: model.build(on: backend).outputNames)
+        return try trainer(
+            model: model, objective: objective, optimizer: optimizer, on: backend, seed: seed, frozen: frozen,
+            initialState: initialState, lossScaling: lossScaling)
+    }
+
+    private static func trainer(
+        model: Axon, objective: TrainingObjective, optimizer: Optimizer, on backend: any Backend, seed: UInt64,
+        frozen: Set<String>, initialState: ModelState?, lossScaling: LossScaling
+    ) throws -> Loop {
+        try lossScaling.validate()
+        let built = try model.build(on: backend, mode: .train, frozen: frozen)
+        let key = Philox.Key(seed: seed)
+        let step: LoopStep = { state, batch, step in
+            var predictions: TrainingObjective.Predictions?
+            var updatedState = state.model.state
+            let model = state.model
+            let trainableNow = built.trainableParameters(model)
+            let scale = lossScaling.scale(state.optimizer)
+            var unscaledLoss: Tensor?
+            let (_, scaledGradients) = try valueAndGradient(at: trainableNow) { trainable in
+                var parameters = model.parameters
+                for (name, tensor) in trainable { parameters[name] = tensor }
+                let output = try built.predict(
+                    ModelState(parameters: parameters, state: model.state), inputs: batch.inputs, randomKey: key.folded(with: UInt64(step)))
+                let (batchLoss, seen) = try objective.evaluate(batch, output)
+                predictions = seen
+                updatedState = output.state
+                let total = try built.regularizationPenalty(trainable).map { try batchLoss + $0 } ?? batchLoss
+                unscaledLoss = total.detached()
+                return try scale.map { try total * $0 } ?? total
+            }
+            let gradients = try scale.map { try scaledGradients.divided(by: $0) } ?? scaledGradients
+            guard let predictions, let value = unscaledLoss else {
+                throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
+            }
+            let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
+            var next = state
+            if finite {
+                let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
+                var parameters = model.parameters
+                for (name, tensor) in trained { parameters[name] = tensor }
+                next = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
+            }
+            if let scale { lossScaling.update(&next.optimizer, scale: scale, finite: finite) }
+            state = next
+            return StepOutput(
+                loss: value, predictions: predictions.first, targets: batch.targets, gradients: gradients,
+                namedPredictions: predictions.named, namedTargets: batch.namedTargets)
+        }
+        let loop = Loop(initialize: {
+            let model = try initialState ?? built.initialize(seed: seed)
+            return StepState(model: model, optimizer: try optimizer.initialize(built.trainableParameters(model)))
+        }, step: step)
+        loop.checkResume = { saved in
+            let fresh = try initialState ?? built.initialize(seed: seed)
+            try requireSameLayout(saved.stepState.model.parameters, fresh.parameters, "parameter")
+            try requireSameLayout(saved.stepState.model.state, fresh.state, "model state")
+            let optimizerState = try optimizer.initialize(built.trainableParameters(fresh))
+            try requireSameLayout(saved.stepState.optimizer.tensors, optimizerState.tensors, "optimizer tensor")
+        }
+        loop.evaluate = { state, data, metrics in
+            let evaluator = try Loop.evaluator(model: model, state: state, on: backend, objective: objective)
+            for metric in metrics { evaluator.metric(metric) }
+            return try evaluator.run(data, epochs: 1).metrics
+        }
+        return loop
+    }
+
+    /// An evaluator: runs the model in inference mode with fixed variables and aggregates
+    /// metrics (and `loss`, if given).
+    public static func evaluator(model: Axon, state: ModelState, on backend: any Backend, loss: Loss? = nil) throws -> Loop {
+        try evaluator(model: model, state: state, on: backend, objective: loss.map { TrainingObjective($0) })
+    }
+
+    /// An evaluator for a model with several outputs: the weighted sum of `losses` by output
+    /// name (see ``trainer(model:losses:weights:optimizer:on:seed:frozen:initialState:lossScaling:)``).
+    public static func evaluator(
+        model: Axon, state: ModelState, on backend: any Backend, losses: [String: Loss], weights: [String: Float] = [:]
+    ) throws -> Loop {
+        let objective = try TrainingObjective(losses, weights: weights, outputs: model.build(on: backend).outputNames)
+        return try evaluator(model: model, state: state, on: backend, objective: objective)
+    }
+
+    private static func evaluator(model: Axon, state: ModelState, on backend: any Backend, objective: TrainingObjective?) throws -> Loop {
+        let built = try model.build(on: backend, mode: .inference)
+        return Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
+            let output = try built.predict(state.model, inputs: batch.inputs)
+            let (loss, predictions) = try objective.map { try $0.evaluate(batch, output) } ?? (nil, TrainingObjective.predictions(output))
+            return StepOutput(
+                loss: loss, predictions: predictions.first, targets: batch.targets,
+                namedPredictions: predictions.named, namedTargets: batch.namedTargets)
+        }, lossName: objective == nil ? nil : "loss")
+    }
+}
+
+/// Throws unless `saved` holds the same names, shapes and dtypes as `expected`.
+private func requireSameLayout(_ saved: ParameterStore, _ expected: ParameterStore, _ kind: String) throws {
+    func refuse(_ problem: String) -> AxonError {
+        AxonError.invalidValue(operation: "resume", reason: "the saved state does not fit this model and optimizer: \(problem)")
+    }
+    if let extra = Set(saved.names).subtracting(expected.names).sorted().first {
+        throw refuse("it has \(kind) '\(extra)', which this model and optimizer lack")
+    }
+    for name in expected.names {
+        guard let stored = saved[name] else { throw refuse("\(kind) '\(name)' is missing") }
+        let wanted = try expected.tensor(name)
+        guard stored.shape == wanted.shape, stored.dtype == wanted.dtype else {
+            throw refuse("\(kind) '\(name)' is \(stored.dtype) \(stored.shape) there, \(wanted.dtype) \(wanted.shape) here")
+        }
+    }
+}
