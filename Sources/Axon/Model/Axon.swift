@@ -131,7 +131,16 @@ extension Node {
 struct InputLayer: SerializableLayer {
     let shape: SymbolicShape
     let dtype: DType
+    /// Whether the model may run without it (``Axon/optionalInput(_:shape:dtype:)``); absent
+    /// from saved graphs of ordinary inputs.
+    var isOptional: Bool?
     var kind: String { "input" }
+
+    init(shape: SymbolicShape, dtype: DType, isOptional: Bool? = nil) {
+        self.shape = shape
+        self.dtype = dtype
+        self.isOptional = isOptional
+    }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { shape }
 

@@ -20,6 +20,8 @@ public struct ModelOutput: Sendable {
     public let outputs: [String: Tensor]
     /// The state after this call (unchanged in inference mode).
     public let state: ParameterStore
+    /// Outputs left out because an optional input they depend on was not given, with that input.
+    var absent: [String: String] = [:]
 
     /// The model's only output.
     public func output() throws -> Tensor {
@@ -32,6 +34,9 @@ public struct ModelOutput: Sendable {
 
     /// The output called `name`.
     public func output(_ name: String) throws -> Tensor {
+        if let input = absent[name] {
+            throw AxonError.invalidValue(operation: "output", reason: "output '\(name)' was left out: it depends on the optional input '\(input)', which was not given")
+        }
         guard let tensor = outputs[name] else {
             throw AxonError.invalidValue(operation: "output", reason: "no output named '\(name)'; outputs: \(names.joined(separator: ", "))")
         }
@@ -122,13 +127,34 @@ public struct BuiltModel: Sendable {
     public func predict(_ variables: ModelState, inputs: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> ModelOutput {
         var values: [Tensor?] = Array(repeating: nil, count: nodes.count)
         var state = variables.state
+        // Nodes left out for want of an optional input (with that input), and those among them
+        // that the layer reading them runs without (`optional()`).
+        var absent: [Int: String] = [:]
+        var droppable: Set<Int> = []
         for (index, node) in nodes.enumerated() {
             if let input = node.node.layer as? InputLayer {
+                if inputs[node.name] == nil, input.isOptional == true {
+                    absent[index] = node.name
+                    continue
+                }
                 let value = try check(inputs[node.name], for: node.name, input)
                 values[index] = node.node.hooks.isEmpty ? value : try node.runningHooks(on: value)
                 continue
             }
             if node.node.layer is ContainerLayer { continue }
+            if let missing = node.inputIndices.first(where: { absent[$0] != nil }), let cause = absent[missing] {
+                if node.node.layer is OptionalLayer { droppable.insert(index) }
+                if node.node.layer is OptionalLayer || !node.inputIndices.filter({ absent[$0] != nil }).allSatisfy(droppable.contains) {
+                    absent[index] = cause
+                    continue
+                }
+                let remaining = node.inputIndices.filter { absent[$0] == nil }.count
+                guard let flexible = node.node.layer as? any RunsWithoutOptionalInputs, remaining >= flexible.requiredInputs else {
+                    throw AxonError.layer(
+                        name: node.name, kind: node.kind,
+                        reason: "cannot run without its input from the optional input '\(cause)', which was not given")
+                }
+            }
             let arguments = node.inputIndices.compactMap { values[$0] }
             let context = LayerContext(
                 layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend
@@ -151,11 +177,19 @@ public struct BuiltModel: Sendable {
         }
         let last = nodes[nodes.count - 1]
         if let container = last.node.layer as? ContainerLayer {
-            var outputs: [String: Tensor] = [:]
-            for (name, input) in zip(container.names, last.inputIndices) { outputs[name] = values[input] }
-            return ModelOutput(names: container.names, outputs: outputs, state: state)
+            var outputs: [String: Tensor] = [:], left: [String: String] = [:]
+            for (name, input) in zip(container.names, last.inputIndices) {
+                outputs[name] = values[input]
+                left[name] = absent[input]
+            }
+            return ModelOutput(names: container.names, outputs: outputs, state: state, absent: left)
         }
-        return ModelOutput(names: [last.name], outputs: [last.name: values[nodes.count - 1]!], state: state)
+        guard let value = values[nodes.count - 1] else {
+            let cause = absent[nodes.count - 1] ?? last.name
+            throw AxonError.input(
+                name: cause, reason: "was not given; it is optional, but the output needs it (mark it optional() where the layer reading it can do without)")
+        }
+        return ModelOutput(names: [last.name], outputs: [last.name: value], state: state)
     }
 
     private func check(_ tensor: Tensor?, for name: String, _ input: InputLayer) throws -> Tensor {

@@ -13,7 +13,7 @@ extension SerializableLayer {
 /// The built-in serializable layer types, by ``SerializableLayer/serializationTag``.
 enum SerializableLayers {
     static let types: [String: any SerializableLayer.Type] = Dictionary(uniqueKeysWithValues: ([
-        InputLayer.self, ContainerLayer.self, DenseLayer.self, ActivationLayer.self, DropoutLayer.self, EmbeddingLayer.self,
+        InputLayer.self, ContainerLayer.self, OptionalLayer.self, StackColumnsLayer.self, DenseLayer.self, ActivationLayer.self, DropoutLayer.self, EmbeddingLayer.self,
         ConvLayer.self, PoolLayer.self, GlobalPoolLayer.self, AdaptivePoolLayer.self, ConvTransposeLayer.self,
         DepthwiseConvLayer.self, SeparableConvLayer.self, ResizeLayer.self, ReshapeLayer.self, FlattenLayer.self,
         TransposeLayer.self, PadLayer.self, TakeLayer.self, MergeLayer.self, ConcatenateLayer.self, SplitLayer.self, ConstantLayer.self,

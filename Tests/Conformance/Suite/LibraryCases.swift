@@ -196,6 +196,21 @@ public enum LibraryCases {
                 let final = try loop.run(try data.batches(size: 4, on: backend), epochs: 2)
                 return try final.stepState.model.parameters.map { try $0.tensor.array }
             },
+            library("layer optional inputs, stacked columns and nx functions", ["layer.optionalInput", "layer.optional", "layer.stackColumns", "layer.nx"], .reduction) { backend in
+                let tokens = Axon.input("tokens", shape: [nil, 3, 4])
+                let mask = Axon.optionalInput("mask", shape: [nil, 1, 3])
+                let columns = Axon.stackColumns([Axon.input("a", shape: [nil]), Axon.input("b", shape: [nil, 1])])
+                let model = Axon.container([
+                    "attended": Axon.dotProductAttention(query: tokens, key: tokens, value: tokens, mask: mask.optional()),
+                    "columns": columns.nx("softsign") { x in try x / (x.abs() + 1) },
+                ])
+                let built = try model.build(on: backend)
+                var inputs = ["tokens": try input([2, 3, 4], 4, backend), "a": try input([2], 5, backend), "b": try input([2, 1], 6, backend)]
+                let without = try built.predict(ModelState(parameters: [:]), inputs: inputs)
+                inputs["mask"] = try Tensor(HostArray(shape: [2, 1, 3], elements: .float32([0, -1e9, 0, 0, 0, -1e9])), on: backend)
+                let with = try built.predict(ModelState(parameters: [:]), inputs: inputs)
+                return try [without.output("attended").array, with.output("attended").array, with.output("columns").array]
+            },
             layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
                 Axon.concatenate([
                     $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten(),
