@@ -111,6 +111,7 @@ let package = Package(
         .executableTarget(name: "ctc-sequences", dependencies: ["AxonExamples"], path: "Examples/CTCSequences"),
         .executableTarget(name: "mnist-lstm", dependencies: ["AxonExamples"], path: "Examples/MNISTLSTM"),
         .executableTarget(name: "transformer-encoder", dependencies: ["AxonExamples"], path: "Examples/TransformerEncoder"),
+        .executableTarget(name: "gan", dependencies: ["AxonExamples"], path: "Examples/GAN"),
         .testTarget(
             name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "AxonInterop", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
             exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them

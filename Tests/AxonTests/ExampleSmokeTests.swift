@@ -21,6 +21,13 @@ struct ExampleSmokeTests {
         #expect(try Examples.ctcSequences(epochs: 8, count: 2_000, on: backend) > 0.8)
     }
 
+    @Test("GAN: the generated points move to the mixture's modes") func gan() throws {
+        let (before, after) = try Examples.gan(steps: 800, batchSize: 64, on: backend)
+        #expect(after.meanDistanceToNearestMode < before.meanDistanceToNearestMode / 3, "\(before) → \(after)")
+        #expect(Swift.abs(after.meanRadius - 2) < Swift.abs(before.meanRadius - 2) / 3, "\(before) → \(after)")
+        #expect(before.modesCovered == 0 && after.modesCovered >= 4, "\(before) → \(after)")
+    }
+
     @Test("transformer encoder on generated sequences") func transformer() throws {
         // Five symbols: chance is 20%.
         #expect(try Examples.transformerEncoder(epochs: 3, count: 3_000, on: backend) > 0.5)

@@ -1,0 +1,4 @@
+// swift run -c release gan
+import AxonExamples
+
+_ = try Examples.gan(on: Examples.backend())
