@@ -16,7 +16,7 @@ let package = Package(
     name: "Axon",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "Axon", targets: ["Axon"]),
+        .library(name: "AxonCore", targets: ["AxonCore"]),
         .library(name: "AxonData", targets: ["AxonData"]),
         .library(name: "AxonInterop", targets: ["AxonInterop"]),
         .library(name: "Backend", type: .dynamic, targets: ["Backend"]),
@@ -66,16 +66,16 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
-            name: "Axon",
+            name: "AxonCore",
             dependencies: ["Backend", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Axon"
+            path: "Sources/AxonCore"
         ),
         // Data sets and their file formats (IDX, MNIST, the generated digits, gzip), beside the core.
-        .target(name: "AxonData", dependencies: ["Axon", "CZlib"], path: "Sources/AxonData"),
+        .target(name: "AxonData", dependencies: ["AxonCore", "CZlib"], path: "Sources/AxonData"),
         // The ecosystem's formats: safetensors, ONNX and TensorBoard event files.
         .target(
             name: "AxonInterop",
-            dependencies: ["Axon", "AxonData", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["AxonCore", "AxonData", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/AxonInterop",
             exclude: ["Protos"]
         ),
@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "AxonCommands",
             dependencies: [
-                "Axon", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop",
+                "AxonCore", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/AxonCommands"
@@ -91,19 +91,19 @@ let package = Package(
         .executableTarget(name: "AxonCLI", dependencies: ["AxonBackends", "AxonCommands"], path: "Sources/AxonCLI"),
         .target(
             name: "AxonBenchmarks",
-            dependencies: ["Axon", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
+            dependencies: ["AxonCore", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
             path: "Benchmarks/Library"
         ),
         .executableTarget(name: "Benchmarks", dependencies: ["AxonBackends", "AxonBenchmarks"], path: "Benchmarks/Main"),
         .target(
             name: "AxonExamples",
             dependencies: [
-                "Axon", "AxonBackends", "AxonData",
+                "AxonCore", "AxonBackends", "AxonData",
             ],
             path: "Examples/Library"
         ),
         // The file-format fuzzer: libFuzzer when built by scripts/fuzz.sh, a corpus replayer otherwise.
-        .target(name: "AxonFuzzTargets", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonInterop", "CPUReference"], path: "Fuzz/Targets"),
+        .target(name: "AxonFuzzTargets", dependencies: ["AxonCore", "AxonConformance", "AxonData", "AxonInterop", "CPUReference"], path: "Fuzz/Targets"),
         .executableTarget(name: "axon-fuzz", dependencies: ["AxonFuzzTargets"], path: "Fuzz/AxonFuzz"),
         .executableTarget(name: "mnist-mlp", dependencies: ["AxonExamples"], path: "Examples/MNISTMLP"),
         .executableTarget(name: "mnist-cnn", dependencies: ["AxonExamples"], path: "Examples/MNISTCNN"),
@@ -113,18 +113,18 @@ let package = Package(
         .executableTarget(name: "transformer-encoder", dependencies: ["AxonExamples"], path: "Examples/TransformerEncoder"),
         .executableTarget(name: "gan", dependencies: ["AxonExamples"], path: "Examples/GAN"),
         .testTarget(
-            name: "AxonTests", dependencies: ["Axon", "AxonConformance", "AxonData", "AxonExamples", "AxonInterop", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
+            name: "AxonTests", dependencies: ["AxonCore", "AxonConformance", "AxonData", "AxonExamples", "AxonInterop", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
             exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them
         ),
         .target(
             name: "AxonConformance",
-            dependencies: ["Axon", "AxonData", "CPUReference"],
+            dependencies: ["AxonCore", "AxonData", "CPUReference"],
             path: "Tests/Conformance/Suite"
         ),
         .testTarget(
             name: "Conformance",
             dependencies: [
-                "Axon", "AxonBackends", "AxonConformance", "AxonData", "AxonInterop", "CPUReference",
+                "AxonCore", "AxonBackends", "AxonConformance", "AxonData", "AxonInterop", "CPUReference",
                 .target(name: "OneDNN", condition: .when(traits: ["OneDNN"])),
                 .target(name: "Vulkan", condition: .when(traits: ["Vulkan"])),
             ],

@@ -26,7 +26,7 @@ for name in ("idx", "checkpoint", "npy"):
 
 
 def checkpoint(tensors, **position):
-    """A format-2 checkpoint (see Sources/Axon/Persistence/Checkpoint.swift) of float32 parameters."""
+    """A format-2 checkpoint (see Sources/AxonCore/Persistence/Checkpoint.swift) of float32 parameters."""
     payload, entries = b"", {}
     for name, (shape, values) in tensors.items():
         data = struct.pack("<%df" % len(values), *values)

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// The same workloads on every registered backend, reported as a table and as JSON and Markdown

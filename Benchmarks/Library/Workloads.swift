@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import AxonBackends
 import AxonData
 import Foundation

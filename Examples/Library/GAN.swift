@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// How close generated points are to the data: a mixture of eight Gaussians (σ = 0.05) on a

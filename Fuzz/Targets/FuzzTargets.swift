@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import AxonConformance
 import AxonData
 import AxonInterop

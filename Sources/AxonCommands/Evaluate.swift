@@ -1,5 +1,5 @@
 import ArgumentParser
-import Axon
+import AxonCore
 import Backend
 import AxonData
 import AxonInterop

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 
 /// The models the CLI can train, all on 28×28×1 images with 10 classes.
 enum ModelName: String, CaseIterable {

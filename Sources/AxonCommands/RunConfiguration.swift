@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// What makes two `axon train` runs the same run: saved in every checkpoint's metadata so that

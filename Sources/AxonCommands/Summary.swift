@@ -1,5 +1,5 @@
 import ArgumentParser
-import Axon
+import AxonCore
 import Backend
 
 /// `axon summary`: prints a model's layer table, or its graph.

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// Loss and accuracy curves per epoch (training and validation) as a self-contained SVG.

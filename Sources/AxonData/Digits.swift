@@ -1,5 +1,5 @@
 import Backend
-import Axon
+import AxonCore
 import Foundation
 
 /// A procedurally generated digits dataset that needs no download: 28×28 grey images of the

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// Elements as another library stores them (NumPy, safetensors, ONNX), converted to this

@@ -1,5 +1,5 @@
 import CZlib
-import Axon
+import AxonCore
 import Foundation
 
 /// Decompression of gzip files through the system zlib.

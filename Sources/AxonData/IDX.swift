@@ -1,5 +1,5 @@
 import Backend
-import Axon
+import AxonCore
 import Foundation
 
 /// Reader for the IDX format of LeCun's MNIST files (raw or gzip-compressed): a magic number

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// NumPy's own files: single arrays as `.npy` and named arrays as `.npz` (a ZIP archive of

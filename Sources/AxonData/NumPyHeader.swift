@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 
 /// The header of an `.npy` file, a Python dictionary literal such as
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, parsed strictly: the three

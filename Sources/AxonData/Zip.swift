@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// The subset of the ZIP format that NumPy's `.npz` archives use: entries stored or deflated,

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// A whole model in one file: its graph (layers, options, names, connections) and its

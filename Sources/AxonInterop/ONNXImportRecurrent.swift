@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// ONNX's `LSTM`, `GRU` and `RNN` (one direction, batch-second layout) as this library's

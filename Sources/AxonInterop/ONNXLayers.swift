@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// Each layer kind's ONNX form. Values flow under fresh names; every layer's result is finally

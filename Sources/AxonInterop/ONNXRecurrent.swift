@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// Recurrent layers as ONNX `RNN`, `GRU` and `LSTM`, and dot-product attention as `MatMul` and

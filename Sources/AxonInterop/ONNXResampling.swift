@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// Group and instance norm as `InstanceNormalization` over regrouped channels, and resize as

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import AxonData
 import Backend
 import Foundation

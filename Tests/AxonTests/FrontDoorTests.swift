@@ -4,7 +4,7 @@ import CPUReference
 import Foundation
 import Testing
 
-import Axon
+import AxonCore
 
 /// Counts matrix products and leaves everything else to its fallback.
 final class MatmulCounter: DelegatingBackend, @unchecked Sendable {

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Backend
 import AxonData
 import Foundation

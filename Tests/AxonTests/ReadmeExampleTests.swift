@@ -1,5 +1,5 @@
 // The README's library example, compiled and run with only the imports it shows.
-import Axon
+import AxonCore
 import AxonInterop
 import CPUReference
 import Foundation

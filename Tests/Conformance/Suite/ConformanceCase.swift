@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Backend
 
 /// How a case makes one input.

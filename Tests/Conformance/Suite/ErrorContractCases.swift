@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Backend
 
 /// The error contract: invalid inputs to every op and layer, each of which must throw the

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Backend
 
 /// A differentiable function of seeded inputs. On every backend its reverse-mode gradient is

@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import Foundation
 
 /// The conformance report: one row per case, one column per backend.

@@ -47,7 +47,7 @@ struct CoverageTests {
 
     @Test("every layer builder")
     func layers() throws {
-        let directory = ConformanceBackends.root.appendingPathComponent("Sources/Axon/Layers")
+        let directory = ConformanceBackends.root.appendingPathComponent("Sources/AxonCore/Layers")
         var declared: Set<String> = []
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasSuffix(".swift") {
             let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
@@ -58,7 +58,7 @@ struct CoverageTests {
 
     @Test("every activation")
     func activations() throws {
-        let text = try source("Sources/Axon/Layers/Activation.swift")
+        let text = try source("Sources/AxonCore/Layers/Activation.swift")
         let declared = try names(#"^    case (\w+)"#, in: text)
         let kinds = Dictionary(uniqueKeysWithValues: zip(
             ["celu", "elu", "exp", "gelu", "hardTanh", "hardSigmoid", "hardSilu", "leakyRelu", "linear", "logSigmoid", "logSoftmax", "logSumExp", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign", "tanh"],
@@ -71,14 +71,14 @@ struct CoverageTests {
 
     @Test("every loss, metric, initializer, transformation, optimizer and schedule")
     func library() throws {
-        let losses = try source("Sources/Axon/Training/Losses.swift")
+        let losses = try source("Sources/AxonCore/Training/Losses.swift")
         expectCovered("loss", try names(#"public static func (\w+)\(_ "#, in: String(losses.prefix(upTo: losses.range(of: "public struct Loss:")!.lowerBound))))
-        let metrics = try source("Sources/Axon/Training/Metrics.swift")
+        let metrics = try source("Sources/AxonCore/Training/Metrics.swift")
         expectCovered("metric", try names(#"public static (?:func|let) (\w+)"#, in: String(metrics.prefix(upTo: metrics.range(of: "public enum Metrics")!.lowerBound))))
-        expectCovered("initializer", try names(#"^    case (\w+)"#, in: try source("Sources/Axon/Initializers/Initializer.swift")))
-        let transformations = try source("Sources/Axon/Optimizers/Transformations.swift") + source("Sources/Axon/Optimizers/GradientTransformation.swift")
+        expectCovered("initializer", try names(#"^    case (\w+)"#, in: try source("Sources/AxonCore/Initializers/Initializer.swift")))
+        let transformations = try source("Sources/AxonCore/Optimizers/Transformations.swift") + source("Sources/AxonCore/Optimizers/GradientTransformation.swift")
         expectCovered("transformation", try names(#"^public func (\w+)\("#, in: transformations).subtracting(["applyUpdates"]))
-        expectCovered("optimizer", try names(#"public static func (\w+)\("#, in: try source("Sources/Axon/Optimizers/Optimizer.swift")))
-        expectCovered("schedule", try names(#"public static func (\w+)\("#, in: try source("Sources/Axon/Optimizers/Schedules.swift")))
+        expectCovered("optimizer", try names(#"public static func (\w+)\("#, in: try source("Sources/AxonCore/Optimizers/Optimizer.swift")))
+        expectCovered("schedule", try names(#"public static func (\w+)\("#, in: try source("Sources/AxonCore/Optimizers/Schedules.swift")))
     }
 }

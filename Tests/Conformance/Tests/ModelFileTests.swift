@@ -1,4 +1,4 @@
-import Axon
+import AxonCore
 import AxonInterop
 import Backend
 import Foundation

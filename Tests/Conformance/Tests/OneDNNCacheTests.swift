@@ -1,5 +1,5 @@
 #if OneDNN
-import Axon
+import AxonCore
 import Backend
 import CPUReference
 import OneDNN

@@ -1,5 +1,5 @@
 #if Vulkan
-import Axon
+import AxonCore
 import AxonConformance
 import Backend
 import CPUReference

@@ -7,7 +7,7 @@ import Backend
 /// operation throws on bad input rather than trapping.
 ///
 /// ```swift
-/// import Axon
+/// import AxonCore
 /// import CPUReference
 ///
 /// let backend = ReferenceBackend()

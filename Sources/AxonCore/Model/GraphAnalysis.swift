@@ -45,11 +45,12 @@ enum GraphAnalysis {
             let inputShapes = inputIndices.map { result[$0].outputShape }
             do {
                 let (shape, parameters) = try infer(node.layer, inputShapes, name: name, backend: backend)
-                for spec in parameters where block != nil {
+                for spec in parameters {
+                    guard let block else { break }
                     let full = "\(scope).\(spec.name)"
                     if let first = shared[full], first.shape != spec.shape {
                         throw LayerError(
-                            "shares parameter \(full) with \(first.layer), where it has shape \(first.shape), but here it needs \(spec.shape): block '\(block!.name)' is applied to inputs of incompatible shapes")
+                            "shares parameter \(full) with \(first.layer), where it has shape \(first.shape), but here it needs \(spec.shape): block '\(block.name)' is applied to inputs of incompatible shapes")
                     }
                     shared[full] = shared[full] ?? (spec.shape, name)
                 }
