@@ -59,6 +59,16 @@ import Testing
         #expect(result.error.isEmpty, "no plugin may be skipped: \(result.error)")
     }
 
+    @Test func pluginsInThePerUserFolderAreLoaded() throws {
+        let folder = workspace.appendingPathComponent("axon/plugins")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.countingPlugin, to: folder.appendingPathComponent("libAxonCounting.so"))
+        let result = try run(Self.pluginAxon, ["backends"])  // XDG_DATA_HOME is the workspace
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("counting: starts — counts primitives and runs them on reference"), "\(result.output)")
+        #expect(result.output.contains("\(folder.path)/libAxonCounting.so: loaded backend 'counting' (version 0.1.0)"), "\(result.output)")
+    }
+
     @Test func pluginBuildHasNoLoadTimeDependencyOnOneDNNOrVulkan() throws {
         let ldd = URL(fileURLWithPath: "/usr/bin/ldd")
         let host = try run(ldd, [Self.pluginAxon.path])
