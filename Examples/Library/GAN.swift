@@ -47,7 +47,7 @@ extension Examples {
         let loop = Loop(initialize: {
             let variables = try adversary.initialize(seed: 0)
             var optimizer = OptimizerState()
-            optimizer.merge(try discriminatorOptimizer.initialize(variables.parameters.filter(isDiscriminator)), prefix: "discriminator")
+            optimizer.merge(try discriminatorOptimizer.initialize(variables.parameters.selecting(where: isDiscriminator)), prefix: "discriminator")
             optimizer.merge(try generatorOptimizer.initialize(adversary.trainableParameters(variables)), prefix: "generator")
             return StepState(model: variables, optimizer: optimizer)
         }, step: { state, batch, _ in
@@ -57,14 +57,14 @@ extension Examples {
             var parameters = state.model.parameters
             let fake = try sampler.predict(state.model, inputs: ["noise": noise]).output().detached()
             // Discriminator: real points are 1, generated ones 0.
-            let (_, judged) = try valueAndGradient(at: parameters.filter(isDiscriminator)) { trial in
+            let (_, judged) = try valueAndGradient(at: parameters.selecting(where: isDiscriminator)) { trial in
                 let output = try judge.predict(ModelState(parameters: parameters.merging(trial)), inputs: ["real": real, "fake": fake])
                 let (realLogits, fakeLogits) = (try output.output("real"), try output.output("fake"))
                 let realLoss = try Losses.binaryCrossEntropy(Tensor.ones(shape: realLogits.shape, on: backend), realLogits, fromLogits: true)
                 return try realLoss + Losses.binaryCrossEntropy(Tensor.zeros(shape: fakeLogits.shape, on: backend), fakeLogits, fromLogits: true)
             }
             let (judgeNext, judgeState) = try discriminatorOptimizer.step(
-                parameters: parameters.filter(isDiscriminator), gradients: judged, state: state.optimizer.part("discriminator"))
+                parameters: parameters.selecting(where: isDiscriminator), gradients: judged, state: state.optimizer.part("discriminator"))
             parameters = parameters.merging(judgeNext)
             // Generator: make the (frozen) discriminator call its points real.
             let (generatorLoss, guided) = try valueAndGradient(at: adversary.trainableParameters(ModelState(parameters: parameters))) { trial in
@@ -141,21 +141,5 @@ struct MixtureBatches: BatchSource {
         let real = try Tensor(Examples.mixture(count: batchSize, seed: 2 * seed), shape: [batchSize, 2], on: backend)
         let noise = try Tensor(Examples.standardNormal(count: batchSize, seed: 2 * seed + 1), shape: [batchSize, 2], on: backend)
         return Batch(inputs: ["real": real, "noise": noise], targets: real)
-    }
-}
-
-extension ParameterStore {
-    /// The parameters whose names `include` selects.
-    func filter(_ include: (String) -> Bool) -> ParameterStore {
-        var result = ParameterStore()
-        for (name, tensor) in self where include(name) { result[name] = tensor }
-        return result
-    }
-
-    /// These parameters with `other`'s replacing those of the same names.
-    func merging(_ other: ParameterStore) -> ParameterStore {
-        var result = self
-        for (name, tensor) in other { result[name] = tensor }
-        return result
     }
 }

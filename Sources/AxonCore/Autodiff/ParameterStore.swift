@@ -34,6 +34,17 @@ public struct ParameterStore: Sendable, Sequence, ExpressibleByDictionaryLiteral
     /// Total number of scalar elements over all tensors.
     public var elementCount: Int { tensors.values.reduce(0) { $0 + $1.count } }
 
+    /// These tensors with `other`'s replacing those of the same names (an optimizer's update of
+    /// some parameters put back among all of them).
+    public func merging(_ other: ParameterStore) -> ParameterStore {
+        ParameterStore(tensors.merging(other.tensors) { _, new in new })
+    }
+
+    /// The tensors whose names `include` selects.
+    public func selecting(where include: (String) throws -> Bool) rethrows -> ParameterStore {
+        ParameterStore(try tensors.filter { try include($0.key) })
+    }
+
     public func makeIterator() -> IndexingIterator<[(name: String, tensor: Tensor)]> {
         names.map { (name: $0, tensor: tensors[$0]!) }.makeIterator()
     }

@@ -83,19 +83,9 @@ public struct Dataset: Sendable {
         on backend: any Backend
     ) throws -> DatasetBatches {
         guard size > 0 else { throw AxonError.invalidValue(operation: "batches", reason: "batch size must be positive, got \(size)") }
-        return DatasetBatches(dataset: self, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast, inputName: inputName, backend: backend.checked)
-    }
-
-    /// The example order of `epoch`: the identity, or a Fisher–Yates shuffle driven by Philox
-    /// bits of `seed` folded with the epoch.
-    static func order(count: Int, shuffle: Bool, seed: UInt64, epoch: Int) -> [Int] {
-        var order = Array(0..<count)
-        guard shuffle, order.count > 1 else { return order }
-        let bits = Philox.bits(key: Philox.Key(seed: seed).folded(with: UInt64(epoch)), offset: 0, count: order.count)
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int((UInt64(bits[i]) * UInt64(i + 1)) >> 32))
-        }
-        return order
+        return DatasetBatches(
+            dataset: self, plan: BatchPlan(count: count, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast), inputName: inputName,
+            backend: backend.checked)
     }
 
     static func take(_ array: HostArray, _ indices: [Int]) throws -> HostArray {
@@ -114,25 +104,17 @@ public struct Dataset: Sendable {
 /// The batches of a ``Dataset``; see ``Dataset/batches(size:shuffle:seed:dropLast:inputName:on:)``.
 public struct DatasetBatches: BatchSource {
     let dataset: Dataset
-    let size: Int
-    let shuffle: Bool
-    let seed: UInt64
-    let dropLast: Bool
+    let plan: BatchPlan
     let inputName: String
     let backend: any Backend
 
-    public var batchCount: Int { dataset.count / size + (dropLast || dataset.count % size == 0 ? 0 : 1) }
+    public var batchCount: Int { plan.batchCount }
 
     /// The example order of `epoch`: a Fisher–Yates shuffle driven by Philox bits.
-    public func order(epoch: Int) -> [Int] { Dataset.order(count: dataset.count, shuffle: shuffle, seed: seed, epoch: epoch) }
+    public func order(epoch: Int) -> [Int] { plan.order(epoch: epoch) }
 
     public func batch(_ index: Int, epoch: Int) throws -> Batch {
-        guard index >= 0, index < batchCount else {
-            throw AxonError.invalidValue(operation: "batch", reason: "batch \(index) is out of range 0..<\(batchCount)")
-        }
-        let start = index * size  // at most dataset.count, since index < batchCount
-        let indices = Array(order(epoch: epoch)[start..<(start + Swift.min(size, dataset.count - start))])
-        let subset = try dataset.subset(indices)
+        let subset = try dataset.subset(plan.indices(ofBatch: index, epoch: epoch))
         var range: ClosedRange<Int32>?
         if case let .int32(labels) = subset.labels.elements, let first = labels.first {
             range = labels.reduce(first...first) { Swift.min($0.lowerBound, $1)...Swift.max($0.upperBound, $1) }
@@ -140,5 +122,38 @@ public struct DatasetBatches: BatchSource {
         return Batch(
             inputs: [inputName: try Tensor(subset.features, on: backend)], targets: try Tensor(subset.labels, on: backend),
             targetRange: range)
+    }
+}
+
+/// Which examples make up each batch of an epoch: shared by ``DatasetBatches`` and
+/// ``NamedDatasetBatches``.
+struct BatchPlan: Sendable {
+    let count: Int
+    let size: Int
+    let shuffle: Bool
+    let seed: UInt64
+    let dropLast: Bool
+
+    var batchCount: Int { count / size + (dropLast || count % size == 0 ? 0 : 1) }
+
+    /// The example order of `epoch`: the identity, or a Fisher–Yates shuffle driven by Philox
+    /// bits of `seed` folded with the epoch.
+    func order(epoch: Int) -> [Int] {
+        var order = Array(0..<count)
+        guard shuffle, order.count > 1 else { return order }
+        let bits = Philox.bits(key: Philox.Key(seed: seed).folded(with: UInt64(epoch)), offset: 0, count: order.count)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int((UInt64(bits[i]) * UInt64(i + 1)) >> 32))
+        }
+        return order
+    }
+
+    /// The examples of batch `index` in `epoch`.
+    func indices(ofBatch index: Int, epoch: Int) throws -> [Int] {
+        guard index >= 0, index < batchCount else {
+            throw AxonError.invalidValue(operation: "batch", reason: "batch \(index) is out of range 0..<\(batchCount)")
+        }
+        let start = index * size  // at most count, since index < batchCount
+        return Array(order(epoch: epoch)[start..<(start + Swift.min(size, count - start))])
     }
 }

@@ -35,28 +35,21 @@ public struct NamedDataset: Sendable {
     /// ``Dataset/batches(size:shuffle:seed:dropLast:inputName:on:)`` does.
     public func batches(size: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false, on backend: any Backend) throws -> NamedDatasetBatches {
         guard size > 0 else { throw AxonError.invalidValue(operation: "batches", reason: "batch size must be positive, got \(size)") }
-        return NamedDatasetBatches(dataset: self, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast, backend: backend.checked)
+        return NamedDatasetBatches(
+            dataset: self, plan: BatchPlan(count: count, size: size, shuffle: shuffle, seed: seed, dropLast: dropLast), backend: backend.checked)
     }
 }
 
 /// The batches of a ``NamedDataset``.
 public struct NamedDatasetBatches: BatchSource {
     let dataset: NamedDataset
-    let size: Int
-    let shuffle: Bool
-    let seed: UInt64
-    let dropLast: Bool
+    let plan: BatchPlan
     let backend: any Backend
 
-    public var batchCount: Int { dataset.count / size + (dropLast || dataset.count % size == 0 ? 0 : 1) }
+    public var batchCount: Int { plan.batchCount }
 
     public func batch(_ index: Int, epoch: Int) throws -> Batch {
-        guard index >= 0, index < batchCount else {
-            throw AxonError.invalidValue(operation: "batch", reason: "batch \(index) is out of range 0..<\(batchCount)")
-        }
-        let start = index * size
-        let order = Dataset.order(count: dataset.count, shuffle: shuffle, seed: seed, epoch: epoch)
-        let indices = Array(order[start..<(start + Swift.min(size, dataset.count - start))])
+        let indices = try plan.indices(ofBatch: index, epoch: epoch)
         func tensors(_ arrays: [String: HostArray]) throws -> [String: Tensor] {
             try arrays.mapValues { try Tensor(Dataset.take($0, indices), on: backend) }
         }

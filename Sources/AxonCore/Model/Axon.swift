@@ -76,11 +76,11 @@ public struct Axon: Sendable {
     }
 
     /// Marks every layer built so far as frozen: their parameters get no gradients.
-    public func freeze() -> Axon { rewritten { node in node.with(frozen: true) } }
+    public func freeze() -> Axon { rewritten { _, node in node.with(frozen: true) } }
 
     /// Groups every layer built so far under `name`: layer names become `name/dense_0` and
     /// parameters `name/dense_0.kernel`, so composed models keep their parameters apart.
-    public func namespace(_ name: String) -> Axon { rewritten { node in node.with(namespace: [name] + node.namespace) } }
+    public func namespace(_ name: String) -> Axon { rewritten { _, node in node.with(namespace: [name] + node.namespace) } }
 
     /// Composes models: this model with its single input replaced by `inner`'s output, so
     /// `outer(inner)` computes `outer(inner(x))` from `inner`'s inputs.
@@ -96,20 +96,21 @@ public struct Axon: Sendable {
 
     /// Composes models: this model with each named input replaced by the given model's output.
     public func callAsFunction(_ replacements: [String: Axon]) -> Axon {
-        rewritten { node in
+        rewritten { _, node in
             guard node.layer is InputLayer, let name = node.name, let replacement = replacements[name] else { return node }
             return replacement.node
         }
     }
 
-    /// Rebuilds the graph bottom-up, letting `transform` replace each node (whose inputs have
-    /// already been rebuilt).
-    func rewritten(_ transform: (Node) -> Node) -> Axon {
+    /// Rebuilds the graph bottom-up, letting `transform` replace each node: it gets the original
+    /// node and the node with its inputs already rebuilt (the same object when none changed).
+    /// Every graph rewrite (composition, namespaces, freezing, surgery, blocks) goes through it.
+    func rewritten(_ transform: (_ original: Node, _ rebuilt: Node) throws -> Node) rethrows -> Axon {
         var mapped: [ObjectIdentifier: Node] = [:]
         for original in node.topologicalOrder {
             let inputs = original.inputs.map { mapped[ObjectIdentifier($0)] ?? $0 }
             let rebuilt = zip(inputs, original.inputs).allSatisfy { $0 === $1 } ? original : original.with(inputs: inputs)
-            mapped[ObjectIdentifier(original)] = transform(rebuilt)
+            mapped[ObjectIdentifier(original)] = try transform(original, rebuilt)
         }
         return Axon(mapped[ObjectIdentifier(node)] ?? node)
     }
@@ -118,11 +119,11 @@ public struct Axon: Sendable {
 extension Node {
     /// This node with some of its properties replaced.
     func with(
-        layer: (any Layer)? = nil, inputs: [Node]? = nil, namespace: [String]? = nil, frozen: Bool? = nil,
-        application: BlockApplication? = nil, hooks: [LayerHook]? = nil
+        inputs: [Node]? = nil, namespace: [String]? = nil, frozen: Bool? = nil, application: BlockApplication? = nil,
+        hooks: [LayerHook]? = nil
     ) -> Node {
         Node(
-            layer: layer ?? self.layer, inputs: inputs ?? self.inputs, name: name, namespace: namespace ?? self.namespace,
+            layer: layer, inputs: inputs ?? self.inputs, name: name, namespace: namespace ?? self.namespace,
             frozen: frozen ?? self.frozen, application: application ?? self.application, hooks: hooks ?? self.hooks)
     }
 }

@@ -31,14 +31,11 @@ public struct Block: Sendable {
         let output = body(inputs)
         // Only the layers the body added belong to this application, not the inputs' graphs.
         let existing = Set(inputs.flatMap { $0.node.topologicalOrder.map(ObjectIdentifier.init) })
-        var mapped: [ObjectIdentifier: Node] = [:]
-        for original in output.node.topologicalOrder where !existing.contains(ObjectIdentifier(original)) {
-            let rebuilt = original.with(inputs: original.inputs.map { mapped[ObjectIdentifier($0)] ?? $0 })
+        return output.rewritten { original, rebuilt in
             // A block applied inside another keeps its own application: its parameters are shared
             // across every application of the inner block.
-            mapped[ObjectIdentifier(original)] = original.application == nil ? rebuilt.with(application: application) : rebuilt
+            existing.contains(ObjectIdentifier(original)) || original.application != nil ? rebuilt : rebuilt.with(application: application)
         }
-        return Axon(mapped[ObjectIdentifier(output.node)] ?? output.node)
     }
 }
 

@@ -117,9 +117,7 @@ public struct BuiltModel: Sendable {
 
     /// The parameters that receive gradients (all but the frozen ones).
     public func trainableParameters(_ state: ModelState) -> ParameterStore {
-        var result = ParameterStore()
-        for (name, tensor) in state.parameters where !frozenParameters.contains(name) { result[name] = tensor }
-        return result
+        state.parameters.selecting { !frozenParameters.contains($0) }
     }
 
     /// Runs the model. Each node runs once, however many layers read it. `randomKey` seeds
@@ -142,17 +140,25 @@ public struct BuiltModel: Sendable {
                 continue
             }
             if node.node.layer is ContainerLayer { continue }
-            if let missing = node.inputIndices.first(where: { absent[$0] != nil }), let cause = absent[missing] {
-                if node.node.layer is OptionalLayer { droppable.insert(index) }
-                if node.node.layer is OptionalLayer || !node.inputIndices.filter({ absent[$0] != nil }).allSatisfy(droppable.contains) {
-                    absent[index] = cause
-                    continue
-                }
-                let remaining = node.inputIndices.filter { absent[$0] == nil }.count
-                guard let flexible = node.node.layer as? any RunsWithoutOptionalInputs, remaining >= flexible.requiredInputs else {
-                    throw AxonError.layer(
-                        name: node.name, kind: node.kind,
-                        reason: "cannot run without its input from the optional input '\(cause)', which was not given")
+            if !absent.isEmpty {  // only when an optional input was left out
+                let missing = node.inputIndices.filter { absent[$0] != nil }
+                if let cause = missing.first.flatMap({ absent[$0] }) {
+                    if node.node.layer is OptionalLayer {
+                        // Left out, but the layer reading it runs without it.
+                        absent[index] = cause
+                        droppable.insert(index)
+                        continue
+                    }
+                    guard missing.allSatisfy(droppable.contains) else {
+                        absent[index] = cause  // it needs what is missing: left out too
+                        continue
+                    }
+                    guard let flexible = node.node.layer as? any RunsWithoutOptionalInputs,
+                          node.inputIndices.count - missing.count >= flexible.requiredInputs else {
+                        throw AxonError.layer(
+                            name: node.name, kind: node.kind,
+                            reason: "cannot run without its input from the optional input '\(cause)', which was not given")
+                    }
                 }
             }
             let arguments = node.inputIndices.compactMap { values[$0] }

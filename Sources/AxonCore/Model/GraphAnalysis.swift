@@ -45,15 +45,7 @@ enum GraphAnalysis {
             let inputShapes = inputIndices.map { result[$0].outputShape }
             do {
                 let (shape, parameters) = try infer(node.layer, inputShapes, name: name, backend: backend)
-                for spec in parameters {
-                    guard let block else { break }
-                    let full = "\(scope).\(spec.name)"
-                    if let first = shared[full], first.shape != spec.shape {
-                        throw LayerError(
-                            "shares parameter \(full) with \(first.layer), where it has shape \(first.shape), but here it needs \(spec.shape): block '\(block.name)' is applied to inputs of incompatible shapes")
-                    }
-                    shared[full] = shared[full] ?? (spec.shape, name)
-                }
+                if let block { try recordShared(parameters, scope: scope, layer: name, block: block.name, in: &shared) }
                 result.append(AnalyzedNode(
                     node: node, name: name, inputIndices: inputIndices, outputShape: shape, parameters: parameters,
                     parameterScope: scope, block: block))
@@ -64,6 +56,24 @@ enum GraphAnalysis {
             }
         }
         return result
+    }
+
+    /// Records the parameters a block's layer declares under `scope`, refusing one that an
+    /// earlier application of the block declared with another shape.
+    private static func recordShared(
+        _ parameters: [ParameterSpec], scope: String, layer: String, block: String, in shared: inout [String: (shape: Shape, layer: String)]
+    ) throws {
+        for spec in parameters {
+            let full = "\(scope).\(spec.name)"
+            guard let first = shared[full] else {
+                shared[full] = (spec.shape, layer)
+                continue
+            }
+            guard first.shape == spec.shape else {
+                throw LayerError(
+                    "shares parameter \(full) with \(first.layer), where it has shape \(first.shape), but here it needs \(spec.shape): block '\(block)' is applied to inputs of incompatible shapes")
+            }
+        }
     }
 
     /// A user-given name (checked for uniqueness) or `kind_N`, after `prefix` (the namespace and block).

@@ -77,17 +77,13 @@ extension Axon {
         }
     }
 
-    /// Rebuilds the graph inputs first, letting `body` replace each node (whose inputs have
-    /// already been rebuilt) knowing its name and kind. Output containers are kept as they are.
+    /// ``rewritten(_:)`` with each node's unique name and kind; output containers are kept.
     private func rewriting(_ body: (GraphNode, Node) throws -> Node) throws -> Axon {
-        var mapped: [ObjectIdentifier: Node] = [:]
-        for analyzed in try GraphAnalysis.analyze(node, backend: nil) {
-            let original = analyzed.node
-            let inputs = original.inputs.map { mapped[ObjectIdentifier($0)] ?? $0 }
-            let rebuilt = zip(inputs, original.inputs).allSatisfy { $0 === $1 } ? original : original.with(inputs: inputs)
-            let info = GraphNode(name: analyzed.name, kind: analyzed.kind, layer: original.layer)
-            mapped[ObjectIdentifier(original)] = original.layer is ContainerLayer ? rebuilt : try body(info, rebuilt)
+        var analyzed: [ObjectIdentifier: AnalyzedNode] = [:]
+        for entry in try GraphAnalysis.analyze(node, backend: nil) { analyzed[ObjectIdentifier(entry.node)] = entry }
+        return try rewritten { original, rebuilt in
+            guard let entry = analyzed[ObjectIdentifier(original)], !(original.layer is ContainerLayer) else { return rebuilt }
+            return try body(GraphNode(name: entry.name, kind: entry.kind, layer: original.layer), rebuilt)
         }
-        return Axon(mapped[ObjectIdentifier(node)] ?? node)
     }
 }

@@ -33,9 +33,8 @@ extension Loop {
         model: Axon, losses: [String: Loss], weights: [String: Float] = [:], optimizer: Optimizer, on backend: any Backend,
         seed: UInt64 = 0, frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
     ) throws -> Loop {
-        let objective = try TrainingObjective(losses, weights: weights, outputs: model.build(on: backend).outputNames)
-        return try trainer(
-            model: model, objective: objective, optimizer: optimizer, on: backend, seed: seed, frozen: frozen,
+        try trainer(
+            model: model, objective: TrainingObjective(losses, weights: weights), optimizer: optimizer, on: backend, seed: seed, frozen: frozen,
             initialState: initialState, lossScaling: lossScaling)
     }
 
@@ -45,6 +44,7 @@ extension Loop {
     ) throws -> Loop {
         try lossScaling.validate()
         let built = try model.build(on: backend, mode: .train, frozen: frozen)
+        try objective.check(outputs: built.outputNames)
         let key = Philox.Key(seed: seed)
         let step: LoopStep = { state, batch, step in
             var predictions: TrainingObjective.Predictions?
@@ -54,10 +54,9 @@ extension Loop {
             let scale = lossScaling.scale(state.optimizer)
             var unscaledLoss: Tensor?
             let (_, scaledGradients) = try valueAndGradient(at: trainableNow) { trainable in
-                var parameters = model.parameters
-                for (name, tensor) in trainable { parameters[name] = tensor }
                 let output = try built.predict(
-                    ModelState(parameters: parameters, state: model.state), inputs: batch.inputs, randomKey: key.folded(with: UInt64(step)))
+                    ModelState(parameters: model.parameters.merging(trainable), state: model.state), inputs: batch.inputs,
+                    randomKey: key.folded(with: UInt64(step)))
                 let (batchLoss, seen) = try objective.evaluate(batch, output)
                 predictions = seen
                 updatedState = output.state
@@ -73,9 +72,7 @@ extension Loop {
             var next = state
             if finite {
                 let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
-                var parameters = model.parameters
-                for (name, tensor) in trained { parameters[name] = tensor }
-                next = StepState(model: ModelState(parameters: parameters, state: updatedState), optimizer: optimizerState)
+                next = StepState(model: ModelState(parameters: model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
             }
             if let scale { lossScaling.update(&next.optimizer, scale: scale, finite: finite) }
             state = next
@@ -113,12 +110,12 @@ extension Loop {
     public static func evaluator(
         model: Axon, state: ModelState, on backend: any Backend, losses: [String: Loss], weights: [String: Float] = [:]
     ) throws -> Loop {
-        let objective = try TrainingObjective(losses, weights: weights, outputs: model.build(on: backend).outputNames)
-        return try evaluator(model: model, state: state, on: backend, objective: objective)
+        try evaluator(model: model, state: state, on: backend, objective: TrainingObjective(losses, weights: weights))
     }
 
     private static func evaluator(model: Axon, state: ModelState, on backend: any Backend, objective: TrainingObjective?) throws -> Loop {
         let built = try model.build(on: backend, mode: .inference)
+        try objective?.check(outputs: built.outputNames)
         return Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
             let output = try built.predict(state.model, inputs: batch.inputs)
             let (loss, predictions) = try objective.map { try $0.evaluate(batch, output) } ?? (nil, TrainingObjective.predictions(output))

@@ -17,21 +17,25 @@ struct TrainingObjective: Sendable {
         terms = [(nil, loss, 1)]
     }
 
-    /// Losses by output name, checked against the model's `outputs` and `weights`' names.
-    init(_ losses: [String: Loss], weights: [String: Float], outputs: [String]) throws {
+    /// Losses by output name, with `weights` checked against them.
+    init(_ losses: [String: Loss], weights: [String: Float]) throws {
         func refuse(_ reason: String) -> AxonError { AxonError.invalidValue(operation: "trainer", reason: reason) }
-        let known = outputs.joined(separator: ", ")
-        guard !losses.isEmpty else { throw refuse("needs a loss for at least one output; the model's outputs are: \(known)") }
-        if let unknown = losses.keys.sorted().first(where: { !outputs.contains($0) }) {
-            throw refuse("there is a loss for output '\(unknown)', but the model's outputs are: \(known)")
-        }
+        guard !losses.isEmpty else { throw refuse("needs a loss for at least one output") }
         if let stray = weights.keys.sorted().first(where: { losses[$0] == nil }) {
             throw refuse("there is a weight for output '\(stray)', which has no loss (losses: \(losses.keys.sorted().joined(separator: ", ")))")
         }
         if let (name, weight) = weights.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite || $0.value < 0 }) {
             throw refuse("the weight of output '\(name)' must be finite and not negative, got \(weight)")
         }
-        terms = losses.keys.sorted().compactMap { name in losses[name].map { (name, $0, weights[name] ?? 1) } }
+        terms = losses.sorted { $0.key < $1.key }.map { ($0.key, $0.value, weights[$0.key] ?? 1) }
+    }
+
+    /// Throws unless every named loss is for one of the model's `outputs`.
+    func check(outputs: [String]) throws {
+        if let unknown = terms.compactMap(\.output).first(where: { !outputs.contains($0) }) {
+            throw AxonError.invalidValue(
+                operation: "trainer", reason: "there is a loss for output '\(unknown)', but the model's outputs are: \(outputs.joined(separator: ", "))")
+        }
     }
 
     /// The batch loss of `output` and what was predicted, detached.
