@@ -11,7 +11,7 @@ extension Examples {
     public static func ctcSequences(epochs: Int = 12, count: Int = 3_000, on backend: any Backend) throws -> Double {
         let (frames, symbols) = (16, 4)
         let (train, heldOut) = try ctcData(count: count, frames: frames, symbols: symbols, seed: 21).split(at: count * 4 / 5)
-        let model = Axon.input("features", shape: [nil, frames, symbols + 1])
+        let model = Axon.input("features", shape: [nil, frames, symbols + 1], axes: ["batch", "time", "classes"])
             .bidirectional { input, reverse in input.lstm(24, reverse: reverse) }.sequence
             .dense(symbols + 1)
         let loop = try Loop.trainer(model: model, loss: .connectionistTemporalClassification(), optimizer: .adam(learningRate: 1e-2), on: backend)

@@ -12,7 +12,7 @@ enum ModelName: String, CaseIterable {
     var defaultLearningRate: Float { self == .mnistLSTM ? 3e-3 : 1e-3 }
 
     var model: Axon {
-        let input = Axon.input("features", shape: [nil, 28, 28, 1])
+        let input = Axon.input("features", shape: [nil, 28, 28, 1], axes: ["batch", "height", "width", "channels"])
         switch self {
         case .mnistMLP:
             return input.flatten().dense(128, activation: .relu).dense(10)

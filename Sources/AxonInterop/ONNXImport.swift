@@ -135,7 +135,7 @@ struct ONNXImporter {
         guard axes.count == view.count, axes.first == 0, Set(axes) == Set(0..<axes.count) else {
             throw ONNXImportError("value '\(name)' has a layout (axes \(view)) this importer cannot express")
         }
-        return axes == Array(0..<axes.count) ? axon : axon.transpose(axes.dropFirst().map { $0 - 1 })
+        return axes == Array(0..<axes.count) ? axon : axon.transpose(axes.dropFirst().map { .index($0 - 1) })
     }
 
     /// `value` as an integer, refused unless it is a whole number of a sensible size.

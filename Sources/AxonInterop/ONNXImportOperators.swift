@@ -270,7 +270,7 @@ extension ONNXImporter {
         if parts.allSatisfy({ if case .tensor = $0 { true } else { false } }) {
             let rank = try viewOf(node.input[0]).count
             let axis = int(node, "axis", 0)
-            let joined = Axon.concatenate(try node.input.map { try model($0) }, axis: axis < 0 ? axis + rank : axis, name: name("concatenate"))
+            let joined = Axon.concatenate(try node.input.map { try model($0) }, axis: .index(axis < 0 ? axis + rank : axis), name: name("concatenate"))
             return .tensor(joined, view: Array(0..<rank))
         }
         // Shape arithmetic: integer pieces joined.
@@ -300,7 +300,7 @@ extension ONNXImporter {
             }
             var rest = view
             rest.remove(at: resolved)
-            return .tensor(axon.take(position, axis: modelAxis - 1, name: name("take")), view: rest.map { $0.map { $0 > modelAxis ? $0 - 1 : $0 } })
+            return .tensor(axon.take(position, axis: .index(modelAxis - 1), name: name("take")), view: rest.map { $0.map { $0 > modelAxis ? $0 - 1 : $0 } })
         case let (.constant(table), .tensor(ids, view)) where axis == 0 && table.shape.rank == 2:
             let layer = name("embedding")
             weights["\(layer).kernel"] = try Self.float(table.elements.floats, table.shape.dimensions)

@@ -22,6 +22,15 @@ struct ReadmeExampleTests {
         #expect(try gradients.tensor("w").shape == [2, 3])
     }
 
+    @Test("the named-axes example carries the names to the transposed output")
+    func namedAxesExample() throws {
+        let frames = Axon.input("frames", shape: [nil, 50, 40], axes: ["batch", "time", "features"])
+        let attended = frames.dense(64).softmax(axis: "time")  // [batch: nil, time: 50, features: 64]
+        let swapped = attended.transpose(["features", "time"])  // [batch: nil, features: 64, time: 50]
+        #expect(attended.description.contains("[batch: nil, time: 50, features: 64]"))
+        #expect(swapped.description.contains("[batch: nil, features: 64, time: 50]"))
+    }
+
     @Test("the weight-sharing example builds one set of encoder parameters")
     func weightSharingExample() throws {
         ReferenceBackend.register()

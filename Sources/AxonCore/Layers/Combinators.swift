@@ -1,7 +1,7 @@
 import Backend
 
 /// Merges inputs of one shape elementwise.
-struct MergeLayer: SerializableLayer {
+struct MergeLayer: SerializableLayer, AxisNamingLayer {
     enum Operation: String, Sendable, Codable { case add, subtract, multiply }
     let operation: Operation
     var kind: String { operation.rawValue }
@@ -26,14 +26,28 @@ struct MergeLayer: SerializableLayer {
         }
         return result
     }
+
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        try AxisNaming.agreedNames(inputs, output: output)
+    }
 }
 
-struct ConcatenateLayer: SerializableLayer {
-    let axis: Int
+struct ConcatenateLayer: SerializableLayer, NamedAxisLayer, AxisNamingLayer {
+    let axis: Axis
     var kind: String { "concatenate" }
+
+    func resolvingAxes(in inputs: [NamedShape]) throws -> ConcatenateLayer {
+        guard let first = inputs.first else { return self }
+        return ConcatenateLayer(axis: .index(try first.position(of: axis)))
+    }
+
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        try AxisNaming.agreedNames(inputs, output: output)
+    }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
         guard let first = inputs.first else { throw LayerError("needs at least one input") }
+        let axis = try self.axis.position()
         let resolved = axis < 0 ? axis + first.count : axis
         guard resolved >= 0, resolved < first.count else {
             throw LayerError("axis \(axis) is out of range for input \(first.shapeDescription)")
@@ -50,17 +64,24 @@ struct ConcatenateLayer: SerializableLayer {
         return shape
     }
 
-    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor { try Tensor.concatenate(inputs, axis: axis) }
+    func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        try Tensor.concatenate(inputs, axis: axis.position())
+    }
 }
 
 /// One of `parts` equal slices along `axis`.
-struct SplitLayer: SerializableLayer {
+struct SplitLayer: SerializableLayer, NamedAxisLayer {
     let part: Int
     let parts: Int
-    let axis: Int
+    let axis: Axis
     var kind: String { "split" }
 
+    func resolvingAxes(in inputs: [NamedShape]) throws -> SplitLayer {
+        SplitLayer(part: part, parts: parts, axis: .index(try inputs[0].position(of: axis)))
+    }
+
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        let axis = try self.axis.position()
         var shape = inputs[0]
         let resolved = axis < 0 ? axis + shape.count : axis
         guard resolved >= 0, resolved < shape.count, let size = shape[resolved], parts > 0, size % parts == 0 else {
@@ -72,7 +93,7 @@ struct SplitLayer: SerializableLayer {
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         let x = inputs[0]
-        let resolved = try x.shape.normalizedAxis(axis, operation: "split")
+        let resolved = try x.shape.normalizedAxis(axis.position(), operation: "split")
         let size = x.shape[resolved] / parts
         return try x.sliced(axis: resolved, (part * size)..<((part + 1) * size))
     }
@@ -85,8 +106,9 @@ extension Axon {
     public static func subtract(_ inputs: [Axon], name: String? = nil) -> Axon { apply(MergeLayer(operation: .subtract), to: inputs, name: name) }
     /// The elementwise product.
     public static func multiply(_ inputs: [Axon], name: String? = nil) -> Axon { apply(MergeLayer(operation: .multiply), to: inputs, name: name) }
-    /// Joins models along `axis`.
-    public static func concatenate(_ inputs: [Axon], axis: Int = -1, name: String? = nil) -> Axon {
+    /// Joins models along `axis` (a position or a name, see ``Axis``). Inputs that name an
+    /// axis differently are refused.
+    public static func concatenate(_ inputs: [Axon], axis: Axis = -1, name: String? = nil) -> Axon {
         apply(ConcatenateLayer(axis: axis), to: inputs, name: name)
     }
 
@@ -97,8 +119,8 @@ extension Axon {
     /// `self + block(self)`: a residual connection around `block`.
     public func residual(name: String? = nil, _ block: (Axon) -> Axon) -> Axon { add(block(self), name: name) }
 
-    /// Splits into `parts` equal slices along `axis`, one model per slice.
-    public func split(_ parts: Int, axis: Int = -1) -> [Axon] {
+    /// Splits into `parts` equal slices along `axis` (a position or a name), one model per slice.
+    public func split(_ parts: Int, axis: Axis = -1) -> [Axon] {
         (0..<Swift.max(parts, 1)).map { apply(SplitLayer(part: $0, parts: parts, axis: axis)) }
     }
 }

@@ -16,11 +16,12 @@ func spatialGeometry(_ input: SymbolicShape, _ channels: ChannelLayout) throws -
     }
     let inner = Array(input.dropFirst())
     let spatialPart = channels == .last ? Array(inner.dropLast()) : Array(inner.dropFirst())
-    let channelPart = channels == .last ? inner.last! : inner.first!
-    guard let channelCount = channelPart, spatialPart.allSatisfy({ $0 != nil }) else {
+    let channelPart = (channels == .last ? inner.last : inner.first) ?? nil
+    let spatial = spatialPart.compactMap { $0 }
+    guard let channelCount = channelPart, spatial.count == spatialPart.count else {
         throw LayerError("needs known spatial and channel sizes, got \(input.shapeDescription)")
     }
-    return (spatialPart.map { $0! }, channelCount)
+    return (spatial, channelCount)
 }
 
 /// How many window positions fit along each spatial dimension; `tooSmall` explains a
@@ -148,7 +149,7 @@ struct PoolLayer: SerializableLayer {
     }
 }
 
-struct GlobalPoolLayer: SerializableLayer {
+struct GlobalPoolLayer: SerializableLayer, AxisNamingLayer {
     let pooling: Pooling
     let channels: ChannelLayout
     let keepDimensions: Bool
@@ -169,6 +170,13 @@ struct GlobalPoolLayer: SerializableLayer {
         case .average: return try Layers.globalPool(.mean, inputs[0], channels: channels, keepDimensions: keepDimensions)
         case let .lp(norm): return try Layers.globalLpPool(inputs[0], norm: norm, channels: channels, keepDimensions: keepDimensions)
         }
+    }
+
+    /// Dropping the spatial axes keeps the batch's and the channels' names.
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        let input = inputs[0]
+        guard !keepDimensions, !input.names.isEmpty else { return input.names }
+        return [input.name(0), input.name(channels == .last ? input.shape.count - 1 : 1)]
     }
 }
 

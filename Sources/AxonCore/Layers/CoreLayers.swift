@@ -26,9 +26,26 @@ struct DenseLayer: SerializableLayer {
     }
 }
 
-struct ActivationLayer: SerializableLayer {
+struct ActivationLayer: SerializableLayer, NamedAxisLayer {
     let activation: Activation
+    /// The axis of a softmax-like activation given by name, replaced by its position in
+    /// `activation` when the model is built; absent from saved graphs otherwise.
+    var axisName: String?
     var kind: String { activation.name }
+
+    /// `axis`, when given, replaces the axis of a softmax-like `activation`.
+    init(activation: Activation, axis: Axis? = nil) {
+        switch axis {
+        case nil: self.activation = activation
+        case let .index(position): self.activation = activation.along(position)
+        case let .named(name): (self.activation, axisName) = (activation, name)
+        }
+    }
+
+    func resolvingAxes(in inputs: [NamedShape]) throws -> ActivationLayer {
+        guard let axisName else { return self }
+        return ActivationLayer(activation: activation, axis: .index(try inputs[0].position(of: .named(axisName))))
+    }
 
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
         if case let .logSumExp(axis) = activation {
@@ -116,8 +133,14 @@ extension Axon {
     public func relu(name: String? = nil) -> Axon { activation(.relu, name: name) }
     public func sigmoid(name: String? = nil) -> Axon { activation(.sigmoid, name: name) }
     public func tanh(name: String? = nil) -> Axon { activation(.tanh, name: name) }
-    public func softmax(axis: Int = -1, name: String? = nil) -> Axon { activation(.softmax(axis: axis), name: name) }
-    public func logSoftmax(axis: Int = -1, name: String? = nil) -> Axon { activation(.logSoftmax(axis: axis), name: name) }
+    /// Softmax along `axis` (a position or a name).
+    public func softmax(axis: Axis = -1, name: String? = nil) -> Axon {
+        apply(ActivationLayer(activation: .softmax(), axis: axis), name: name)
+    }
+    /// Log-softmax along `axis` (a position or a name).
+    public func logSoftmax(axis: Axis = -1, name: String? = nil) -> Axon {
+        apply(ActivationLayer(activation: .logSoftmax(), axis: axis), name: name)
+    }
 
     /// Inverted dropout in training mode, the identity in inference. `noiseShape` (same rank as
     /// the input, `nil` entries following the input) drops whole slices, e.g. channels.
@@ -130,5 +153,17 @@ extension Axon {
         vocabularySize: Int, features: Int, initializer: Initializer = .uniform(), name: String? = nil
     ) -> Axon {
         apply(EmbeddingLayer(vocabularySize: vocabularySize, features: features, initializer: initializer), name: name)
+    }
+}
+
+extension Activation {
+    /// The activation computed along `axis` when it works along one; itself otherwise.
+    fileprivate func along(_ axis: Int) -> Activation {
+        switch self {
+        case .softmax: .softmax(axis: axis)
+        case .logSoftmax: .logSoftmax(axis: axis)
+        case .logSumExp: .logSumExp(axis: axis)
+        default: self
+        }
     }
 }

@@ -9,8 +9,8 @@ extension Axon {
     /// let mask = Axon.optionalInput("mask", shape: [nil, 1, 1, 5])
     /// let attended = Axon.dotProductAttention(query: q, key: k, value: v, mask: mask.optional())  // unmasked without it
     /// ```
-    public static func optionalInput(_ name: String, shape: SymbolicShape, dtype: DType = .float32) -> Axon {
-        Axon(Node(layer: InputLayer(shape: shape, dtype: dtype, isOptional: true), inputs: [], name: name))
+    public static func optionalInput(_ name: String, shape: SymbolicShape, axes: [String]? = nil, dtype: DType = .float32) -> Axon {
+        Axon(Node(layer: InputLayer(shape: shape, dtype: dtype, isOptional: true, axisNames: axes), inputs: [], name: name))
     }
 
     /// Marks this value as one the next layer can do without: when an optional input it depends

@@ -3,13 +3,18 @@ import Backend
 /// Batch normalisation (Ioffe & Szegedy, 2015): parameters `gamma` and `beta`, state `mean`
 /// and `var` (running statistics, Keras's convention: `running = momentum·running +
 /// (1 − momentum)·batch`, batch variance biased).
-struct BatchNormLayer: SerializableLayer {
-    let axis: Int
+struct BatchNormLayer: SerializableLayer, NamedAxisLayer {
+    let axis: Axis
     let epsilon: Float
     let momentum: Float
     var kind: String { "batch_norm" }
 
+    func resolvingAxes(in inputs: [NamedShape]) throws -> BatchNormLayer {
+        BatchNormLayer(axis: .index(try inputs[0].position(of: axis)), epsilon: epsilon, momentum: momentum)
+    }
+
     func channelCount(_ input: SymbolicShape) throws -> Int {
+        let axis = try self.axis.position()
         let resolved = axis < 0 ? axis + input.count : axis
         guard resolved >= 0, resolved < input.count, let size = input[resolved] else {
             throw LayerError("channel axis \(axis) must be a known dimension of input \(input.shapeDescription)")
@@ -35,7 +40,7 @@ struct BatchNormLayer: SerializableLayer {
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         let result = try Layers.batchNorm(
             inputs[0], gamma: context.parameter("gamma"), beta: context.parameter("beta"), mean: context.parameter("mean"),
-            variance: context.parameter("var"), epsilon: epsilon, momentum: momentum, channelAxis: axis,
+            variance: context.parameter("var"), epsilon: epsilon, momentum: momentum, channelAxis: axis.position(),
             training: context.mode == .train)
         context.updateState("mean", result.mean)
         context.updateState("var", result.variance)
@@ -77,10 +82,10 @@ struct LayerNormLayer: SerializableLayer {
 }
 
 extension Axon {
-    /// Batch normalisation over every axis but `axis` (the channels; last by default). The
-    /// running statistics keep `momentum` of their old value each training step; the default
-    /// 0.9 (PyTorch's 0.1 in its convention) settles within a few hundred steps.
-    public func batchNorm(axis: Int = -1, epsilon: Float = 1e-5, momentum: Float = 0.9, name: String? = nil) -> Axon {
+    /// Batch normalisation over every axis but `axis` (the channels, by position or name; last
+    /// by default). The running statistics keep `momentum` of their old value each training
+    /// step; the default 0.9 (PyTorch's 0.1 in its convention) settles within a few hundred steps.
+    public func batchNorm(axis: Axis = -1, epsilon: Float = 1e-5, momentum: Float = 0.9, name: String? = nil) -> Axon {
         apply(BatchNormLayer(axis: axis, epsilon: epsilon, momentum: momentum), name: name)
     }
 

@@ -150,7 +150,7 @@ extension Axon {
 
 /// One part of a packed recurrent output: the steps `start ..< start + count` along time, the
 /// time axis dropped when `single`.
-struct RecurrentPartLayer: SerializableLayer {
+struct RecurrentPartLayer: SerializableLayer, AxisNamingLayer {
     let fromEnd: Int
     let count: Int?
     let single: Bool
@@ -172,6 +172,13 @@ struct RecurrentPartLayer: SerializableLayer {
         var dimensions = x.shape.dimensions
         dimensions.remove(at: 1)
         return single ? try part.reshaped(to: Shape(dimensions)) : part
+    }
+
+    /// A single step drops the time axis and its name.
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        var names = inputs[0].names
+        if single, names.count > 1 { names.remove(at: 1) }
+        return names
     }
 }
 

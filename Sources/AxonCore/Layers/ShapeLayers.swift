@@ -1,7 +1,7 @@
 import Backend
 
 /// Reshapes every example, keeping the batch dimension.
-struct ReshapeLayer: SerializableLayer {
+struct ReshapeLayer: SerializableLayer, AxisNamingLayer {
     let shape: [Int]
     var kind: String { "reshape" }
 
@@ -23,6 +23,12 @@ struct ReshapeLayer: SerializableLayer {
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         try inputs[0].reshaped(to: Shape([inputs[0].shape[0]] + shape))
     }
+
+    /// Axes keep their names only up to the first one the reshape changes, even when the rank
+    /// stays: `[b, 6, 4]` to `[b, 4, 6]` is not a transpose.
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        AxisNaming.leadingNames(inputs[0], output: output)
+    }
 }
 
 /// Flattens every example to one dimension.
@@ -42,11 +48,21 @@ struct FlattenLayer: SerializableLayer {
 }
 
 /// Permutes the axes of every example (the batch axis stays first).
-struct TransposeLayer: SerializableLayer {
-    let permutation: [Int]
+struct TransposeLayer: SerializableLayer, NamedAxisLayer, AxisNamingLayer {
+    let permutation: [Axis]
     var kind: String { "transpose" }
 
+    func resolvingAxes(in inputs: [NamedShape]) throws -> TransposeLayer {
+        TransposeLayer(permutation: try permutation.map { .index(try inputs[0].exampleAxis(of: $0)) })
+    }
+
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        guard !inputs[0].names.isEmpty else { return [] }
+        return [inputs[0].name(0)] + (try permutation.map { inputs[0].name(try $0.position() + 1) })
+    }
+
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        let permutation = try self.permutation.map { try $0.position() }
         let input = inputs[0]
         guard input.count == permutation.count + 1, Set(permutation) == Set(0..<permutation.count) else {
             throw LayerError("\(permutation) is not a permutation of the \(Swift.max(input.count - 1, 0)) example axes of \(input.shapeDescription)")
@@ -55,7 +71,7 @@ struct TransposeLayer: SerializableLayer {
     }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
-        try inputs[0].permuted([0] + permutation.map { $0 + 1 })
+        try inputs[0].permuted([0] + permutation.map { try $0.position() + 1 })
     }
 }
 
@@ -79,14 +95,26 @@ struct PadLayer: SerializableLayer {
 }
 
 /// One position along an example axis, the axis dropped (NumPy's `take` with one index).
-struct TakeLayer: SerializableLayer {
+struct TakeLayer: SerializableLayer, NamedAxisLayer, AxisNamingLayer {
     let index: Int
-    let axis: Int
+    let axis: Axis
     var kind: String { "take" }
+
+    func resolvingAxes(in inputs: [NamedShape]) throws -> TakeLayer {
+        TakeLayer(index: index, axis: .index(try inputs[0].exampleAxis(of: axis)))
+    }
+
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames {
+        guard !inputs[0].names.isEmpty else { return [] }
+        var names = inputs[0].names
+        names.remove(at: try resolve(inputs[0].shape).axis)
+        return names
+    }
 
     /// The axis of an input of `rank` (from 1, after the batch axis) and the index within
     /// `size` (negative indices count from the end).
     func resolve(_ input: SymbolicShape) throws -> (axis: Int, index: Int) {
+        let axis = try self.axis.position()
         let exampleAxes = input.count - 1
         let resolved = axis < 0 ? axis + exampleAxes : axis
         guard resolved >= 0, resolved < exampleAxes else {
@@ -116,14 +144,16 @@ struct TakeLayer: SerializableLayer {
 extension Axon {
     /// Position `index` (negative counts from the end) along example axis `axis` (numbered
     /// from 0 after the batch axis, negative from the last), that axis dropped: `[b, t, f]`
-    /// with `take(-1, axis: 0)` gives the last step, `[b, f]`.
-    public func take(_ index: Int, axis: Int, name: String? = nil) -> Axon { apply(TakeLayer(index: index, axis: axis), name: name) }
+    /// with `take(-1, axis: 0)` gives the last step, `[b, f]`; a named axis (`axis: "time"`)
+    /// is looked up among the input's axis names.
+    public func take(_ index: Int, axis: Axis, name: String? = nil) -> Axon { apply(TakeLayer(index: index, axis: axis), name: name) }
     /// Reshapes each example to `shape` (one entry may be -1); the batch dimension is kept.
     public func reshape(_ shape: [Int], name: String? = nil) -> Axon { apply(ReshapeLayer(shape: shape), name: name) }
     /// Flattens each example to one dimension.
     public func flatten(name: String? = nil) -> Axon { apply(FlattenLayer(), name: name) }
-    /// Permutes the example axes (numbered from 0 after the batch axis).
-    public func transpose(_ permutation: [Int], name: String? = nil) -> Axon { apply(TransposeLayer(permutation: permutation), name: name) }
+    /// Permutes the example axes (numbered from 0 after the batch axis), or reorders them by
+    /// name: `transpose(["features", "time"])` on `[batch, time, features]`.
+    public func transpose(_ permutation: [Axis], name: String? = nil) -> Axon { apply(TransposeLayer(permutation: permutation), name: name) }
     /// Pads the example axes with `value`.
     public func pad(_ padding: [Padding], value: Float = 0, name: String? = nil) -> Axon {
         apply(PadLayer(padding: padding, value: value), name: name)

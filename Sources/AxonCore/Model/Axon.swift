@@ -65,8 +65,15 @@ public struct Axon: Sendable {
     }
 
     /// A named input. `shape` may leave dimensions unknown with `nil` (usually the batch).
-    public static func input(_ name: String, shape: SymbolicShape, dtype: DType = .float32) -> Axon {
-        Axon(Node(layer: InputLayer(shape: shape, dtype: dtype), inputs: [], name: name))
+    ///
+    /// `axes` names its axes, one name each: the names flow through the layers (see ``Axis``),
+    /// show in the summary and in shape errors, and layers can be told an axis by name.
+    ///
+    /// ```swift
+    /// let audio = Axon.input("audio", shape: [nil, 100, 40], axes: ["batch", "time", "features"])
+    /// ```
+    public static func input(_ name: String, shape: SymbolicShape, axes: [String]? = nil, dtype: DType = .float32) -> Axon {
+        Axon(Node(layer: InputLayer(shape: shape, dtype: dtype, axisNames: axes), inputs: [], name: name))
     }
 
     /// Several outputs under names; `predict` returns each by its name.
@@ -129,21 +136,32 @@ extension Node {
 }
 
 /// A model input: checks the data's shape and dtype when the model runs.
-struct InputLayer: SerializableLayer {
+struct InputLayer: SerializableLayer, AxisNamingLayer {
     let shape: SymbolicShape
     let dtype: DType
-    /// Whether the model may run without it (``Axon/optionalInput(_:shape:dtype:)``); absent
+    /// Whether the model may run without it (``Axon/optionalInput(_:shape:axes:dtype:)``); absent
     /// from saved graphs of ordinary inputs.
     var isOptional: Bool?
+    /// The names of its axes, if given; absent from saved graphs otherwise.
+    var axisNames: [String]?
     var kind: String { "input" }
 
-    init(shape: SymbolicShape, dtype: DType, isOptional: Bool? = nil) {
+    init(shape: SymbolicShape, dtype: DType, isOptional: Bool? = nil, axisNames: [String]? = nil) {
         self.shape = shape
         self.dtype = dtype
         self.isOptional = isOptional
+        self.axisNames = axisNames
     }
 
-    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { shape }
+    func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? {
+        if let axisNames { try AxisNaming.validateDeclared(axisNames, shape: shape) }
+        return shape
+    }
+
+    func outputAxisNames(_ inputs: [NamedShape], output: SymbolicShape) throws -> AxisNames { axisNames ?? [] }
+
+    /// The declared shape with its axis names, as errors show it.
+    var shapeDescription: String { shape.shapeDescription(names: axisNames ?? []) }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor { inputs[0] }
 }

@@ -170,7 +170,7 @@ public struct BuiltModel: Sendable {
                 throw AxonError.invalidValue(operation: "predict", reason: "no value for parameter '\(name)'; initialize the model first")
             }
             do {
-                values[index] = try node.node.layer.apply(arguments, context)
+                values[index] = try node.layer.apply(arguments, context)
             } catch let error as LayerError {
                 throw AxonError.layer(name: node.name, kind: node.kind, reason: error.message)
             } catch let error as BackendError {
@@ -204,7 +204,7 @@ public struct BuiltModel: Sendable {
             throw AxonError.input(name: name, reason: "no data given; the model's inputs are: \(names)")
         }
         guard input.shape.accepts(tensor.shape) else {
-            throw AxonError.input(name: name, reason: "expected shape \(input.shape.shapeDescription), got \(tensor.shape)")
+            throw AxonError.input(name: name, reason: "expected shape \(input.shapeDescription), got \(tensor.shape)")
         }
         guard tensor.dtype == input.dtype else {
             throw AxonError.input(name: name, reason: "expected dtype \(input.dtype), got \(tensor.dtype)")

@@ -3,10 +3,14 @@ import Backend
 /// A node with its unique name, input positions, inferred output shape and parameters.
 struct AnalyzedNode: Sendable {
     let node: Node
+    /// The layer that runs: the node's, with any axes given by name replaced by their positions.
+    let layer: any Layer
     let name: String
     let inputIndices: [Int]
     /// `nil` only when the shape needs tracing and no backend was given.
     let outputShape: SymbolicShape?
+    /// The names of the output's axes, from the inputs' declared names (empty when none).
+    let axisNames: AxisNames
     let parameters: [ParameterSpec]
     /// The name its parameters are stored under: its own, or in a later application of a
     /// shared block, the first application's layer name.
@@ -15,6 +19,8 @@ struct AnalyzedNode: Sendable {
     let block: (name: String, application: Int)?
 
     var kind: String { node.layer.kind }
+    /// The output shape with its axis names (`nil` where the shape is).
+    var namedShape: NamedShape? { outputShape.map { NamedShape($0, names: axisNames) } }
     func parameterName(_ spec: ParameterSpec) -> String { "\(parameterScope).\(spec.name)" }
     /// Whether its parameters are another layer's (a later application of a block).
     var sharesParameters: Bool { parameterScope != name }
@@ -41,18 +47,18 @@ enum GraphAnalysis {
             }
             let name = try uniqueName(node, prefix: prefix, used: &used, counters: &counters)
             let scope = scopePrefix + name.dropFirst(prefix.count)
-            let inputIndices = node.inputs.map { position[ObjectIdentifier($0)]! }
-            let inputShapes = inputIndices.map { result[$0].outputShape }
+            let inputIndices = node.inputs.compactMap { position[ObjectIdentifier($0)] }  // all there: inputs come first
+            let inputShapes = inputIndices.map { result[$0].namedShape }
             do {
-                let (shape, parameters) = try infer(node.layer, inputShapes, name: name, backend: backend)
-                if let block { try recordShared(parameters, scope: scope, layer: name, block: block.name, in: &shared) }
+                let inferred = try infer(node.layer, inputShapes, name: name, backend: backend)
+                if let block { try recordShared(inferred.parameters, scope: scope, layer: name, block: block.name, in: &shared) }
                 result.append(AnalyzedNode(
-                    node: node, name: name, inputIndices: inputIndices, outputShape: shape, parameters: parameters,
-                    parameterScope: scope, block: block))
+                    node: node, layer: inferred.layer, name: name, inputIndices: inputIndices, outputShape: inferred.shape,
+                    axisNames: inferred.names, parameters: inferred.parameters, parameterScope: scope, block: block))
             } catch let error as LayerError {
-                throw AxonError.layer(name: name, kind: node.layer.kind, reason: error.message)
+                throw AxonError.layer(name: name, kind: node.layer.kind, reason: error.message + namedInputs(inputShapes))
             } catch let error as BackendError {
-                throw AxonError.layer(name: name, kind: node.layer.kind, reason: "\(error)")
+                throw AxonError.layer(name: name, kind: node.layer.kind, reason: "\(error)" + namedInputs(inputShapes))
             }
         }
         return result
@@ -95,15 +101,28 @@ enum GraphAnalysis {
         return name
     }
 
+    /// A shape error's inputs with their axis names, when any are named (the layer's own message
+    /// shows the bare shapes).
+    private static func namedInputs(_ inputs: [NamedShape?]) -> String {
+        let named = inputs.compactMap { $0 }.filter { !$0.names.isEmpty }
+        guard !named.isEmpty else { return "" }
+        return " (inputs with named axes: \(inputs.map { $0?.description ?? "?" }.joined(separator: ", ")))"
+    }
+
+    /// The layer with named axes resolved, its output shape and axis names, and its parameters;
+    /// the shape is `nil` when an input's is, or when it needs tracing and no backend was given.
     private static func infer(
-        _ layer: any Layer, _ inputs: [SymbolicShape?], name: String, backend: (any Backend)?
-    ) throws -> (SymbolicShape?, [ParameterSpec]) {
-        let known = inputs.compactMap { $0 }
-        guard known.count == inputs.count else { return (nil, []) }
-        let parameters = try layer.parameters(for: known)
-        if let shape = try layer.outputShape(for: known) { return (shape, parameters) }
-        guard let backend else { return (nil, parameters) }
-        return (try trace(layer, known, parameters, name: name, backend: backend), parameters)
+        _ layer: any Layer, _ inputs: [NamedShape?], name: String, backend: (any Backend)?
+    ) throws -> (layer: any Layer, shape: SymbolicShape?, names: AxisNames, parameters: [ParameterSpec]) {
+        let named = inputs.compactMap { $0 }
+        guard named.count == inputs.count else { return (layer, nil, [], []) }
+        let resolved = try (layer as? any NamedAxisLayer)?.resolvingAxes(in: named) ?? layer
+        let known = named.map(\.shape)
+        let parameters = try resolved.parameters(for: known)
+        var shape = try resolved.outputShape(for: known)
+        if shape == nil, let backend { shape = try trace(resolved, known, parameters, name: name, backend: backend) }
+        guard let shape else { return (resolved, nil, [], parameters) }
+        return (resolved, shape, try AxisNaming.names(of: resolved, inputs: named, output: shape), parameters)
     }
 
     /// Runs the layer on zeros (unknown dimensions set to 1) and reads the output's shape;

@@ -17,7 +17,7 @@ enum GraphDrawing {
         let labels = drawn.map { index -> (Int, [String]) in
             let node = nodes[index]
             let count = node.parameters.reduce(0) { $0 + $1.shape.elementCount }
-            var details = "\(node.kind) · \(node.outputShape?.shapeDescription ?? "?")"
+            var details = "\(node.kind) · \(node.namedShape?.description ?? "?")"
             if count > 0 { details += node.sharesParameters ? " · shares \(node.parameterScope)" : " · \(count) params" }
             return (index, [node.name, details])
         }

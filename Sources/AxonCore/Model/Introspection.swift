@@ -12,13 +12,17 @@ public struct LayerDescription: Sendable, Equatable {
     public let kind: String
     /// The output shape from the shape rules, `nil` where only tracing at build time knows it.
     public let outputShape: SymbolicShape?
+    /// The names of the output's axes, carried from the inputs' declared names (`nil` for an
+    /// unnamed axis); empty when no input names any.
+    public let axisNames: [String?]
     /// The names of the nodes it reads, in order.
     public let inputs: [String]
     /// Its parameters and state: full name (`dense_0.kernel`) and shape.
     public let parameters: [ParameterDescription]
     /// The layer's type and options as a saved model records them (``GraphSerialization``):
     /// `type` such as `DenseLayer`, `options` as JSON such as `{"units":3,"useBias":true,…}`;
-    /// both `nil` for custom layers and layers holding closures. Exporters read them.
+    /// both `nil` for custom layers and layers holding closures; axes given by name appear as
+    /// their positions. Exporters read them.
     public let type: String?
     public let options: Data?
 }
@@ -41,9 +45,10 @@ extension Axon {
     public func layers() throws -> [LayerDescription] {
         let nodes = try GraphAnalysis.analyze(node, backend: nil)
         return try nodes.filter { !($0.node.layer is ContainerLayer) }.map { node in
-            let serializable = node.node.layer as? any SerializableLayer
+            let serializable = node.layer as? any SerializableLayer
             return LayerDescription(
-                name: node.name, parameterScope: node.parameterScope, kind: node.kind, outputShape: node.outputShape, inputs: node.inputIndices.map { nodes[$0].name },
+                name: node.name, parameterScope: node.parameterScope, kind: node.kind, outputShape: node.outputShape,
+                axisNames: node.axisNames, inputs: node.inputIndices.map { nodes[$0].name },
                 parameters: node.parameters.map {
                     ParameterDescription(name: node.parameterName($0), shape: $0.shape, trainable: $0.role == .trainable && !node.node.frozen)
                 },

@@ -14,7 +14,7 @@ enum ModelSummary {
             }
             let params = count == 0 ? "0" : node.sharesParameters ? "shares \(node.parameterScope)" : "\(count)"
             rows.append([
-                node.name, node.kind, node.outputShape?.shapeDescription ?? "?", params,
+                node.name, node.kind, node.namedShape?.description ?? "?", params,
                 node.inputIndices.map { nodes[$0].name }.joined(separator: ", "),
             ])
         }

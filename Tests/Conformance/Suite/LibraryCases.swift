@@ -211,6 +211,15 @@ public enum LibraryCases {
                 let with = try built.predict(ModelState(parameters: [:]), inputs: inputs)
                 return try [without.output("attended").array, with.output("attended").array, with.output("columns").array]
             },
+            library("layers told their axes by name", ["model.namedAxes"], .reduction) { backend in
+                let frames = Axon.input("frames", shape: [nil, 4, 3], axes: ["batch", "time", "features"])
+                let model = Axon.concatenate(
+                    [frames.softmax(axis: "time").transpose(["features", "time"]), frames.batchNorm(axis: "time").transpose(["features", "time"])],
+                    axis: "time"
+                ).take(1, axis: "features")
+                let built = try model.build(on: backend, mode: .train)
+                return [try built.predict(try built.initialize(seed: 3), inputs: ["frames": try input([2, 4, 3], 7, backend)]).output().array]
+            },
             layer("shape layers", covers: ["reshape", "flatten", "transpose", "pad", "take"], input: [2, 3, 4], opClass: .exact) {
                 Axon.concatenate([
                     $0.transpose([1, 0]).pad([Padding(1, 0), Padding(0, 1)], value: 2).reshape([5, 4]).flatten(),
