@@ -24,7 +24,7 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     /// door decomposes the others into required ones.
     var nativeOperations: NativeOperations { get }
 
-    // MARK: Fused ops (default compositions in FusedLayers.swift and FusedOptimizers.swift)
+    // MARK: Fused ops (default compositions in FusedLayers.swift, FusedAttention.swift, FusedRecurrent.swift and FusedOptimizers.swift)
 
     /// `activation(x · weight + bias)` over the last axis of `x`; `weight` is `[in, out]`.
     func dense(_ x: Buffer, weight: Buffer, bias: Buffer?, activation: FusedActivation) throws -> Buffer
@@ -53,6 +53,14 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     func attentionBackward(
         gradOutput: Buffer, query: Buffer, key: Buffer, value: Buffer, weights: Buffer, descriptor: AttentionDescriptor
     ) throws -> AttentionGradients
+    /// A recurrent layer over a whole sequence (see ``RecurrentDescriptor`` for the cells):
+    /// every step's output, the final states, and a workspace for the backward pass.
+    func recurrentSequence(_ operands: RecurrentOperands, descriptor: RecurrentDescriptor) throws -> RecurrentSequenceResult
+    /// Gradients of ``recurrentSequence(_:descriptor:)`` through time, from the gradients of its
+    /// output and final states and the workspace it returned.
+    func recurrentSequenceBackward(
+        gradOutput: Buffer, gradStates: [Buffer], operands: RecurrentOperands, workspace: [Buffer], descriptor: RecurrentDescriptor
+    ) throws -> RecurrentSequenceGradients
     /// `exp(x) / Σ exp(x)` along `axis`, computed stably (the maximum is subtracted first).
     func softmax(_ x: Buffer, axis: Int) throws -> Buffer
     /// `x − log Σ exp(x)` along `axis`, computed stably.

@@ -84,6 +84,49 @@ struct RecurrentLayerTests {
         }
     }
 
+    @Test("the backend's whole-sequence op and the static unroll give the same outputs and gradients")
+    func dynamicLoopMatchesStaticUnroll() throws {
+        let lengths = try Tensor(integers: [4, 1, 3], shape: [3], on: backend)
+        for cell in [RecurrentCell.lstm, .gru(resetAfter: true), .gru(resetAfter: false), .simple] {
+            for (reverse, activation) in [(false, Activation.tanh), (true, .relu)] {
+                let w = try weights(cell, features: 3, units: 2, seed: 33)
+                let inputs = [try sample([3, 4, 3], seed: 34), w.kernel, w.recurrentKernel] + (w.bias.map { [$0] } ?? [])
+                func run(unroll: Bool) throws -> (Tensor, ParameterStore) {
+                    var parameters = ParameterStore()
+                    for (index, input) in inputs.enumerated() { parameters["v\(index)"] = input }
+                    return try valueAndGradient(at: parameters) { p in
+                        let weights = RecurrentWeights(
+                            kernel: try p.tensor("v1"), recurrentKernel: try p.tensor("v2"), bias: try p.tensor("v3"), recurrentBias: w.recurrentBias,
+                            activation: activation, recurrentDropout: (0.3, Philox.Key(seed: 35)))
+                        let result = try Layers.recurrent(
+                            cell, try p.tensor("v0"), weights: weights, lengths: lengths, reverse: reverse, unroll: unroll)
+                        return try result.sequence.sum(axes: [0, 1, 2]) + result.states[result.states.count - 1].square().sum(axes: [0, 1])
+                    }
+                }
+                let (loop, loopGradients) = try run(unroll: false)
+                let (unrolled, unrolledGradients) = try run(unroll: true)
+                expectClose(try loop.scalars, try unrolled.scalars, atol: 1e-6)
+                for name in ["v0", "v1", "v2", "v3"] {
+                    expectClose(try loopGradients.tensor(name).scalars, try unrolledGradients.tensor(name).scalars, atol: 1e-5)
+                }
+            }
+        }
+    }
+
+    @Test("gradients of the whole-sequence op with recurrent dropout and relu match finite differences")
+    func fusedGradientsWithDropout() throws {
+        let lengths = try Tensor(integers: [3, 2], shape: [2], on: backend)
+        for cell in [RecurrentCell.gru(resetAfter: false), .simple, .lstm] {
+            let w = try weights(cell, features: 2, units: 2, seed: 36)
+            try checkGradients([try sample([2, 3, 2], seed: 37), w.kernel, w.recurrentKernel]) { v in
+                let weights = RecurrentWeights(
+                    kernel: v[1], recurrentKernel: v[2], bias: w.bias, activation: .relu, recurrentDropout: (0.4, Philox.Key(seed: 38)))
+                let result = try Layers.recurrent(cell, v[0], weights: weights, lengths: lengths, reverse: true)
+                return try result.sequence.sum(axes: [1]) + result.states[0]
+            }
+        }
+    }
+
     @Test("a convolutional LSTM with 1-wide kernels is an LSTM at every position on its own")
     func convLSTMPointwise() throws {
         // x [batch 2, time 3, width 4, channels 2]; kernels [1, 2, 12] and [1, 3, 12].

@@ -36,6 +36,15 @@ public enum RecurrentCell: Sendable, Equatable, Codable {
         case .gru: return "gru"
         }
     }
+
+    /// The cell as the backend's recurrent sequence op names it.
+    var descriptorCell: RecurrentDescriptor.Cell {
+        switch self {
+        case .simple: return .simple
+        case .lstm: return .lstm
+        case let .gru(resetAfter): return .gru(resetAfter: resetAfter)
+        }
+    }
 }
 
 /// The weights and options of one recurrent pass, as ``Layers/recurrent(_:_:weights:initialStates:lengths:reverse:)`` takes them.
@@ -93,9 +102,15 @@ extension Layers {
     /// or after a sequence's length carry its state through unchanged and output zeros. With
     /// `reverse` each sequence is read backwards within its own length and the outputs are put
     /// back in input order. `initialStates` default to zeros.
+    ///
+    /// Without a convolution, and with activations a backend can fuse (tanh, sigmoid, relu,
+    /// linear), the sequence runs as one call of the backend's recurrent sequence op (a dynamic
+    /// loop) and differentiates through its backward op. `unroll` (Keras's option) builds a graph of
+    /// tensor ops per step instead, as other activations and convolutional cells always do; both
+    /// give the same results.
     public static func recurrent(
         _ cell: RecurrentCell, _ x: Tensor, weights: RecurrentWeights, initialStates: [Tensor]? = nil, lengths: Tensor? = nil,
-        reverse: Bool = false, convolution: RecurrentConvolution? = nil
+        reverse: Bool = false, convolution: RecurrentConvolution? = nil, unroll: Bool = false
     ) throws -> (sequence: Tensor, states: [Tensor]) {
         let spatialRank = x.rank - 3
         guard convolution == nil ? x.rank == 3 : x.rank >= 4 else {
@@ -118,6 +133,13 @@ extension Layers {
             throw LayerError("needs a kernel [..., \(frame[spatialRank]), \(width)] and a recurrent kernel [..., \(units), \(width)], got \(kernel.shape) and \(recurrentKernel.shape)")
         }
         let limits = try lengths.map { try checkedLengths($0, batch: batch, time: time) }
+        if !unroll, convolution == nil, let act = weights.activation.fused, let gate = weights.recurrentActivation.fused {
+            // The whole sequence in one backend call.
+            let descriptor = RecurrentDescriptor(cell: cell.descriptorCell, activation: act, recurrentActivation: gate, reverse: reverse)
+            let states = try checkedStates(initialStates, cell, shape: [batch, units], on: x.backend)
+            return try fusedRecurrent(
+                descriptor, x, weights: weights, states: states, lengths: lengths, dropMask: recurrentDropMask(weights, shape: [batch, units], on: x.backend))
+        }
         // Reading backwards is reading a reordered input forwards.
         let order = reverse ? try reversal(limits ?? Array(repeating: time, count: batch), time: time, on: x.backend) : nil
         var input = try x.reshaped(to: Shape([batch * time] + frame))
@@ -134,12 +156,7 @@ extension Layers {
         }
         let stateShape = Shape([batch] + projected.shape.dimensions.dropFirst().dropLast() + [units])
         projected = try projected.reshaped(to: Shape([batch, time] + projected.shape.dimensions.dropFirst()))
-        let states = try initialStates ?? (0..<cell.stateCount).map { _ in
-            try Tensor(Array(repeating: 0, count: stateShape.elementCount), shape: stateShape, on: x.backend)
-        }
-        guard states.count == cell.stateCount, states.allSatisfy({ $0.shape == stateShape }) else {
-            throw LayerError("needs \(cell.stateCount) initial state(s) of shape \(stateShape), got \(states.map { "\($0.shape)" })")
-        }
+        let states = try checkedStates(initialStates, cell, shape: stateShape, on: x.backend)
         /// `h` times the recurrent kernel's gate columns `columns`.
         func recur(_ h: Tensor, _ columns: Range<Int>) throws -> Tensor {
             let part = columns == 0..<width ? recurrentKernel : try recurrentKernel.sliced(axis: spatialRank + 1, columns)
@@ -148,9 +165,7 @@ extension Layers {
             return try conv(h, kernel: part, bias: nil, strides: ones, padding: .same, dilation: ones)
         }
         let keep = try limits.map { try stepMask($0, time: time, on: x.backend) }
-        let dropMask = try weights.recurrentDropout.flatMap { rate, key -> Tensor? in
-            rate > 0 ? try Tensor(Array(repeating: 1, count: stateShape.elementCount), shape: stateShape, on: x.backend).dropout(rate: rate, key: key) : nil
-        }
+        let dropMask = try recurrentDropMask(weights, shape: stateShape, on: x.backend)
         let maskShape = Shape([batch] + Array(repeating: 1, count: stateShape.rank - 1))
         var carried = states
         var outputs: [Tensor] = []
@@ -207,6 +222,22 @@ extension Layers {
             let z = try gate.apply(block(projection, 1) + block(gates, 1))
             let n = try act.apply(block(projection, 2) + recur(r * h, (2 * units)..<(3 * units)))
             return [try (1 - z) * n + z * states[0]]
+        }
+    }
+
+    /// The initial states given, checked, or zeros.
+    static func checkedStates(_ given: [Tensor]?, _ cell: RecurrentCell, shape: Shape, on backend: any Backend) throws -> [Tensor] {
+        let states = try given ?? (0..<cell.stateCount).map { _ in try Tensor.zeros(shape: shape, on: backend) }
+        guard states.count == cell.stateCount, states.allSatisfy({ $0.shape == shape }) else {
+            throw LayerError("needs \(cell.stateCount) initial state(s) of shape \(shape), got \(states.map { "\($0.shape)" })")
+        }
+        return states
+    }
+
+    /// The recurrent dropout mask: one Philox mask for the whole sequence, already scaled.
+    static func recurrentDropMask(_ weights: RecurrentWeights, shape: Shape, on backend: any Backend) throws -> Tensor? {
+        try weights.recurrentDropout.flatMap { rate, key -> Tensor? in
+            rate > 0 ? try Tensor(Array(repeating: 1, count: shape.elementCount), shape: shape, on: backend).dropout(rate: rate, key: key) : nil
         }
     }
 

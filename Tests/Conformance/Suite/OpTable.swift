@@ -36,6 +36,26 @@ public enum OpTable {
         return activation
     }
 
+    /// A recurrent sequence's operands from inputs `[x, kernel, recurrentKernel, bias,
+    /// recurrentBias (GRU reset-after only), states..., lengths?, mask?]` and attributes `cell`
+    /// (`simple`, `lstm`, `gru`, `gru_before`), `activation`, `reverse`, `lengths`, `mask`.
+    static func recurrent(_ x: [Buffer], _ a: Attributes) throws -> (RecurrentOperands, RecurrentDescriptor) {
+        let cells: [String: RecurrentDescriptor.Cell] = ["simple": .simple, "lstm": .lstm, "gru": .gru(resetAfter: true), "gru_before": .gru(resetAfter: false)]
+        let name = try a.string("cell")
+        guard let cell = cells[name] else { throw ConformanceError("unknown cell '\(name)'") }
+        let d = RecurrentDescriptor(cell: cell, activation: try activation(a), reverse: try a.bool("reverse", default: false))
+        var rest = Array(x.dropFirst(4))
+        let recurrentBias = cell == .gru(resetAfter: true) ? rest.removeFirst() : nil
+        let states = Array(rest.prefix(d.stateCount))
+        rest.removeFirst(d.stateCount)
+        let lengths = try a.bool("lengths", default: false) ? rest.removeFirst() : nil
+        let mask = try a.bool("mask", default: false) ? rest.removeFirst() : nil
+        let operands = RecurrentOperands(
+            input: x[0], kernel: x[1], recurrentKernel: x[2], bias: x[3], recurrentBias: recurrentBias, initialStates: states, lengths: lengths,
+            recurrentMask: mask)
+        return (operands, d)
+    }
+
     static func dtype(_ a: Attributes) throws -> DType {
         let name = try a.string("dtype", default: "float32")
         guard let dtype = DType(rawValue: name) else { throw ConformanceError("unknown dtype '\(name)'") }
@@ -98,6 +118,20 @@ public enum OpTable {
                 let forward = try b.attention(query: x[1], key: x[2], value: x[3], mask: x.count > 4 ? x[4] : nil, descriptor: d)
                 let r = try b.attentionBackward(gradOutput: x[0], query: x[1], key: x[2], value: x[3], weights: forward.weights, descriptor: d)
                 return [r.query, r.key, r.value]
+            },
+            "recurrentSequence": { b, x, a in
+                let (operands, d) = try recurrent(x, a)
+                let r = try b.recurrentSequence(operands, descriptor: d)
+                return [r.output] + r.states
+            },
+            "recurrentSequenceBackward": { b, x, a in
+                // Inputs: the output's gradient, one per final state, then the forward's.
+                let stateCount = try a.string("cell") == "lstm" ? 2 : 1
+                let (operands, d) = try recurrent(Array(x.dropFirst(1 + stateCount)), a)
+                let forward = try b.recurrentSequence(operands, descriptor: d)
+                let gradStates = Array(x[1...stateCount])
+                let r = try b.recurrentSequenceBackward(gradOutput: x[0], gradStates: gradStates, operands: operands, workspace: forward.workspace, descriptor: d)
+                return [r.input, r.kernel, r.recurrentKernel] + [r.bias, r.recurrentBias].compactMap { $0 } + r.initialStates
             },
             "softmax": { b, x, a in [try b.softmax(x[0], axis: a.int("axis", default: -1))] },
             "logSoftmax": { b, x, a in [try b.logSoftmax(x[0], axis: a.int("axis", default: -1))] },
@@ -162,7 +196,7 @@ public enum OpTable {
 
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [
-        "dense", "convolutionBiasActivation", "transposedConvolution", "attention", "attentionBackward", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
+        "dense", "convolutionBiasActivation", "transposedConvolution", "attention", "attentionBackward", "recurrentSequence", "recurrentSequenceBackward", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
         "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
     ]
 }

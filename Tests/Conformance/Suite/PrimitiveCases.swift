@@ -123,6 +123,29 @@ public enum PrimitiveCases {
             cases.append(.op("attention \(name)", "attention", inputs, attributes, opClass: .reduction))
             cases.append(.op("attention backward \(name)", "attentionBackward", [u([2, 3, 5, 3], 50)] + inputs, attributes, opClass: .reduction))
         }
+        // Whole-sequence recurrent layers: batch 3, time 4, features 5, units 2; every cell, with
+        // variable lengths, reversal, recurrent dropout masks and another activation.
+        let lengths = InputSpec.elements(shape: [3], .int32([4, 2, 1]))
+        let recurrentCases: [(String, String, [String: Attribute])] = [
+            ("simple relu", "simple", ["activation": .string("relu")]),
+            ("lstm", "lstm", ["activation": .string("tanh")]),
+            ("lstm lengths reverse mask", "lstm", ["activation": .string("tanh"), "lengths": .bool(true), "reverse": .bool(true), "mask": .bool(true)]),
+            ("gru reset after, lengths", "gru", ["activation": .string("tanh"), "lengths": .bool(true)]),
+            ("gru reset before, reverse mask", "gru_before", ["activation": .string("tanh"), "reverse": .bool(true), "mask": .bool(true)]),
+        ]
+        for (name, cell, options) in recurrentCases {
+            let attributes = options.merging(["cell": .string(cell)]) { $1 }
+            let gates = ["simple": 1, "lstm": 4][cell] ?? 3
+            let stateCount = cell == "lstm" ? 2 : 1
+            var inputs = [u([3, 4, 5], 60), u([5, gates * 2], 61), u([2, gates * 2], 62), u([gates * 2], 63)]
+            if cell == "gru" { inputs.append(u([gates * 2], 64)) }
+            inputs += (0..<stateCount).map { u([3, 2], 65 + UInt64($0)) }
+            if attributes["lengths"] != nil { inputs.append(lengths) }
+            if attributes["mask"] != nil { inputs.append(u([3, 2], 67, 0, 2)) }
+            cases.append(.op("recurrent sequence \(name)", "recurrentSequence", inputs, attributes, opClass: .reduction))
+            let gradients = [u([3, 4, 2], 68)] + (0..<stateCount).map { u([3, 2], 69 + UInt64($0)) }
+            cases.append(.op("recurrent sequence backward \(name)", "recurrentSequenceBackward", gradients + inputs, attributes, opClass: .reduction))
+        }
         cases.append(.op("softmax", "softmax", [u([5, 11], 32, -4, 4)], ["axis": .int(1)], opClass: .reduction))
         cases.append(.op("log-softmax axis 0", "logSoftmax", [u([5, 11], 32, -4, 4)], ["axis": .int(0)], opClass: .reduction))
         cases.append(.op("softmax cross-entropy", "softmaxCrossEntropy", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1)], opClass: .reduction))

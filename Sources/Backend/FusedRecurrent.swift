@@ -1,0 +1,151 @@
+// Whole-sequence recurrent layers (simple RNN, LSTM, GRU): descriptor, operands, results and
+// the default composition, which unrolls the sequence into primitives. A backend that runs a
+// sequence in one call overrides `recurrentSequence` and `recurrentSequenceBackward` together:
+// the workspace the forward pass returns is what its own backward pass reads.
+
+/// What a recurrent sequence computes: the cell, its activations and the direction.
+///
+/// Kernels hold the gates in blocks of `units` along their last axis: `simple` one block,
+/// `lstm` blocks `i, f, g, o`, `gru` blocks `r, z, n` (PyTorch's orders). Per step, with
+/// `σ` the recurrent activation and `act` the activation, and `h` the carried state (times the
+/// recurrent mask where one is given):
+///
+/// - `simple`: `h' = act(x·W + b + h·U)`.
+/// - `lstm`: `z = x·W + b + h·U`, `c' = σ(z_f)·c + σ(z_i)·act(z_g)`, `h' = σ(z_o)·act(c')`.
+/// - `gru`: `r = σ(p_r + u_r)`, `z = σ(p_z + u_z)`, `h' = (1 − z)·n + z·h` with `p = x·W + b`;
+///   with `resetAfter` `u = h·U + b̂` and `n = act(p_n + r·u_n)`, otherwise `u = h·U` and
+///   `n = act(p_n + (r·h)·U_n)`.
+public struct RecurrentDescriptor: Sendable, Hashable {
+    public enum Cell: Sendable, Hashable {
+        case simple
+        case lstm
+        case gru(resetAfter: Bool)
+    }
+
+    public var cell: Cell
+    public var activation: FusedActivation
+    public var recurrentActivation: FusedActivation
+    /// Whether each sequence is read from its last step (within its own length) to its first;
+    /// outputs stay in input order.
+    public var reverse: Bool
+
+    public init(cell: Cell, activation: FusedActivation = .tanh, recurrentActivation: FusedActivation = .sigmoid, reverse: Bool = false) {
+        self.cell = cell
+        self.activation = activation
+        self.recurrentActivation = recurrentActivation
+        self.reverse = reverse
+    }
+
+    /// Blocks of `units` in the kernels' last axis.
+    public var gates: Int {
+        switch cell {
+        case .simple: 1
+        case .lstm: 4
+        case .gru: 3
+        }
+    }
+
+    /// The states the cell carries: `h`, and `c` for an LSTM.
+    public var stateCount: Int { cell == .lstm ? 2 : 1 }
+}
+
+/// The operands of a recurrent sequence.
+public struct RecurrentOperands: Sendable {
+    /// `[batch, time, features]`, `time ≥ 1`.
+    public var input: Buffer
+    /// `[features, gates·units]`.
+    public var kernel: Buffer
+    /// `[units, gates·units]`.
+    public var recurrentKernel: Buffer
+    /// `[gates·units]`, added to `x·W`.
+    public var bias: Buffer?
+    /// `[gates·units]`, added to `h·U`; a GRU with `resetAfter` only.
+    public var recurrentBias: Buffer?
+    /// One `[batch, units]` buffer per state.
+    public var initialStates: [Buffer]
+    /// `int32 [batch]`, each in `1...time`: steps at or after a sequence's length carry its
+    /// states through unchanged and output zeros. Other values give unspecified results.
+    public var lengths: Buffer?
+    /// `float32 [batch, units]`: multiplies `h` before `h·U` at every step (recurrent dropout,
+    /// already scaled).
+    public var recurrentMask: Buffer?
+
+    public init(
+        input: Buffer, kernel: Buffer, recurrentKernel: Buffer, bias: Buffer? = nil, recurrentBias: Buffer? = nil, initialStates: [Buffer],
+        lengths: Buffer? = nil, recurrentMask: Buffer? = nil
+    ) {
+        self.input = input
+        self.kernel = kernel
+        self.recurrentKernel = recurrentKernel
+        self.bias = bias
+        self.recurrentBias = recurrentBias
+        self.initialStates = initialStates
+        self.lengths = lengths
+        self.recurrentMask = recurrentMask
+    }
+}
+
+/// What ``Backend/recurrentSequence(_:descriptor:)`` returns.
+public struct RecurrentSequenceResult: Sendable {
+    /// Every step's `h` `[batch, time, units]`, zeros at masked steps, in input order.
+    public let output: Buffer
+    /// The final states, each `[batch, units]`.
+    public let states: [Buffer]
+    /// What the same backend's backward pass needs; its contents are the backend's own.
+    public let workspace: [Buffer]
+
+    public init(output: Buffer, states: [Buffer], workspace: [Buffer]) {
+        self.output = output
+        self.states = states
+        self.workspace = workspace
+    }
+}
+
+/// What ``Backend/recurrentSequenceBackward(gradOutput:gradStates:operands:workspace:descriptor:)``
+/// returns: a gradient for each operand given (none for lengths and the mask, which are constants).
+public struct RecurrentSequenceGradients: Sendable {
+    public let input: Buffer
+    public let kernel: Buffer
+    public let recurrentKernel: Buffer
+    public let bias: Buffer?
+    public let recurrentBias: Buffer?
+    public let initialStates: [Buffer]
+
+    public init(input: Buffer, kernel: Buffer, recurrentKernel: Buffer, bias: Buffer?, recurrentBias: Buffer?, initialStates: [Buffer]) {
+        self.input = input
+        self.kernel = kernel
+        self.recurrentKernel = recurrentKernel
+        self.bias = bias
+        self.recurrentBias = recurrentBias
+        self.initialStates = initialStates
+    }
+}
+
+extension Backend {
+    public func recurrentSequence(_ operands: RecurrentOperands, descriptor: RecurrentDescriptor) throws -> RecurrentSequenceResult {
+        try composedRecurrentSequence(operands, descriptor: descriptor)
+    }
+
+    /// ``Backend/recurrentSequence(_:descriptor:)`` unrolled: the input projection of every step
+    /// in one product, then a product and the gate arithmetic per step. Its workspace holds, per
+    /// step, the state going in, the activated gates and what the backward pass cannot recompute
+    /// cheaply.
+    public func composedRecurrentSequence(_ operands: RecurrentOperands, descriptor: RecurrentDescriptor) throws -> RecurrentSequenceResult {
+        let unroll = try RecurrentUnroll(operands, descriptor, on: self)
+        return try unroll.forward()
+    }
+
+    public func recurrentSequenceBackward(
+        gradOutput: Buffer, gradStates: [Buffer], operands: RecurrentOperands, workspace: [Buffer], descriptor: RecurrentDescriptor
+    ) throws -> RecurrentSequenceGradients {
+        try composedRecurrentSequenceBackward(gradOutput: gradOutput, gradStates: gradStates, operands: operands, workspace: workspace, descriptor: descriptor)
+    }
+
+    /// Backpropagation through time over the workspace of ``composedRecurrentSequence(_:descriptor:)``.
+    public func composedRecurrentSequenceBackward(
+        gradOutput: Buffer, gradStates: [Buffer], operands: RecurrentOperands, workspace: [Buffer], descriptor: RecurrentDescriptor
+    ) throws -> RecurrentSequenceGradients {
+        let unroll = try RecurrentUnroll(operands, descriptor, on: self)
+        return try unroll.backward(gradOutput: gradOutput, gradStates: gradStates, workspace: workspace)
+    }
+}
