@@ -42,6 +42,30 @@ struct OneDNNCacheTests {
         #expect(!backend.primitiveKinds.contains("conv backward data"))
     }
 
+    @Test("LSTM, GRU and simple RNN sequences run oneDNN's RNN primitives forward and backward; variable lengths take the composition")
+    func recurrentSequencesAreNative() throws {
+        for (cell, activation) in [(RecurrentCell.lstm, Activation.tanh), (.gru(resetAfter: true), .tanh), (.simple, .relu)] {
+            for withLengths in [false, true] {
+                let backend = try OneDNNBackend(host: ReferenceBackend())
+                func uniform(_ shape: Shape) throws -> Tensor { try Tensor(InputSpecValues.uniform(count: shape.elementCount), shape: shape, on: backend) }
+                let width = cell.gates * 3
+                var parameters = ParameterStore()
+                parameters["kernel"] = try uniform([4, width])
+                parameters["recurrent"] = try uniform([3, width])
+                let (_, gradients) = try valueAndGradient(at: parameters) { p in
+                    let weights = RecurrentWeights(
+                        kernel: try p.tensor("kernel"), recurrentKernel: try p.tensor("recurrent"), bias: try uniform([width]),
+                        recurrentBias: cell == .gru(resetAfter: true) ? try uniform([width]) : nil, activation: activation)
+                    let lengths = withLengths ? try Tensor(integers: [5, 2], shape: [2], on: backend) : nil
+                    return try Layers.recurrent(cell, try uniform([2, 5, 4]), weights: weights, lengths: lengths, reverse: true).sequence.sum(axes: [0, 1, 2])
+                }
+                #expect(try gradients.tensor("kernel").shape == [4, width])
+                #expect(backend.primitiveKinds.contains("rnn forward") != withLengths, "\(cell) lengths \(withLengths): \(backend.primitiveKinds)")
+                #expect(backend.primitiveKinds.contains("rnn backward") != withLengths, "\(cell) lengths \(withLengths): \(backend.primitiveKinds)")
+            }
+        }
+    }
+
     @Test("attention runs its scores as one oneDNN matmul with the scale and mask fused as post-ops")
     func attentionScoresAreOnePrimitive() throws {
         let backend = try OneDNNBackend(host: ReferenceBackend())
