@@ -149,3 +149,38 @@ extension Backend {
         return try unroll.backward(gradOutput: gradOutput, gradStates: gradStates, workspace: workspace)
     }
 }
+
+/// The order in which a recurrent sequence's steps run and which steps count, for a backend
+/// that runs the recurrence its own way (the composition uses it too): a reversed sequence is
+/// reordered so that the loop always runs forwards, each sequence within its own length.
+public struct RecurrentSchedule: Sendable {
+    /// The rows of the flattened `[batch · time, ...]` input in processing order, when
+    /// reversed; the reordering is its own inverse.
+    public let order: Buffer?
+    /// `float32 [batch, time]`: 1 before each sequence's length and 0 after, when lengths are given.
+    public let keep: Buffer?
+
+    /// `x` `[batch, time, ...]` with its steps in processing order, or back in input order.
+    public func reordered(_ x: Buffer, on backend: any Backend) throws -> Buffer {
+        guard let order else { return x }
+        let (batch, time) = (x.shape[0], x.shape[1])
+        let rows = try backend.reshape(x, to: Shape([batch * time] + x.shape.dimensions.dropFirst(2)))
+        return try backend.reshape(backend.gather(rows, indices: order, axis: 0), to: x.shape)
+    }
+}
+
+extension Backend {
+    /// The schedule of a sequence of `batch` × `time` steps with optional `lengths` (`int32 [batch]`).
+    public func recurrentSchedule(batch: Int, time: Int, lengths: Buffer?, reverse: Bool) throws -> RecurrentSchedule {
+        let steps = try iota(shape: [batch, time], axis: 1, dtype: .int32)
+        let limits = try lengths.map { try reshape($0, to: [batch, 1]) }
+        let keep = try limits.map { try cast(compare(.less, steps, $0), to: .float32) }
+        guard reverse else { return RecurrentSchedule(order: nil, keep: keep) }
+        // Step t of a sequence of length n is read at n − 1 − t while t < n; padding stays put.
+        let last = try limits ?? full(Double(time), shape: [batch, 1], dtype: .int32)
+        let mirrored = try binary(.subtract, binary(.subtract, last, full(1, shape: [], dtype: .int32)), steps)
+        let position = try select(compare(.less, steps, last), mirrored, steps)
+        let rows = try binary(.multiply, iota(shape: [batch, time], axis: 0, dtype: .int32), full(Double(time), shape: [], dtype: .int32))
+        return RecurrentSchedule(order: try reshape(binary(.add, rows, position), to: [batch * time]), keep: keep)
+    }
+}

@@ -11,10 +11,8 @@ struct RecurrentUnroll {
     let operands: RecurrentOperands
     let descriptor: RecurrentDescriptor
     let batch: Int, time: Int, features: Int, units: Int
-    /// The rows of the flattened `[batch · time, ...]` input in processing order, when reversed.
-    let order: Buffer?
-    /// `[batch, time]`, 1 before each sequence's length and 0 after, when lengths are given.
-    let keep: Buffer?
+    let schedule: RecurrentSchedule
+    var keep: Buffer? { schedule.keep }
 
     var width: Int { descriptor.gates * units }
 
@@ -28,30 +26,12 @@ struct RecurrentUnroll {
         self.operands = operands
         self.descriptor = descriptor
         (batch, time, features, units) = (input[0], input[1], input[2], recurrent[0])
-        let steps = try backend.iota(shape: [batch, time], axis: 1, dtype: .int32)
-        var lengths: Buffer? = nil
-        if let given = operands.lengths { lengths = try backend.reshape(given, to: [batch, 1]) }
-        keep = try lengths.map { try backend.cast(backend.compare(.less, steps, $0), to: .float32) }
-        guard descriptor.reverse else {
-            order = nil
-            return
-        }
-        // Step t of a sequence of length n is read at n − 1 − t while t < n; padding stays put.
-        let last = try lengths ?? backend.full(Double(time), shape: [batch, 1], dtype: .int32)
-        let mirrored = try backend.binary(.subtract, backend.binary(.subtract, last, backend.full(1, shape: [], dtype: .int32)), steps)
-        let position = try backend.select(backend.compare(.less, steps, last), mirrored, steps)
-        let rows = try backend.binary(.multiply, backend.iota(shape: [batch, time], axis: 0, dtype: .int32), backend.full(Double(time), shape: [], dtype: .int32))
-        order = try backend.reshape(backend.binary(.add, rows, position), to: [batch * time])
+        schedule = try backend.recurrentSchedule(batch: batch, time: time, lengths: operands.lengths, reverse: descriptor.reverse)
     }
 
     // MARK: Helpers
 
-    /// `x` `[batch, time, ...]` with its steps in processing order (or back in input order).
-    func reordered(_ x: Buffer) throws -> Buffer {
-        guard let order else { return x }
-        let rows = try backend.reshape(x, to: Shape([batch * time] + x.shape.dimensions.dropFirst(2)))
-        return try backend.reshape(backend.gather(rows, indices: order, axis: 0), to: x.shape)
-    }
+    func reordered(_ x: Buffer) throws -> Buffer { try schedule.reordered(x, on: backend) }
 
     /// Step `t` of `x` `[batch, time, n]` as `[batch, n]`.
     func step(_ x: Buffer, _ t: Int) throws -> Buffer {

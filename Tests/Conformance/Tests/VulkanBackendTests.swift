@@ -71,6 +71,29 @@ struct VulkanBackendTests {
         #expect(plain.weights.shape == [2, 2, 3, 5])
     }
 
+    @Test("a recurrent sequence records one product and one cell shader per step forward, three dispatches per step backward, and no submission")
+    func recurrenceStaysInOneSubmission() throws {
+        let backend = try Self.backend()
+        func upload(_ shape: Shape) throws -> Buffer {
+            try backend.upload(HostArray(shape: shape, elements: .float32(InputSpecValues.uniform(count: shape.elementCount))))
+        }
+        let time = 12
+        let operands = RecurrentOperands(
+            input: try upload([3, time, 4]), kernel: try upload([4, 8]), recurrentKernel: try upload([2, 8]), bias: try upload([8]),
+            initialStates: [try upload([3, 2]), try upload([3, 2])])
+        try backend.synchronize()
+        let (commands, submissions) = (backend.recordedCommands, backend.submissions)
+        let forward = try backend.recurrentSequence(operands, descriptor: RecurrentDescriptor(cell: .lstm))
+        let forwardCommands = backend.recordedCommands - commands
+        #expect(forwardCommands >= 2 * time && forwardCommands <= 2 * time + 8, "forward commands: \(forwardCommands)")
+        _ = try backend.recurrentSequenceBackward(
+            gradOutput: try upload([3, time, 2]), gradStates: [try upload([3, 2]), try upload([3, 2])], operands: operands,
+            workspace: forward.workspace, descriptor: RecurrentDescriptor(cell: .lstm))
+        let backwardCommands = backend.recordedCommands - commands - forwardCommands
+        #expect(backwardCommands >= 3 * time && backwardCommands <= 3 * time + 16, "backward commands: \(backwardCommands)")
+        #expect(backend.submissions == submissions)
+    }
+
     @Test("a barrier separates dependent dispatches only")
     func barriersOnlyForDependencies() throws {
         let backend = try Self.backend()
