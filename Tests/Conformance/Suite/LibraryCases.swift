@@ -84,6 +84,29 @@ public enum LibraryCases {
                 let built = try model.build(on: backend)
                 return [try built.predict(try built.initialize(seed: 17), inputs: ["x": try input([2, 3], 18, backend)]).output().array]
             },
+            library("recurrent dynamic loop and static unroll, values and gradients", ["layer.recurrentUnroll"], .reduction) { backend in
+                // The backend's whole-sequence op and the per-step graph, each against the
+                // reference backend's; the two agree with each other through it.
+                var results: [HostArray] = []
+                for cell in [RecurrentCell.lstm, .gru(resetAfter: true), .simple] {
+                    let width = cell.gates * 3
+                    var parameters = ParameterStore()
+                    parameters["x"] = try input([2, 4, 3], 16, backend)
+                    parameters["kernel"] = try input([3, width], 17, backend)
+                    parameters["recurrent"] = try input([3, width], 18, backend)
+                    for unroll in [false, true] {
+                        let (value, gradients) = try valueAndGradient(at: parameters) { p in
+                            let weights = RecurrentWeights(
+                                kernel: try p.tensor("kernel"), recurrentKernel: try p.tensor("recurrent"), bias: try input([width], 19, backend),
+                                recurrentBias: cell == .gru(resetAfter: true) ? try input([width], 20, backend) : nil)
+                            let result = try Layers.recurrent(cell, try p.tensor("x"), weights: weights, reverse: true, unroll: unroll)
+                            return try result.sequence.square().sum(axes: [0, 1, 2]) + result.states[0].sum(axes: [0, 1])
+                        }
+                        results += [try value.array] + (try ["x", "kernel", "recurrent"].map { try gradients.tensor($0).array })
+                    }
+                }
+                return results
+            },
             library("layer recurrent options", ["layer.lstm", "layer.gru", "layer.simpleRNN", "layer.bidirectional"], .reduction) { backend in
                 let x = Axon.input("x", shape: [nil, 5, 3])
                 let (lengths, h0, c0) = (Axon.input("lengths", shape: [nil], dtype: .int32), Axon.input("h0", shape: [nil, 4]), Axon.input("c0", shape: [nil, 4]))
