@@ -16,6 +16,16 @@ public struct AxonCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "axon",
         abstract: "Axon for Swift: train and inspect neural networks on interchangeable backends.",
+        discussion: """
+            Examples:
+              axon train --model mnist-cnn --data mnist --data-dir ../shared/datasets/mnist
+              axon summary --model mnist-lstm
+              axon backends
+
+            Exit status: 0 on success, 1 when the command fails (the reason on standard error),
+            64 when the command line is wrong. Shell completion: axon --generate-completion-script bash|zsh|fish.
+            """,
+        version: Axon.version,
         subcommands: [Train.self, Evaluate.self, Predict.self, Export.self, Import.self, Summary.self, Backends.self, Conformance.self, Bench.self],
         defaultSubcommand: Train.self
     )

@@ -5,7 +5,13 @@ import Backend
 /// file), the device it uses and whether it starts; then every plugin file found and why any
 /// was skipped.
 struct Backends: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the backends, where each comes from and whether it starts, and the plugins found.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the backends, where each comes from and whether it starts, and the plugins found.",
+        discussion: """
+            Examples:
+              axon backends
+              AXON_PLUGIN_PATH=.build/plugin-axon/plugins axon backends
+            """)
 
     func run() throws {
         let registry = BackendRegistry.shared

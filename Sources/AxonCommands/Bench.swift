@@ -4,7 +4,13 @@ import AxonBenchmarks
 /// `axon bench`: the benchmark workloads on every registered backend (see docs/benchmarks.md;
 /// `scripts/bench.sh` also runs JAX and PyTorch beside them).
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Time the benchmark workloads on every registered backend.")
+    static let configuration = CommandConfiguration(
+        abstract: "Time the benchmark workloads on every registered backend.",
+        discussion: """
+            Examples:
+              axon bench --backends onednn --threads 2
+              axon bench --quick --output /tmp/bench
+            """)
 
     @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
     @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"

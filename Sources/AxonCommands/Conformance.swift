@@ -8,7 +8,13 @@ import Foundation
 /// with `--backend`), prints the report and writes it as Markdown and JSON. Exits non-zero when
 /// any case fails or a named backend does not start.
 struct Conformance: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the cross-backend conformance suite and write its report.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the cross-backend conformance suite and write its report.",
+        discussion: """
+            Examples:
+              axon conformance --output .build/conformance
+              axon conformance --backend vulkan --backend-option vulkan.validation=on
+            """)
 
     @Option(help: "Directory of extra case files (JSON + .npy).") var cases = "Tests/Conformance/Cases"
     @Option(name: .customLong("mnist-dir"), help: "MNIST IDX files for the training recipes.") var mnistDirectory = "../shared/datasets/mnist"

@@ -53,7 +53,13 @@ struct CheckpointOptions: ParsableArguments {
 
 /// `axon evaluate`: held-out accuracy and loss of a checkpoint.
 struct Evaluate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Evaluate a checkpoint on the held-out split.")
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a checkpoint on the held-out split.",
+        discussion: """
+            Examples:
+              axon evaluate --checkpoint runs/cnn
+              axon evaluate --checkpoint cnn.axonmodel --backend vulkan
+            """)
 
     @OptionGroup var options: CheckpointOptions
 
