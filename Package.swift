@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(name: "Backend", path: "Sources/Backend", exclude: ["Plugins/abi.txt"]),  // read by scripts/backend-abi.sh
@@ -64,14 +65,14 @@ let package = Package(
             ],
             path: "Sources/AxonBackends"
         ),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "SystemZlib", path: "Sources/SystemZlib"),
         .target(
             name: "AxonCore",
             dependencies: ["Backend", .product(name: "Logging", package: "swift-log")],
             path: "Sources/AxonCore"
         ),
         // Data sets and their file formats (IDX, MNIST, the generated digits, gzip), beside the core.
-        .target(name: "AxonData", dependencies: ["AxonCore", "CZlib"], path: "Sources/AxonData"),
+        .target(name: "AxonData", dependencies: ["AxonCore", "SystemZlib", "ZIPFoundation"], path: "Sources/AxonData"),
         // The ecosystem's formats: safetensors, ONNX and TensorBoard event files.
         .target(
             name: "AxonInterop",
