@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(name: "Backend", path: "Sources/Backend", exclude: ["Plugins/abi.txt"]),  // read by scripts/backend-abi.sh
@@ -114,7 +115,12 @@ let package = Package(
         .executableTarget(name: "transformer-encoder", dependencies: ["AxonExamples"], path: "Examples/TransformerEncoder"),
         .executableTarget(name: "gan", dependencies: ["AxonExamples"], path: "Examples/GAN"),
         .testTarget(
-            name: "AxonTests", dependencies: ["AxonCore", "AxonConformance", "AxonData", "AxonExamples", "AxonInterop", "AxonFuzzTargets", "CPUReference"], path: "Tests/AxonTests",
+            name: "AxonTests",
+            dependencies: [
+                "AxonCore", "AxonConformance", "AxonData", "AxonExamples", "AxonInterop", "AxonFuzzTargets", "CPUReference",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/AxonTests",
             exclude: ["Fixtures"]  // binary inputs read by path; scripts/make-test-fixtures.py writes them
         ),
         .target(

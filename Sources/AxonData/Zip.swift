@@ -3,11 +3,17 @@ import Foundation
 import ZIPFoundation
 
 /// ZIP archives as NumPy's `.npz` files use them, through ZIPFoundation: entries stored or
-/// deflated, read from and written to memory.
+/// deflated, read through a temporary file and written in memory.
 ///
 /// Reading trusts nothing in the file: only file entries are read, a name may appear once, an
 /// entry may not inflate past the size its header declares (checked chunk by chunk, so a small
-/// hostile file cannot grow to gigabytes first), and every entry's CRC-32 is verified.
+/// hostile file cannot grow to gigabytes first), every entry's CRC-32 is verified, and every
+/// entry the central directory lists must be read. Two gaps in ZIPFoundation 0.9 are closed
+/// here and one avoided: its in-memory archives trap when a record points past the data (so
+/// archives are read from a temporary file, where such a read just comes up short), opening one
+/// without an end record leaks its file handle (so the record is found first), and its entry
+/// iterator stops quietly at a malformed directory record (so the entries read are counted
+/// against the record's total).
 enum Zip {
     struct Entry {
         var name: String
@@ -17,9 +23,19 @@ enum Zip {
     /// The entries of the archive `data`, in central-directory order. `path` names the file in errors.
     static func read(_ data: Data, path: String) throws -> [Entry] {
         func refuse(_ reason: String) -> AxonError { AxonError.file(path: path, reason: "is not a readable ZIP archive: \(reason)") }
+        guard let declaredCount = declaredEntryCount(data) else {
+            throw refuse("missing end of central directory record (truncated, or not a ZIP file)")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("axon-archive-\(UUID().uuidString).zip")
+        do {
+            try data.write(to: file)
+        } catch {
+            throw AxonError.file(path: path, reason: "cannot be staged for reading in \(file.path): \(error.localizedDescription)")
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
         let archive: Archive
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            archive = try Archive(url: file, accessMode: .read)
         } catch {
             throw refuse("\(words(error)) (truncated, or not a ZIP file)")
         }
@@ -52,7 +68,24 @@ enum Zip {
             guard checksum == entry.checksum else { throw refuse("the checksum of '\(name)' does not match: the archive is damaged") }
             entries.append(Entry(name: name, contents: contents))
         }
+        // 0xFFFF defers to a ZIP64 record, which ZIPFoundation reads itself.
+        guard declaredCount == 0xFFFF || entries.count == declaredCount else {
+            throw refuse("its central directory lists \(declaredCount) entries but only \(entries.count) could be read")
+        }
         return entries
+    }
+
+    /// The entry count of the last end-of-central-directory record (searched from the end, as
+    /// ZIPFoundation does), or nil when there is none whose comment fits in the file.
+    static func declaredEntryCount(_ data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        func uint16(_ offset: Int) -> Int { Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 }
+        guard bytes.count >= 22 else { return nil }
+        for end in stride(from: bytes.count - 22, through: 0, by: -1)
+        where bytes[end] == 0x50 && bytes[end + 1] == 0x4B && bytes[end + 2] == 0x05 && bytes[end + 3] == 0x06 {
+            return end + 22 + uint16(end + 20) <= bytes.count ? uint16(end + 10) : nil
+        }
+        return nil
     }
 
     /// ZIPFoundation's error cases (`missingEndOfCentralDirectoryRecord`) as words.

@@ -85,6 +85,9 @@ struct NumPyFileTests {
         let declaredOffset = valid.count - 22 - (46 + 5) + 24  // the central directory's uncompressed size
         huge.replaceSubrange(declaredOffset..<(declaredOffset + 4), with: [0xFF, 0xFF, 0xFF, 0x7F])
         #expect(refusal(huge)?.contains("'a.npy' claims 2147483647 bytes, more than 244 bytes can inflate to") == true)
+        var short = valid  // the end record claims two entries; the directory holds one
+        for offset in [short.count - 12, short.count - 14] { short[offset] = 2 }
+        #expect(refusal(short)?.contains("its central directory lists 2 entries but only 1 could be read") == true)
         var twice = try NumPy.encodeArchive(["a": HostArray(shape: [0], elements: .float32([]))], name: "x.npz")
         // Rename nothing but duplicate the one entry's central record: count 2, same name.
         let record = twice.subdata(in: (twice.count - 22 - 51)..<(twice.count - 22))
