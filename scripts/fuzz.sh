@@ -20,7 +20,7 @@ status=0
 for target in "${targets[@]}"; do
   mkdir -p ".build-fuzz/corpus/$target" "Fuzz/Regressions/$target"
   log=".build-fuzz/fuzz-$target.log"
-  if AXON_FUZZ_TARGET="$target" .build-fuzz/release/axon-fuzz ".build-fuzz/corpus/$target" "Fuzz/Seeds/$target" \
+  if AXON_FUZZ_TARGET="$target" LSAN_OPTIONS="suppressions=Fuzz/lsan-suppressions.txt" .build-fuzz/release/axon-fuzz ".build-fuzz/corpus/$target" "Fuzz/Seeds/$target" \
       -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -artifact_prefix="Fuzz/Regressions/$target/" \
       -print_final_stats=1 > "$log" 2>&1; then
     outcome="no crash"
