@@ -120,7 +120,10 @@ struct Train: ParsableCommand {
             if let last = final.history.last {
                 print(String(format: "held-out accuracy: %.2f%% (loss %.4f)", 100 * (last["validation_accuracy"] ?? 0), last["validation_loss"] ?? .nan))
             }
-            if let plotURL { try TrainingPlot.write(history: final.history, to: plotURL) }
+            if let plotURL {
+                let caption = "\(configuration.model.rawValue) on \(backend.name) · \(final.history.count) epochs"
+                try TrainingPlot.write(history: final.history, caption: caption, to: plotURL)
+            }
             if let reason = final.haltReason {
                 throw AxonError.invalidValue(operation: "train", reason: "halted: \(reason)")
             }
@@ -140,7 +143,8 @@ struct Train: ParsableCommand {
             let configuration = try RunConfiguration(requested)
             let directory = try checkpointDirectory.map {
                 try RunDirectory(
-                    URL(fileURLWithPath: $0), mode: overwrite ? .overwrite : .new, retention: retention, metadata: configuration.metadata)
+                    URL(fileURLWithPath: $0), mode: overwrite ? .overwrite : .new, retention: retention,
+                    metadata: configuration.metadata.merging(["backend": backend.name]) { $1 })
             }
             return (configuration, directory, nil)
         }
@@ -148,7 +152,7 @@ struct Train: ParsableCommand {
         guard let latest = try directory.latest else { throw AxonError.file(path: resume, reason: "holds no checkpoint to resume from") }
         let contents = try Checkpoint.read(latest, on: backend, requireFiniteParameters: true)
         let configuration = try RunConfiguration(resuming: contents.metadata, checkpoint: latest.path, requested, notes: &notes)
-        directory.metadata = configuration.metadata
+        directory.metadata = configuration.metadata.merging(["backend": backend.name]) { $1 }
         return (configuration, directory, contents.state)
     }
 

@@ -44,6 +44,8 @@ public enum Checkpoint {
         public let epoch: Int, iteration: Int, step: Int
         /// The metrics of the last completed epoch (empty when no epoch has completed).
         public let lastEpochMetrics: [String: Double]
+        /// The metrics of every completed epoch, first to last.
+        public let history: [[String: Double]]
         public let metadata: [String: String]
     }
 
@@ -79,7 +81,7 @@ public enum Checkpoint {
         let header = try file.header(length: headerLength)
         return Summary(
             epoch: header.epoch, iteration: header.iteration, step: header.step,
-            lastEpochMetrics: header.history.last ?? [:], metadata: header.metadata)
+            lastEpochMetrics: header.history.last ?? [:], history: header.history, metadata: header.metadata)
     }
 
     /// The bytes of the checkpoint file for `state`.

@@ -157,7 +157,7 @@ public final class RunDirectory: @unchecked Sendable {
         try FileAccess.writeAtomically(Data("\(name)\n".utf8), to: url.appendingPathComponent(Self.latestFileName))
         checkpoints[name] = Checkpoint.Summary(
             epoch: state.epoch, iteration: state.iteration, step: state.step,
-            lastEpochMetrics: state.iteration == 0 ? state.history.last ?? [:] : [:], metadata: metadata)
+            lastEpochMetrics: state.iteration == 0 ? state.history.last ?? [:] : [:], history: state.history, metadata: metadata)
         let removed = Set(checkpoints.keys).subtracting(kept(latest: name))
         for old in removed.sorted() {
             try FileAccess.remove(url.appendingPathComponent(old))

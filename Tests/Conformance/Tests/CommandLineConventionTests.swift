@@ -17,7 +17,7 @@ struct CommandLineConventionTests {
     }
 
     @Test("every subcommand's help shows examples", arguments: [
-        "train", "evaluate", "predict", "export", "import", "summary", "backends", "conformance", "bench",
+        "train", "evaluate", "predict", "plot", "export", "import", "summary", "backends", "conformance", "bench",
     ])
     func helpHasExamples(subcommand: String) throws {
         let result = try AxonCommandLine.run([subcommand, "--help"], in: directory)
