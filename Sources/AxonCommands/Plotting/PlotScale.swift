@@ -42,8 +42,5 @@ struct PlotScale {
     }
 
     /// A tick's label: up to four significant digits, no trailing zeros.
-    static func label(_ value: Double) -> String {
-        let text = String(format: "%.4g", abs(value) < 1e-12 ? 0 : value)
-        return text
-    }
+    static func label(_ value: Double) -> String { String(format: "%.4g", abs(value) < 1e-12 ? 0 : value) }
 }
