@@ -112,6 +112,21 @@ extension Layers {
         _ cell: RecurrentCell, _ x: Tensor, weights: RecurrentWeights, initialStates: [Tensor]? = nil, lengths: Tensor? = nil,
         reverse: Bool = false, convolution: RecurrentConvolution? = nil, unroll: Bool = false
     ) throws -> (sequence: Tensor, states: [Tensor]) {
+        let packed = try packedRecurrent(
+            cell, x, weights: weights, initialStates: initialStates, lengths: lengths, reverse: reverse, convolution: convolution, unroll: unroll)
+        let time = x.shape[1]
+        let stateShape = Shape(packed.shape.dimensions.enumerated().filter { $0.offset != 1 }.map(\.element))
+        let states = try (0..<cell.stateCount).map { try packed.sliced(axis: 1, (time + $0)..<(time + $0 + 1)).reshaped(to: stateShape) }
+        return (try packed.sliced(axis: 1, 0..<time), states)
+    }
+
+    /// ``recurrent(_:_:weights:initialStates:lengths:reverse:convolution:unroll:)`` with the
+    /// sequence and the final states packed along time, `[batch, time + states, ...]`: the form
+    /// the backend's op returns and ``RecurrentLayer`` outputs, so neither unpacks and repacks.
+    static func packedRecurrent(
+        _ cell: RecurrentCell, _ x: Tensor, weights: RecurrentWeights, initialStates: [Tensor]?, lengths: Tensor?, reverse: Bool,
+        convolution: RecurrentConvolution?, unroll: Bool
+    ) throws -> Tensor {
         let spatialRank = x.rank - 3
         guard convolution == nil ? x.rank == 3 : x.rank >= 4 else {
             throw LayerError(convolution == nil
@@ -187,7 +202,7 @@ extension Layers {
             let flat = Shape([batch * time] + stateShape.dimensions.dropFirst())
             sequence = try sequence.reshaped(to: flat).gather(indices: order, axis: 0).reshaped(to: Shape([batch, time] + stateShape.dimensions.dropFirst()))
         }
-        return (sequence, carried)
+        return try Tensor.concatenate([sequence] + carried.map { try $0.reshaped(to: stepShape) }, axis: 1)
     }
 
     /// One step of `cell` from the input projection `x·W + b` and the carried states; `recur`

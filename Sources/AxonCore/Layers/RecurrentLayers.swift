@@ -92,14 +92,9 @@ struct RecurrentLayer: SerializableLayer {
             recurrentBias: useBias && cell == .gru(resetAfter: true) ? try context.parameter("recurrent_bias") : nil,
             activation: activation, recurrentActivation: recurrentActivation, recurrentDropout: dropout)
         let states = Array(inputs.dropFirst(hasLengths ? 2 : 1))
-        let (sequence, final) = try Layers.recurrent(
+        return try Layers.packedRecurrent(
             cell, inputs[0], weights: weights, initialStates: states.isEmpty ? nil : states, lengths: hasLengths ? inputs[1] : nil,
-            reverse: reverse, convolution: convolution?.geometry)
-        return try Tensor.concatenate([sequence] + final.map { state in
-            var dimensions = state.shape.dimensions
-            dimensions.insert(1, at: 1)
-            return try state.reshaped(to: Shape(dimensions))
-        }, axis: 1)
+            reverse: reverse, convolution: convolution?.geometry, unroll: false)
     }
 }
 

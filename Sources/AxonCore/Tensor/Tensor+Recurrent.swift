@@ -3,10 +3,10 @@ import Backend
 extension Layers {
     /// A recurrent layer over `x` `[batch, time, features]` in one call of the backend's
     /// recurrent sequence op, differentiated by its backward op: the output sequence and the
-    /// final states, recorded as one node whose output packs them along time.
+    /// final states packed along time, `[batch, time + states, units]`, as one recorded node.
     static func fusedRecurrent(
         _ descriptor: RecurrentDescriptor, _ x: Tensor, weights: RecurrentWeights, states: [Tensor], lengths: Tensor?, dropMask: Tensor?
-    ) throws -> (sequence: Tensor, states: [Tensor]) {
+    ) throws -> Tensor {
         let inputs = [x, weights.kernel, weights.recurrentKernel] + [weights.bias, weights.recurrentBias].compactMap { $0 } + states
         let backend = try Tensor.commonBackend("recurrent", inputs + [lengths, dropMask].compactMap { $0 })
         let operands = RecurrentOperands(
@@ -19,7 +19,7 @@ extension Layers {
         func part(_ g: Buffer, _ start: Int, _ count: Int) throws -> Buffer {
             try backend.slice(g, starts: [0, start, 0], limits: [batch, start + count, units], strides: [1, 1, 1])
         }
-        let output = Tensor.record(packed, on: backend, inputs: inputs) { g, _, _ in
+        return Tensor.record(packed, on: backend, inputs: inputs) { g, _, _ in
             let gradStates = try result.states.indices.map { try backend.reshape(part(g.buffer, time + $0, 1), to: [batch, units]) }
             let gradients = try backend.recurrentSequenceBackward(
                 gradOutput: part(g.buffer, 0, time), gradStates: gradStates, operands: operands, workspace: result.workspace, descriptor: descriptor)
@@ -27,7 +27,5 @@ extension Layers {
                 + [gradients.bias, gradients.recurrentBias].compactMap { $0 } + gradients.initialStates
             return buffers.map { Tensor(buffer: $0, backend: backend) }
         }
-        let finals = try result.states.indices.map { try output.sliced(axis: 1, (time + $0)..<(time + $0 + 1)).reshaped(to: [batch, units]) }
-        return (try output.sliced(axis: 1, 0..<time), finals)
     }
 }

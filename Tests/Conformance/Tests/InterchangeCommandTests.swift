@@ -7,11 +7,7 @@ import Testing
 /// import back, and predict from NumPy files.
 @Suite("axon export, import and predict with files", .serialized)
 struct InterchangeCommandTests {
-    let workspace: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("axon-interchange-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    let workspace = AxonCommandLine.workspace("interchange")
 
     func axon(_ arguments: [String]) throws -> AxonCommandLine.Result {
         let result = try AxonCommandLine.run(arguments, in: workspace)

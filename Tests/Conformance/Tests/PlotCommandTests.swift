@@ -5,11 +5,7 @@ import Testing
 /// drawn outside the canvas, the same picture from `axon train --plot` and `axon plot`.
 @Suite("axon train --plot and axon plot", .serialized)
 struct PlotCommandTests {
-    let workspace: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("axon-plot-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    let workspace = AxonCommandLine.workspace("plot")
 
     func run(_ program: String, _ arguments: [String]) throws -> AxonCommandLine.Result {
         try AxonCommandLine.run(arguments, in: workspace, program: URL(fileURLWithPath: program))

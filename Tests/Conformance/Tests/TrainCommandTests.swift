@@ -14,6 +14,13 @@ enum AxonCommandLine {
         let error: String
     }
 
+    /// A new, empty directory for one test's files: `axon-NAME-UUID` in the temporary directory.
+    static func workspace(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("axon-\(name)-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
     /// `.build/<configuration>/axon`, next to the test bundle.
     static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("axon")
 
@@ -107,11 +114,7 @@ final class DirectoryWatcher {
 
 @Suite("axon train: durable runs", .serialized)
 struct TrainCommandTests {
-    let workspace: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("axon-train-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    let workspace = AxonCommandLine.workspace("train")
 
     func files(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent(directory).path).sorted()
