@@ -33,8 +33,11 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// `deconv forward`, `reorder`, ...): which ops ran natively rather than composed.
     public var primitiveKinds: Set<String> { cache.kinds }
 
-    /// A stream runs one primitive at a time.
-    let streamLock = NSLock()
+    /// One primitive runs at a time in the whole process, whichever backend instance runs it:
+    /// Debian's oneDNN 2.6 is built without concurrent execution, so its library-managed
+    /// scratchpad is one global buffer, and two primitives running at once (two RNN primitives
+    /// from parallel tests did) corrupt each other's scratch memory.
+    static let executionLock = NSLock()
 
     public var deviceDescription: String {
         let version = dnnl_version().pointee
@@ -105,7 +108,7 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
             memories.append(memory)
             execArgs.append(dnnl_exec_arg_t(arg: index, memory: memory))
         }
-        try streamLock.withLock {
+        try Self.executionLock.withLock {
             try DNNL.check(dnnl_primitive_execute(primitive.primitive, stream, Int32(execArgs.count), execArgs), "execution")
             try DNNL.check(dnnl_stream_wait(stream), "stream wait")
         }
