@@ -14,6 +14,7 @@ public final class ReferenceBackend: Backend {
         "host CPU, pure Swift (\(ProcessInfo.processInfo.activeProcessorCount) threads)"
     }
 
+    /// A reference backend; it keeps its buffers in host memory.
     public init() {}
 
     /// Registers the reference backend with `registry` under the name `reference`, at the

@@ -116,6 +116,7 @@ extension Gemm {
 }
 
 extension ReferenceBackend {
+    /// Convolution by direct summation over every output position and kernel tap.
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor)
         let x = try input.floats("convolution"), w = try kernel.floats("convolution")

@@ -2,6 +2,7 @@ import Backend
 import Foundation
 
 extension ReferenceBackend {
+    /// Applies `operation` to every element, in `Float` for float32 buffers.
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
         let name = "unary(\(operation.rawValue))"
         switch x.dtype {
@@ -47,6 +48,7 @@ extension ReferenceBackend {
         }
     }
 
+    /// Applies `operation` to each pair of elements after NumPy broadcasting.
     public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
         let name = "binary(\(operation.rawValue))"
         switch a.dtype {

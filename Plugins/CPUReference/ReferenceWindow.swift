@@ -1,6 +1,7 @@
 import Backend
 
 extension ReferenceBackend {
+    /// Max, average or sum pooling by visiting every window.
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let name = "window(\(operation.rawValue))"
         let input = try x.floats(name)

@@ -26,12 +26,28 @@ enum DNNL {
 
     /// Row-major strides of `dimensions`.
     static func denseStrides(_ dimensions: [Int]) -> [Int] { Shape(dimensions).strides }
+
+    /// `attributes` (new ones when `nil`) set to the user-managed scratchpad mode. Every primitive
+    /// here uses it: Debian's oneDNN 2.6 is built without concurrent execution, where the
+    /// library's scratchpad is one global buffer, reallocated when a primitive needing more is
+    /// created, and primitives may not move between threads. With a scratchpad of each
+    /// execution's own (``Primitive/scratchpad``), primitives are created and run from any
+    /// thread at once.
+    static func userScratchpad(_ attributes: dnnl_primitive_attr_t?) throws -> dnnl_primitive_attr_t? {
+        var attributes = attributes
+        if attributes == nil { try check(dnnl_primitive_attr_create(&attributes), "attribute creation") }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "scratchpad mode")
+        return attributes
+    }
 }
 
 /// A created primitive with its descriptor, destroyed with it.
 final class Primitive: @unchecked Sendable {
     let primitive: dnnl_primitive_t
     let descriptor: dnnl_primitive_desc_t
+    /// The scratch memory each execution needs (created with ``DNNL/userScratchpad(_:)``):
+    /// its descriptor and size in bytes, `nil` when it needs none.
+    let scratchpad: (descriptor: dnnl_memory_desc_t, bytes: Int)?
 
     init(descriptor: dnnl_primitive_desc_t) throws {
         var primitive: dnnl_primitive_t?
@@ -39,6 +55,12 @@ final class Primitive: @unchecked Sendable {
         guard let primitive else { throw BackendError.deviceFailure(backend: "onednn", reason: "primitive creation returned nothing") }
         self.primitive = primitive
         self.descriptor = descriptor
+        if let md = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0) {
+            let bytes = dnnl_memory_desc_get_size(md)
+            scratchpad = bytes > 0 ? (md.pointee, Int(bytes)) : nil
+        } else {
+            scratchpad = nil
+        }
     }
 
     deinit {

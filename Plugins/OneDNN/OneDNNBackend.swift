@@ -6,7 +6,7 @@ import Foundation
 /// The oneDNN CPU backend: matrix products, convolutions (with fused bias and activation),
 /// normalisation, pooling, softmax and concatenation run as oneDNN primitives, created once per
 /// shape and cached; optimizer and cross-entropy steps run as single Swift passes. It is a
-/// ``DelegatingBackend``: every other primitive runs on the host fallback it shares buffers
+/// `DelegatingBackend`: every other primitive runs on the host fallback it shares buffers
 /// with (the registry's host fallback, `reference`), and a fused op it can take only in part
 /// falls back to the default composition on this backend.
 ///
@@ -23,6 +23,8 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
     let cache = PrimitiveCache()
+    /// One execution at a time on this backend's stream; backends (streams) run at once.
+    private let streamLock = NSLock()
     let memory = HostMemoryPool()
     /// Which inputs of max pooling hold no NaN or infinity (see `poolsExactly`).
     let finiteInputs = BufferVerdicts()
@@ -32,12 +34,6 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// The kinds of oneDNN primitive this backend has created (`conv forward`,
     /// `deconv forward`, `reorder`, ...): which ops ran natively rather than composed.
     public var primitiveKinds: Set<String> { cache.kinds }
-
-    /// One primitive runs at a time in the whole process, whichever backend instance runs it:
-    /// Debian's oneDNN 2.6 is built without concurrent execution, so its library-managed
-    /// scratchpad is one global buffer, and two primitives running at once (two RNN primitives
-    /// from parallel tests did) corrupt each other's scratch memory.
-    static let executionLock = NSLock()
 
     public var deviceDescription: String {
         let version = dnnl_version().pointee
@@ -96,10 +92,17 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     }
 
     /// Runs `primitive` with the given arguments (oneDNN argument index → buffer address and
-    /// memory descriptor) and waits for it.
+    /// memory descriptor) and a scratchpad of its own, and waits for it.
     func execute(_ primitive: Primitive, _ arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)]) throws {
         var memories: [dnnl_memory_t?] = []
         defer { for memory in memories { dnnl_memory_destroy(memory) } }
+        var arguments = arguments
+        var scratch: PooledStorage?
+        if let scratchpad = primitive.scratchpad {
+            let storage = PooledStorage(bytes: scratchpad.bytes, pool: memory)
+            arguments.append((DNNL_ARG_SCRATCHPAD, storage.address, scratchpad.descriptor))
+            scratch = storage
+        }
         var execArgs: [dnnl_exec_arg_t] = []
         for (index, pointer, descriptor) in arguments {
             var memory: dnnl_memory_t?
@@ -108,10 +111,11 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
             memories.append(memory)
             execArgs.append(dnnl_exec_arg_t(arg: index, memory: memory))
         }
-        try Self.executionLock.withLock {
+        try streamLock.withLock {
             try DNNL.check(dnnl_primitive_execute(primitive.primitive, stream, Int32(execArgs.count), execArgs), "execution")
             try DNNL.check(dnnl_stream_wait(stream), "stream wait")
         }
+        withExtendedLifetime(scratch) {}
     }
 
     /// Attributes with an eltwise post-op for the activation, if any.
@@ -135,6 +139,7 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
 
     /// A primitive from an op descriptor, with optional attributes and forward hint.
     func makePrimitive(_ descriptor: UnsafeRawPointer, attributes: dnnl_primitive_attr_t?, hint: dnnl_primitive_desc_t? = nil) throws -> Primitive {
+        let attributes = try DNNL.userScratchpad(attributes)
         defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
         var primitiveDescriptor: dnnl_primitive_desc_t?
         try DNNL.check(dnnl_primitive_desc_create(&primitiveDescriptor, descriptor, attributes, engine, hint), "primitive descriptor")

@@ -12,7 +12,9 @@ extension OneDNNBackend {
         let primitive = try cache.primitive("concat \(xs.map(\.shape)) \(resolved)") {
             var (d, s) = (destination, sources)
             var descriptor: dnnl_primitive_desc_t?
-            try DNNL.check(dnnl_concat_primitive_desc_create(&descriptor, &d, Int32(s.count), Int32(resolved), &s, nil, engine), "concat descriptor")
+            let attributes = try DNNL.userScratchpad(nil)
+            defer { dnnl_primitive_attr_destroy(attributes) }
+            try DNNL.check(dnnl_concat_primitive_desc_create(&descriptor, &d, Int32(s.count), Int32(resolved), &s, attributes, engine), "concat descriptor")
             guard let descriptor else { throw BackendError.deviceFailure(backend: "onednn", reason: "no concat descriptor") }
             return try Primitive(descriptor: descriptor)
         }

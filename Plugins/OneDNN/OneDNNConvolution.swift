@@ -101,7 +101,9 @@ extension OneDNNBackend {
         let primitive = try cache.primitive("reorder \(key)") {
             var (from, to) = (source.1, destination.1)
             var descriptor: dnnl_primitive_desc_t?
-            try DNNL.check(dnnl_reorder_primitive_desc_create(&descriptor, &from, engine, &to, engine, nil), "reorder descriptor")
+            let attributes = try DNNL.userScratchpad(nil)
+            defer { dnnl_primitive_attr_destroy(attributes) }
+            try DNNL.check(dnnl_reorder_primitive_desc_create(&descriptor, &from, engine, &to, engine, attributes), "reorder descriptor")
             guard let descriptor else { throw BackendError.deviceFailure(backend: "onednn", reason: "no reorder descriptor") }
             return try Primitive(descriptor: descriptor)
         }
@@ -120,6 +122,7 @@ extension OneDNNBackend {
         return try body(scratch)
     }
 
+    /// A float32 convolution as a cached oneDNN primitive; others on the fallback.
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
     }

@@ -98,6 +98,7 @@ extension OneDNNBackend {
         }
     }
 
+    /// Max and average pooling as cached oneDNN primitives where oneDNN computes them exactly as the reference does; others on the fallback.
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let outShape = try ShapeRules.window(x.shape, descriptor: descriptor)
         guard Self.supports([x]), outShape.dimensions.allSatisfy({ $0 > 0 }), let algorithm = Self.poolingAlgorithm(operation),

@@ -66,6 +66,7 @@ private struct ConvolutionLowering {
 }
 
 extension VulkanBackend {
+    /// A convolution as an implicit-GEMM compute shader.
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         try convolution(input, kernel: kernel, descriptor: descriptor, bias: nil, activation: .identity)
     }

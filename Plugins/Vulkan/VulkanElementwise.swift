@@ -2,6 +2,7 @@
 import Backend
 
 extension VulkanBackend {
+    /// One elementwise compute shader dispatch.
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
         let output = try makeBuffer(x.shape, x.dtype)
         let count = x.shape.elementCount
@@ -11,6 +12,7 @@ extension VulkanBackend {
         return output
     }
 
+    /// One broadcasting elementwise compute shader dispatch.
     public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
         let name = "binary(\(operation.rawValue))"
         let code = UInt32(BinaryOperation.allCases.firstIndex(of: operation)!)

@@ -2,6 +2,7 @@
 import Backend
 
 extension VulkanBackend {
+    /// Pooling as one compute shader dispatch over the output.
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let name = "window(\(operation.rawValue))"
         let shape = try ShapeRules.window(x.shape, descriptor: descriptor)

@@ -162,4 +162,5 @@ struct Train: ParsableCommand {
     }
 }
 
+/// `min` and `max` as command-line values (`--keep-best-mode`).
 extension MonitorMode: ExpressibleByArgument {}

@@ -1,6 +1,6 @@
 import Backend
 
-/// Errors raised by the Axon library itself (backend errors pass through as ``BackendError``).
+/// Errors raised by the Axon library itself (backend errors pass through as `BackendError`).
 public enum AxonError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Operands live on different backends.
     case backendMismatch(operation: String, backends: [String])

@@ -6,13 +6,28 @@ import Foundation
 /// widen exactly), signed integers to int32 and unsigned to uint32 (each value must fit),
 /// booleans one byte each.
 public struct ForeignElements: Sendable {
-    public enum Kind: Sendable { case float, bfloat16, signed, unsigned, bool }
+    /// The family of an element type.
+    public enum Kind: Sendable {
+        /// IEEE 754 binary floating point.
+        case float
+        /// bfloat16: the upper half of a float32.
+        case bfloat16
+        /// Two's-complement integers.
+        case signed
+        /// Unsigned integers.
+        case unsigned
+        /// Booleans, one byte each.
+        case bool
+    }
 
+    /// The element family.
     public let kind: Kind
     /// Bytes per element.
     public let size: Int
+    /// Whether the bytes are most significant first.
     public let bigEndian: Bool
 
+    /// An element type of `size` bytes.
     public init(kind: Kind, size: Int, bigEndian: Bool = false) {
         (self.kind, self.size, self.bigEndian) = (kind, size, bigEndian)
     }
@@ -68,6 +83,8 @@ public struct ForeignElements: Sendable {
 /// What is wrong with a file's contents, in words, for the reader to wrap in an error that
 /// names the file.
 public struct FormatProblem: Error, Sendable {
+    /// What is wrong with the file, in words.
     public let reason: String
+    /// A problem described by `reason`.
     public init(_ reason: String) { self.reason = reason }
 }

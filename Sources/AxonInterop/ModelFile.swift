@@ -7,9 +7,9 @@ import Foundation
 ///
 /// The file is a safetensors file (extension `.axonmodel`): any safetensors reader sees the
 /// weights under the model's parameter names, and the metadata holds the graph as JSON
-/// (``GraphSerialization``) under `axon.model.graph` with the format version under
+/// (`GraphSerialization`) under `axon.model.graph` with the format version under
 /// `axon.model.version`. Loading refuses newer versions with a clear error, and custom layers
-/// must be registered (``CustomLayers``) before a model that uses them is loaded.
+/// must be registered (`CustomLayers`) before a model that uses them is loaded.
 ///
 /// ```swift
 /// try ModelFile.save(model, state: trained, to: URL(fileURLWithPath: "mnist.axonmodel"))
@@ -26,8 +26,11 @@ public enum ModelFile {
 
     /// A loaded model, its variables and the metadata saved with it.
     public struct Contents: Sendable {
+        /// The graph.
         public let model: Axon
+        /// Its parameters and state.
         public let state: ModelState
+        /// The metadata saved with it.
         public let metadata: [String: String]
     }
 

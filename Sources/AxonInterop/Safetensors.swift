@@ -20,9 +20,12 @@ import Foundation
 public enum Safetensors {
     /// The tensors of a file by name, and its metadata.
     public struct Contents: Sendable {
+        /// The tensors by name.
         public var tensors: [String: HostArray]
+        /// The file's `__metadata__` strings.
         public var metadata: [String: String]
 
+        /// Contents of `tensors` and `metadata`.
         public init(tensors: [String: HostArray], metadata: [String: String] = [:]) {
             (self.tensors, self.metadata) = (tensors, metadata)
         }

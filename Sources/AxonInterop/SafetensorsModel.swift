@@ -6,9 +6,12 @@ extension Safetensors {
     /// file's tensors the model has no place for (both by the model's names after renaming,
     /// the unexpected ones by the file's names).
     public struct LoadReport: Sendable, Equatable {
+        /// The model's tensors the file did not have.
         public let missing: [String]
+        /// The file's tensors the model does not have.
         public let unexpected: [String]
 
+        /// A report of `missing` and `unexpected` names.
         public init(missing: [String], unexpected: [String]) { (self.missing, self.unexpected) = (missing, unexpected) }
     }
 
@@ -32,7 +35,7 @@ extension Safetensors {
     }
 
     /// Loads the tensors in `url` into `model`, a state with the layout the model expects (for
-    /// example ``BuiltModel/initialize(seed:)``'s): each file name goes through `rename` (return
+    /// example `BuiltModel.initialize(seed:)`'s): each file name goes through `rename` (return
     /// `nil` to ignore a tensor) and must then name one of the model's parameters or state
     /// tensors with the same shape and dtype.
     ///

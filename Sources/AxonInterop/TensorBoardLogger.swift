@@ -2,7 +2,7 @@ import AxonCore
 import Foundation
 import SwiftProtobuf
 
-/// A ``RunLogger`` that writes TensorBoard event files: every metric as a scalar (tags
+/// A `RunLogger` that writes TensorBoard event files: every metric as a scalar (tags
 /// `batch/NAME` and `epoch/NAME`, plotted against the global step), histograms of every
 /// parameter and gradient at each epoch's end (`parameters/NAME`, `gradients/NAME`), and the
 /// model's summary and graph as text (`model/summary`, `model/graph`) when given a model.
@@ -18,6 +18,7 @@ import SwiftProtobuf
 /// // then: tensorboard --logdir runs
 /// ```
 public final class TensorBoardLogger: RunLogger {
+    /// Where the event files go.
     public let directory: URL
     let model: Axon?
     let histograms: Bool

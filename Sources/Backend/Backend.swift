@@ -98,9 +98,13 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
 /// What ``Backend/normalize(_:scale:offset:descriptor:)`` returns. `mean` and `inverseStd`
 /// keep the reduced axes as size-1 dimensions.
 public struct NormalizationResult: Sendable {
+    /// The normalised, scaled and shifted input.
     public let output: Buffer
+    /// The mean over the normalised axes.
     public let mean: Buffer
+    /// `1 / √(variance + ε)` over the normalised axes.
     public let inverseStd: Buffer
+    /// A result of the three buffers.
     public init(output: Buffer, mean: Buffer, inverseStd: Buffer) {
         self.output = output
         self.mean = mean
@@ -110,9 +114,13 @@ public struct NormalizationResult: Sendable {
 
 /// What ``Backend/normalizeBackward(gradOutput:input:scale:mean:inverseStd:descriptor:)`` returns.
 public struct NormalizationGradients: Sendable {
+    /// The gradient with respect to the input.
     public let input: Buffer
+    /// The gradient with respect to the scale.
     public let scale: Buffer
+    /// The gradient with respect to the offset.
     public let offset: Buffer
+    /// Gradients of the three operands.
     public init(input: Buffer, scale: Buffer, offset: Buffer) {
         self.input = input
         self.scale = scale
@@ -122,9 +130,11 @@ public struct NormalizationGradients: Sendable {
 
 /// What ``Backend/dropout(_:rate:key:offset:noiseShape:)`` returns.
 public struct DropoutResult: Sendable {
+    /// The input with dropped elements zeroed and kept ones scaled by `1 / (1 − rate)`.
     public let output: Buffer
     /// `true` where an element was kept.
     public let mask: Buffer
+    /// A result of the output and its mask.
     public init(output: Buffer, mask: Buffer) {
         self.output = output
         self.mask = mask

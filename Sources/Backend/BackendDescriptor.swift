@@ -25,6 +25,7 @@ public struct BackendDescriptor: Sendable {
     /// Creates the backend; ``BackendConfiguration/hostFallback()`` gives the fallback.
     public var make: @Sendable (BackendConfiguration) throws -> any Backend
 
+    /// A descriptor; `make` creates the backend when the registry is asked for it.
     public init(
         name: String, priority: Int, summary: String, options: [BackendOption] = [], isHostFallback: Bool = false,
         make: @escaping @Sendable (BackendConfiguration) throws -> any Backend
@@ -49,8 +50,11 @@ public struct BackendDescriptor: Sendable {
 public struct BackendOption: Sendable {
     /// The values an option accepts.
     public enum Kind: Sendable {
+        /// An integer in the range.
         case integer(ClosedRange<Int>)
+        /// One of the listed words.
         case choice([String])
+        /// Any text.
         case text
 
         var placeholder: String {
@@ -62,10 +66,14 @@ public struct BackendOption: Sendable {
         }
     }
 
+    /// The option's name, after the backend's (`vulkan.device`).
     public var name: String
+    /// One line of help.
     public var help: String
+    /// The values it accepts.
     public var kind: Kind
 
+    /// An option `name` accepting values of `kind`.
     public init(name: String, help: String, kind: Kind) {
         self.name = name
         self.help = help
@@ -89,11 +97,13 @@ public struct BackendOption: Sendable {
 
 /// What a backend's factory receives: its option values and access to a host fallback.
 public struct BackendConfiguration: Sendable {
+    /// The backend's name.
     public let backend: String
     /// The options set for this backend, by name (validated against their declarations).
     public let values: [String: String]
     let hostFallbackProvider: @Sendable () throws -> any Backend
 
+    /// A configuration of option `values`; `hostFallback` makes the host backend a delegating backend runs on.
     public init(backend: String, values: [String: String] = [:], hostFallback: @escaping @Sendable () throws -> any Backend) {
         self.backend = backend
         self.values = values

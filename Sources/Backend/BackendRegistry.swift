@@ -37,6 +37,7 @@ public final class BackendRegistry: @unchecked Sendable {
     }
     private var allocationBound = CheckedBackend.defaultMaximumAllocationBytes
 
+    /// An empty registry (programs use ``shared``).
     public init() {}
 
     /// Registers (or replaces) a backend linked into the program.

@@ -5,10 +5,14 @@ public protocol BufferStorage: AnyObject, Sendable {}
 /// A dense, row-major array living in a backend's memory: an opaque storage handle plus its
 /// shape and dtype. Buffers are immutable; every operation returns a new one.
 public struct Buffer: Sendable {
+    /// Where the elements are, owned by one backend.
     public let storage: any BufferStorage
+    /// The dimensions.
     public let shape: Shape
+    /// The element type.
     public let dtype: DType
 
+    /// A buffer over `storage` holding `shape.elementCount` elements of `dtype`.
     public init(storage: any BufferStorage, shape: Shape, dtype: DType) {
         self.storage = storage
         self.shape = shape
@@ -23,11 +27,16 @@ public struct Buffer: Sendable {
 
 /// Host-side elements of one of the supported dtypes.
 public enum HostElements: Sendable, Equatable {
+    /// 32-bit floats.
     case float32([Float])
+    /// 32-bit signed integers.
     case int32([Int32])
+    /// 32-bit unsigned integers (random bits).
     case uint32([UInt32])
+    /// Booleans.
     case bool([Bool])
 
+    /// The element type of the case.
     public var dtype: DType {
         switch self {
         case .float32: return .float32
@@ -37,6 +46,7 @@ public enum HostElements: Sendable, Equatable {
         }
     }
 
+    /// The number of elements.
     public var count: Int {
         switch self {
         case let .float32(values): return values.count
@@ -59,7 +69,9 @@ public enum HostElements: Sendable, Equatable {
 
 /// An array in host memory: what `upload` takes and `download` returns.
 public struct HostArray: Sendable, Equatable {
+    /// The dimensions.
     public let shape: Shape
+    /// The elements in row-major order.
     public let elements: HostElements
 
     /// Creates a host array, checking that the element count matches the shape.
@@ -76,6 +88,7 @@ public struct HostArray: Sendable, Equatable {
         self.elements = elements
     }
 
+    /// The element type.
     public var dtype: DType { elements.dtype }
 }
 
@@ -87,5 +100,6 @@ open class HostStorage: BufferStorage, @unchecked Sendable {
     /// The first byte of the dense, row-major elements.
     public let address: UnsafeMutableRawPointer
 
+    /// Storage at `address`, which the subclass allocated and frees.
     public init(address: UnsafeMutableRawPointer) { self.address = address }
 }

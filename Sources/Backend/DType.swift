@@ -4,9 +4,13 @@
 /// random bits; `bool` carries masks and comparison results. The set is open for
 /// `float16`/`bfloat16` later.
 public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// 32-bit IEEE 754 floating point.
     case float32
+    /// 32-bit two's-complement integers.
     case int32
+    /// 32-bit unsigned integers.
     case uint32
+    /// Booleans, stored one per element.
     case bool
 
     /// Bytes one element occupies in a dense buffer.
@@ -29,11 +33,13 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
 /// The conversions from floating point to integers that every backend's `full` and `cast`
 /// follow: NaN becomes 0, out-of-range values saturate, fractions truncate toward zero.
 public enum ScalarConversion {
+    /// `value` as an `Int32`: NaN is 0, out-of-range values saturate, fractions truncate toward zero.
     public static func int32(_ value: Double) -> Int32 {
         if value.isNaN { return 0 }
         return Int32(max(min(value, Double(Int32.max)), Double(Int32.min)).rounded(.towardZero))
     }
 
+    /// `value` as a `UInt32`: NaN is 0, out-of-range values saturate, fractions truncate toward zero.
     public static func uint32(_ value: Double) -> UInt32 {
         if value.isNaN { return 0 }
         return UInt32(max(min(value, Double(UInt32.max)), 0).rounded(.towardZero))

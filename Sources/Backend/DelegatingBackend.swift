@@ -28,6 +28,7 @@ public protocol DelegatingBackend: Backend {
 }
 
 extension DelegatingBackend {
+    /// The fallback's native operations.
     public var nativeOperations: NativeOperations { fallback.nativeOperations }
     public func owns(_ buffer: Buffer) -> Bool { fallback.owns(buffer) }
 
@@ -36,7 +37,9 @@ extension DelegatingBackend {
     public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer { try fallback.full(value, shape: shape, dtype: dtype) }
     public func synchronize() throws { try fallback.synchronize() }
 
+    /// Runs on the fallback.
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer { try fallback.unary(operation, x) }
+    /// Runs on the fallback.
     public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try fallback.binary(operation, a, b) }
     public func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer { try fallback.compare(operation, a, b) }
     public func select(_ condition: Buffer, _ onTrue: Buffer, _ onFalse: Buffer) throws -> Buffer {
@@ -55,6 +58,7 @@ extension DelegatingBackend {
         try fallback.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
     }
 
+    /// Runs on the fallback.
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         try fallback.convolution(input, kernel: kernel, descriptor: descriptor)
     }
@@ -69,6 +73,7 @@ extension DelegatingBackend {
         try fallback.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
     }
 
+    /// Runs on the fallback.
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         try fallback.window(operation, x, descriptor: descriptor)
     }
@@ -78,6 +83,7 @@ extension DelegatingBackend {
         try fallback.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor)
     }
 
+    /// Runs on the fallback.
     public func reshape(_ x: Buffer, to shape: Shape) throws -> Buffer { try fallback.reshape(x, to: shape) }
     public func permute(_ x: Buffer, _ permutation: [Int]) throws -> Buffer { try fallback.permute(x, permutation) }
     public func slice(_ x: Buffer, starts: [Int], limits: [Int], strides: [Int]) throws -> Buffer {

@@ -1,7 +1,10 @@
 /// Low and high padding of one dimension.
 public struct Padding: Sendable, Hashable, Codable {
+    /// Elements added before the first (negative values crop).
     public var low: Int
+    /// Elements added after the last (negative values crop).
     public var high: Int
+    /// Padding of `low` before and `high` after.
     public init(_ low: Int, _ high: Int) {
         self.low = low
         self.high = high
@@ -18,10 +21,15 @@ public struct Padding: Sendable, Hashable, Codable {
 /// elements, as a transposed convolution needs), then padded with `padding`, then correlated
 /// with the kernel dilated by `kernelDilation` at step `strides`.
 public struct ConvolutionDescriptor: Sendable, Hashable {
+    /// The step of the kernel per spatial dimension.
     public var strides: [Int]
+    /// Padding per spatial dimension, applied after input dilation.
     public var padding: [Padding]
+    /// The input's dilation per spatial dimension (1: none).
     public var inputDilation: [Int]
+    /// The kernel's dilation per spatial dimension (1: none).
     public var kernelDilation: [Int]
+    /// The number of channel groups; input and output channels must both divide by it.
     public var groups: Int
 
     /// Creates a descriptor; omitted per-dimension lists default to 1 (strides, dilations) or
@@ -72,10 +80,14 @@ public struct ConvolutionDescriptor: Sendable, Hashable {
 /// `windowDimensions`, `strides` and `padding` have one entry per dimension of the input, so
 /// one descriptor covers 1-, 2- and 3-d pooling in any layout (use 1 for batch and channels).
 public struct WindowDescriptor: Sendable, Hashable {
+    /// The window's size per dimension of the input (1 for the batch and channels).
     public var windowDimensions: [Int]
+    /// The window's step per dimension.
     public var strides: [Int]
+    /// Padding per dimension.
     public var padding: [Padding]
 
+    /// A window over every dimension of the input.
     public init(windowDimensions: [Int], strides: [Int], padding: [Padding]) {
         self.windowDimensions = windowDimensions
         self.strides = strides
@@ -87,9 +99,12 @@ public struct WindowDescriptor: Sendable, Hashable {
 /// with mean and (biased) variance taken over `axes`. Batch norm reduces over all axes but the
 /// channel axis; layer norm over the trailing feature axes.
 public struct NormalizationDescriptor: Sendable, Hashable {
+    /// The axes normalised over.
     public var axes: [Int]
+    /// Added to the variance before its square root.
     public var epsilon: Float
 
+    /// Normalisation over `axes` with `epsilon`.
     public init(axes: [Int], epsilon: Float) {
         self.axes = axes
         self.epsilon = epsilon
@@ -99,15 +114,20 @@ public struct NormalizationDescriptor: Sendable, Hashable {
 /// Hyper-parameters of one Adam/AdamW step, following Kingma & Ba (2015) with optax's
 /// placement of ε (outside the square root) and decoupled weight decay (Loshchilov & Hutter).
 public struct AdamStep: Sendable, Hashable {
+    /// The step size.
     public var learningRate: Float
+    /// The first moment's decay.
     public var beta1: Float
+    /// The second moment's decay.
     public var beta2: Float
+    /// Added to the second moment's root.
     public var epsilon: Float
     /// Decoupled weight decay; 0 gives plain Adam.
     public var weightDecay: Float
     /// The 1-based step number used for bias correction.
     public var step: Int
 
+    /// One Adam step's hyper-parameters.
     public init(
         learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
         weightDecay: Float = 0, step: Int
@@ -124,10 +144,14 @@ public struct AdamStep: Sendable, Hashable {
 /// Hyper-parameters of one SGD step with heavy-ball or Nesterov momentum, in optax's form:
 /// `v ← g + μ·v`, update `−lr · (nesterov ? g + μ·v : v)`.
 public struct MomentumStep: Sendable, Hashable {
+    /// The step size.
     public var learningRate: Float
+    /// The velocity's decay.
     public var momentum: Float
+    /// Whether the update looks ahead along the velocity (Nesterov).
     public var nesterov: Bool
 
+    /// One momentum step's hyper-parameters.
     public init(learningRate: Float, momentum: Float, nesterov: Bool = false) {
         self.learningRate = learningRate
         self.momentum = momentum

@@ -13,10 +13,15 @@ public struct AttentionDescriptor: Sendable, Hashable {
     /// its mask, which has the weights' shape.
     public var dropout: Dropout?
 
+    /// Dropout on attention weights.
     public struct Dropout: Sendable, Hashable {
+        /// The fraction dropped, in `[0, 1)`.
         public var rate: Float
+        /// The Philox key of the mask.
         public var key: Philox.Key
+        /// The Philox counter offset of the mask.
         public var offset: UInt64
+        /// Dropout of `rate` with the mask of `key` at `offset`.
         public init(rate: Float, key: Philox.Key, offset: UInt64 = 0) {
             self.rate = rate
             self.key = key
@@ -24,6 +29,7 @@ public struct AttentionDescriptor: Sendable, Hashable {
         }
     }
 
+    /// Attention with scores scaled by `scale`.
     public init(scale: Float, causal: Bool = false, dropout: Dropout? = nil) {
         self.scale = scale
         self.causal = causal
@@ -37,6 +43,7 @@ public struct AttentionResult: Sendable {
     public let output: Buffer
     /// The attention weights `[batch..., queries, keys]`, before dropout: each row sums to one.
     public let weights: Buffer
+    /// A result of the output and the weights.
     public init(output: Buffer, weights: Buffer) {
         self.output = output
         self.weights = weights
@@ -45,9 +52,13 @@ public struct AttentionResult: Sendable {
 
 /// What ``Backend/attentionBackward(gradOutput:query:key:value:weights:descriptor:)`` returns.
 public struct AttentionGradients: Sendable {
+    /// The gradient with respect to the query.
     public let query: Buffer
+    /// The gradient with respect to the key.
     public let key: Buffer
+    /// The gradient with respect to the value.
     public let value: Buffer
+    /// Gradients of the three operands.
     public init(query: Buffer, key: Buffer, value: Buffer) {
         self.query = query
         self.key = key

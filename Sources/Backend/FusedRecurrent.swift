@@ -16,19 +16,27 @@
 ///   with `resetAfter` `u = h·U + b̂` and `n = act(p_n + r·u_n)`, otherwise `u = h·U` and
 ///   `n = act(p_n + (r·h)·U_n)`.
 public struct RecurrentDescriptor: Sendable, Hashable {
+    /// The recurrent cell.
     public enum Cell: Sendable, Hashable {
+        /// `h' = act(x·W + h·U + b)`, one gate block.
         case simple
+        /// Long short-term memory, gate blocks `i, f, g, o`, states `h` and `c`.
         case lstm
+        /// Gated recurrent unit, gate blocks `r, z, n`; `resetAfter` applies the reset gate to `h·U + b̂`.
         case gru(resetAfter: Bool)
     }
 
+    /// Which cell.
     public var cell: Cell
+    /// The activation of the candidate and the output.
     public var activation: FusedActivation
+    /// The activation of the gates.
     public var recurrentActivation: FusedActivation
     /// Whether each sequence is read from its last step (within its own length) to its first;
     /// outputs stay in input order.
     public var reverse: Bool
 
+    /// A recurrence of `cell` with the given activations and direction.
     public init(cell: Cell, activation: FusedActivation = .tanh, recurrentActivation: FusedActivation = .sigmoid, reverse: Bool = false) {
         self.cell = cell
         self.activation = activation
@@ -70,6 +78,7 @@ public struct RecurrentOperands: Sendable {
     /// already scaled).
     public var recurrentMask: Buffer?
 
+    /// The operands of one sequence.
     public init(
         input: Buffer, kernel: Buffer, recurrentKernel: Buffer, bias: Buffer? = nil, recurrentBias: Buffer? = nil, initialStates: [Buffer],
         lengths: Buffer? = nil, recurrentMask: Buffer? = nil
@@ -94,6 +103,7 @@ public struct RecurrentSequenceResult: Sendable {
     /// What the same backend's backward pass needs; its contents are the backend's own.
     public let workspace: [Buffer]
 
+    /// A result of the sequence, the final states and the workspace.
     public init(output: Buffer, states: [Buffer], workspace: [Buffer]) {
         self.output = output
         self.states = states
@@ -104,13 +114,20 @@ public struct RecurrentSequenceResult: Sendable {
 /// What ``Backend/recurrentSequenceBackward(gradOutput:gradStates:operands:workspace:descriptor:)``
 /// returns: a gradient for each operand given (none for lengths and the mask, which are constants).
 public struct RecurrentSequenceGradients: Sendable {
+    /// The gradient with respect to the input.
     public let input: Buffer
+    /// The gradient with respect to the kernel.
     public let kernel: Buffer
+    /// The gradient with respect to the recurrent kernel.
     public let recurrentKernel: Buffer
+    /// The gradient with respect to the bias, if one was given.
     public let bias: Buffer?
+    /// The gradient with respect to the recurrent bias, if one was given.
     public let recurrentBias: Buffer?
+    /// The gradients with respect to the initial states.
     public let initialStates: [Buffer]
 
+    /// Gradients of every operand.
     public init(input: Buffer, kernel: Buffer, recurrentKernel: Buffer, bias: Buffer?, recurrentBias: Buffer?, initialStates: [Buffer]) {
         self.input = input
         self.kernel = kernel

@@ -3,12 +3,49 @@
 /// Float-only unless noted: `negate`, `abs` and `sign` also accept `int32`; `logicalNot`
 /// takes `bool` only.
 public enum UnaryOperation: String, Sendable, CaseIterable {
-    case negate, abs, sign
-    case exp, expm1, log, log1p
-    case sqrt, rsqrt, square, reciprocal
-    case sin, cos, tan, tanh, sigmoid, erf
+    /// `−x`.
+    case negate
+    /// `|x|`.
+    case abs
+    /// −1, 0 or 1 by the sign of `x`.
+    case sign
+    /// `eˣ`.
+    case exp
+    /// `eˣ − 1`, accurate near zero.
+    case expm1
+    /// The natural logarithm.
+    case log
+    /// `log(1 + x)`, accurate near zero.
+    case log1p
+    /// `√x`.
+    case sqrt
+    /// `1 / √x`.
+    case rsqrt
+    /// `x²`.
+    case square
+    /// `1 / x`.
+    case reciprocal
+    /// The sine.
+    case sin
+    /// The cosine.
+    case cos
+    /// The tangent.
+    case tan
+    /// The hyperbolic tangent.
+    case tanh
+    /// `1 / (1 + e⁻ˣ)`.
+    case sigmoid
+    /// The error function.
+    case erf
+    /// `max(x, 0)`.
     case relu
-    case floor, ceil, round
+    /// Rounds down.
+    case floor
+    /// Rounds up.
+    case ceil
+    /// Rounds to the nearest integer, halves to even.
+    case round
+    /// Logical negation of a `bool`.
     case logicalNot
 
     /// Whether the operation accepts operands of `dtype`.
@@ -24,8 +61,26 @@ public enum UnaryOperation: String, Sendable, CaseIterable {
 /// Elementwise functions of two operands with NumPy-style broadcasting. Both operands must
 /// share a dtype, which is also the result's.
 public enum BinaryOperation: String, Sendable, CaseIterable {
-    case add, subtract, multiply, divide, power, maximum, minimum, remainder
-    case logicalAnd, logicalOr
+    /// `a + b`.
+    case add
+    /// `a − b`.
+    case subtract
+    /// `a · b`.
+    case multiply
+    /// `a / b`.
+    case divide
+    /// `aᵇ`.
+    case power
+    /// The larger of `a` and `b` (NaN if either is NaN).
+    case maximum
+    /// The smaller of `a` and `b` (NaN if either is NaN).
+    case minimum
+    /// The remainder of `a / b` with the sign of `a` (C's `fmod`).
+    case remainder
+    /// `a` and `b`, for `bool`.
+    case logicalAnd
+    /// `a` or `b`, for `bool`.
+    case logicalOr
 
     /// Whether the operation accepts operands of `dtype`.
     public func accepts(_ dtype: DType) -> Bool {
@@ -39,7 +94,18 @@ public enum BinaryOperation: String, Sendable, CaseIterable {
 
 /// Elementwise comparisons; the result is `bool`. NaN compares unequal to everything.
 public enum ComparisonOperation: String, Sendable, CaseIterable {
-    case equal, notEqual, less, lessEqual, greater, greaterEqual
+    /// `a == b`.
+    case equal
+    /// `a != b`.
+    case notEqual
+    /// `a < b`.
+    case less
+    /// `a <= b`.
+    case lessEqual
+    /// `a > b`.
+    case greater
+    /// `a >= b`.
+    case greaterEqual
 }
 
 /// Reductions over a set of axes.
@@ -58,7 +124,10 @@ public enum ReductionOperation: String, Sendable, CaseIterable {
 
 /// Reductions to an index along one axis; the result is `int32`. Ties go to the first index.
 public enum IndexReductionOperation: String, Sendable, CaseIterable {
-    case argmax, argmin
+    /// The index of the largest element (the first among equals).
+    case argmax
+    /// The index of the smallest element (the first among equals).
+    case argmin
 }
 
 /// Window reductions (pooling).
@@ -73,5 +142,12 @@ public enum WindowOperation: String, Sendable, CaseIterable {
 
 /// Activations that fused ops apply after their linear part.
 public enum FusedActivation: String, Sendable, CaseIterable {
-    case identity, relu, sigmoid, tanh
+    /// No activation.
+    case identity
+    /// `max(x, 0)`.
+    case relu
+    /// `1 / (1 + e⁻ˣ)`.
+    case sigmoid
+    /// The hyperbolic tangent.
+    case tanh
 }

@@ -13,6 +13,7 @@ public struct NativeOperations: Sendable, Hashable {
     /// (see ConvolutionDecompositions.swift).
     public var convolutionBackward: Bool
 
+    /// The core operations plus the optional ones given.
     public init(unary: Set<UnaryOperation>, averagePooling: Bool, convolutionBackward: Bool) {
         self.unary = unary.union(Set(UnaryOperation.allCases).subtracting(Self.optionalUnary))
         self.averagePooling = averagePooling

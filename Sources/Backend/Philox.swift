@@ -4,8 +4,11 @@
 public enum Philox {
     /// A 64-bit key: two 32-bit words.
     public struct Key: Sendable, Hashable {
+        /// The key's low word.
         public var word0: UInt32
+        /// The key's high word.
         public var word1: UInt32
+        /// A key of two words.
         public init(_ word0: UInt32, _ word1: UInt32) {
             self.word0 = word0
             self.word1 = word1

@@ -20,7 +20,9 @@ public protocol BufferOperations {
 
 /// Elementwise ops, with NumPy-style broadcasting for those of several operands.
 public protocol ElementwiseOperations {
+    /// `operation` applied to every element of `x`.
     func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer
+    /// `operation` applied to `a` and `b` elementwise, after NumPy broadcasting.
     func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer
     /// Compares elementwise; the result is `bool`.
     func compare(_ operation: ComparisonOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer
@@ -49,6 +51,7 @@ public protocol MatrixOperations {
 
 /// Dimension-generic convolution, channels-last (see ``ConvolutionDescriptor``).
 public protocol ConvolutionOperations {
+    /// An N-dimensional convolution, channels last (``ConvolutionDescriptor``).
     func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer
     /// The gradient with respect to the input, of shape `inputShape`.
     func convolutionBackwardInput(
@@ -62,6 +65,7 @@ public protocol ConvolutionOperations {
 
 /// Window reductions (pooling) over every dimension (see ``WindowDescriptor``).
 public protocol WindowOperations {
+    /// Max, average or sum over windows of `x` (``WindowDescriptor``).
     func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer
     /// The gradient with respect to `input`, given the gradient of the window op's output.
     func windowBackward(

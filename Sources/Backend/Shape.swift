@@ -7,9 +7,11 @@ public struct Shape: Sendable, Hashable, ExpressibleByArrayLiteral, CustomString
     /// The size of each dimension, outermost first.
     public var dimensions: [Int]
 
+    /// A shape of `dimensions`.
     public init(_ dimensions: [Int]) { self.dimensions = dimensions }
     public init(arrayLiteral elements: Int...) { self.dimensions = elements }
 
+    /// The number of dimensions.
     public var rank: Int { dimensions.count }
 
     /// The number of elements (1 for a scalar).

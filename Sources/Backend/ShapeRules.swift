@@ -25,13 +25,17 @@ public enum ShapeRules {
 
     /// Integer arithmetic that records overflow instead of trapping.
     public struct Arithmetic {
+        /// Whether any operation so far overflowed.
         public private(set) var overflowed = false
+        /// Arithmetic with nothing overflowed yet.
         public init() {}
+        /// `a + b`, wrapping on overflow and recording it.
         public mutating func add(_ a: Int, _ b: Int) -> Int {
             let (value, overflow) = a.addingReportingOverflow(b)
             overflowed = overflowed || overflow
             return value
         }
+        /// `a · b`, wrapping on overflow and recording it.
         public mutating func multiply(_ a: Int, _ b: Int) -> Int {
             let (value, overflow) = a.multipliedReportingOverflow(by: b)
             overflowed = overflowed || overflow
@@ -39,6 +43,7 @@ public enum ShapeRules {
         }
     }
 
+    /// Throws unless `x`'s dtype is one of `allowed`.
     public static func requireDType(_ x: Buffer, _ allowed: Set<DType>, operation: String) throws {
         guard allowed.contains(x.dtype) else {
             let names = allowed.map(\.rawValue).sorted().joined(separator: " or ")
@@ -46,6 +51,7 @@ public enum ShapeRules {
         }
     }
 
+    /// Throws unless `a` and `b` have one dtype.
     public static func requireSameDType(_ a: Buffer, _ b: Buffer, operation: String) throws {
         guard a.dtype == b.dtype else {
             throw BackendError.unsupportedDType(
@@ -53,6 +59,7 @@ public enum ShapeRules {
         }
     }
 
+    /// Throws unless `shape` and `target` have the same element count and `target` is valid.
     public static func checkReshape(_ shape: Shape, to target: Shape) throws {
         guard target.dimensions.allSatisfy({ $0 >= 0 }), shape.elementCount == target.elementCount else {
             throw BackendError.shapeMismatch(
@@ -79,11 +86,15 @@ public enum ShapeRules {
 
     /// The geometry of a batched matmul.
     public struct MatmulGeometry: Sendable {
+        /// The product's shape.
         public let output: Shape
+        /// The broadcast batch dimensions.
         public let batch: Shape
+        /// Rows, columns and the inner dimension of each product.
         public let m: Int, n: Int, k: Int
     }
 
+    /// The geometry of `a · b` (each optionally transposed in its last two axes), with batch dimensions broadcast; throws when they do not fit.
     public static func matmul(_ a: Shape, _ b: Shape, transposeA: Bool, transposeB: Bool) throws -> MatmulGeometry {
         guard a.rank >= 2, b.rank >= 2 else {
             throw BackendError.shapeMismatch(
@@ -147,6 +158,7 @@ public enum ShapeRules {
         return (Shape(dims), d)
     }
 
+    /// The output shape of a window over `input`; throws when the descriptor does not fit.
     public static func window(_ input: Shape, descriptor d: WindowDescriptor) throws -> Shape {
         guard d.windowDimensions.count == input.rank, d.strides.count == input.rank, d.padding.count == input.rank else {
             throw BackendError.invalidArgument(
@@ -173,6 +185,7 @@ public enum ShapeRules {
         })
     }
 
+    /// `shape` permuted; throws unless `permutation` is a permutation of its axes.
     public static func permute(_ shape: Shape, _ permutation: [Int]) throws -> Shape {
         guard permutation.count == shape.rank, Set(permutation) == Set(0..<shape.rank) else {
             throw BackendError.invalidArgument(
@@ -181,6 +194,7 @@ public enum ShapeRules {
         return Shape(permutation.map { shape[$0] })
     }
 
+    /// The shape of a strided slice; throws when the bounds do not fit.
     public static func slice(_ shape: Shape, starts: [Int], limits: [Int], strides: [Int]) throws -> Shape {
         guard starts.count == shape.rank, limits.count == shape.rank, strides.count == shape.rank else {
             throw BackendError.invalidArgument(
@@ -196,6 +210,7 @@ public enum ShapeRules {
         })
     }
 
+    /// `shape` padded (negative padding crops); throws when a dimension would be negative.
     public static func pad(_ shape: Shape, padding: [Padding]) throws -> Shape {
         guard padding.count == shape.rank, padding.allSatisfy({ $0.low >= 0 && $0.high >= 0 }) else {
             throw BackendError.invalidArgument(
@@ -208,6 +223,7 @@ public enum ShapeRules {
         })
     }
 
+    /// The shape of the concatenation along `axis` and the axis resolved from a negative one; throws when the other dimensions differ.
     public static func concatenate(_ shapes: [Shape], axis: Int) throws -> (shape: Shape, axis: Int) {
         guard let first = shapes.first else {
             throw BackendError.invalidArgument(operation: "concatenate", reason: "needs at least one operand")
@@ -229,12 +245,14 @@ public enum ShapeRules {
         return (Shape(dims), resolved)
     }
 
+    /// Throws unless `shape` broadcasts to `target` by NumPy's rules.
     public static func broadcast(_ shape: Shape, to target: Shape) throws {
         guard try Shape.broadcast(shape, target, operation: "broadcast") == target else {
             throw BackendError.shapeMismatch(operation: "broadcast", reason: "\(shape) cannot be broadcast to \(target)")
         }
     }
 
+    /// The shape of gathering `indices` along `axis`, and the axis resolved; throws when the axis is out of range.
     public static func gather(_ shape: Shape, indices: Shape, axis: Int) throws -> (shape: Shape, axis: Int) {
         let resolved = try shape.normalizedAxis(axis, operation: "gather")
         let dims = Array(shape.dimensions[..<resolved]) + indices.dimensions + Array(shape.dimensions[(resolved + 1)...])

@@ -22,7 +22,7 @@ public func valueAndGradient(
     return (value.detached(), try gradients[0] ?? x.detached().filled(with: 0))
 }
 
-/// The gradient of `f` at `x`; see ``valueAndGradient(at:of:)``.
+/// The gradient of `f` at `x`; see ``valueAndGradient(at:of:)-(Tensor,_)``.
 public func gradient(at x: Tensor, of f: (Tensor) throws -> Tensor) throws -> Tensor {
     try valueAndGradient(at: x, of: f).gradient
 }

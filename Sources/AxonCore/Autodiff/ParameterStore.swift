@@ -5,7 +5,9 @@ import Backend
 public struct ParameterStore: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     private var tensors: [String: Tensor]
 
+    /// An empty store.
     public init() { tensors = [:] }
+    /// A store of `tensors` by name.
     public init(_ tensors: [String: Tensor]) { self.tensors = tensors }
     public init(dictionaryLiteral elements: (String, Tensor)...) {
         tensors = Dictionary(elements, uniquingKeysWith: { _, last in last })
@@ -28,7 +30,9 @@ public struct ParameterStore: Sendable, Sequence, ExpressibleByDictionaryLiteral
 
     /// Names in sorted order.
     public var names: [String] { tensors.keys.sorted() }
+    /// The number of tensors.
     public var count: Int { tensors.count }
+    /// Whether the store holds no tensor.
     public var isEmpty: Bool { tensors.isEmpty }
 
     /// Total number of scalar elements over all tensors.

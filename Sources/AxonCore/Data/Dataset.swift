@@ -2,6 +2,7 @@ import Backend
 
 /// One batch: named model inputs and the targets.
 public struct Batch: Sendable {
+    /// The model's inputs by name.
     public let inputs: [String: Tensor]
     /// The targets of a model with one output; with targets by output name, the first by name
     /// (every target has the batch's examples along its first axis).
@@ -12,6 +13,7 @@ public struct Batch: Sendable {
     /// host, so a trainer can check them against the model's classes without reading the device.
     public let targetRange: ClosedRange<Int32>?
 
+    /// A batch of `inputs` by name and one `targets` tensor; `targetRange` is the valid range of integer targets, checked by losses that index with them.
     public init(inputs: [String: Tensor], targets: Tensor, targetRange: ClosedRange<Int32>? = nil) {
         self.inputs = inputs
         self.targets = targets
@@ -34,21 +36,28 @@ public struct Batch: Sendable {
 /// Where a loop gets its batches: a count per epoch and each batch by index. Sources that
 /// shuffle reorder by epoch, so a resumed run sees the same batches as an uninterrupted one.
 public protocol BatchSource: Sendable {
+    /// The number of batches in an epoch.
     var batchCount: Int { get }
+    /// Batch `index` of epoch `epoch` (the epoch decides the order when the source shuffles).
     func batch(_ index: Int, epoch: Int) throws -> Batch
 }
 
 /// A fixed list of batches is a source that repeats them every epoch.
 extension Array: BatchSource where Element == Batch {
+    /// The number of batches.
     public var batchCount: Int { count }
+    /// Batch `index`; the same in every epoch.
     public func batch(_ index: Int, epoch: Int) throws -> Batch { self[index] }
 }
 
 /// Examples in host memory: features `[N, ...]` and labels `[N, ...]`.
 public struct Dataset: Sendable {
+    /// The examples, with the example axis first.
     public let features: HostArray
+    /// One label (or target row) per example.
     public let labels: HostArray
 
+    /// A data set of `features` and `labels` with the same number of examples (first dimension); throws otherwise.
     public init(features: HostArray, labels: HostArray) throws {
         guard features.shape.rank >= 1, labels.shape.rank >= 1, features.shape[0] == labels.shape[0] else {
             throw AxonError.invalidValue(
@@ -75,9 +84,13 @@ public struct Dataset: Sendable {
     /// Batches of `size` examples as tensors on `backend`, features under `inputName`.
     ///
     /// - Parameters:
+    ///   - size: examples per batch (positive).
     ///   - shuffle: reorders the examples every epoch by a permutation drawn from Philox bits of
     ///     `seed` folded with the epoch number.
+    ///   - seed: the key of the shuffling permutations.
     ///   - dropLast: leaves out a final batch smaller than `size`.
+    ///   - inputName: the model input the features feed.
+    ///   - backend: where the batches' tensors live.
     public func batches(
         size: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false, inputName: String = "features",
         on backend: any Backend
@@ -108,11 +121,13 @@ public struct DatasetBatches: BatchSource {
     let inputName: String
     let backend: any Backend
 
+    /// The number of batches in an epoch.
     public var batchCount: Int { plan.batchCount }
 
     /// The example order of `epoch`: a Fisher–Yates shuffle driven by Philox bits.
     public func order(epoch: Int) -> [Int] { plan.order(epoch: epoch) }
 
+    /// Batch `index` of `epoch`, gathered from the data set in that epoch's order.
     public func batch(_ index: Int, epoch: Int) throws -> Batch {
         let subset = try dataset.subset(plan.indices(ofBatch: index, epoch: epoch))
         var range: ClosedRange<Int32>?

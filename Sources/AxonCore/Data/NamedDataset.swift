@@ -11,9 +11,12 @@ import Backend
 /// let batches = try data.batches(size: 32, shuffle: true, seed: 1, on: backend)
 /// ```
 public struct NamedDataset: Sendable {
+    /// The input arrays by model input name.
     public let inputs: [String: HostArray]
+    /// The target arrays by model output name.
     public let targets: [String: HostArray]
 
+    /// A data set of named inputs and targets, every array with the same number of examples (first dimension); throws otherwise.
     public init(inputs: [String: HostArray], targets: [String: HostArray]) throws {
         guard !inputs.isEmpty, !targets.isEmpty else {
             throw AxonError.invalidValue(operation: "NamedDataset", reason: "needs at least one input and one target")
@@ -46,8 +49,10 @@ public struct NamedDatasetBatches: BatchSource {
     let plan: BatchPlan
     let backend: any Backend
 
+    /// The number of batches in an epoch.
     public var batchCount: Int { plan.batchCount }
 
+    /// Batch `index` of `epoch`, with inputs and targets by name.
     public func batch(_ index: Int, epoch: Int) throws -> Batch {
         let indices = try plan.indices(ofBatch: index, epoch: epoch)
         func tensors(_ arrays: [String: HostArray]) throws -> [String: Tensor] {

@@ -5,9 +5,12 @@ import Backend
 /// `[spatial..., in, out]` multiplies both by the receptive field (the product of the spatial
 /// sizes). A scalar has both equal to 1.
 public struct Fans: Sendable, Equatable, Codable {
+    /// The number of inputs each output sees (receptive field × input channels).
     public let fanIn: Double
+    /// The number of outputs each input reaches (receptive field × output channels).
     public let fanOut: Double
 
+    /// The fans of a kernel of `shape` laid out `[spatial..., in, out]`, as Keras computes them.
     public init(shape: Shape) {
         switch shape.rank {
         case 0:

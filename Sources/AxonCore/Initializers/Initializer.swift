@@ -12,8 +12,11 @@ import Backend
 /// let kernel = try Initializer.glorotUniform.tensor(shape: [784, 128], key: Philox.Key(seed: 42), on: backend)
 /// ```
 public enum Initializer: Sendable, Equatable, Codable {
+    /// All zeros.
     case zeros
+    /// All ones.
     case ones
+    /// Every element the given value.
     case full(Float)
     /// Uniform on `[minimum, maximum)`; Keras's default is ±0.05.
     case uniform(minimum: Float = -0.05, maximum: Float = 0.05)
@@ -31,6 +34,7 @@ public enum Initializer: Sendable, Equatable, Codable {
     case lecunUniform
     /// Scale 1, fan in, truncated normal.
     case lecunNormal
+    /// Variance `scale / fan` (the fan chosen by `mode`), sampled from `distribution` (Keras's `VarianceScaling`).
     case varianceScaling(scale: Double, mode: FanMode, distribution: Distribution)
     /// `gain` times the identity matrix; rank-2 shapes only (rectangular allowed).
     case identity(gain: Float = 1)
@@ -45,11 +49,13 @@ public enum Initializer: Sendable, Equatable, Codable {
 
     /// Which fan the variance-scaling initializers divide by.
     public enum FanMode: String, Sendable, Equatable, Codable {
+        /// The input fan, the output fan, or their mean.
         case fanIn, fanOut, fanAverage
     }
 
     /// The distribution the variance-scaling initializers sample.
     public enum Distribution: String, Sendable, Equatable, Codable {
+        /// Uniform with that variance, a normal truncated at two standard deviations (rescaled to keep the variance), or a plain normal.
         case uniform, truncatedNormal, untruncatedNormal
     }
 

@@ -9,6 +9,7 @@ public enum Activation: Sendable, Equatable, Codable, CustomStringConvertible {
     case celu(alpha: Float = 1)
     /// `x` for `x > 0`, else `α·(exp(x) − 1)`.
     case elu(alpha: Float = 1)
+    /// `exp(x)`.
     case exp
     /// `x·Φ(x)` with the exact normal CDF, or the tanh approximation when `approximate`.
     case gelu(approximate: Bool = false)
@@ -24,24 +25,29 @@ public enum Activation: Sendable, Equatable, Codable, CustomStringConvertible {
     case linear
     /// `−softplus(−x)`.
     case logSigmoid
+    /// `x − log Σ exp(x)` along `axis`, computed stably.
     case logSoftmax(axis: Int = -1)
     /// `log Σ exp(x)` along `axis`, kept as a size-1 dimension.
     case logSumExp(axis: Int = -1)
     /// `x · tanh(softplus(x))`.
     case mish
+    /// `max(x, 0)`.
     case relu
     /// `min(max(x, 0), 6)`.
     case relu6
     /// `λ·elu(x, α)` with Klambauer et al.'s α ≈ 1.6733 and λ ≈ 1.0507.
     case selu
+    /// `1 / (1 + exp(−x))`.
     case sigmoid
     /// `x · sigmoid(x)`.
     case silu
+    /// `exp(x) / Σ exp(x)` along `axis`, computed stably.
     case softmax(axis: Int = -1)
     /// `log(1 + exp(x))`, computed as `max(x, 0) + log1p(exp(−|x|))`.
     case softplus
     /// `x / (1 + |x|)`.
     case softsign
+    /// The hyperbolic tangent.
     case tanh
 
     /// `hardSilu` under its other name.

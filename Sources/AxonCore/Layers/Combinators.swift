@@ -112,8 +112,11 @@ extension Axon {
         apply(ConcatenateLayer(axis: axis), to: inputs, name: name)
     }
 
+    /// This node plus `other`, elementwise with broadcasting.
     public func add(_ other: Axon, name: String? = nil) -> Axon { Axon.add([self, other], name: name) }
+    /// This node minus `other`, elementwise with broadcasting.
     public func subtract(_ other: Axon, name: String? = nil) -> Axon { Axon.subtract([self, other], name: name) }
+    /// This node times `other`, elementwise with broadcasting.
     public func multiply(_ other: Axon, name: String? = nil) -> Axon { Axon.multiply([self, other], name: name) }
 
     /// `self + block(self)`: a residual connection around `block`.

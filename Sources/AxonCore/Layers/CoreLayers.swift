@@ -130,8 +130,11 @@ extension Axon {
         apply(ActivationLayer(activation: activation), name: name)
     }
 
+    /// A ReLU layer, `max(x, 0)`.
     public func relu(name: String? = nil) -> Axon { activation(.relu, name: name) }
+    /// A sigmoid layer.
     public func sigmoid(name: String? = nil) -> Axon { activation(.sigmoid, name: name) }
+    /// A tanh layer.
     public func tanh(name: String? = nil) -> Axon { activation(.tanh, name: name) }
     /// Softmax along `axis` (a position or a name).
     public func softmax(axis: Axis = -1, name: String? = nil) -> Axon {

@@ -7,7 +7,7 @@ import Foundation
 
 extension Layers {
     /// The keep-mask (`bool`, of `shape`) that dropout at `rate` draws from `key`: the
-    /// backend's ``Backend/dropoutMask(rate:key:offset:shape:)``.
+    /// backend's `dropoutMask(rate:key:offset:shape:)`.
     public static func keepMask(rate: Float, key: Philox.Key, shape: Shape, on backend: any Backend) throws -> Tensor {
         Tensor(buffer: try backend.dropoutMask(rate: rate, key: key, offset: 0, shape: shape), backend: backend)
     }

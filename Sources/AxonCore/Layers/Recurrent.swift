@@ -13,8 +13,11 @@ import Backend
 ///
 /// `σ` is the recurrent activation (sigmoid by default) and `act` the activation (tanh).
 public enum RecurrentCell: Sendable, Equatable, Codable {
+    /// A fully connected recurrent cell, `h' = act(x·W + h·U + b)`.
     case simple
+    /// A long short-term memory cell with states `h` and `c`.
     case lstm
+    /// A gated recurrent unit; `resetAfter` applies the reset gate after the recurrent product.
     case gru(resetAfter: Bool)
 
     /// Blocks of `units` in the kernels' last axis.
@@ -47,19 +50,25 @@ public enum RecurrentCell: Sendable, Equatable, Codable {
     }
 }
 
-/// The weights and options of one recurrent pass, as ``Layers/recurrent(_:_:weights:initialStates:lengths:reverse:)`` takes them.
+/// The weights and options of one recurrent pass, as ``Layers/recurrent(_:_:weights:initialStates:lengths:reverse:convolution:unroll:)`` takes them.
 public struct RecurrentWeights {
+    /// `[features, gates·units]`, multiplying the input.
     public var kernel: Tensor
+    /// `[units, gates·units]`, multiplying the previous `h`.
     public var recurrentKernel: Tensor
+    /// `[gates·units]`, added to `x·W`, if any.
     public var bias: Tensor?
     /// GRU with `resetAfter` only: the bias added to `h·U` before the reset gate scales it.
     public var recurrentBias: Tensor?
+    /// The activation of the candidate state and the output (tanh by default).
     public var activation: Activation
+    /// The activation of the gates (sigmoid by default).
     public var recurrentActivation: Activation
     /// Inverted dropout on `h` before `h·U`, one Philox mask for the whole sequence (Keras's
     /// `recurrent_dropout`): the rate and the key, or nil for none.
     public var recurrentDropout: (rate: Float, key: Philox.Key)?
 
+    /// Weights and options for ``Layers/recurrent(_:_:weights:initialStates:lengths:reverse:convolution:unroll:)``.
     public init(
         kernel: Tensor, recurrentKernel: Tensor, bias: Tensor? = nil, recurrentBias: Tensor? = nil, activation: Activation = .tanh,
         recurrentActivation: Activation = .sigmoid, recurrentDropout: (rate: Float, key: Philox.Key)? = nil
@@ -78,10 +87,14 @@ public struct RecurrentWeights {
 /// convolution's strides, padding and dilation; the recurrent convolution keeps the state's
 /// spatial size (stride 1, `same` padding).
 public struct RecurrentConvolution: Sendable, Codable {
+    /// The input convolution's steps per spatial dimension.
     public var strides: [Int]
+    /// The input convolution's padding.
     public var padding: PaddingMode
+    /// The input convolution's kernel dilation per spatial dimension.
     public var dilation: [Int]
 
+    /// The input convolution's geometry.
     public init(strides: [Int], padding: PaddingMode = .same, dilation: [Int]) {
         self.strides = strides
         self.padding = padding

@@ -329,6 +329,8 @@ public struct BidirectionalOutput: Sendable {
     /// The merged last outputs `[batch, ...]` (the backward direction's last output is its state
     /// after reading each sequence back to its first step).
     public let last: Axon
+    /// The forward direction's outputs.
     public let forward: RecurrentOutput
+    /// The backward direction's outputs (its sequence in input order).
     public let backward: RecurrentOutput
 }

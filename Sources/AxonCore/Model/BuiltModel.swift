@@ -3,9 +3,12 @@ import Backend
 /// A model's variables: trainable (and frozen) parameters, and non-trainable state such as
 /// batch-norm running statistics. Both are keyed `layer.param`.
 public struct ModelState: Sendable {
+    /// The trainable and frozen parameters by name (`dense_0.kernel`).
     public var parameters: ParameterStore
+    /// State that is not trained by gradients, such as batch normalisation's running statistics.
     public var state: ParameterStore
 
+    /// Parameters and state as given.
     public init(parameters: ParameterStore, state: ParameterStore = ParameterStore()) {
         self.parameters = parameters
         self.state = state
@@ -17,6 +20,7 @@ public struct ModelState: Sendable {
 public struct ModelOutput: Sendable {
     /// Output names in declaration order.
     public let names: [String]
+    /// The outputs by name.
     public let outputs: [String: Tensor]
     /// The state after this call (unchanged in inference mode).
     public let state: ParameterStore
@@ -47,8 +51,11 @@ public struct ModelOutput: Sendable {
 extension Axon {
     /// Checks shapes and options, names every layer, and binds the model to a backend and mode.
     ///
-    /// - Parameter frozen: layer names (`dense_0`) or parameter names (`dense_0.kernel`) whose
-    ///   parameters get no gradients, in addition to layers frozen with ``freeze()``.
+    /// - Parameters:
+    ///   - backend: the backend the model's tensors live on.
+    ///   - mode: `.inference`, or `.train` for dropout and batch statistics.
+    ///   - frozen: layer names (`dense_0`) or parameter names (`dense_0.kernel`) whose
+    ///     parameters get no gradients, in addition to layers frozen with ``freeze()``.
     public func build(on backend: any Backend, mode: Mode = .inference, frozen: Set<String> = []) throws -> BuiltModel {
         let backend = backend.checked
         return try BuiltModel(root: node, nodes: GraphAnalysis.analyze(node, backend: backend), backend: backend, mode: mode, frozen: frozen)
@@ -58,7 +65,9 @@ extension Axon {
 /// A model bound to a backend and mode: an init function and a predict function, as Axon's
 /// `build` returns.
 public struct BuiltModel: Sendable {
+    /// The backend the model runs on, behind its front door.
     public let backend: any Backend
+    /// Inference, or training (dropout active, batch statistics used and updated).
     public let mode: Mode
     let nodes: [AnalyzedNode]
     /// Names of parameters that get no gradients.

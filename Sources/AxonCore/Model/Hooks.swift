@@ -1,6 +1,7 @@
 /// When a hook runs: with a layer's output as the model computes it, or with the gradient of
 /// the differentiated value with respect to that output.
 public enum HookEvent: String, Sendable {
+    /// After a layer computes its output; when the gradient of that output is known.
     case forward, backward
 }
 

@@ -24,13 +24,17 @@ public struct LayerDescription: Sendable, Equatable {
     /// both `nil` for custom layers and layers holding closures; axes given by name appear as
     /// their positions. Exporters read them.
     public let type: String?
+    /// The layer's options as JSON, when the layer can be saved.
     public let options: Data?
 }
 
 /// A parameter or state tensor a layer declares.
 public struct ParameterDescription: Sendable, Equatable {
+    /// The full name, such as `dense_0.kernel`.
     public let name: String
+    /// The shape.
     public let shape: Shape
+    /// Whether gradients update it (false for model state such as running statistics).
     public let trainable: Bool
 }
 

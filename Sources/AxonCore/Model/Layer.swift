@@ -25,13 +25,16 @@ extension Layer {
 
 /// A problem with a layer's inputs or options, reported with the layer's name by the builder.
 public struct LayerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, in words.
     public let message: String
+    /// An error with `message`; the builder adds the layer's name and kind.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
 
 /// A parameter or state tensor that a layer declares.
 public struct ParameterSpec: Sendable {
+    /// What a parameter is for.
     public enum Role: Sendable, Equatable {
         /// Updated by the optimizer.
         case trainable
@@ -39,13 +42,18 @@ public struct ParameterSpec: Sendable {
         case state
     }
 
+    /// The name within the layer (`kernel`), prefixed with the layer's name when stored.
     public let name: String
+    /// The shape.
     public let shape: Shape
+    /// How it starts.
     public let initializer: Initializer
+    /// Whether it is trained by gradients or is model state.
     public let role: Role
     /// A penalty the training loop adds to the loss.
     public let regularizer: Regularizer?
 
+    /// Declares a parameter `name` of `shape`.
     public init(_ name: String, shape: Shape, initializer: Initializer, role: Role = .trainable, regularizer: Regularizer? = nil) {
         self.name = name
         self.shape = shape
@@ -68,9 +76,11 @@ public enum Mode: String, Sendable {
 public final class LayerContext {
     /// The layer's unique name (`dense_0`).
     public let layerName: String
+    /// Inference or training.
     public let mode: Mode
     /// A key for this layer and step, derived from the call's key and the layer's name.
     public let randomKey: Philox.Key
+    /// The backend the layer computes on.
     public let backend: any Backend
     let parameterLookup: (String) throws -> Tensor
     var updatedState: [String: Tensor] = [:]

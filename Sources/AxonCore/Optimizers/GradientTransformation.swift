@@ -2,7 +2,7 @@ import Backend
 
 /// A gradient transformation in the style of optax: `initialize` creates state for some
 /// parameters, and `update` turns gradients into updates (and new state). Compose them with
-/// ``chain(_:)`` and apply the result with ``applyUpdates(_:to:)``.
+/// `chain(_:)` and apply the result with ``applyUpdates(_:to:)``.
 ///
 /// ```swift
 /// let optimizer = chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3))
@@ -11,10 +11,13 @@ import Backend
 /// parameters = try applyUpdates(updates, to: parameters)
 /// ```
 public struct GradientTransformation: Sendable {
+    /// Creates the transformation's state for `parameters`.
     public let initialize: @Sendable (_ parameters: ParameterStore) throws -> OptimizerState
+    /// Turns gradients into updates, given the state and the current parameters; returns the new state.
     public let update: @Sendable (_ gradients: ParameterStore, _ state: OptimizerState, _ parameters: ParameterStore) throws
         -> (updates: ParameterStore, state: OptimizerState)
 
+    /// A transformation from its two functions.
     public init(
         initialize: @escaping @Sendable (_ parameters: ParameterStore) throws -> OptimizerState,
         update: @escaping @Sendable (_ gradients: ParameterStore, _ state: OptimizerState, _ parameters: ParameterStore) throws
@@ -67,6 +70,7 @@ public struct GradientTransformation: Sendable {
 /// Runs transformations one after the other; each part's state is kept under its index.
 public func chain(_ transformations: GradientTransformation...) -> GradientTransformation { chain(transformations) }
 
+/// The transformations applied in order, each to the previous one's updates; each keeps its state under its index.
 public func chain(_ transformations: [GradientTransformation]) -> GradientTransformation {
     GradientTransformation(initialize: { parameters in
         var state = OptimizerState()

@@ -10,7 +10,9 @@ import Backend
 /// (parameters, state) = try optimizer.step(parameters: parameters, gradients: gradients, state: state)
 /// ```
 public struct Optimizer: Sendable {
+    /// The optimizer's name (`adam`), recorded in checkpoints.
     public let name: String
+    /// The gradient transformation it applies, learning rate included.
     public let transformation: GradientTransformation
     let fusedStep: (@Sendable (_ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState) throws
         -> (ParameterStore, OptimizerState))?
@@ -32,6 +34,7 @@ public struct Optimizer: Sendable {
     /// Whether a fused backend update is available.
     public var hasFusedStep: Bool { fusedStep != nil }
 
+    /// The optimizer's state for `parameters` (moments, step counts).
     public func initialize(_ parameters: ParameterStore) throws -> OptimizerState { try transformation.initialize(parameters) }
 
     /// One step: new parameters and state. Uses the fused update when there is one and `fused`
@@ -56,6 +59,7 @@ public struct Optimizer: Sendable {
         }
     }
 
+    /// Adam (Kingma & Ba, 2015), optax's `adam`.
     public static func adam(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) throws -> Optimizer {
         try validate("adam", learningRate: learningRate, ["beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative)])
         return Optimizer("adam", chain(scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate))) { p, g, s in
@@ -77,6 +81,7 @@ public struct Optimizer: Sendable {
         }
     }
 
+    /// AdaBelief (Zhuang et al., 2020): Adam with the second moment of the gradient's deviation from its mean.
     public static func adabelief(
         learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-16, epsilonRoot: Float = 1e-16
     ) throws -> Optimizer {
@@ -86,6 +91,7 @@ public struct Optimizer: Sendable {
         return Optimizer("adabelief", chain(scaleByBelief(beta1: beta1, beta2: beta2, epsilon: epsilon, epsilonRoot: epsilonRoot), scaleByLearningRate(learningRate)))
     }
 
+    /// Adagrad (Duchi et al., 2011): steps divided by the root of the summed squared gradients.
     public static func adagrad(learningRate: LearningRate, initialAccumulator: Float = 0.1, epsilon: Float = 1e-7) throws -> Optimizer {
         try validate("adagrad", learningRate: learningRate, ["initialAccumulator": (initialAccumulator, .nonNegative), "epsilon": (epsilon, .nonNegative)])
         return Optimizer("adagrad", chain(scaleByRss(initialAccumulator: initialAccumulator, epsilon: epsilon), scaleByLearningRate(learningRate)))
@@ -104,6 +110,7 @@ public struct Optimizer: Sendable {
         return Optimizer("rmsprop", chain(parts))
     }
 
+    /// Rectified Adam (Liu et al., 2020): Adam with a variance-rectified warm-up.
     public static func radam(
         learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, threshold: Float = 5
     ) throws -> Optimizer {
@@ -113,6 +120,7 @@ public struct Optimizer: Sendable {
         return Optimizer("radam", chain(scaleByRadam(beta1: beta1, beta2: beta2, epsilon: epsilon, threshold: threshold), scaleByLearningRate(learningRate)))
     }
 
+    /// Yogi (Zaheer et al., 2018): Adam with an additive second-moment update.
     public static func yogi(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-3) throws -> Optimizer {
         try validate("yogi", learningRate: learningRate, ["beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative)])
         return Optimizer("yogi", chain(scaleByYogi(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate)))

@@ -4,10 +4,13 @@ import Foundation
 public struct Schedule: Sendable {
     let function: @Sendable (Int) -> Float
 
+    /// A schedule computing each step's value with `function`.
     public init(_ function: @escaping @Sendable (Int) -> Float) { self.function = function }
 
+    /// The value at the 0-based `step`.
     public func callAsFunction(_ step: Int) -> Float { function(step) }
 
+    /// The same value at every step.
     public static func constant(_ value: Float) -> Schedule { Schedule { _ in value } }
 
     /// `(init − end)·(1 − s/T)^power + end` for `s = clamp(step − begin, 0, T)`.
@@ -61,7 +64,9 @@ public struct Schedule: Sendable {
 
 /// A learning rate: a constant or a schedule. Number literals make constants.
 public enum LearningRate: Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    /// One rate throughout.
     case constant(Float)
+    /// A rate per step.
     case schedule(Schedule)
 
     public init(floatLiteral value: Float) { self = .constant(value) }

@@ -10,6 +10,7 @@ import Darwin
 /// complete records and at most one partial record at the end, never interleaved pieces.
 /// Errors name the file and give the system's reason in words.
 public final class AppendOnlyFile {
+    /// The file written to.
     public let url: URL
     private var descriptor: Int32
 

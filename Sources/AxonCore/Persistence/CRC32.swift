@@ -1,5 +1,5 @@
 /// A 32-bit cyclic redundancy check in its reflected form, a byte at a time through a 256-entry
-/// table: ``ieee`` (zlib, gzip, PNG, ZIP and this library's checkpoints) or ``castagnoli``
+/// table: ``CRC32/Polynomial/ieee`` (zlib, gzip, PNG, ZIP and this library's checkpoints) or ``CRC32/Polynomial/castagnoli``
 /// (CRC-32C, which TFRecord and TensorBoard event files use).
 ///
 /// Written here rather than taken from zlib because the core library depends on `Backend` alone
@@ -30,6 +30,7 @@ public struct CRC32: Sendable {
     private let table: [UInt32]
     private var state: UInt32 = 0xFFFF_FFFF
 
+    /// A checksum with `polynomial`'s table, starting empty.
     public init(_ polynomial: Polynomial = .ieee) { table = polynomial.table }
 
     /// Adds `bytes` to the checksum.

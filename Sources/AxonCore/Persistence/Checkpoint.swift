@@ -35,17 +35,21 @@ public enum Checkpoint {
 
     /// A checkpoint's loop state and the metadata saved with it.
     public struct Contents: Sendable {
+        /// The loop state: position, parameters, optimizer state, metrics and history.
         public var state: LoopState
+        /// Free-form text stored beside the state (`axon train` stores its configuration).
         public var metadata: [String: String]
     }
 
     /// A checkpoint's position and final metrics, read from its header alone (not verified).
     public struct Summary: Sendable {
+        /// The position the checkpoint continues from: the next epoch, iteration and global step.
         public let epoch: Int, iteration: Int, step: Int
         /// The metrics of the last completed epoch (empty when no epoch has completed).
         public let lastEpochMetrics: [String: Double]
         /// The metrics of every completed epoch, first to last.
         public let history: [[String: Double]]
+        /// The free-form metadata.
         public let metadata: [String: String]
     }
 

@@ -1,6 +1,7 @@
 import Backend
 import Foundation
 
+/// Bytes in the layouts of this library's files.
 extension HostArray {
     /// The elements as dense little-endian bytes, booleans one byte each (0 or 1): the layout
     /// of checkpoints, NumPy files and safetensors alike.
@@ -44,6 +45,7 @@ extension HostArray {
     }
 }
 
+/// Little-endian writing for binary file formats.
 extension Data {
     /// Appends `value`'s bytes, least significant first: the byte order of every binary format
     /// the library reads and writes.

@@ -1,5 +1,6 @@
 import Backend
 
+/// Axis reordering on the host.
 extension HostArray {
     /// The array with its axes reordered: axis `i` of the result is axis `permutation[i]` of
     /// this one (NumPy's `transpose`), on the host, for file formats whose layouts differ from

@@ -46,19 +46,24 @@ public final class RunDirectory: @unchecked Sendable {
     public struct Retention: Sendable {
         /// The best `count` epoch checkpoints by `metric` (lower is better with `.min`).
         public struct Best: Sendable {
+            /// Keep the `count` checkpoints with the best `metric`, the lowest or highest by `mode`.
             public let metric: String, mode: MonitorMode, count: Int
 
+            /// Keeps the `count` best checkpoints by `metric`.
             public init(metric: String, mode: MonitorMode, count: Int = 1) {
                 (self.metric, self.mode, self.count) = (metric, mode, count)
             }
         }
 
+        /// How many of the newest checkpoints to keep (all when `nil`).
         public let keepLast: Int?
+        /// The best checkpoints to keep besides.
         public let keepBest: Best?
 
         /// Keep every checkpoint.
         public static let all = Retention()
 
+        /// A policy keeping the union of the newest `keepLast` and the best by `keepBest`; `latest` is always kept.
         public init(keepLast: Int? = nil, keepBest: Best? = nil) {
             (self.keepLast, self.keepBest) = (keepLast, keepBest)
         }
@@ -69,7 +74,9 @@ public final class RunDirectory: @unchecked Sendable {
     /// The name of the lock file.
     public static let lockFileName = "axon.lock"
 
+    /// The run's directory.
     public let url: URL
+    /// Which checkpoints survive a save.
     public let retention: Retention
     /// Saved in every checkpoint from now on (for example the configuration of a command-line run).
     public var metadata: [String: String]

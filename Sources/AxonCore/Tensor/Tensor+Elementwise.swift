@@ -38,33 +38,46 @@ extension Tensor {
 
     // MARK: Operators
 
+    /// Elementwise sum with NumPy broadcasting.
     public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor {
         try lhs.binary(.add, rhs) { g, _, _, _ in (g, g) }
     }
 
+    /// Elementwise difference with NumPy broadcasting.
     public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor {
         try lhs.binary(.subtract, rhs) { g, _, _, _ in (g, try -g) }
     }
 
+    /// Elementwise product with NumPy broadcasting.
     public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor {
         try lhs.binary(.multiply, rhs) { g, a, b, _ in (try g * b, try g * a) }
     }
 
+    /// Elementwise quotient with NumPy broadcasting.
     public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor {
         try lhs.binary(.divide, rhs) { g, _, b, y in (try g / b, try -(g * y / b)) }
     }
 
+    /// Elementwise negation.
     public static prefix func - (x: Tensor) throws -> Tensor {
         try x.unary(.negate) { g, _, _ in try -g }
     }
 
+    /// Adds a scalar to every element.
     public static func + (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs + lhs.constant(rhs) }
+    /// Subtracts a scalar from every element.
     public static func - (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs - lhs.constant(rhs) }
+    /// Multiplies every element by a scalar.
     public static func * (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs * lhs.constant(rhs) }
+    /// Divides every element by a scalar.
     public static func / (lhs: Tensor, rhs: Float) throws -> Tensor { try lhs / lhs.constant(rhs) }
+    /// A scalar plus every element.
     public static func + (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) + rhs }
+    /// A scalar minus every element.
     public static func - (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) - rhs }
+    /// A scalar times every element.
     public static func * (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) * rhs }
+    /// A scalar divided by every element.
     public static func / (lhs: Float, rhs: Tensor) throws -> Tensor { try rhs.constant(lhs) / rhs }
 
     /// `self` raised to `exponent` elementwise.
@@ -74,6 +87,7 @@ extension Tensor {
         }
     }
 
+    /// Every element raised to `exponent`.
     public func pow(_ exponent: Float) throws -> Tensor { try pow(constant(exponent)) }
 
     /// The elementwise maximum; where both are equal the gradient goes to `self`.
@@ -104,20 +118,35 @@ extension Tensor {
 
     // MARK: Math
 
+    /// `eˣ`.
     public func exp() throws -> Tensor { try unary(.exp) { g, _, y in try g * y } }
+    /// `eˣ − 1`, accurate near zero.
     public func expm1() throws -> Tensor { try unary(.expm1) { g, _, y in try g * (y + 1) } }
+    /// The natural logarithm.
     public func log() throws -> Tensor { try unary(.log) { g, x, _ in try g / x } }
+    /// `log(1 + x)`, accurate near zero.
     public func log1p() throws -> Tensor { try unary(.log1p) { g, x, _ in try g / (x + 1) } }
+    /// The square root.
     public func sqrt() throws -> Tensor { try unary(.sqrt) { g, _, y in try g * 0.5 / y } }
+    /// `1 / √x`.
     public func rsqrt() throws -> Tensor { try unary(.rsqrt) { g, x, y in try g * -0.5 * y / x } }
+    /// `x²`.
     public func square() throws -> Tensor { try unary(.square) { g, x, _ in try g * x * 2 } }
+    /// `1 / x`.
     public func reciprocal() throws -> Tensor { try unary(.reciprocal) { g, _, y in try -(g * y * y) } }
+    /// `|x|` (its gradient at 0 is 0).
     public func abs() throws -> Tensor { try unary(.abs) { g, x, _ in try g * x.sign() } }
+    /// The sine.
     public func sin() throws -> Tensor { try unary(.sin) { g, x, _ in try g * x.cos() } }
+    /// The cosine.
     public func cos() throws -> Tensor { try unary(.cos) { g, x, _ in try -(g * x.sin()) } }
+    /// The tangent.
     public func tan() throws -> Tensor { try unary(.tan) { g, _, y in try g * (y * y + 1) } }
+    /// The hyperbolic tangent.
     public func tanh() throws -> Tensor { try unary(.tanh) { g, _, y in try g * (1 - y * y) } }
+    /// `1 / (1 + e⁻ˣ)`.
     public func sigmoid() throws -> Tensor { try unary(.sigmoid) { g, _, y in try g * y * (1 - y) } }
+    /// `max(x, 0)` (its gradient at 0 is 0).
     public func relu() throws -> Tensor {
         try unary(.relu) { g, x, _ in try x.compare(.greater, 0).select(g, g.constant(0)) }
     }
@@ -127,15 +156,20 @@ extension Tensor {
     }
 
     // Piecewise-constant functions: their gradient is zero almost everywhere.
+    /// −1, 0 or 1 by the sign of each element; not differentiable (no gradient flows).
     public func sign() throws -> Tensor { try unary(.sign) { _, _, _ in nil } }
+    /// Rounds down; not differentiable (no gradient flows).
     public func floor() throws -> Tensor { try unary(.floor) { _, _, _ in nil } }
+    /// Rounds up; not differentiable (no gradient flows).
     public func ceil() throws -> Tensor { try unary(.ceil) { _, _, _ in nil } }
     /// Rounds half to even.
     public func round() throws -> Tensor { try unary(.round) { _, _, _ in nil } }
 
     /// Logical negation of a `bool` tensor.
     public func logicalNot() throws -> Tensor { try unary(.logicalNot) { _, _, _ in nil } }
+    /// Elementwise AND of two `bool` tensors, with broadcasting.
     public func logicalAnd(_ other: Tensor) throws -> Tensor { try binary(.logicalAnd, other) { _, _, _, _ in (nil, nil) } }
+    /// Elementwise OR of two `bool` tensors, with broadcasting.
     public func logicalOr(_ other: Tensor) throws -> Tensor { try binary(.logicalOr, other) { _, _, _, _ in (nil, nil) } }
 
     // MARK: Comparison and selection

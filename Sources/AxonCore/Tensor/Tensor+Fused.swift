@@ -69,12 +69,14 @@ extension Tensor {
         }
     }
 
+    /// `exp(x) / Σ exp(x)` along `axis`, computed stably (the backend's fused softmax).
     public func softmax(axis: Int = -1) throws -> Tensor {
         try Tensor.make("softmax", [self], { backend, b in try backend.softmax(b[0], axis: axis) }) { g, _, y in
             [try y * (g - (g * y).sum(axes: [axis], keepDimensions: true))]
         }
     }
 
+    /// `x − log Σ exp(x)` along `axis`, computed stably.
     public func logSoftmax(axis: Int = -1) throws -> Tensor {
         try Tensor.make("logSoftmax", [self], { backend, b in try backend.logSoftmax(b[0], axis: axis) }) { g, _, y in
             [try g - y.exp() * g.sum(axes: [axis], keepDimensions: true)]

@@ -28,22 +28,27 @@ extension Tensor {
         }
     }
 
+    /// The sum over `axes` (all when `nil`), keeping them as size-1 dimensions when `keepDimensions`.
     public func sum(axes: [Int]? = nil, keepDimensions: Bool = false) throws -> Tensor {
         try reduce(.sum, axes: axes, keepDimensions: keepDimensions)
     }
 
+    /// The mean over `axes` (all when `nil`), keeping them as size-1 dimensions when `keepDimensions`.
     public func mean(axes: [Int]? = nil, keepDimensions: Bool = false) throws -> Tensor {
         try reduce(.mean, axes: axes, keepDimensions: keepDimensions)
     }
 
+    /// The maximum over `axes` (all when `nil`); the gradient goes to every maximal element equally.
     public func max(axes: [Int]? = nil, keepDimensions: Bool = false) throws -> Tensor {
         try reduce(.max, axes: axes, keepDimensions: keepDimensions)
     }
 
+    /// The minimum over `axes` (all when `nil`); the gradient goes to every minimal element equally.
     public func min(axes: [Int]? = nil, keepDimensions: Bool = false) throws -> Tensor {
         try reduce(.min, axes: axes, keepDimensions: keepDimensions)
     }
 
+    /// The product over `axes` (all when `nil`).
     public func product(axes: [Int]? = nil, keepDimensions: Bool = false) throws -> Tensor {
         try reduce(.product, axes: axes, keepDimensions: keepDimensions)
     }

@@ -2,7 +2,7 @@ import Backend
 
 /// An immutable n-dimensional array on a backend, with reverse-mode autodiff.
 ///
-/// A tensor is a value: a backend ``Buffer`` (shape, dtype, storage), the backend that owns it
+/// A tensor is a value: a backend `Buffer` (shape, dtype, storage), the backend that owns it
 /// and, while a gradient is being taken, the node that records how it was computed. Every
 /// operation throws on bad input rather than trapping.
 ///
@@ -19,7 +19,7 @@ public struct Tensor: Sendable {
     /// The backend buffer holding the elements.
     public let buffer: Buffer
     /// The backend that owns ``buffer`` and runs every operation on this tensor, behind its
-    /// front door (``CheckedBackend``), so every operation is validated before it runs.
+    /// front door (`CheckedBackend`), so every operation is validated before it runs.
     public let backend: any Backend
     /// How this tensor was computed, when it depends on a value being differentiated.
     let node: GradientNode?
@@ -35,8 +35,11 @@ public struct Tensor: Sendable {
         self.node = node
     }
 
+    /// The dimensions.
     public var shape: Shape { buffer.shape }
+    /// The element type.
     public var dtype: DType { buffer.dtype }
+    /// The number of dimensions.
     public var rank: Int { buffer.shape.rank }
     /// The number of elements.
     public var count: Int { buffer.shape.elementCount }
@@ -81,10 +84,12 @@ public struct Tensor: Sendable {
         Tensor(buffer: try backend.full(Double(value), shape: shape, dtype: dtype), backend: backend)
     }
 
+    /// A tensor of zeros.
     public static func zeros(shape: Shape, dtype: DType = .float32, on backend: any Backend) throws -> Tensor {
         try full(0, shape: shape, dtype: dtype, on: backend)
     }
 
+    /// A tensor of ones.
     public static func ones(shape: Shape, dtype: DType = .float32, on backend: any Backend) throws -> Tensor {
         try full(1, shape: shape, dtype: dtype, on: backend)
     }

@@ -6,6 +6,7 @@ import Logging
 public final class ConsoleLogger: RunLogger {
     let logger: Logger
 
+    /// A logger writing through `logger`.
     public init(_ logger: Logger = Logger(label: "axon.loop")) { self.logger = logger }
 
     public func record(_ record: MetricRecord, state: LoopState) throws {

@@ -13,6 +13,7 @@ public final class CSVLogger: RunLogger {
     let url: URL
     private var file: AppendOnlyFile?
 
+    /// A logger writing to the CSV file at `url`, created when the run starts.
     public init(_ url: URL) { self.url = url }
 
     public func runStarted(state: LoopState) throws {
@@ -41,6 +42,7 @@ public final class JSONLinesLogger: RunLogger {
     let url: URL
     private var file: AppendOnlyFile?
 
+    /// A logger writing to the JSON Lines file at `url`, created when the run starts.
     public init(_ url: URL) { self.url = url }
 
     public func runStarted(state: LoopState) throws {

@@ -3,7 +3,22 @@ import Logging
 
 /// The moments of a loop run at which handlers fire, in the order they occur.
 public enum LoopEvent: String, Sendable, CaseIterable {
-    case started, epochStarted, iterationStarted, iterationCompleted, epochCompleted, epochHalted, halted, completed
+    /// The run starts (or resumes).
+    case started
+    /// An epoch starts.
+    case epochStarted
+    /// An iteration starts, before its step.
+    case iterationStarted
+    /// An iteration's step has run and the metrics are updated.
+    case iterationCompleted
+    /// An epoch's iterations have all run.
+    case epochCompleted
+    /// A handler halted the epoch.
+    case epochHalted
+    /// A handler halted the run.
+    case halted
+    /// The run finished its epochs.
+    case completed
 }
 
 /// Which occurrences of an event a handler sees (counted from 1), as Axon's event filters.
@@ -13,6 +28,7 @@ public enum LoopEvent: String, Sendable, CaseIterable {
 /// loop.handle(.epochCompleted, filter: .when { state, _ in state.metrics["loss"] ?? 0 > 1 }) { ... }
 /// ```
 public enum EventFilter: Sendable {
+    /// Every occurrence.
     case always
     /// Every `n`-th occurrence.
     case every(Int)
@@ -42,6 +58,7 @@ public enum EventFilter: Sendable {
 
 /// What a handler asks the loop to do next.
 public enum HandlerResult: Sendable {
+    /// Go on.
     case proceed
     /// End the current epoch now (fires `epochHalted` instead of `epochCompleted`).
     case haltEpoch
@@ -51,10 +68,12 @@ public enum HandlerResult: Sendable {
 
 /// What a train (or evaluation) step carries from one iteration to the next.
 public struct StepState: Sendable {
+    /// The parameters and model state.
     public var model: ModelState
     /// Optimizer state; a custom step with several optimizers can keep each under a prefix.
     public var optimizer: OptimizerState
 
+    /// A state starting from `model` and `optimizer`.
     public init(model: ModelState, optimizer: OptimizerState = OptimizerState()) {
         self.model = model
         self.optimizer = optimizer
@@ -65,7 +84,9 @@ public struct StepState: Sendable {
 public struct StepOutput: Sendable {
     /// The batch loss, if the step computes one.
     public let loss: Tensor?
+    /// The model's output for the batch (the first by name for several outputs).
     public let predictions: Tensor
+    /// The batch's targets.
     public let targets: Tensor
     /// The gradients the step applied, by parameter name, if it computes any; kept in
     /// ``LoopState/gradients`` when a logger asks for them.
@@ -75,6 +96,7 @@ public struct StepOutput: Sendable {
     /// The batch's targets by output name, if it has named targets.
     public let namedTargets: [String: Tensor]
 
+    /// What a step returns; named predictions and targets are for models with several outputs.
     public init(
         loss: Tensor?, predictions: Tensor, targets: Tensor, gradients: ParameterStore? = nil,
         namedPredictions: [String: Tensor] = [:], namedTargets: [String: Tensor] = [:]
@@ -104,6 +126,7 @@ public struct LoopState: Sendable {
     public var iteration = 0
     /// Iterations completed over the whole run.
     public var step = 0
+    /// The parameters, model state and optimizer state.
     public var stepState: StepState
     /// This epoch's running values: `loss`, each metric by name, and after validation
     /// `validation_loss` and `validation_<metric>`.
@@ -123,6 +146,7 @@ public struct LoopState: Sendable {
     /// them (``RunLogger/needsGradients``); `nil` otherwise. Not saved in checkpoints.
     public var gradients: ParameterStore?
 
+    /// A state at the start of the first epoch.
     public init(stepState: StepState) { self.stepState = stepState }
 }
 
@@ -138,6 +162,7 @@ public struct LoopState: Sendable {
 /// let final = try loop.run(batches, epochs: 2)
 /// ```
 public final class Loop: @unchecked Sendable {
+    /// A handler: reads and may change the state, and says whether the loop goes on.
     public typealias Handler = (inout LoopState) throws -> HandlerResult
 
     let initialize: () throws -> StepState

@@ -8,11 +8,17 @@ public enum Verbosity: String, Sendable {
     case perBatch
     /// A line after every epoch.
     case perEpoch
+    /// No lines.
     case silent
 }
 
 /// Whether a monitored value should go down or up.
-public enum MonitorMode: String, Sendable { case min, max }
+public enum MonitorMode: String, Sendable {
+    /// Lower is better (losses).
+    case min
+    /// Higher is better (accuracies).
+    case max
+}
 
 extension Loop {
     /// Evaluates on `data` after every epoch (or every `every` epochs) and records

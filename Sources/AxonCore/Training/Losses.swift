@@ -2,7 +2,10 @@ import Backend
 
 /// How a loss reduces its per-example values.
 public enum Reduction: String, Sendable {
-    case mean, sum
+    /// The mean of the per-example values.
+    case mean
+    /// The sum of the per-example values.
+    case sum
     /// Per-example values, one per leading index.
     case none
 
@@ -28,10 +31,13 @@ public enum Losses {
     /// `−Σ yTrue · log(yPred)` over classes (the last axis).
     ///
     /// - Parameters:
+    ///   - yTrue: the targets: probabilities shaped like `yPred`, or class indices when `sparse`.
+    ///   - yPred: predicted probabilities, or logits when `fromLogits`.
     ///   - sparse: `yTrue` holds `int32` class indices (shape of `yPred` without its last axis).
     ///   - fromLogits: `yPred` holds logits; log-softmax is applied stably.
     ///   - labelSmoothing: mixes one-hot targets with the uniform distribution:
     ///     `y·(1 − s) + s / classes`.
+    ///   - reduction: how the per-example losses combine (mean by default).
     public static func categoricalCrossEntropy(
         _ yTrue: Tensor, _ yPred: Tensor, fromLogits: Bool = false, sparse: Bool = false, labelSmoothing: Float = 0,
         reduction: Reduction = .mean
@@ -168,6 +174,7 @@ public enum Losses {
 
 /// A loss the training loop can use, by value or by name.
 public struct Loss: Sendable {
+    /// The name reported in logs and checkpoints.
     public let name: String
     let function: @Sendable (_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor
 
@@ -177,14 +184,17 @@ public struct Loss: Sendable {
         self.function = function
     }
 
+    /// The loss of `yPred` against `yTrue`.
     public func callAsFunction(_ yTrue: Tensor, _ yPred: Tensor) throws -> Tensor { try function(yTrue, yPred) }
 
+    /// Categorical cross-entropy (`Losses.categoricalCrossEntropy`), averaged over the batch.
     public static func categoricalCrossEntropy(fromLogits: Bool = false, sparse: Bool = false, labelSmoothing: Float = 0) -> Loss {
         Loss("categorical_cross_entropy") {
             try Losses.categoricalCrossEntropy($0, $1, fromLogits: fromLogits, sparse: sparse, labelSmoothing: labelSmoothing)
         }
     }
 
+    /// Binary cross-entropy (`Losses.binaryCrossEntropy`), averaged over the batch.
     public static func binaryCrossEntropy(fromLogits: Bool = false, labelSmoothing: Float = 0) -> Loss {
         Loss("binary_cross_entropy") { try Losses.binaryCrossEntropy($0, $1, fromLogits: fromLogits, labelSmoothing: labelSmoothing) }
     }
@@ -203,15 +213,25 @@ public struct Loss: Sendable {
         }
     }
 
+    /// The mean of `(yTrue − yPred)²`.
     public static let meanSquaredError = Loss("mean_squared_error") { try Losses.meanSquaredError($0, $1) }
+    /// The mean of `|yTrue − yPred|`.
     public static let meanAbsoluteError = Loss("mean_absolute_error") { try Losses.meanAbsoluteError($0, $1) }
+    /// The hinge loss (`Losses.hinge`), averaged over the batch.
     public static let hinge = Loss("hinge") { try Losses.hinge($0, $1) }
+    /// The categorical hinge loss (`Losses.categoricalHinge`), averaged over the batch.
     public static let categoricalHinge = Loss("categorical_hinge") { try Losses.categoricalHinge($0, $1) }
+    /// The Kullback–Leibler divergence (`Losses.klDivergence`), averaged over the batch.
     public static let klDivergence = Loss("kl_divergence") { try Losses.klDivergence($0, $1) }
+    /// The log-cosh loss (`Losses.logCosh`), averaged over the batch.
     public static let logCosh = Loss("log_cosh") { try Losses.logCosh($0, $1) }
+    /// The Poisson loss (`Losses.poisson`), averaged over the batch.
     public static let poisson = Loss("poisson") { try Losses.poisson($0, $1) }
+    /// The soft-margin loss (`Losses.softMargin`), averaged over the batch.
     public static let softMargin = Loss("soft_margin") { try Losses.softMargin($0, $1) }
+    /// The negated cosine similarity along the last axis (`Losses.cosineSimilarity`), averaged over the batch.
     public static let cosineSimilarity = Loss("cosine_similarity") { try Losses.cosineSimilarity($0, $1) }
+    /// The Huber loss (`Losses.huber`): quadratic within `delta` of the target, linear beyond; averaged over the batch.
     public static func huber(delta: Float = 1) -> Loss { Loss("huber") { try Losses.huber($0, $1, delta: delta) } }
 
     /// A loss by its snake-case name (`categorical_cross_entropy` assumes probabilities and

@@ -10,6 +10,7 @@ import Backend
 /// print(accuracy.value)
 /// ```
 public struct Metric: Sendable {
+    /// The name the loop logs it under.
     public let name: String
     let statistics: @Sendable (_ yTrue: Tensor, _ yPred: Tensor) throws -> [Double]
     let finish: @Sendable ([Double]) -> Double
@@ -84,6 +85,7 @@ public struct Metric: Sendable {
     /// The value over every batch since the last reset (0 before any).
     public var value: Double { totals.isEmpty ? 0 : finish(totals) }
 
+    /// Forgets every batch seen (the loop resets metrics at each epoch's start).
     public mutating func reset() { totals = [] }
 
     /// Continues from `totals` saved earlier (a resumed run's ``LoopState/epochTotals``).
@@ -109,10 +111,12 @@ public struct Metric: Sendable {
         }, value: { $0[0] / Swift.max($0[1], 1) })
     }
 
+    /// The mean of `(yTrue − yPred)²` over every element seen.
     public static let meanSquaredError = Metric("mean_squared_error", statistics: { yTrue, yPred in
         [Double(try (yTrue - yPred).square().sum().item()), Double(yPred.count)]
     }, value: { $0[0] / Swift.max($0[1], 1) })
 
+    /// The mean of `|yTrue − yPred|` over every element seen.
     public static let meanAbsoluteError = Metric("mean_absolute_error", statistics: { yTrue, yPred in
         [Double(try (yTrue - yPred).abs().sum().item()), Double(yPred.count)]
     }, value: { $0[0] / Swift.max($0[1], 1) })
@@ -137,9 +141,13 @@ public struct Metric: Sendable {
         confusion("specificity", threshold) { c in c.tn + c.fp > 0 ? c.tn / (c.tn + c.fp) : 0 }
     }
 
+    /// The count of predictions above `threshold` whose target is 1.
     public static func truePositives(threshold: Float = 0.5) -> Metric { confusion("true_positives", threshold) { $0.tp } }
+    /// The count of predictions above `threshold` whose target is 0.
     public static func falsePositives(threshold: Float = 0.5) -> Metric { confusion("false_positives", threshold) { $0.fp } }
+    /// The count of predictions at or below `threshold` whose target is 0.
     public static func trueNegatives(threshold: Float = 0.5) -> Metric { confusion("true_negatives", threshold) { $0.tn } }
+    /// The count of predictions at or below `threshold` whose target is 1.
     public static func falseNegatives(threshold: Float = 0.5) -> Metric { confusion("false_negatives", threshold) { $0.fn } }
 
     private static func confusion(
@@ -156,8 +164,10 @@ public struct Metric: Sendable {
 public enum Metrics {
     /// Counts of a binary confusion matrix.
     public struct Confusion: Sendable, Equatable {
+        /// True positives, false positives, true negatives, false negatives.
         public var tp: Double, fp: Double, tn: Double, fn: Double
 
+        /// Counts as given.
         public init(tp: Double, fp: Double, tn: Double, fn: Double) {
             (self.tp, self.fp, self.tn, self.fn) = (tp, fp, tn, fn)
         }

@@ -13,6 +13,7 @@ public final class ProgressLogger: RunLogger {
     private var lastDraw = Date.distantPast
     private var quartersShown = 0
 
+    /// A progress display for epochs of `totalIterations` iterations.
     public init(totalIterations: Int) {
         total = Swift.max(totalIterations, 1)
         terminal = .standardOutput

@@ -10,6 +10,7 @@ public enum LogScope: String, Sendable {
 
 /// Metric values at one point of a run, as a ``RunLogger`` receives them.
 public struct MetricRecord: Sendable {
+    /// Whether the record is a batch's or an epoch's.
     public let scope: LogScope
     /// The epoch, from 0.
     public let epoch: Int

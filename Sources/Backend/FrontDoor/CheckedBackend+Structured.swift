@@ -37,6 +37,7 @@ extension CheckedBackend {
         return try implementation.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
     }
 
+    /// Checks the operands and the descriptor, then runs the backend's convolution.
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         try requireOwned([input, kernel], "convolution")
         try requireFloat([input, kernel], "convolution")
@@ -79,6 +80,7 @@ extension CheckedBackend {
             input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
     }
 
+    /// Checks the input and the descriptor, then runs the backend's pooling (decomposed where it is not native).
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let name = "window(\(operation.rawValue))"
         try requireOwned([x], name)

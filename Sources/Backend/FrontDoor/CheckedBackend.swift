@@ -104,6 +104,7 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
 
     // MARK: Elementwise
 
+    /// Checks the dtype, then runs the backend's operation (decomposed where it is not native).
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
         let name = "unary(\(operation.rawValue))"
         try requireOwned([x], name)
@@ -115,6 +116,7 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
         return try implementation.decomposedUnary(operation, x)
     }
 
+    /// Checks dtypes and broadcasting, then runs the backend's operation.
     public func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
         let name = "binary(\(operation.rawValue))"
         try requireOwned([a, b], name)

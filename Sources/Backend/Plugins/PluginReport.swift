@@ -20,8 +20,11 @@ public struct PluginReport: Sendable, CustomStringConvertible {
     /// Loaded as the backend `name`, or skipped for `problem`.
     public let outcome: Outcome
 
+    /// What happened to a plugin.
     public enum Outcome: Sendable {
+        /// Loaded, registering `backend` at the plugin's `version`.
         case loaded(backend: String, version: String)
+        /// Skipped, for the problem given.
         case skipped(PluginProblem)
     }
 

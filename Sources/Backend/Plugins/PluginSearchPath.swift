@@ -15,10 +15,12 @@ import Foundation
 public struct PluginSearchPath: Sendable {
     /// One directory or file to search.
     public struct Entry: Sendable, Equatable {
+        /// The directory or file.
         public var url: URL
         /// Whether its absence is reported (entries a user named) or ignored (standard folders).
         public var required: Bool
 
+        /// An entry for `url`.
         public init(url: URL, required: Bool) {
             self.url = url
             self.required = required
@@ -28,8 +30,10 @@ public struct PluginSearchPath: Sendable {
     /// The environment variable that lists plugin directories and files.
     public static let environmentVariable = "AXON_PLUGIN_PATH"
 
+    /// The entries, searched in order.
     public var entries: [Entry]
 
+    /// A search path of `entries`.
     public init(entries: [Entry]) {
         self.entries = entries
     }

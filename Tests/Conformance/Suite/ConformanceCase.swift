@@ -33,10 +33,15 @@ public enum InputSpec: Sendable, Equatable {
 
 /// An attribute value of an op case.
 public enum Attribute: Sendable, Codable, Equatable {
+    /// An integer.
     case int(Int)
+    /// A number.
     case double(Double)
+    /// A truth value.
     case bool(Bool)
+    /// Text.
     case string(String)
+    /// A list of integers.
     case ints([Int])
 
     public init(from decoder: any Decoder) throws {
@@ -62,8 +67,10 @@ public enum Attribute: Sendable, Codable, Equatable {
 
 /// Attributes by name, with typed accessors that explain what is missing.
 public struct Attributes: Sendable, Codable, Equatable {
+    /// The attributes by name.
     public var values: [String: Attribute]
 
+    /// Attributes of `values`.
     public init(_ values: [String: Attribute] = [:]) { self.values = values }
 
     public init(from decoder: any Decoder) throws { values = try [String: Attribute](from: decoder) }
@@ -74,12 +81,14 @@ public struct Attributes: Sendable, Codable, Equatable {
         return value
     }
 
+    /// The integer `name`, or `fallback` when absent; throws when it is absent without a fallback or not an integer.
     public func int(_ name: String, default fallback: Int? = nil) throws -> Int {
         if values[name] == nil, let fallback { return fallback }
         guard case let .int(value) = try require(name) else { throw ConformanceError("attribute '\(name)' must be an integer") }
         return value
     }
 
+    /// The number `name` (an integer reads as a number), or `fallback`; throws as ``int(_:default:)`` does.
     public func double(_ name: String, default fallback: Double? = nil) throws -> Double {
         if values[name] == nil, let fallback { return fallback }
         switch try require(name) {
@@ -89,12 +98,14 @@ public struct Attributes: Sendable, Codable, Equatable {
         }
     }
 
+    /// The truth value `name`, or `fallback` when absent; throws when it is not one.
     public func bool(_ name: String, default fallback: Bool) throws -> Bool {
         guard let value = values[name] else { return fallback }
         guard case let .bool(flag) = value else { throw ConformanceError("attribute '\(name)' must be true or false") }
         return flag
     }
 
+    /// The integer list `name`, or `fallback`; throws as ``int(_:default:)`` does.
     public func ints(_ name: String, default fallback: [Int]? = nil) throws -> [Int] {
         if values[name] == nil, let fallback { return fallback }
         switch try require(name) {
@@ -104,6 +115,7 @@ public struct Attributes: Sendable, Codable, Equatable {
         }
     }
 
+    /// The text `name`, or `fallback`; throws as ``int(_:default:)`` does.
     public func string(_ name: String, default fallback: String? = nil) throws -> String {
         if values[name] == nil, let fallback { return fallback }
         guard case let .string(value) = try require(name) else { throw ConformanceError("attribute '\(name)' must be a string") }
@@ -114,6 +126,7 @@ public struct Attributes: Sendable, Codable, Equatable {
 /// A problem with a case itself (unknown op, missing attribute, unreadable file).
 public struct ConformanceError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    /// An error described by `description`.
     public init(_ description: String) { self.description = description }
 }
 
@@ -127,17 +140,22 @@ public struct ConformanceCase: Sendable {
         case library(@Sendable (any Backend) throws -> [HostArray])
     }
 
+    /// The name shown in reports.
     public let name: String
     /// What the case covers, e.g. `unary.exp`, `layer.dense`, `loss.huber`: the coverage
     /// check matches these against the names found in the code.
     public let covers: [String]
+    /// The class whose tolerance applies.
     public let opClass: OpClass
+    /// What the case runs.
     public let body: Body
     /// Independent expected outputs (hand-derived or recorded elsewhere), checked on every
     /// backend including the reference.
     public let expected: [HostArray]?
+    /// The tolerance: the class's, or a tighter one.
     public let tolerance: Tolerance
 
+    /// A case; `tighterTolerance` may only tighten the class's tolerance.
     public init(
         _ name: String, covers: [String], opClass: OpClass, body: Body, expected: [HostArray]? = nil, tighterTolerance: Tolerance? = nil
     ) {

@@ -19,6 +19,7 @@ public enum ConformanceSuite {
     /// Runs the suite on `backend` (behind its front door) and returns the report.
     ///
     /// - Parameters:
+    ///   - backend: the backend to check (it runs behind its front door, `CheckedBackend`).
     ///   - mnistDirectory: MNIST IDX files for the training recipes; without them those cases fail.
     ///   - caseDirectory: extra case files (JSON and `.npy`), if any.
     ///   - including: which cases to run (default: all).

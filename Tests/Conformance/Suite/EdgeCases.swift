@@ -18,6 +18,7 @@ public enum EdgeCases {
         PrimitiveCases.literal(values, shape ?? [values.count])
     }
 
+    /// Every edge case.
     public static var all: [ConformanceCase] {
         let a = int32([-7, -3, 0, 5, 9, .min, .max, 12]), b = int32([2, -2, 3, 0, -4, -1, 1, 5])
         let ua = uint32([0, 1, 7, .max, 10, 3, 100, 8]), ub = uint32([3, 0, 2, 1, 4, 3, 7, 9])

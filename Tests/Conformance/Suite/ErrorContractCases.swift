@@ -2,7 +2,7 @@ import AxonCore
 import Backend
 
 /// The error contract: invalid inputs to every op and layer, each of which must throw the
-/// same ``BackendError`` or ``AxonError`` on every backend (the same case and message, with the
+/// same `BackendError` or `AxonError` on every backend (the same case and message, with the
 /// backend's own name allowed to differ). A backend that computes something instead, traps,
 /// or throws another error fails the case.
 public enum ErrorContractCases {
@@ -25,6 +25,7 @@ public enum ErrorContractCases {
     /// Far beyond any machine's memory: 2⁴⁰ elements.
     static let hugeShape: Attribute = .ints([1 << 20, 1 << 20])
 
+    /// Every error-contract case: operations, layers, and a buffer of another backend.
     public static var all: [ConformanceCase] { ops + layers + [foreignBuffer] }
 
     static var ops: [ConformanceCase] {

@@ -5,7 +5,9 @@ import Backend
 /// with. Subclasses can change one primitive (to check that the suite catches a broken op) or
 /// observe every call through ``observe(_:)`` (to count them).
 open class ForwardingBackend: Backend, @unchecked Sendable {
+    /// The backend every primitive goes to.
     public let base: any Backend
+    /// A backend forwarding to `base`.
     public init(_ base: any Backend) { self.base = base }
 
     open var name: String { base.name + "+composition" }
@@ -32,10 +34,12 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
         observe("synchronize")
         try base.synchronize()
     }
+    /// Forwards to `base`.
     open func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
         observe("unary")
         return try base.unary(operation, x)
     }
+    /// Forwards to `base`.
     open func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
         observe("binary")
         return try base.binary(operation, a, b)
@@ -64,6 +68,7 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
         observe("matmul")
         return try base.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
     }
+    /// Forwards to `base`.
     open func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         observe("convolution")
         return try base.convolution(input, kernel: kernel, descriptor: descriptor)
@@ -76,6 +81,7 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
         observe("convolutionBackwardKernel")
         return try base.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
     }
+    /// Forwards to `base`.
     open func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         observe("window")
         return try base.window(operation, x, descriptor: descriptor)
@@ -131,5 +137,6 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
 /// compared with.
 public final class CoreOnlyBackend: ForwardingBackend, @unchecked Sendable {
     public override var name: String { base.name + "+core" }
+    /// Only the required core, so every optional primitive is decomposed.
     public override var nativeOperations: NativeOperations { .coreOnly }
 }

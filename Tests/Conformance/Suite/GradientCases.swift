@@ -5,8 +5,11 @@ import Backend
 /// compared with the reference backend's; on the reference backend it is also checked against
 /// central finite differences.
 public struct GradientCase: Sendable {
+    /// The name shown in reports.
     public let name: String
+    /// The inputs, generated.
     public let inputs: [InputSpec]
+    /// The function differentiated with respect to every input; it must return a scalar.
     public let function: @Sendable ([Tensor]) throws -> Tensor
 
     /// The gradient of `Σ f(x) · w` (fixed weights `w`) with respect to every input.

@@ -25,6 +25,7 @@ public enum LibraryCases {
         }
     }
 
+    /// One case per layer builder.
     public static var layers: [ConformanceCase] {
         [
             layer("dense", covers: ["dense"], input: [4, 6]) { $0.dense(5, activation: .gelu()) },
@@ -265,6 +266,7 @@ public enum LibraryCases {
         ]
     }
 
+    /// Every activation on the same input.
     public static var activations: [ConformanceCase] {
         Activation.all.map { activation in
             library("activation \(activation.name)", ["activation.\(activation.name)"], .elementwise) { backend in
@@ -273,6 +275,7 @@ public enum LibraryCases {
         }
     }
 
+    /// Every loss, some against values recorded from PyTorch.
     public static var losses: [ConformanceCase] {
         typealias LossFunction = @Sendable (Tensor, Tensor) throws -> Tensor
         let pairs: [(String, LossFunction)] = [
@@ -306,6 +309,7 @@ public enum LibraryCases {
         ]
     }
 
+    /// Every metric.
     public static var metrics: [ConformanceCase] {
         let all: [(String, Metric)] = [
             ("accuracy", .accuracy()), ("topKCategoricalAccuracy", .topKCategoricalAccuracy(k: 2)), ("meanSquaredError", .meanSquaredError),
@@ -329,6 +333,7 @@ public enum LibraryCases {
         }
     }
 
+    /// Every initializer (bit-exact: the same seed gives the same values everywhere).
     public static var initializers: [ConformanceCase] {
         let all: [(String, Initializer)] = [
             ("zeros", .zeros), ("ones", .ones), ("full", .full(0.5)), ("uniform", .uniform()), ("normal", .normal()),
@@ -358,6 +363,7 @@ public enum LibraryCases {
         return outputs
     }
 
+    /// Every gradient transformation.
     public static var transformations: [ConformanceCase] {
         let all: [(String, GradientTransformation)] = [
             ("scale", scale(0.5)), ("scaleByLearningRate", scaleByLearningRate(0.1)), ("scaleBySchedule", scaleBySchedule(.cosineDecay(from: 1, decaySteps: 3))),
@@ -373,6 +379,7 @@ public enum LibraryCases {
         }
     }
 
+    /// Every named optimizer, some against trajectories recorded from optax.
     public static var optimizers: [ConformanceCase] {
         let all: [(String, @Sendable () throws -> Optimizer)] = [
             ("sgd", { try .sgd(learningRate: 0.1, momentum: 0.9) }), ("adam", { try .adam(learningRate: 0.01) }), ("adamw", { try .adamw(learningRate: 0.01) }),
@@ -401,6 +408,7 @@ public enum LibraryCases {
         return cases
     }
 
+    /// Every schedule.
     public static var schedules: [ConformanceCase] {
         let all: [(String, Schedule)] = [
             ("constant", .constant(0.1)), ("polynomialDecay", .polynomialDecay(from: 1, to: 0.1, power: 2, transitionSteps: 10)),
@@ -416,6 +424,7 @@ public enum LibraryCases {
         }
     }
 
+    /// Every library case.
     public static var all: [ConformanceCase] {
         layers + activations + losses + metrics + initializers + transformations + optimizers + schedules
     }

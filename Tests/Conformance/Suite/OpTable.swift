@@ -190,7 +190,7 @@ public enum OpTable {
     }()
 
     /// The optional primitives: each is also compared with its decomposition into required
-    /// primitives on the same backend (see ``NativeOperations``).
+    /// primitives on the same backend (see `NativeOperations`).
     public static let optional: Set<String> = Set(NativeOperations.optionalUnary.map { "unary.\($0.rawValue)" })
         .union(["window.average", "windowBackward.average", "convolutionBackwardInput", "convolutionBackwardKernel"])
 

@@ -12,6 +12,7 @@ public enum PrimitiveCases {
         .elements(shape: shape, .float32(values))
     }
 
+    /// Every primitive case.
     public static var all: [ConformanceCase] {
         var cases: [ConformanceCase] = []
         let positive: Set<UnaryOperation> = [.log, .sqrt, .rsqrt, .reciprocal, .log1p]

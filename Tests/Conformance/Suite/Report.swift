@@ -3,15 +3,20 @@ import Foundation
 
 /// The conformance report: one row per case, one column per backend.
 public struct ConformanceReport: Sendable, Codable {
+    /// The backends checked.
     public let backends: [String]
+    /// Each case's outcome on each backend.
     public let results: [CaseResult]
 
+    /// A report of `results` on `backends`.
     public init(backends: [String], results: [CaseResult]) {
         self.backends = backends
         self.results = results
     }
 
+    /// The cases that failed on some backend.
     public var failures: [CaseResult] { results.filter { !$0.passed } }
+    /// Whether every case passed on every backend.
     public var passed: Bool { failures.isEmpty }
 
     /// A Markdown table: pass/fail with the worst absolute and relative error and the tolerance.
@@ -38,6 +43,7 @@ public struct ConformanceReport: Sendable, Codable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The report as JSON (`conformance.json`).
     public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -5,9 +5,13 @@ import Foundation
 
 /// The outcome of one case on one backend.
 public struct CaseOutcome: Sendable, Codable {
+    /// The backend.
     public let backend: String
+    /// Whether the case passed on it.
     public let passed: Bool
+    /// The worst disagreement with the reference backend (or the expected values).
     public let worst: Discrepancy
+    /// The tolerance applied.
     public let tolerance: Tolerance
     /// Why it failed, or what else was checked (fused vs composition, finite differences).
     public let note: String?
@@ -15,14 +19,19 @@ public struct CaseOutcome: Sendable, Codable {
 
 /// One report row: a case and its outcome on every backend.
 public struct CaseResult: Sendable, Codable {
+    /// The case's name.
     public let name: String
+    /// Its class.
     public let opClass: OpClass
+    /// One outcome per backend.
     public let outcomes: [CaseOutcome]
+    /// Whether it passed everywhere.
     public var passed: Bool { outcomes.allSatisfy(\.passed) }
 }
 
 /// Runs cases on every backend and compares each with the reference backend.
 public struct ConformanceRunner {
+    /// The backends checked, by name.
     public let backends: [(name: String, backend: any Backend)]
     let reference: any Backend = ReferenceBackend().checked
 
@@ -36,10 +45,12 @@ public struct ConformanceRunner {
             + ErrorContractCases.all
     }
 
+    /// Runs every case on every backend.
     public func run(_ cases: [ConformanceCase]) -> [CaseResult] {
         cases.map { run($0) }
     }
 
+    /// Runs one case on every backend and on the reference backend, and compares.
     public func run(_ testCase: ConformanceCase) -> CaseResult {
         if testCase.opClass == .error { return runErrorContract(testCase) }
         let referenceOutput = Result { try testCase.run(on: reference) }

@@ -4,9 +4,12 @@ import Backend
 /// `|x − y| ≤ max(atol, rtol · max(|x|, |y|))`; NaN must meet NaN and an infinity the same
 /// infinity. A case may tighten its class's tolerance, never loosen it.
 public struct Tolerance: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// `atol`.
     public var absolute: Double
+    /// `rtol`.
     public var relative: Double
 
+    /// A tolerance of `absolute` and `relative`.
     public init(absolute: Double, relative: Double) {
         self.absolute = absolute
         self.relative = relative
@@ -39,18 +42,32 @@ public struct Tolerance: Sendable, Codable, Equatable, CustomStringConvertible {
 
 /// Classes of operations that share a tolerance.
 public enum OpClass: String, Sendable, Codable, CaseIterable {
-    case exact, elementwise, reduction, linearAlgebra, gradient, training
+    /// Integers, masks, random bits, layout: no difference allowed.
+    case exact
+    /// Elementwise arithmetic and transcendental functions.
+    case elementwise
+    /// Sums, means, maxima and the fused ops built on them.
+    case reduction
+    /// Matrix products and convolutions.
+    case linearAlgebra
+    /// Gradients.
+    case gradient
+    /// Whole training runs, where rounding differences compound over steps.
+    case training
     /// The error contract: the case must throw, with the same error on every backend.
     case error
 }
 
 /// The worst disagreement found between two sets of arrays.
 public struct Discrepancy: Sendable, Codable, Equatable {
+    /// The largest absolute difference.
     public var absolute: Double = 0
+    /// The largest relative difference.
     public var relative: Double = 0
     /// A failure other than a numeric difference (shape, dtype, NaN placement).
     public var mismatch: String?
 
+    /// No discrepancy.
     public init() {}
 
     /// Compares `actual` with `expected` element by element under `tolerance`.
