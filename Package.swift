@@ -6,7 +6,8 @@ import PackageDescription
 /// The traits `OneDNN` and `Vulkan` (both on by default) decide which accelerated backend
 /// plugins are compiled in; the pure-Swift reference backend is always present. Plugin
 /// sources are wrapped in `#if OneDNN` / `#if Vulkan`, so the package builds as empty plugin
-/// modules when a trait is off.
+/// modules when a trait is off. The trait `MPI` (on by default) builds the `Distributed`
+/// module over Open MPI; without it, asking for a communicator throws.
 ///
 /// The executables here link everything statically (a single binary). `Backend` is also a
 /// dynamic library product: a package that depends on it (Plugins/Dynamic, an out-of-tree
@@ -19,6 +20,7 @@ let package = Package(
         .library(name: "AxonCore", targets: ["AxonCore"]),
         .library(name: "AxonData", targets: ["AxonData"]),
         .library(name: "AxonInterop", targets: ["AxonInterop"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .library(name: "Backend", type: .dynamic, targets: ["Backend"]),
         .library(name: "CPUReference", targets: ["CPUReference"]),
         .library(name: "OneDNN", targets: ["OneDNN"]),
@@ -31,7 +33,8 @@ let package = Package(
     traits: [
         .trait(name: "OneDNN", description: "Build the oneDNN CPU backend (needs libdnnl-dev)."),
         .trait(name: "Vulkan", description: "Build the Vulkan compute backend (needs libvulkan-dev)."),
-        .default(enabledTraits: ["OneDNN", "Vulkan"]),
+        .trait(name: "MPI", description: "Build data-parallel training over Open MPI (needs libopenmpi-dev)."),
+        .default(enabledTraits: ["OneDNN", "Vulkan", "MPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -83,11 +86,18 @@ let package = Package(
             path: "Sources/AxonInterop",
             exclude: ["Protos"]
         ),
+        // Data-parallel training across processes and machines over MPI (trait MPI).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
+        .target(
+            name: "Distributed",
+            dependencies: ["AxonCore", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+            path: "Sources/Distributed"
+        ),
         // The commands of `axon`; each executable registers its backends and runs them.
         .target(
             name: "AxonCommands",
             dependencies: [
-                "AxonCore", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop",
+                "AxonCore", "AxonBenchmarks", "AxonConformance", "AxonData", "AxonInterop", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/AxonCommands"

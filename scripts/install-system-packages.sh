@@ -2,11 +2,12 @@
 # Installs the Debian packages the project builds and runs against, if any is missing: zlib
 # (gzip dataset files), rsvg-convert (the plot test renders the SVG),
 # oneDNN and OpenBLAS (OneDNN trait), the Vulkan loader, glslang and Mesa's lavapipe
-# software driver (Vulkan trait), and protoc (the generated-protobuf check of CI). Idempotent:
+# software driver (Vulkan trait), Open MPI (MPI trait: the Distributed module, mpirun for its
+# tests), and protoc (the generated-protobuf check of CI). Idempotent:
 # does nothing when all are present.
 set -euo pipefail
 
-packages=(zlib1g-dev librsvg2-bin libdnnl-dev libopenblas-dev libvulkan-dev glslang-tools glslang-dev mesa-vulkan-drivers vulkan-validationlayers protobuf-compiler)
+packages=(zlib1g-dev librsvg2-bin libdnnl-dev libopenblas-dev libvulkan-dev glslang-tools glslang-dev mesa-vulkan-drivers vulkan-validationlayers libopenmpi-dev openmpi-bin protobuf-compiler)
 
 missing=()
 for package in "${packages[@]}"; do

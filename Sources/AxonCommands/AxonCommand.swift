@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import AxonCore
 import Backend
 import Foundation
@@ -94,15 +95,14 @@ struct BackendSettings: ParsableArguments {
 }
 
 /// Prints a library error as one line on standard error and exits with status 1, instead of
-/// a stack trace or the usage text.
-func runReportingErrors(_ body: () throws -> Void) throws {
+/// a stack trace or the usage text. `onFailure` (a distributed run's abort of every process)
+/// runs after any error is printed.
+func runReportingErrors(onFailure: (() -> Never)? = nil, _ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as BackendError {
+    } catch let error where error is BackendError || error is AxonError || error is DistributedError || onFailure != nil {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode.failure
-    } catch let error as AxonError {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        onFailure?()
         throw ExitCode.failure
     }
 }

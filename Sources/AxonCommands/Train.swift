@@ -2,6 +2,7 @@ import ArgumentParser
 import AxonCore
 import AxonInterop
 import Backend
+import Distributed
 import Foundation
 import Logging
 
@@ -19,6 +20,7 @@ struct Train: ParsableCommand {
               axon train --model mnist-cnn --epochs 3 --checkpoint-dir runs/cnn --keep-last 2
               axon train --resume runs/cnn --epochs 6     # continue the same run to 6 epochs
               axon train --tensorboard runs/tb --log-csv runs/metrics.csv
+              mpirun -np 2 axon train --distributed --batch-size 64 --checkpoint-dir runs/dp
             """)
 
     enum Verbosity: String, ExpressibleByArgument { case batch, epoch, silent }
@@ -49,6 +51,9 @@ struct Train: ParsableCommand {
     @Option(help: "Write TensorBoard event files (scalars, histograms, the model) into this directory.") var tensorboard: String?
     @Option(name: .customLong("log-csv"), help: "Write every batch's and epoch's metrics to this CSV file.") var logCSV: String?
     @Option(name: .customLong("log-jsonl"), help: "Write every epoch's metrics to this file as JSON lines.") var logJSONL: String?
+    @Flag(help: "Train data-parallel on the processes an MPI launcher started (mpirun -np N axon train --distributed); --batch-size is then per process, and only rank 0 prints and writes files.")
+    var distributed = false
+    @Option(name: .customLong("bucket-mb"), help: "With --distributed: the most megabytes of gradients one all-reduce carries.") var bucketMB = 16
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -65,49 +70,70 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        // A rank that fails ends every rank, so that none waits for it in a collective.
+        try runReportingErrors(onFailure: distributed ? { MPICommunicator.abortWorld(1) } : nil) {
+            let world = try distributed ? MPICommunicator.world() : nil
+            let leader = (world?.rank ?? 0) == 0
             // Everything that can fail without training fails here, before the first step.
             let plotURL = plot.map { URL(fileURLWithPath: $0) }
             let csvURL = logCSV.map { URL(fileURLWithPath: $0) }, jsonlURL = logJSONL.map { URL(fileURLWithPath: $0) }
-            for url in [plotURL, csvURL, jsonlURL].compactMap({ $0 }) { try FileAccess.checkWritableFile(url) }
-            if let tensorboard { try FileAccess.prepareDirectory(URL(fileURLWithPath: tensorboard)) }
+            if leader {
+                for url in [plotURL, csvURL, jsonlURL].compactMap({ $0 }) { try FileAccess.checkWritableFile(url) }
+                if let tensorboard { try FileAccess.prepareDirectory(URL(fileURLWithPath: tensorboard)) }
+            }
             let backend = try backendOptions.resolve()
+            let ranks = world?.size ?? 1
+            // A run's batch is the global one, so that it resumes on any number of processes.
             let requested = RunConfiguration.Requested(
-                model: model, optimizer: optimizer, learningRate: learningRate, batchSize: batchSize, seed: seed, data: dataOptions.data)
+                model: model, optimizer: optimizer, learningRate: learningRate, batchSize: batchSize.map { $0 * ranks }, seed: seed,
+                data: dataOptions.data)
             var notes: [String] = []
-            let (configuration, runDirectory, resumed) = try open(requested, on: backend, notes: &notes)
+            let (configuration, runDirectory, resumed) = try open(requested, on: backend, writable: leader, notes: &notes)
             defer { runDirectory?.close() }
+            guard configuration.batchSize % ranks == 0 else {
+                throw AxonError.invalidValue(
+                    operation: "train --distributed",
+                    reason: "the run's batch of \(configuration.batchSize) examples does not divide among \(ranks) processes; use a number of processes that divides it")
+            }
 
             let (train, heldOut) = try dataOptions.load(configuration.data, seed: configuration.seed)
-            print("backend: \(backend.name) (\(backend.deviceDescription))")
-            print("data: \(configuration.data.rawValue), \(train.count) training and \(heldOut.count) held-out images; model: \(configuration.model.rawValue)")
-            if let resumed, let directory = runDirectory {
+            func say(_ line: String) { if leader { print(line) } }
+            say("backend: \(backend.name) (\(backend.deviceDescription))")
+            say("data: \(configuration.data.rawValue), \(train.count) training and \(heldOut.count) held-out images; model: \(configuration.model.rawValue)")
+            if let world {
+                say("distributed: \(world.size) processes, \(configuration.batchSize / world.size) examples each per batch of \(configuration.batchSize) (\(MPICommunicator.libraryVersion))")
+            }
+            if let resumed {
                 let position = resumed.iteration == 0
                     ? "after epoch \(resumed.epoch)" : "in epoch \(resumed.epoch + 1) at iteration \(resumed.iteration + 1)"
-                print("resuming \(directory.url.path) \(position) (step \(resumed.step))")
+                say("resuming \(resume ?? "") \(position) (step \(resumed.step))")
             }
-            for note in notes { print("note: \(note)") }
+            for note in notes { say("note: \(note)") }
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardOutput(label: label)
                 handler.logLevel = .info
                 return handler
             }
-            let batches = try train.batches(size: configuration.batchSize, shuffle: true, seed: configuration.seed, on: backend)
+            var batches = try train.batches(size: configuration.batchSize, shuffle: true, seed: configuration.seed, on: backend)
+            if let world { batches = try batches.shard(world.rank, of: world.size) }
             let loop = try Loop.trainer(
                 model: configuration.model.model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true),
                 optimizer: Optimizer.named(configuration.optimizer, learningRate: configuration.learningRate), on: backend,
-                seed: configuration.seed
+                seed: configuration.seed,
+                dataParallel: world.map {
+                    DataParallel($0, bucketBytes: Swift.max(bucketMB, 1) << 20, settings: configuration.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                }
             ).metric(.accuracy()).validate(on: try heldOut.batches(size: 500, on: backend))
-            switch verbosity {
+            switch leader ? verbosity : .silent {
             case .batch: loop.log(.perBatch)
             case .epoch: loop.progress(totalIterations: batches.batchCount)
             case .silent: break
             }
-            if let tensorboard {
+            if let tensorboard, leader {
                 loop.log(to: TensorBoardLogger(directory: URL(fileURLWithPath: tensorboard), model: configuration.model.model), scope: .batch)
             }
-            if let csvURL { loop.log(to: CSVLogger(csvURL), scope: .batch) }
-            if let jsonlURL { loop.log(to: JSONLinesLogger(jsonlURL), scope: .epoch) }
+            if let csvURL, leader { loop.log(to: CSVLogger(csvURL), scope: .batch) }
+            if let jsonlURL, leader { loop.log(to: JSONLinesLogger(jsonlURL), scope: .epoch) }
             if haltOnNaN { loop.haltOnNonFiniteLoss(savingTo: runDirectory) }
             if let runDirectory { loop.checkpoint(in: runDirectory) }
 
@@ -115,12 +141,12 @@ struct Train: ParsableCommand {
             let final = try loop.run(batches, epochs: epochs, resumeFrom: resumed)
             let seconds = Date().timeIntervalSince(start)
             let trained = final.history.count - (resumed?.history.count ?? 0)
-            print(String(format: "trained %d epochs in %.1f s (%.0f examples/s)", trained, seconds,
-                         Double(train.count * trained) / Swift.max(seconds, 1e-9)))
+            say(String(format: "trained %d epochs in %.1f s (%.0f examples/s)", trained, seconds,
+                       Double(train.count * trained) / Swift.max(seconds, 1e-9)))
             if let last = final.history.last {
-                print(String(format: "held-out accuracy: %.2f%% (loss %.4f)", 100 * (last["validation_accuracy"] ?? 0), last["validation_loss"] ?? .nan))
+                say(String(format: "held-out accuracy: %.2f%% (loss %.4f)", 100 * (last["validation_accuracy"] ?? 0), last["validation_loss"] ?? .nan))
             }
-            if let plotURL {
+            if let plotURL, leader {
                 let caption = "\(configuration.model.rawValue) on \(backend.name) · \(final.history.count) epochs"
                 try TrainingPlot.write(history: final.history, caption: caption, to: plotURL)
             }
@@ -130,9 +156,10 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// The run's configuration, its directory (locked) and the state it resumes from, if any.
+    /// The run's configuration, its directory (locked; `nil` unless `writable`, on every rank of a
+    /// distributed run but rank 0) and the state it resumes from, if any.
     private func open(
-        _ requested: RunConfiguration.Requested, on backend: any Backend, notes: inout [String]
+        _ requested: RunConfiguration.Requested, on backend: any Backend, writable: Bool, notes: inout [String]
     ) throws -> (RunConfiguration, RunDirectory?, LoopState?) {
         let retention = RunDirectory.Retention(
             keepLast: keepLast,
@@ -141,6 +168,7 @@ struct Train: ParsableCommand {
             })
         guard let resume else {
             let configuration = try RunConfiguration(requested)
+            guard writable else { return (configuration, nil, nil) }
             let directory = try checkpointDirectory.map {
                 try RunDirectory(
                     URL(fileURLWithPath: $0), mode: overwrite ? .overwrite : .new, retention: retention,
@@ -148,11 +176,12 @@ struct Train: ParsableCommand {
             }
             return (configuration, directory, nil)
         }
-        let directory = try RunDirectory(URL(fileURLWithPath: resume), mode: .resume, retention: retention)
-        guard let latest = try directory.latest else { throw AxonError.file(path: resume, reason: "holds no checkpoint to resume from") }
+        let directory = writable ? try RunDirectory(URL(fileURLWithPath: resume), mode: .resume, retention: retention) : nil
+        let newest = try directory.map { try $0.latest } ?? RunDirectory.latestCheckpoint(in: URL(fileURLWithPath: resume))
+        guard let latest = newest else { throw AxonError.file(path: resume, reason: "holds no checkpoint to resume from") }
         let contents = try Checkpoint.read(latest, on: backend, requireFiniteParameters: true)
         let configuration = try RunConfiguration(resuming: contents.metadata, checkpoint: latest.path, requested, notes: &notes)
-        directory.metadata = configuration.metadata.merging(["backend": backend.name]) { $1 }
+        directory?.metadata = configuration.metadata.merging(["backend": backend.name]) { $1 }
         return (configuration, directory, contents.state)
     }
 

@@ -120,16 +120,49 @@ public struct DatasetBatches: BatchSource {
     let plan: BatchPlan
     let inputName: String
     let backend: any Backend
+    /// This process's part of every batch in data-parallel training (``shard(_:of:)``).
+    var part: (rank: Int, count: Int)?
 
     /// The number of batches in an epoch.
-    public var batchCount: Int { plan.batchCount }
+    public var batchCount: Int {
+        guard let part else { return plan.batchCount }
+        // A final batch with fewer examples than ranks would leave some rank nothing.
+        let last = plan.count - (plan.batchCount - 1) * plan.size
+        return plan.batchCount - (plan.batchCount > 0 && last < part.count ? 1 : 0)
+    }
+
+    /// This rank's share of every batch, for data-parallel training (``DataParallel``): batch
+    /// `i` holds the `rank`-th of `count` contiguous parts of the global batch `i`, whose sizes
+    /// differ by at most one, so that over the ranks every example is seen once per epoch in the
+    /// order one process would see it. A final batch with fewer examples than ranks is left out.
+    /// Throws unless `rank` is in `0..<count` and a batch has at least `count` examples.
+    public func shard(_ rank: Int, of count: Int) throws -> DatasetBatches {
+        guard count >= 1, (0..<count).contains(rank) else {
+            throw AxonError.invalidValue(operation: "shard", reason: "rank \(rank) is not one of \(count) ranks")
+        }
+        guard plan.size >= count else {
+            throw AxonError.invalidValue(
+                operation: "shard", reason: "a batch of \(plan.size) examples cannot be shared by \(count) ranks; use a batch of at least \(count)")
+        }
+        var sharded = self
+        sharded.part = (rank, count)
+        return sharded
+    }
 
     /// The example order of `epoch`: a Fisher–Yates shuffle driven by Philox bits.
     public func order(epoch: Int) -> [Int] { plan.order(epoch: epoch) }
 
     /// Batch `index` of `epoch`, gathered from the data set in that epoch's order.
     public func batch(_ index: Int, epoch: Int) throws -> Batch {
-        let subset = try dataset.subset(plan.indices(ofBatch: index, epoch: epoch))
+        guard index < batchCount else {
+            throw AxonError.invalidValue(operation: "batch", reason: "batch \(index) is out of range 0..<\(batchCount)")
+        }
+        var indices = try plan.indices(ofBatch: index, epoch: epoch)
+        if let part {
+            let bounds = (part.rank * indices.count / part.count, (part.rank + 1) * indices.count / part.count)
+            indices = Array(indices[bounds.0..<bounds.1])
+        }
+        let subset = try dataset.subset(indices)
         var range: ClosedRange<Int32>?
         if case let .int32(labels) = subset.labels.elements, let first = labels.first {
             range = labels.reduce(first...first) { Swift.min($0.lowerBound, $1)...Swift.max($0.upperBound, $1) }

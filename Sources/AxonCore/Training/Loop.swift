@@ -178,6 +178,9 @@ public final class Loop: @unchecked Sendable {
     public var logger = Logger(label: "axon.loop")
     /// Whether each step's gradients are kept in ``LoopState/gradients`` (a logger needs them).
     var retainsGradients = false
+    /// The ranks a data-parallel trainer runs on: the loop starts them from rank 0's state and
+    /// sums each step's loss and metric statistics over them.
+    var dataParallel: DataParallel?
 
     /// A loop from a custom step: `initialize` creates the first step state.
     public init(initialize: @escaping () throws -> StepState, step: @escaping LoopStep, lossName: String? = "loss") {
@@ -215,6 +218,7 @@ public final class Loop: @unchecked Sendable {
     public func run(_ data: any BatchSource, epochs: Int, iterations: Int? = nil, resumeFrom: LoopState? = nil) throws -> LoopState {
         if let resumeFrom { try checkResume?(resumeFrom) }
         var state = try resumeFrom ?? LoopState(stepState: initialize())
+        if let dataParallel { state.stepState = try dataParallel.synchronized(state.stepState) }
         let order = handlers.indices.filter { !handlers[$0].runsLast } + handlers.indices.filter { handlers[$0].runsLast }
         var occurrences: [Int: Int] = [:]
         func fire(_ event: LoopEvent) throws -> HandlerResult {
@@ -251,17 +255,22 @@ public final class Loop: @unchecked Sendable {
                 let batch = try data.batch(state.iteration, epoch: state.epoch)
                 let output = try step(&state.stepState, batch, state.step)
                 state.gradients = retainsGradients ? output.gradients : nil
-                let size = Double(output.targets.rank > 0 ? output.targets.shape[0] : 1)
-                if let loss = output.loss, let lossName {
-                    let value = Double(try loss.item())
-                    state.stepLoss = value
-                    lossTotal += value * size
+                var size = Double(output.targets.rank > 0 ? output.targets.shape[0] : 1)
+                let value = try lossName == nil ? nil : output.loss.map { Double(try $0.item()) }
+                var lossSum = value.map { $0 * size }
+                var statistics = try running.map { try $0.statistics(for: output) }
+                if let dataParallel {
+                    (size, lossSum, statistics) = try dataParallel.aggregated(examples: size, lossSum: lossSum, statistics: statistics)
+                }
+                if let lossSum, let lossName {
+                    state.stepLoss = dataParallel == nil ? value : lossSum / size
+                    lossTotal += lossSum
                     examples += size
                     state.metrics[lossName] = lossTotal / examples
                     state.epochTotals[lossName] = [lossTotal, examples]
                 }
                 for index in running.indices {
-                    try running[index].update(output)
+                    running[index].add(statistics[index])
                     state.metrics[running[index].name] = running[index].value
                     state.epochTotals[running[index].name] = running[index].totals
                 }

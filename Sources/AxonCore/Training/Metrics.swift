@@ -65,20 +65,26 @@ public struct Metric: Sendable {
     }
 
     /// Adds one step's batch: its predictions and targets, or those of this metric's output.
-    mutating func update(_ step: StepOutput) throws {
-        guard let output else { return try update(yTrue: step.targets, yPred: step.predictions) }
+    mutating func update(_ step: StepOutput) throws { add(try statistics(for: step)) }
+
+    /// The statistics of one step's batch, before they are added (a data-parallel loop sums
+    /// them over the ranks first).
+    func statistics(for step: StepOutput) throws -> [Double] {
+        guard let output else { return try statistics(step.targets, step.predictions) }
         guard let prediction = step.namedPredictions[output], let target = step.namedTargets[output] else {
             let produced = step.namedPredictions.keys.sorted()
             throw AxonError.invalidValue(
                 operation: "metric \(name)",
                 reason: "it reads output '\(output)', but the step has predictions for \(produced.isEmpty ? "no named output" : produced.joined(separator: ", ")) and targets for \(step.namedTargets.keys.sorted().joined(separator: ", "))")
         }
-        try update(yTrue: target, yPred: prediction)
+        return try statistics(target, prediction)
     }
 
     /// Adds one batch.
-    public mutating func update(yTrue: Tensor, yPred: Tensor) throws {
-        let batch = try statistics(yTrue, yPred)
+    public mutating func update(yTrue: Tensor, yPred: Tensor) throws { add(try statistics(yTrue, yPred)) }
+
+    /// Adds one batch's statistics to the totals.
+    mutating func add(_ batch: [Double]) {
         totals = totals.isEmpty ? batch : zip(totals, batch).map(+)
     }
 

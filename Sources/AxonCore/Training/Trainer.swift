@@ -6,14 +6,16 @@ extension Loop {
     /// applies `optimizer` (fused when the backend can). Dropout keys derive from `seed` and
     /// the step number; parameters initialise from `seed`, or start from `initialState`.
     /// `lossScaling` scales the loss before differentiation and the gradients back (see
-    /// ``LossScaling``); the reported loss and gradients are unscaled.
+    /// ``LossScaling``); the reported loss and gradients are unscaled. With `dataParallel`, every
+    /// rank runs this trainer on its share of each batch (``DatasetBatches/shard(_:of:)``) and
+    /// applies the gradients averaged over the ranks (``DataParallel``).
     public static func trainer(
         model: Axon, loss: Loss, optimizer: Optimizer, on backend: any Backend, seed: UInt64 = 0,
-        frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
+        frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none, dataParallel: DataParallel? = nil
     ) throws -> Loop {
         try trainer(
             model: model, objective: TrainingObjective(loss), optimizer: optimizer, on: backend, seed: seed, frozen: frozen,
-            initialState: initialState, lossScaling: lossScaling)
+            initialState: initialState, lossScaling: lossScaling, dataParallel: dataParallel)
     }
 
     /// A trainer for a model with several outputs (``Axon/container(_:)``): a loss per output
@@ -31,21 +33,24 @@ extension Loop {
     /// ```
     public static func trainer(
         model: Axon, losses: [String: Loss], weights: [String: Float] = [:], optimizer: Optimizer, on backend: any Backend,
-        seed: UInt64 = 0, frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none
+        seed: UInt64 = 0, frozen: Set<String> = [], initialState: ModelState? = nil, lossScaling: LossScaling = .none,
+        dataParallel: DataParallel? = nil
     ) throws -> Loop {
         try trainer(
             model: model, objective: TrainingObjective(losses, weights: weights), optimizer: optimizer, on: backend, seed: seed, frozen: frozen,
-            initialState: initialState, lossScaling: lossScaling)
+            initialState: initialState, lossScaling: lossScaling, dataParallel: dataParallel)
     }
 
     private static func trainer(
         model: Axon, objective: TrainingObjective, optimizer: Optimizer, on backend: any Backend, seed: UInt64,
-        frozen: Set<String>, initialState: ModelState?, lossScaling: LossScaling
+        frozen: Set<String>, initialState: ModelState?, lossScaling: LossScaling, dataParallel: DataParallel?
     ) throws -> Loop {
         try lossScaling.validate()
         let built = try model.build(on: backend, mode: .train, frozen: frozen)
         try objective.check(outputs: built.outputNames)
-        let key = Philox.Key(seed: seed)
+        // Each rank draws its own dropout masks; with one rank the key is the single-process one.
+        let ranks = dataParallel.map { ($0.collective.rank, $0.collective.size) } ?? (0, 1)
+        let key = ranks.1 > 1 ? Philox.Key(seed: seed).folded(with: "rank \(ranks.0)") : Philox.Key(seed: seed)
         let step: LoopStep = { state, batch, step in
             var predictions: TrainingObjective.Predictions?
             var updatedState = state.model.state
@@ -64,7 +69,11 @@ extension Loop {
                 unscaledLoss = total.detached()
                 return try scale.map { try total * $0 } ?? total
             }
-            let gradients = try scale.map { try scaledGradients.divided(by: $0) } ?? scaledGradients
+            var gradients = try scale.map { try scaledGradients.divided(by: $0) } ?? scaledGradients
+            if let dataParallel {
+                gradients = try dataParallel.averaged(gradients, examples: batch.targets.rank > 0 ? batch.targets.shape[0] : 1)
+                if !updatedState.isEmpty { updatedState = try dataParallel.averagedState(updatedState) }
+            }
             guard let predictions, let value = unscaledLoss else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }
@@ -84,6 +93,7 @@ extension Loop {
             let model = try initialState ?? built.initialize(seed: seed)
             return StepState(model: model, optimizer: try optimizer.initialize(built.trainableParameters(model)))
         }, step: step)
+        loop.dataParallel = dataParallel
         loop.checkResume = { saved in
             let fresh = try initialState ?? built.initialize(seed: seed)
             try requireSameLayout(saved.stepState.model.parameters, fresh.parameters, "parameter")
@@ -106,7 +116,7 @@ extension Loop {
     }
 
     /// An evaluator for a model with several outputs: the weighted sum of `losses` by output
-    /// name (see ``trainer(model:losses:weights:optimizer:on:seed:frozen:initialState:lossScaling:)``).
+    /// name (see ``trainer(model:losses:weights:optimizer:on:seed:frozen:initialState:lossScaling:dataParallel:)``).
     public static func evaluator(
         model: Axon, state: ModelState, on backend: any Backend, losses: [String: Loss], weights: [String: Float] = [:]
     ) throws -> Loop {

@@ -1,0 +1,53 @@
+/// The collective operations of data-parallel training over a group of processes (ranks).
+///
+/// The `Distributed` module implements it over MPI (`MPICommunicator`); the training loop uses
+/// only this protocol, so `AxonCore` does not depend on MPI. Every rank must call each operation
+/// in the same order with the same element counts, as MPI requires. An implementation throws
+/// when a peer fails rather than waiting for it forever.
+public protocol Collective: AnyObject, Sendable {
+    /// This process's rank, in `0..<size`.
+    var rank: Int { get }
+    /// The number of ranks.
+    var size: Int { get }
+    /// Replaces `values` on every rank by their elementwise sum over all ranks.
+    func allReduceSum(_ values: inout [Float]) throws
+    /// Replaces `values` on every rank by their elementwise sum over all ranks.
+    func allReduceSum(_ values: inout [Double]) throws
+    /// Replaces `bytes` on every rank by rank `root`'s (every rank passes the same count).
+    func broadcast(_ bytes: inout [UInt8], from root: Int) throws
+    /// Every rank's `bytes` (every rank passes the same count), in rank order.
+    func allGather(_ bytes: [UInt8]) throws -> [[UInt8]]
+    /// Returns once every rank has called it.
+    func barrier() throws
+}
+
+/// How ``Loop/trainer(model:loss:optimizer:on:seed:frozen:initialState:lossScaling:dataParallel:)``
+/// trains one model on several ranks: each rank runs the step on its share of every batch, and
+/// the gradients are averaged over the ranks (weighted by each share's examples) before every
+/// rank applies the same update.
+///
+/// ```swift
+/// let communicator = try MPICommunicator.world()   // import Distributed; launched by mpirun
+/// let loop = try Loop.trainer(model: model, loss: loss, optimizer: .adam(learningRate: 1e-3), on: backend,
+///                             dataParallel: DataParallel(communicator))
+/// let batches = try train.batches(size: 64 * communicator.size, shuffle: true, seed: 1, on: backend)
+///     .shard(communicator.rank, of: communicator.size)
+/// ```
+public struct DataParallel: Sendable {
+    /// The ranks.
+    public let collective: any Collective
+    /// The most bytes of gradients one all-reduce carries; larger models take several.
+    public var bucketBytes: Int
+    /// What else every rank must agree on, checked with the model when training starts: the
+    /// data, its order and the optimizer's settings, for example (`axon train` gives its run
+    /// configuration).
+    public var settings: String
+
+    /// Data parallelism over `collective`, reducing gradients in buckets of `bucketBytes`;
+    /// training refuses to start unless every rank gives the same `settings`.
+    public init(_ collective: any Collective, bucketBytes: Int = 16 << 20, settings: String = "") {
+        self.collective = collective
+        self.bucketBytes = Swift.max(bucketBytes, 4)
+        self.settings = settings
+    }
+}
