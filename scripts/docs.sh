@@ -12,7 +12,7 @@ output=.build/docs/site
 if [[ "${1:-}" == "--output" ]]; then output=$2; fi
 output=$(realpath -m "$output")  # the plugin resolves a relative path against its own work directory
 mkdir -p "$(dirname "$output")"
-targets=(AxonCore Backend AxonData AxonInterop CPUReference OneDNN Vulkan AxonBackends AxonConformance AxonCommands)
+targets=(AxonCore Backend AxonData AxonInterop Distributed CPUReference OneDNN Vulkan AxonBackends AxonConformance AxonCommands)
 arguments=()
 for target in "${targets[@]}"; do arguments+=(--target "$target"); done
 swift package --disable-sandbox generate-documentation "${arguments[@]}" \

@@ -27,7 +27,7 @@ public struct AxonCommand: ParsableCommand {
             64 when the command line is wrong. Shell completion: axon --generate-completion-script bash|zsh|fish.
             """,
         version: Axon.version,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Plot.self, Export.self, Import.self, Summary.self, Backends.self, Conformance.self, Bench.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Plot.self, Export.self, Import.self, Summary.self, Backends.self, Conformance.self, Bench.self, DistributedBench.self],
         defaultSubcommand: Train.self
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backend
+import Distributed
 
 /// `axon backends`: each registered backend, where it comes from (linked in, or a plugin and its
 /// file), the device it uses and whether it starts; then every plugin file found and why any
@@ -38,5 +39,12 @@ struct Backends: ParsableCommand {
         let reports = registry.pluginReports
         print(reports.isEmpty ? "plugins: none found (\(PluginSearchPath.environmentVariable), plugins/ beside the executable, ~/.local/share/axon/plugins)" : "plugins:")
         for report in reports { print("  \(report)") }
+        print("MPI: \(MPICommunicator.libraryVersion)")
+        if MPICommunicator.isLaunched {
+            let world = try MPICommunicator.world()
+            print("  world: \(world.size) processes, this one rank \(world.rank)")
+        } else {
+            print("  not started by an MPI launcher (mpirun -np N axon train --distributed trains on N processes)")
+        }
     }
 }

@@ -106,7 +106,7 @@ struct Train: ParsableCommand {
             if let resumed {
                 let position = resumed.iteration == 0
                     ? "after epoch \(resumed.epoch)" : "in epoch \(resumed.epoch + 1) at iteration \(resumed.iteration + 1)"
-                say("resuming \(resume ?? "") \(position) (step \(resumed.step))")
+                say("resuming \(URL(fileURLWithPath: resume ?? ".").path) \(position) (step \(resumed.step))")
             }
             for note in notes { say("note: \(note)") }
             LoggingSystem.bootstrap { label in

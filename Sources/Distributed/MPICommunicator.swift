@@ -4,7 +4,7 @@ import CMPI
 import Foundation
 
 /// The processes an MPI launcher (`mpirun`, `mpiexec`, a batch scheduler) started, as one
-/// ``AxonCore/Collective`` for data-parallel training: rank, world size, the rank on this
+/// `Collective` for data-parallel training: rank, world size, the rank on this
 /// machine, and the collective operations on host memory.
 ///
 /// ```swift
@@ -68,7 +68,7 @@ public final class MPICommunicator: Collective, @unchecked Sendable {
         var bytes = [CChar](repeating: 0, count: Int(axon_mpi_max_library_version_string()) + 1)
         var length: Int32 = 0
         guard MPI_Get_library_version(&bytes, &length) == MPI_SUCCESS else { return "unknown MPI library" }
-        return String(decoding: bytes.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(decoding: bytes.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -159,7 +159,7 @@ public final class MPICommunicator: Collective, @unchecked Sendable {
         var text = [CChar](repeating: 0, count: Int(axon_mpi_max_error_string()) + 1)
         var length: Int32 = 0
         MPI_Error_string(status, &text, &length)
-        let message = String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let message = String(decoding: text.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         throw DistributedError.mpi(operation: what, code: Int(status), message: message)
     }
 }

@@ -34,7 +34,7 @@ struct DocumentationTests {
 
     @Test("the repository has snippets and articles to check")
     func somethingToCheck() {
-        #expect(Self.snippets.count >= 8, "\(Self.snippets)")
+        #expect(Self.snippets.count >= 9, "\(Self.snippets)")
         #expect(Self.articles.count >= 15, "\(Self.articles.map(\.lastPathComponent))")
     }
 
@@ -43,7 +43,12 @@ struct DocumentationTests {
         let program = AxonCommandLine.executable.deletingLastPathComponent().appendingPathComponent(name)
         let directory = AxonCommandLine.workspace("snippet")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (process, output, error) = try AxonCommandLine.start([], in: directory, program: program)
+        // The distributed training article's snippet runs on two processes, as it says.
+        let (process, output, error) = name.hasPrefix("Distributed")
+            ? try AxonCommandLine.start(
+                ["--oversubscribe", "-np", "2", program.path], in: directory, program: DistributedTrainingTests.mpirun,
+                environment: DistributedTrainingTests.environment)
+            : try AxonCommandLine.start([], in: directory, program: program)
         let result = try AxonCommandLine.collect(process, output: output, error: error)
         #expect(result.status == 0, "\(name) exited with \(result.status): \(result.error.suffix(2_000))")
     }
