@@ -31,7 +31,7 @@ struct DistributedTrainingTests {
         return try Checkpoint.load(latest, on: ReferenceOnly.backend).stepState.model.parameters
     }
 
-    @Test("two processes with batch B train the MLP to the parameters one process reaches with batch 2B", arguments: ["reference", "onednn"])
+    @Test("two processes with batch B train the MLP to the parameters one process reaches with batch 2B", arguments: ["reference", "onednn", "vulkan"])
     func twoRanksEqualOneProcessWithTheGlobalBatch(_ backend: String) throws {
         let directory = AxonCommandLine.workspace("distributed")
         defer { try? FileManager.default.removeItem(at: directory) }
