@@ -170,9 +170,9 @@ public final class Loop: @unchecked Sendable {
     let lossName: String?
     var metrics: [Metric] = []
     var handlers: [(event: LoopEvent, filter: EventFilter, runsLast: Bool, body: Handler)] = []
-    /// Evaluates model variables on held-out data (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:)``).
+    /// Evaluates model variables on held-out data (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:lossScaling:dataParallel:)``).
     var evaluate: ((ModelState, any BatchSource, [Metric]) throws -> [String: Double])?
-    /// Checks that a state to resume from fits this loop (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:)``).
+    /// Checks that a state to resume from fits this loop (set by ``trainer(model:loss:optimizer:on:seed:frozen:initialState:lossScaling:dataParallel:)``).
     var checkResume: ((LoopState) throws -> Void)?
     /// Logs through swift-log under the label `axon.loop`.
     public var logger = Logger(label: "axon.loop")
