@@ -39,6 +39,8 @@ public final class ReferenceBackend: Backend {
         switch array.elements {
         case let .float32(values):
             return makeBuffer(array.shape, .float32, as: Float.self) { _ = $0.initialize(from: values) }
+        case let .bfloat16(values):
+            return makeBuffer(array.shape, .bfloat16, as: BFloat16.self) { _ = $0.initialize(from: values) }
         case let .int32(values):
             return makeBuffer(array.shape, .int32, as: Int32.self) { _ = $0.initialize(from: values) }
         case let .uint32(values):
@@ -55,6 +57,7 @@ public final class ReferenceBackend: Backend {
         let elements: HostElements
         switch buffer.dtype {
         case .float32: elements = .float32(Array(storage.elements(Float.self)))
+        case .bfloat16: elements = .bfloat16(Array(storage.elements(BFloat16.self)))
         case .int32: elements = .int32(Array(storage.elements(Int32.self)))
         case .uint32: elements = .uint32(Array(storage.elements(UInt32.self)))
         case .bool: elements = .bool(storage.elements(UInt8.self).map { $0 != 0 })
@@ -65,6 +68,7 @@ public final class ReferenceBackend: Backend {
     public func full(_ value: Double, shape: Shape, dtype: DType) throws -> Buffer {
         switch dtype {
         case .float32: return makeBuffer(shape, dtype, as: Float.self) { $0.initialize(repeating: Float(value)) }
+        case .bfloat16: return makeBuffer(shape, dtype, as: BFloat16.self) { $0.initialize(repeating: BFloat16(value)) }
         case .int32: return makeBuffer(shape, dtype, as: Int32.self) { $0.initialize(repeating: ScalarConversion.int32(value)) }
         case .uint32: return makeBuffer(shape, dtype, as: UInt32.self) { $0.initialize(repeating: ScalarConversion.uint32(value)) }
         case .bool: return makeBuffer(shape, dtype, as: UInt8.self) { $0.initialize(repeating: value != 0 ? 1 : 0) }

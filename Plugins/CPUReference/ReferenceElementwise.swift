@@ -53,6 +53,7 @@ extension ReferenceBackend {
         let name = "binary(\(operation.rawValue))"
         switch a.dtype {
         case .float32: return try floatBinary(operation, a, b, name)
+        case .bfloat16: throw BackendError.computedInFloat32(name)
         case .int32: return try integerBinary(operation, a, b, name, Int32.self)
         case .uint32: return try integerBinary(operation, a, b, name, UInt32.self)
         case .bool:
@@ -106,6 +107,7 @@ extension ReferenceBackend {
         let name = "compare(\(operation.rawValue))"
         switch a.dtype {
         case .float32: return try compareTyped(operation, a, b, name, Float.self)
+        case .bfloat16: throw BackendError.computedInFloat32(name)
         case .int32: return try compareTyped(operation, a, b, name, Int32.self)
         case .uint32: return try compareTyped(operation, a, b, name, UInt32.self)
         case .bool: return try compareTyped(operation, a, b, name, UInt8.self)
@@ -159,24 +161,10 @@ extension ReferenceBackend {
         }
     }
 
+    /// Casts by the specification, `HostElements.converted(to:)`.
     public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer {
         if x.dtype == dtype { return x }
-        let values = try download(x).elements
-        let elements: HostElements
-        switch (values, dtype) {
-        case let (.float32(v), .int32): elements = .int32(v.map { ScalarConversion.int32(Double($0)) })
-        case let (.float32(v), .uint32): elements = .uint32(v.map { ScalarConversion.uint32(Double($0)) })
-        case let (.float32(v), .bool): elements = .bool(v.map { $0 != 0 })
-        case let (.int32(v), .uint32): elements = .uint32(v.map { UInt32(bitPattern: $0) })
-        case let (.uint32(v), .int32): elements = .int32(v.map { Int32(bitPattern: $0) })
-        case let (.int32(v), .bool): elements = .bool(v.map { $0 != 0 })
-        case let (.uint32(v), .bool): elements = .bool(v.map { $0 != 0 })
-        case let (.bool(v), .int32): elements = .int32(v.map { $0 ? 1 : 0 })
-        case let (.bool(v), .uint32): elements = .uint32(v.map { $0 ? 1 : 0 })
-        case (_, .float32): elements = .float32(values.floats)
-        default: elements = values
-        }
-        return try upload(HostArray(shape: x.shape, elements: elements))
+        return try upload(HostArray(shape: x.shape, elements: download(x).elements.converted(to: dtype)))
     }
 
     /// Applies `body` to every element of `x`.

@@ -101,6 +101,7 @@ extension ReferenceBackend {
         let values = (0..<shape.elementCount).map { Double(($0 / strides[resolved]) % shape[resolved]) }
         switch dtype {
         case .float32: return try upload(HostArray(shape: shape, elements: .float32(values.map { Float($0) })))
+        case .bfloat16: return try upload(HostArray(shape: shape, elements: .bfloat16(values.map { BFloat16($0) })))
         case .int32: return try upload(HostArray(shape: shape, elements: .int32(values.map { Int32($0) })))
         case .uint32: return try upload(HostArray(shape: shape, elements: .uint32(values.map { UInt32($0) })))
         case .bool:

@@ -34,6 +34,8 @@ extension ReferenceBackend {
                 elements: isSigned
                     ? .int32(accumulated.map { Int32(truncatingIfNeeded: Self.wrappingInteger($0)) })
                     : .uint32(accumulated.map { UInt32(truncatingIfNeeded: Self.wrappingInteger($0)) })))
+        case .bfloat16:
+            throw BackendError.computedInFloat32(name)
         case .bool:
             throw BackendError.unsupportedDType(operation: name, dtype: .bool, reason: "expected a numeric dtype")
         }

@@ -101,3 +101,11 @@ func forEachElement(
         }
     }
 }
+
+extension BackendError {
+    /// What the reference backend throws if a `bfloat16` operand reaches an operation it
+    /// leaves to the front door, which widens such operands to `float32` first.
+    static func computedInFloat32(_ operation: String) -> BackendError {
+        .unsupportedDType(operation: operation, dtype: .bfloat16, reason: "the reference backend computes bfloat16 in float32 behind the front door")
+    }
+}

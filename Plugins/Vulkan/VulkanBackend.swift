@@ -112,16 +112,19 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         let output = try makeBuffer(array.shape, array.dtype)
         let count = array.shape.elementCount
         guard count > 0 else { return output }
-        let bytes = count * 4
-        let buffer = try StagingBuffer(bytes: bytes, pool: staging)
-        let words = buffer.contents.bindMemory(to: UInt32.self, capacity: count)
+        let wordCount = array.dtype.words(count)
+        let buffer = try StagingBuffer(bytes: wordCount * 4, pool: staging)
+        let words = UnsafeMutableBufferPointer(start: buffer.contents.bindMemory(to: UInt32.self, capacity: wordCount), count: wordCount)
         switch array.elements {
-        case let .float32(values): values.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
-        case let .int32(values): values.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
-        case let .uint32(values): values.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+        case let .float32(values): for index in 0..<count { words[index] = values[index].bitPattern }
+        case let .bfloat16(values):
+            words.initialize(repeating: 0)
+            for index in 0..<count { words[index / 2] |= UInt32(values[index].bitPattern) << (16 * UInt32(index % 2)) }
+        case let .int32(values): for index in 0..<count { words[index] = UInt32(bitPattern: values[index]) }
+        case let .uint32(values): _ = words.initialize(from: values)
         case let .bool(values): for index in 0..<count { words[index] = values[index] ? 1 : 0 }
         }
-        try stream.upload(buffer, to: storage(output, "upload"), bytes: bytes)
+        try stream.upload(buffer, to: storage(output, "upload"), bytes: wordCount * 4)
         return output
     }
 
@@ -129,16 +132,18 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         let count = buffer.shape.elementCount
         var words: [UInt32] = []
         if count > 0 {
-            let bytes = count * 4
-            let target = try StagingBuffer(bytes: bytes, pool: staging)
-            try stream.download(storage(buffer, "download"), into: target, bytes: bytes)
-            words = Array(UnsafeBufferPointer(start: target.contents.bindMemory(to: UInt32.self, capacity: count), count: count))
+            let wordCount = buffer.dtype.words(count)
+            let target = try StagingBuffer(bytes: wordCount * 4, pool: staging)
+            try stream.download(storage(buffer, "download"), into: target, bytes: wordCount * 4)
+            words = Array(UnsafeBufferPointer(start: target.contents.bindMemory(to: UInt32.self, capacity: wordCount), count: wordCount))
         }
         try checkValidation()
         pipelines.save()
         let elements: HostElements
         switch buffer.dtype {
         case .float32: elements = .float32(words.map { Float(bitPattern: $0) })
+        case .bfloat16:
+            elements = .bfloat16((0..<count).map { BFloat16(bitPattern: UInt16(truncatingIfNeeded: words[$0 / 2] >> (16 * UInt32($0 % 2)))) })
         case .int32: elements = .int32(words.map { Int32(bitPattern: $0) })
         case .uint32: elements = .uint32(words)
         case .bool: elements = .bool(words.map { $0 != 0 })
@@ -150,7 +155,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         let output = try makeBuffer(shape, dtype)
         let count = shape.elementCount
         guard count > 0 else { return output }
-        try run("fill", outputs: [output], push: [UInt32(count), Self.bits(of: value, as: dtype)], groups: elementGroups(count))
+        let words = dtype.words(count)
+        try run("fill", outputs: [output], push: [UInt32(words), Self.bits(of: value, as: dtype)], groups: elementGroups(words))
         return output
     }
 
@@ -165,10 +171,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         try device.validationLog?.check()
     }
 
-    /// The 32-bit pattern of `value` converted to `dtype` (see ``ScalarConversion``).
+    /// The 32-bit pattern of `value` converted to `dtype` (see ``ScalarConversion``); for
+    /// `bfloat16`, the word of two such elements.
     static func bits(of value: Double, as dtype: DType) -> UInt32 {
         switch dtype {
         case .float32: return Float(value).bitPattern
+        case .bfloat16:
+            let half = UInt32(BFloat16(value).bitPattern)
+            return half | half << 16
         case .int32: return UInt32(bitPattern: ScalarConversion.int32(value))
         case .uint32: return ScalarConversion.uint32(value)
         case .bool: return value != 0 ? 1 : 0
@@ -179,7 +189,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
 
     /// A new buffer; every dtype takes one 32-bit word per element on the device.
     func makeBuffer(_ shape: Shape, _ dtype: DType) throws -> Buffer {
-        let bytes = Swift.max(shape.elementCount, 1) * 4
+        let bytes = Swift.max(dtype.words(shape.elementCount), 1) * 4
         // Shaders index with 32-bit words and bind whole buffers, so this is the largest buffer.
         guard bytes <= Int(device.properties.limits.maxStorageBufferRange) else {
             throw BackendError.outOfMemory(backend: name, bytes: bytes)
@@ -236,7 +246,14 @@ extension DType {
         case .int32: return 1
         case .uint32: return 2
         case .bool: return 3
+        case .bfloat16: return 4
         }
+    }
+
+    /// The 32-bit words holding `count` elements: `bfloat16` packs two to a word (element
+    /// `2j` in the low half of word `j`), every other dtype takes one.
+    func words(_ count: Int) -> Int {
+        self == .bfloat16 ? (count + 1) / 2 : count
     }
 }
 #endif

@@ -29,11 +29,18 @@ extension VulkanBackend {
         return try broadcasting("select", constants: [], [condition, onTrue, onFalse], dtype: onTrue.dtype, "select")
     }
 
+    /// Casts by the specification (`HostElements.converted(to:)`); from `bfloat16` through an
+    /// exact widening to `float32`.
     public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer {
         if x.dtype == dtype { return x }
+        if x.dtype == .bfloat16, dtype != .float32 { return try cast(cast(x, to: .float32), to: dtype) }
         let output = try makeBuffer(x.shape, dtype)
         let count = x.shape.elementCount
         guard count > 0 else { return output }
+        if x.dtype == .bfloat16 || dtype == .bfloat16 {
+            try run("bfloat16", constants: [x.dtype.shaderKind], inputs: [x], outputs: [output], push: [UInt32(count)], groups: elementGroups(count))
+            return output
+        }
         try run("cast", constants: [x.dtype.shaderKind, dtype.shaderKind], inputs: [x], outputs: [output], push: [UInt32(count)], groups: elementGroups(count))
         return output
     }

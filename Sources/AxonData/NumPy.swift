@@ -57,11 +57,15 @@ public enum NumPy {
         return try Zip.write(entries, path: name)
     }
 
-    /// The bytes of an `.npy` file (version 1.0) holding `array`.
+    /// The bytes of an `.npy` file (version 1.0) holding `array`. NumPy has no `bfloat16`, so
+    /// such an array is written as `float32`, which holds every value exactly.
     public static func encode(_ array: HostArray) -> Data {
+        if array.dtype == .bfloat16, let widened = try? HostArray(shape: array.shape, elements: array.elements.converted(to: .float32)) {
+            return encode(widened)
+        }
         let descr: String
         switch array.dtype {
-        case .float32: descr = "<f4"
+        case .float32, .bfloat16: descr = "<f4"
         case .int32: descr = "<i4"
         case .uint32: descr = "<u4"
         case .bool: descr = "|b1"

@@ -152,6 +152,7 @@ public enum Safetensors {
     static func dtypeName(_ dtype: DType) -> String {
         switch dtype {
         case .float32: return "F32"
+        case .bfloat16: return "BF16"
         case .int32: return "I32"
         case .uint32: return "U32"
         case .bool: return "BOOL"

@@ -29,6 +29,8 @@ public struct Buffer: Sendable {
 public enum HostElements: Sendable, Equatable {
     /// 32-bit floats.
     case float32([Float])
+    /// Brain floats.
+    case bfloat16([BFloat16])
     /// 32-bit signed integers.
     case int32([Int32])
     /// 32-bit unsigned integers (random bits).
@@ -40,6 +42,7 @@ public enum HostElements: Sendable, Equatable {
     public var dtype: DType {
         switch self {
         case .float32: return .float32
+        case .bfloat16: return .bfloat16
         case .int32: return .int32
         case .uint32: return .uint32
         case .bool: return .bool
@@ -50,6 +53,7 @@ public enum HostElements: Sendable, Equatable {
     public var count: Int {
         switch self {
         case let .float32(values): return values.count
+        case let .bfloat16(values): return values.count
         case let .int32(values): return values.count
         case let .uint32(values): return values.count
         case let .bool(values): return values.count
@@ -60,6 +64,7 @@ public enum HostElements: Sendable, Equatable {
     public var floats: [Float] {
         switch self {
         case let .float32(values): return values
+        case let .bfloat16(values): return values.map(\.float)
         case let .int32(values): return values.map { Float($0) }
         case let .uint32(values): return values.map { Float($0) }
         case let .bool(values): return values.map { $0 ? 1 : 0 }

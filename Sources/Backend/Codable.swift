@@ -1,6 +1,6 @@
 /// Encodings of the shared value types, for saved models: a dtype as its name, a shape as its
 /// list of dimensions, a host array as its shape, dtype and elements (checked against each
-/// other when decoded).
+/// other when decoded; `bfloat16` elements as their 16-bit patterns, so nothing rounds).
 extension DType: Codable {}
 
 extension Shape: Codable {
@@ -23,6 +23,7 @@ extension HostArray: Codable {
         let elements: HostElements
         switch try container.decode(DType.self, forKey: .dtype) {
         case .float32: elements = .float32(try container.decode([Float].self, forKey: .values))
+        case .bfloat16: elements = .bfloat16(try container.decode([UInt16].self, forKey: .values).map(BFloat16.init(bitPattern:)))
         case .int32: elements = .int32(try container.decode([Int32].self, forKey: .values))
         case .uint32: elements = .uint32(try container.decode([UInt32].self, forKey: .values))
         case .bool: elements = .bool(try container.decode([Bool].self, forKey: .values))
@@ -40,6 +41,7 @@ extension HostArray: Codable {
         try container.encode(dtype, forKey: .dtype)
         switch elements {
         case let .float32(values): try container.encode(values, forKey: .values)
+        case let .bfloat16(values): try container.encode(values.map(\.bitPattern), forKey: .values)
         case let .int32(values): try container.encode(values, forKey: .values)
         case let .uint32(values): try container.encode(values, forKey: .values)
         case let .bool(values): try container.encode(values, forKey: .values)

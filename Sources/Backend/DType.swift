@@ -1,11 +1,13 @@
 /// The element type of a buffer.
 ///
-/// `float32` carries all real-valued data; `int32` and `uint32` carry indices, labels and
-/// random bits; `bool` carries masks and comparison results. The set is open for
-/// `float16`/`bfloat16` later.
+/// `float32` carries real-valued data; `bfloat16` carries it in half the memory for
+/// mixed-precision computation (see ``BFloat16``); `int32` and `uint32` carry indices, labels
+/// and random bits; `bool` carries masks and comparison results.
 public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// 32-bit IEEE 754 floating point.
     case float32
+    /// Brain floating point: `float32`'s range with an 8-bit significand (see ``BFloat16``).
+    case bfloat16
     /// 32-bit two's-complement integers.
     case int32
     /// 32-bit unsigned integers.
@@ -17,12 +19,13 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
     public var byteSize: Int {
         switch self {
         case .float32, .int32, .uint32: return 4
+        case .bfloat16: return 2
         case .bool: return 1
         }
     }
 
     /// Whether the type holds real numbers (and so has gradients).
-    public var isFloatingPoint: Bool { self == .float32 }
+    public var isFloatingPoint: Bool { self == .float32 || self == .bfloat16 }
 
     /// Whether arithmetic (`add`, `multiply`, ...) is defined on the type.
     public var isNumeric: Bool { self != .bool }

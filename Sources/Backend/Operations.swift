@@ -52,8 +52,8 @@ public enum UnaryOperation: String, Sendable, CaseIterable {
     public func accepts(_ dtype: DType) -> Bool {
         switch self {
         case .logicalNot: return dtype == .bool
-        case .negate, .abs, .sign: return dtype == .float32 || dtype == .int32
-        default: return dtype == .float32
+        case .negate, .abs, .sign: return dtype.isFloatingPoint || dtype == .int32
+        default: return dtype.isFloatingPoint
         }
     }
 }
@@ -86,7 +86,7 @@ public enum BinaryOperation: String, Sendable, CaseIterable {
     public func accepts(_ dtype: DType) -> Bool {
         switch self {
         case .logicalAnd, .logicalOr: return dtype == .bool
-        case .power: return dtype == .float32
+        case .power: return dtype.isFloatingPoint
         default: return dtype.isNumeric
         }
     }

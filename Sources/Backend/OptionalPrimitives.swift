@@ -12,19 +12,25 @@ public struct NativeOperations: Sendable, Hashable {
     /// Whether the convolution backward ops run natively, rather than as forward convolutions
     /// (see ConvolutionDecompositions.swift).
     public var convolutionBackward: Bool
+    /// The families computed natively on `bfloat16` operands. The front door runs every other
+    /// family's `bfloat16` operations in `float32` and rounds the results (see
+    /// ``OperationFamily``), so a backend needs only `upload`, `download`, `full` and `cast`
+    /// for `bfloat16`, and declares a family once it computes it faster itself.
+    public var bfloat16: Set<OperationFamily>
 
     /// The core operations plus the optional ones given.
-    public init(unary: Set<UnaryOperation>, averagePooling: Bool, convolutionBackward: Bool) {
+    public init(unary: Set<UnaryOperation>, averagePooling: Bool, convolutionBackward: Bool, bfloat16: Set<OperationFamily> = []) {
         self.unary = unary.union(Set(UnaryOperation.allCases).subtracting(Self.optionalUnary))
         self.averagePooling = averagePooling
         self.convolutionBackward = convolutionBackward
+        self.bfloat16 = bfloat16
     }
 
     /// The unary operations a backend may decompose: `expm1`, `log1p`, `rsqrt`, `reciprocal`,
     /// `sigmoid`, `square` and `tan`. The others are required.
     public static let optionalUnary: Set<UnaryOperation> = [.expm1, .log1p, .rsqrt, .reciprocal, .sigmoid, .square, .tan]
 
-    /// Everything native: the default.
+    /// Every optional primitive native, `bfloat16` computed through `float32`: the default.
     public static let all = NativeOperations(unary: Set(UnaryOperation.allCases), averagePooling: true, convolutionBackward: true)
     /// Only the required core: every optional primitive decomposed.
     public static let coreOnly = NativeOperations(unary: [], averagePooling: false, convolutionBackward: false)

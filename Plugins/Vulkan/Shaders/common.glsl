@@ -1,5 +1,5 @@
 // Shared by every shader: 256 invocations per workgroup, all buffers as 32-bit words (float
-// bits, int32, uint32, or bool as 0/1), and a grid-stride loop, since a grid has at most
+// bits, int32, uint32, bool as 0/1, or two bfloat16), and a grid-stride loop, since a grid has at most
 // 65,535 workgroups per dimension on some drivers.
 #define GROUP_SIZE 256u
 layout(local_size_x = 256) in;
@@ -9,6 +9,7 @@ layout(local_size_x = 256) in;
 #define KIND_INT 1u
 #define KIND_UINT 2u
 #define KIND_BOOL 3u
+#define KIND_BFLOAT16 4u  // two to a word, see bfloat16.comp
 
 #define FOR_EACH_ELEMENT(i, count) \
     for (uint i = gl_GlobalInvocationID.x; i < (count); i += gl_NumWorkGroups.x * GROUP_SIZE)

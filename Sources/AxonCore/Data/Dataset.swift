@@ -107,6 +107,7 @@ public struct Dataset: Sendable {
         func gather<T>(_ values: [T]) -> [T] { indices.flatMap { values[($0 * row)..<($0 * row + row)] } }
         switch array.elements {
         case let .float32(values): return try HostArray(shape: shape, elements: .float32(gather(values)))
+        case let .bfloat16(values): return try HostArray(shape: shape, elements: .bfloat16(gather(values)))
         case let .int32(values): return try HostArray(shape: shape, elements: .int32(gather(values)))
         case let .uint32(values): return try HostArray(shape: shape, elements: .uint32(gather(values)))
         case let .bool(values): return try HostArray(shape: shape, elements: .bool(gather(values)))

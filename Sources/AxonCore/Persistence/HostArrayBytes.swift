@@ -8,6 +8,7 @@ extension HostArray {
     public var littleEndianBytes: Data {
         switch elements {
         case let .float32(values): return values.withUnsafeBytes { Data($0) }
+        case let .bfloat16(values): return values.withUnsafeBytes { Data($0) }
         case let .int32(values): return values.withUnsafeBytes { Data($0) }
         case let .uint32(values): return values.withUnsafeBytes { Data($0) }
         case let .bool(values): return Data(values.map { $0 ? 1 : 0 })
@@ -38,6 +39,7 @@ extension HostArray {
         }
         switch dtype {
         case .float32: try self.init(shape: shape, elements: .float32(values(Float.self)))
+        case .bfloat16: try self.init(shape: shape, elements: .bfloat16(values(BFloat16.self)))
         case .int32: try self.init(shape: shape, elements: .int32(values(Int32.self)))
         case .uint32: try self.init(shape: shape, elements: .uint32(values(UInt32.self)))
         case .bool: try self.init(shape: shape, elements: .bool(bytes.map { $0 != 0 }))

@@ -29,6 +29,7 @@ extension HostArray {
         let reordered: HostElements
         switch elements {
         case let .float32(values): reordered = .float32(gather(values))
+        case let .bfloat16(values): reordered = .bfloat16(gather(values))
         case let .int32(values): reordered = .int32(gather(values))
         case let .uint32(values): reordered = .uint32(gather(values))
         case let .bool(values): reordered = .bool(gather(values))

@@ -14,6 +14,9 @@ extension CheckedBackend {
         let output = Shape(Array(x.shape.dimensions.dropLast()) + [weight.shape[1]])
         try requireBroadcast(bias?.shape, to: output, "dense")
         try requireAllocatable(output, .float32, "dense")
+        if let wide = widening(.matrix, operands) {
+            return try wide.narrow(dense(wide(x), weight: wide(weight), bias: wide(bias), activation: activation))
+        }
         return try implementation.dense(x, weight: weight, bias: bias, activation: activation)
     }
 
@@ -27,6 +30,9 @@ extension CheckedBackend {
         let output = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor).output
         try requireBroadcast(bias?.shape, to: output, "convolution")
         try requireAllocatable(output, .float32, "convolution")
+        if let wide = widening(.convolution, operands) {
+            return try wide.narrow(convolution(wide(input), kernel: wide(kernel), bias: wide(bias), descriptor: descriptor, activation: activation))
+        }
         return try implementation.convolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
     }
 
@@ -46,6 +52,10 @@ extension CheckedBackend {
                 reason: "the convolution from \(outputShape) by kernel \(kernel.shape) gives \(forward), but the input is \(input.shape)")
         }
         try requireBroadcast(bias?.shape, to: outputShape, name)
+        if let wide = widening(.convolution, operands) {
+            return try wide.narrow(transposedConvolution(
+                wide(input), kernel: wide(kernel), bias: wide(bias), outputShape: outputShape, descriptor: descriptor, activation: activation))
+        }
         return try implementation.transposedConvolution(
             input, kernel: kernel, bias: bias, outputShape: outputShape, descriptor: descriptor, activation: activation)
     }
@@ -60,6 +70,9 @@ extension CheckedBackend {
             try requireBroadcast(mask.shape, to: weights, "attention mask")
         }
         try requireAllocatable(weights, .float32, "attention")
+        if let wide = widening(.attention, [query, key, value]) {
+            return try wide.narrow(attention(query: wide(query), key: wide(key), value: wide(value), mask: wide(mask), descriptor: descriptor))
+        }
         return try implementation.attention(query: query, key: key, value: value, mask: mask, descriptor: descriptor)
     }
 
@@ -76,6 +89,10 @@ extension CheckedBackend {
         var output = weightsShape.dimensions
         output[output.count - 1] = value.shape[value.shape.rank - 1]
         try requireGradientShape(gradOutput.shape, Shape(output), name)
+        if let wide = widening(.attention, [gradOutput, query, key, value, weights]) {
+            return try wide.narrow(attentionBackward(
+                gradOutput: wide(gradOutput), query: wide(query), key: wide(key), value: wide(value), weights: wide(weights), descriptor: descriptor))
+        }
         return try implementation.attentionBackward(
             gradOutput: gradOutput, query: query, key: key, value: value, weights: weights, descriptor: descriptor)
     }
@@ -111,16 +128,21 @@ extension CheckedBackend {
 
     public func softmax(_ x: Buffer, axis: Int) throws -> Buffer {
         try requireRowOperand(x, axis: axis, "softmax")
+        if let wide = widening(.rows, [x]) { return try wide.narrow(softmax(wide(x), axis: axis)) }
         return try implementation.softmax(x, axis: axis)
     }
 
     public func logSoftmax(_ x: Buffer, axis: Int) throws -> Buffer {
         try requireRowOperand(x, axis: axis, "logSoftmax")
+        if let wide = widening(.rows, [x]) { return try wide.narrow(logSoftmax(wide(x), axis: axis)) }
         return try implementation.logSoftmax(x, axis: axis)
     }
 
     public func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
         try requireCrossEntropyOperands(logits: logits, labels: labels, axis: axis, "softmaxCrossEntropy")
+        if let wide = widening(.rows, [logits, labels]) {
+            return try wide.narrow(softmaxCrossEntropy(logits: wide(logits), labels: wide(labels), axis: axis))
+        }
         return try implementation.softmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
     }
 
@@ -130,6 +152,9 @@ extension CheckedBackend {
         try requireOwned([gradLoss], name)
         try requireFloat([gradLoss], name)
         try requireGradientShape(gradLoss.shape, lossShape, name)
+        if let wide = widening(.rows, [logits, labels, gradLoss]) {
+            return try wide.narrow(softmaxCrossEntropyBackward(logits: wide(logits), labels: wide(labels), gradLoss: wide(gradLoss), axis: axis))
+        }
         return try implementation.softmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
     }
 
@@ -142,6 +167,9 @@ extension CheckedBackend {
         try requireBroadcast(scale.shape, to: x.shape, "normalize")
         try requireBroadcast(offset.shape, to: x.shape, "normalize")
         try requireAllocatable(x.shape, .float32, "normalize")
+        if let wide = widening(.normalization, [x, scale, offset]) {
+            return try wide.narrow(normalize(wide(x), scale: wide(scale), offset: wide(offset), descriptor: descriptor))
+        }
         return try implementation.normalize(x, scale: scale, offset: offset, descriptor: descriptor)
     }
 
@@ -161,6 +189,11 @@ extension CheckedBackend {
                 operation: name, reason: "mean and inverseStd must have the statistics' shape \(statistics), got \(buffer.shape)")
         }
         try requireAllocatable(input.shape, .float32, name)
+        if let wide = widening(.normalization, operands) {
+            return try wide.narrow(normalizeBackward(
+                gradOutput: wide(gradOutput), input: wide(input), scale: wide(scale), mean: wide(mean), inverseStd: wide(inverseStd),
+                descriptor: descriptor))
+        }
         return try implementation.normalizeBackward(
             gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
     }
@@ -174,6 +207,9 @@ extension CheckedBackend {
         try requireValidShape(noiseShape, "dropout")
         try requireBroadcast(noiseShape, to: x.shape, "dropout")
         try requireAllocatable(x.shape, .float32, "dropout")
+        if let wide = widening(.dropout, [x]) {
+            return try wide.narrow(dropout(wide(x), rate: rate, key: key, offset: offset, noiseShape: noiseShape))
+        }
         return try implementation.dropout(x, rate: rate, key: key, offset: offset, noiseShape: noiseShape)
     }
 
@@ -182,6 +218,10 @@ extension CheckedBackend {
     ) throws -> (parameter: Buffer, velocity: Buffer) {
         try requireOptimizerOperands([parameter, gradient, velocity], "momentumUpdate")
         try requireFinite(["learningRate": step.learningRate, "momentum": step.momentum], "momentumUpdate")
+        if let wide = widening(.optimizer, [parameter]) {
+            let result = try momentumUpdate(parameter: wide(parameter), gradient: wide(gradient), velocity: wide(velocity), step: step)
+            return (try wide.narrow(result.parameter), try wide.narrow(result.velocity))
+        }
         return try implementation.momentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
     }
 
@@ -194,6 +234,11 @@ extension CheckedBackend {
              "weightDecay": step.weightDecay], "adamUpdate")
         guard step.step >= 1 else {
             throw BackendError.invalidArgument(operation: "adamUpdate", reason: "step must be ≥ 1, got \(step.step)")
+        }
+        if let wide = widening(.optimizer, [parameter]) {
+            let result = try adamUpdate(
+                parameter: wide(parameter), gradient: wide(gradient), firstMoment: wide(firstMoment), secondMoment: wide(secondMoment), step: step)
+            return (try wide.narrow(result.parameter), try wide.narrow(result.firstMoment), try wide.narrow(result.secondMoment))
         }
         return try implementation.adamUpdate(
             parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)

@@ -11,18 +11,21 @@ extension CheckedBackend {
     public func permute(_ x: Buffer, _ permutation: [Int]) throws -> Buffer {
         try requireOwned([x], "permute")
         _ = try ShapeRules.permute(x.shape, permutation)
+        if let wide = widening(.layout, [x]) { return try wide.narrow(permute(wide(x), permutation)) }
         return try implementation.permute(x, permutation)
     }
 
     public func slice(_ x: Buffer, starts: [Int], limits: [Int], strides: [Int]) throws -> Buffer {
         try requireOwned([x], "slice")
         _ = try ShapeRules.slice(x.shape, starts: starts, limits: limits, strides: strides)
+        if let wide = widening(.layout, [x]) { return try wide.narrow(slice(wide(x), starts: starts, limits: limits, strides: strides)) }
         return try implementation.slice(x, starts: starts, limits: limits, strides: strides)
     }
 
     public func pad(_ x: Buffer, padding: [Padding], value: Double) throws -> Buffer {
         try requireOwned([x], "pad")
         try requireAllocatable(ShapeRules.pad(x.shape, padding: padding), x.dtype, "pad")
+        if let wide = widening(.layout, [x]) { return try wide.narrow(pad(wide(x), padding: padding, value: value)) }
         return try implementation.pad(x, padding: padding, value: value)
     }
 
@@ -31,6 +34,7 @@ extension CheckedBackend {
         let shape = try ShapeRules.concatenate(xs.map(\.shape), axis: axis).shape
         for x in xs { try ShapeRules.requireSameDType(xs[0], x, operation: "concatenate") }
         try requireAllocatable(shape, xs[0].dtype, "concatenate")
+        if let wide = widening(.layout, xs) { return try wide.narrow(concatenate(xs.map { try wide($0) }, axis: axis)) }
         return try implementation.concatenate(xs, axis: axis)
     }
 
@@ -39,6 +43,7 @@ extension CheckedBackend {
         try requireValidShape(shape, "broadcast")
         try ShapeRules.broadcast(x.shape, to: shape)
         try requireAllocatable(shape, x.dtype, "broadcast")
+        if let wide = widening(.layout, [x]) { return try wide.narrow(broadcast(wide(x), to: shape)) }
         return try implementation.broadcast(x, to: shape)
     }
 
@@ -47,16 +52,20 @@ extension CheckedBackend {
         try ShapeRules.requireDType(indices, [.int32], operation: "gather")
         let shape = try ShapeRules.gather(x.shape, indices: indices.shape, axis: axis).shape
         try requireAllocatable(shape, x.dtype, "gather")
+        if let wide = widening(.layout, [x]) { return try wide.narrow(gather(wide(x), indices: indices, axis: axis)) }
         return try implementation.gather(x, indices: indices, axis: axis)
     }
 
     public func scatterAdd(_ updates: Buffer, indices: Buffer, axis: Int, dimensionSize: Int) throws -> Buffer {
         try requireOwned([updates, indices], "scatterAdd")
         try ShapeRules.requireDType(indices, [.int32], operation: "scatterAdd")
-        try ShapeRules.requireDType(updates, [.float32], operation: "scatterAdd")
+        try requireFloat([updates], "scatterAdd")
         let shape = try ShapeRules.scatterAdd(
             updates: updates.shape, indices: indices.shape, axis: axis, dimensionSize: dimensionSize).shape
         try requireAllocatable(shape, .float32, "scatterAdd")
+        if let wide = widening(.layout, [updates]) {
+            return try wide.narrow(scatterAdd(wide(updates), indices: indices, axis: axis, dimensionSize: dimensionSize))
+        }
         return try implementation.scatterAdd(updates, indices: indices, axis: axis, dimensionSize: dimensionSize)
     }
 
@@ -66,6 +75,9 @@ extension CheckedBackend {
         }
         try requireAllocatable(shape, dtype, "iota")
         _ = try shape.normalizedAxis(axis, operation: "iota")
+        if dtype == .bfloat16, !nativeOperations.bfloat16.contains(.layout) {
+            return try cast(iota(shape: shape, axis: axis, dtype: .float32), to: .bfloat16)
+        }
         return try implementation.iota(shape: shape, axis: axis, dtype: dtype)
     }
 

@@ -2,6 +2,7 @@ extension CheckedBackend {
     public func recurrentSequence(_ operands: RecurrentOperands, descriptor: RecurrentDescriptor) throws -> RecurrentSequenceResult {
         let (batch, time, units) = try requireRecurrentOperands(operands, descriptor, "recurrentSequence")
         try requireAllocatable([batch, time, units], .float32, "recurrentSequence")
+        if let wide = widening(.recurrent, [operands.input]) { return try wide.narrow(recurrentSequence(wide(operands), descriptor: descriptor)) }
         return try implementation.recurrentSequence(operands, descriptor: descriptor)
     }
 
@@ -17,6 +18,11 @@ extension CheckedBackend {
             throw BackendError.invalidArgument(operation: name, reason: "needs a gradient for each of the \(descriptor.stateCount) final states, got \(gradStates.count)")
         }
         for state in gradStates { try requireGradientShape(state.shape, [batch, units], name) }
+        if let wide = widening(.recurrent, [operands.input]) {
+            return try wide.narrow(recurrentSequenceBackward(
+                gradOutput: wide(gradOutput), gradStates: gradStates.map { try wide($0) }, operands: wide(operands),
+                workspace: workspace.map { try wide($0) }, descriptor: descriptor))
+        }
         return try implementation.recurrentSequenceBackward(
             gradOutput: gradOutput, gradStates: gradStates, operands: operands, workspace: workspace, descriptor: descriptor)
     }

@@ -12,28 +12,32 @@ extension CheckedBackend {
         }
         let shape = try ShapeRules.reduction(x.shape, axes: axes, keepDimensions: keepDimensions, operation: name).shape
         try requireAllocatable(shape, x.dtype, name)
+        if let wide = widening(.reduction, [x]) { return try wide.narrow(reduce(operation, wide(x), axes: axes, keepDimensions: keepDimensions)) }
         return try implementation.reduce(operation, x, axes: axes, keepDimensions: keepDimensions)
     }
 
     public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
         let name = operation.rawValue
         try requireOwned([x], name)
-        try ShapeRules.requireDType(x, [.float32], operation: name)
+        try requireFloat([x], name)
         let resolved = try x.shape.normalizedAxis(axis, operation: name)
         guard x.shape[resolved] > 0 else {
             throw BackendError.invalidArgument(operation: name, reason: "axis \(axis) of \(x.shape) is empty")
         }
         let shape = try ShapeRules.reduction(x.shape, axes: [resolved], keepDimensions: keepDimensions, operation: name).shape
         try requireAllocatable(shape, .int32, name)
+        if let wide = widening(.reduction, [x]) { return try indexReduce(operation, wide(x), axis: axis, keepDimensions: keepDimensions) }
         return try implementation.indexReduce(operation, x, axis: axis, keepDimensions: keepDimensions)
     }
 
     public func matmul(_ a: Buffer, _ b: Buffer, transposeA: Bool, transposeB: Bool) throws -> Buffer {
         try requireOwned([a, b], "matmul")
-        try ShapeRules.requireDType(a, [.float32], operation: "matmul")
-        try ShapeRules.requireDType(b, [.float32], operation: "matmul")
+        try requireFloat([a, b], "matmul")
         let geometry = try ShapeRules.matmul(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
         try requireAllocatable(geometry.output, .float32, "matmul")
+        if let wide = widening(.matrix, [a, b]) {
+            return try wide.narrow(matmul(wide(a), wide(b), transposeA: transposeA, transposeB: transposeB))
+        }
         return try implementation.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
     }
 
@@ -43,6 +47,9 @@ extension CheckedBackend {
         try requireFloat([input, kernel], "convolution")
         let output = try ShapeRules.convolution(input: input.shape, kernel: kernel.shape, descriptor: descriptor).output
         try requireAllocatable(output, .float32, "convolution")
+        if let wide = widening(.convolution, [input, kernel]) {
+            return try wide.narrow(convolution(wide(input), kernel: wide(kernel), descriptor: descriptor))
+        }
         return try implementation.convolution(input, kernel: kernel, descriptor: descriptor)
     }
 
@@ -55,6 +62,10 @@ extension CheckedBackend {
         try requireAllocatable(inputShape, .float32, name)
         let output = try ShapeRules.convolution(input: inputShape, kernel: kernel.shape, descriptor: descriptor).output
         try requireGradientShape(gradOutput.shape, output, name)
+        if let wide = widening(.convolution, [gradOutput, kernel]) {
+            return try wide.narrow(convolutionBackwardInput(
+                gradOutput: wide(gradOutput), kernel: wide(kernel), inputShape: inputShape, descriptor: descriptor))
+        }
         if !nativeOperations.convolutionBackward {
             return try implementation.decomposedConvolutionBackwardInput(
                 gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
@@ -72,6 +83,10 @@ extension CheckedBackend {
         try requireAllocatable(kernelShape, .float32, name)
         let output = try ShapeRules.convolution(input: input.shape, kernel: kernelShape, descriptor: descriptor).output
         try requireGradientShape(gradOutput.shape, output, name)
+        if let wide = widening(.convolution, [input, gradOutput]) {
+            return try wide.narrow(convolutionBackwardKernel(
+                input: wide(input), gradOutput: wide(gradOutput), kernelShape: kernelShape, descriptor: descriptor))
+        }
         if !nativeOperations.convolutionBackward {
             return try implementation.decomposedConvolutionBackwardKernel(
                 input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
@@ -87,6 +102,7 @@ extension CheckedBackend {
         try requireFloat([x], name)
         let output = try ShapeRules.window(x.shape, descriptor: descriptor)
         try requireAllocatable(output, .float32, name)
+        if let wide = widening(.window, [x]) { return try wide.narrow(window(operation, wide(x), descriptor: descriptor)) }
         if operation == .average, !nativeOperations.averagePooling {
             return try implementation.decomposedAveragePooling(x, descriptor: descriptor)
         }
@@ -102,14 +118,19 @@ extension CheckedBackend {
         let output = try ShapeRules.window(input.shape, descriptor: descriptor)
         try requireGradientShape(gradOutput.shape, output, name)
         try requireAllocatable(input.shape, .float32, name)
+        if let wide = widening(.window, [input, gradOutput]) {
+            return try wide.narrow(windowBackward(operation, input: wide(input), gradOutput: wide(gradOutput), descriptor: descriptor))
+        }
         if operation == .average, !nativeOperations.averagePooling {
             return try implementation.decomposedAveragePoolingBackward(input: input, gradOutput: gradOutput, descriptor: descriptor)
         }
         return try implementation.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor)
     }
 
+    /// Throws unless every buffer is `float32`, or every one is `bfloat16`.
     func requireFloat(_ buffers: [Buffer], _ operation: String) throws {
-        for buffer in buffers { try ShapeRules.requireDType(buffer, [.float32], operation: operation) }
+        for buffer in buffers { try ShapeRules.requireDType(buffer, [.float32, .bfloat16], operation: operation) }
+        for buffer in buffers.dropFirst() { try ShapeRules.requireSameDType(buffers[0], buffer, operation: operation) }
     }
 
     /// Throws unless a gradient has the shape of the forward op's output.

@@ -112,6 +112,7 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
             throw BackendError.unsupportedDType(operation: name, dtype: x.dtype, reason: "not defined for this dtype")
         }
         try requireAllocatable(x.shape, x.dtype, name)
+        if let wide = widening(.elementwise, [x]) { return try wide.narrow(unary(operation, wide(x))) }
         if nativeOperations.unary.contains(operation) { return try implementation.unary(operation, x) }
         return try implementation.decomposedUnary(operation, x)
     }
@@ -125,6 +126,7 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
             throw BackendError.unsupportedDType(operation: name, dtype: a.dtype, reason: "not defined for this dtype")
         }
         try requireAllocatable(Shape.broadcast(a.shape, b.shape, operation: name), a.dtype, name)
+        if let wide = widening(.elementwise, [a, b]) { return try wide.narrow(binary(operation, wide(a), wide(b))) }
         return try implementation.binary(operation, a, b)
     }
 
@@ -133,6 +135,7 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
         try requireOwned([a, b], name)
         try ShapeRules.requireSameDType(a, b, operation: name)
         try requireAllocatable(Shape.broadcast(a.shape, b.shape, operation: name), .bool, name)
+        if let wide = widening(.elementwise, [a, b]) { return try compare(operation, wide(a), wide(b)) }
         return try implementation.compare(operation, a, b)
     }
 
@@ -143,6 +146,7 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
         let shape = try Shape.broadcast(
             Shape.broadcast(condition.shape, onTrue.shape, operation: "select"), onFalse.shape, operation: "select")
         try requireAllocatable(shape, onTrue.dtype, "select")
+        if let wide = widening(.elementwise, [onTrue, onFalse]) { return try wide.narrow(select(condition, wide(onTrue), wide(onFalse))) }
         return try implementation.select(condition, onTrue, onFalse)
     }
 

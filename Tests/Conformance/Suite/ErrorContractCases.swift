@@ -37,7 +37,7 @@ public enum ErrorContractCases {
             case .bool: input = bools([2, 2])
             case .int32: input = ints([2, 2])
             case .uint32: input = .elements(shape: [2], .uint32([1, 2]))
-            case .float32: input = floats([2, 2])
+            case .float32, .bfloat16: input = floats([2, 2])
             }
             cases.append(rejects("unary.\(operation.rawValue) of \(refused)", "unary.\(operation.rawValue)", [input]))
         }
