@@ -46,7 +46,7 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     /// Scaled dot-product attention `softmax(s · q·kᵀ + mask) · v` over the last two axes, with
     /// dropout on the weights (see ``AttentionDescriptor``). `query` is `[batch..., queries, d]`,
     /// `key` `[batch..., keys, d]`, `value` `[batch..., keys, dv]` with the same batch axes; `mask`
-    /// broadcasts to `[batch..., queries, keys]` and is added (`float32`) or keeps where true (`bool`).
+    /// broadcasts to `[batch..., queries, keys]` and is added (the query's float dtype) or keeps where true (`bool`).
     func attention(query: Buffer, key: Buffer, value: Buffer, mask: Buffer?, descriptor: AttentionDescriptor) throws -> AttentionResult
     /// Gradients of ``attention(query:key:value:mask:descriptor:)`` for the query, key and value,
     /// from the weights it returned (the mask is a constant).

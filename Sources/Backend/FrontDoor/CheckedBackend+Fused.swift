@@ -64,8 +64,9 @@ extension CheckedBackend {
         let weights = try requireAttentionOperands(query: query, key: key, value: value, descriptor: descriptor, "attention")
         if let mask {
             try requireOwned([mask], "attention")
-            guard mask.dtype == .float32 || mask.dtype == .bool else {
-                throw BackendError.unsupportedDType(operation: "attention", dtype: mask.dtype, reason: "the mask must be float32 (added) or bool (kept where true)")
+            guard mask.dtype == query.dtype || mask.dtype == .bool else {
+                throw BackendError.unsupportedDType(
+                    operation: "attention", dtype: mask.dtype, reason: "the mask must be \(query.dtype) like the query (added) or bool (kept where true)")
             }
             try requireBroadcast(mask.shape, to: weights, "attention mask")
         }

@@ -125,6 +125,7 @@ public enum CaseFile {
         let elements: HostElements
         switch spec.dtype ?? "float32" {
         case "float32": elements = .float32(values.map { Float($0) })
+        case "bfloat16": elements = .bfloat16(values.map { BFloat16($0) })
         case "int32": elements = .int32(try integers(Int32.self))
         case "uint32": elements = .uint32(try integers(UInt32.self))
         case "bool": elements = .bool(values.map { $0 != 0 })

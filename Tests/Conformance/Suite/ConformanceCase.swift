@@ -2,7 +2,7 @@ import AxonCore
 import Backend
 
 /// How a case makes one input.
-public enum InputSpec: Sendable, Equatable {
+public indirect enum InputSpec: Sendable, Equatable {
     /// Literal values.
     case literal(HostArray)
     /// Literal elements in `shape`, checked against it when the input is made.
@@ -11,6 +11,8 @@ public enum InputSpec: Sendable, Equatable {
     case uniform(shape: [Int], seed: UInt64, low: Float, high: Float)
     /// `int32` values in [0, upper) from Philox bits of `seed`.
     case indices(shape: [Int], seed: UInt64, upper: Int32)
+    /// Another spec's elements cast to `bfloat16` (rounded to nearest even).
+    case bfloat16(InputSpec)
 
     /// The host array this spec describes (the same on every backend).
     public func make() throws -> HostArray {
@@ -27,6 +29,9 @@ public enum InputSpec: Sendable, Equatable {
             let count = Shape(shape).elementCount
             let values = Philox.bits(key: Philox.Key(seed: seed), offset: 0, count: count).map { Int32((UInt64($0) * UInt64(upper)) >> 32) }
             return try HostArray(shape: Shape(shape), elements: .int32(values))
+        case let .bfloat16(spec):
+            let array = try spec.make()
+            return try HostArray(shape: array.shape, elements: array.elements.converted(to: .bfloat16))
         }
     }
 }

@@ -42,7 +42,7 @@ public struct ConformanceRunner {
     /// Every built-in case: primitives, fused ops, library parts, gradients and training recipes.
     public static func builtInCases(mnistDirectory: URL) -> [ConformanceCase] {
         PrimitiveCases.all + LibraryCases.all + GradientCase.all.map(\.conformanceCase) + TrainingRecipes.all(mnistDirectory: mnistDirectory)
-            + ErrorContractCases.all
+            + ErrorContractCases.all + BFloat16Cases.all
     }
 
     /// Runs every case on every backend.
@@ -65,8 +65,16 @@ public struct ConformanceRunner {
                     if !ok { notes.append("differs from the expected values (worst abs \(against.absolute), \(against.mismatch ?? "numeric"))") }
                     passed = passed && ok
                 }
+                if testCase.opClass == .bfloat16, case let .op(op, inputs, attributes) = testCase.body {
+                    let float32 = try BFloat16Cases.float32Result(op, inputs, attributes, on: reference)
+                    let widened = try output.map { try HostArray(shape: $0.shape, elements: $0.elements.converted(to: $0.dtype == .bfloat16 ? .float32 : $0.dtype)) }
+                    let (difference, ok) = Discrepancy.measure(widened, float32, tolerance: testCase.tolerance)
+                    notes.append(ok ? "within tolerance of float32 (worst abs \(difference.absolute))" : "differs from float32 (worst abs \(difference.absolute), \(difference.mismatch ?? "numeric"))")
+                    passed = passed && ok
+                }
                 if case let .op(op, inputs, attributes) = testCase.body, OpTable.fused.contains(op) {
-                    let composition = ForwardingBackend(backend)
+                    // Behind a door, which computes bfloat16 through float32 as for the fused op.
+                    let composition = CheckedBackend(ForwardingBackend(backend))
                     let buffers = try inputs.map { try composition.upload($0.make()) }
                     let composed = try OpTable.run(op, on: composition, inputs: buffers, attributes: attributes).map { try composition.download($0) }
                     let (difference, ok) = Discrepancy.measure(output, composed, tolerance: testCase.tolerance)

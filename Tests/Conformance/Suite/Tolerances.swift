@@ -28,6 +28,9 @@ public struct Tolerance: Sendable, Codable, Equatable, CustomStringConvertible {
         case .gradient: return Tolerance(absolute: 1e-4, relative: 1e-3)
         // Whole runs amplify rounding differences step by step (batch norm and momentum most of all).
         case .training: return Tolerance(absolute: 1e-2, relative: 2e-2)
+        // Two steps of bfloat16's 8-bit significand: each result is rounded to it once (2⁻⁸
+        // relative at most), and two backends may round neighbouring float32 values apart.
+        case .bfloat16: return Tolerance(absolute: 1e-2, relative: 1.6e-2)
         }
     }
 
@@ -54,6 +57,8 @@ public enum OpClass: String, Sendable, Codable, CaseIterable {
     case gradient
     /// Whole training runs, where rounding differences compound over steps.
     case training
+    /// Operations on `bfloat16` operands, compared with each other and with `float32`.
+    case bfloat16
     /// The error contract: the case must throw, with the same error on every backend.
     case error
 }

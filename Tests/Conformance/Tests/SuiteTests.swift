@@ -33,6 +33,8 @@ struct SuiteTests {
     @Test("gradients (and finite differences on the reference)") func gradients() { check(GradientCase.all.map(\.conformanceCase)) }
     @Test("training recipes") func training() { check(TrainingRecipes.all(mnistDirectory: ConformanceBackends.mnist)) }
     @Test("error contract: each invalid input throws the same error on every backend") func errorContract() { check(ErrorContractCases.all) }
+    @Test("bfloat16: casts bit for bit, and every float op within bfloat16 tolerance of the reference and of float32")
+    func bfloat16() { check(BFloat16Cases.all) }
 
     @Test("one call runs the suite on a backend from outside the registry, and catches its faults")
     func oneCall() throws {

@@ -1,0 +1,85 @@
+import Backend
+
+/// The `bfloat16` cases: casts to and from every dtype against hand-derived bit patterns, and a
+/// `bfloat16` twin of every primitive and fused-op case that takes floats. A twin's inputs are
+/// the original's rounded to `bfloat16`; each backend's result is compared with the reference
+/// backend's `bfloat16` result and with the `float32` result of the same op on the same
+/// (widened, so identical) inputs, at the `bfloat16` tolerance.
+public enum BFloat16Cases {
+    /// Every `bfloat16` case.
+    public static var all: [ConformanceCase] { casts + twins(of: PrimitiveCases.all) }
+
+    /// `bfloat16` twins of the op cases among `cases` that have a `float32` input.
+    public static func twins(of cases: [ConformanceCase]) -> [ConformanceCase] {
+        cases.compactMap { original in
+            guard case let .op(op, inputs, attributes) = original.body, op != "cast", original.opClass != .error,
+                inputs.contains(where: \.isFloat32)
+            else { return nil }
+            let rounded = inputs.map { $0.isFloat32 ? InputSpec.bfloat16($0) : $0 }
+            return ConformanceCase(
+                "bfloat16 \(original.name)", covers: ["bfloat16.\(op)"], opClass: .bfloat16,
+                body: .op(name: op, inputs: rounded, attributes: attributes))
+        }
+    }
+
+    /// The `float32` result of a twin: its op on its inputs widened to `float32` (exactly), on `backend`.
+    static func float32Result(_ op: String, _ inputs: [InputSpec], _ attributes: Attributes, on backend: any Backend) throws -> [HostArray] {
+        let buffers = try inputs.map { spec in
+            let array = try spec.make()
+            return try backend.upload(HostArray(shape: array.shape, elements: array.elements.converted(to: array.dtype == .bfloat16 ? .float32 : array.dtype)))
+        }
+        return try OpTable.run(op, on: backend, inputs: buffers, attributes: attributes).map { try backend.download($0) }
+    }
+
+    // MARK: Casts, bit for bit
+
+    static func bits(_ patterns: [UInt16]) -> HostElements { .bfloat16(patterns.map(BFloat16.init(bitPattern:))) }
+
+    static func cast(_ name: String, _ input: HostElements, to dtype: DType, expected: HostElements) -> ConformanceCase {
+        let array = (try? HostArray(shape: [input.count], elements: expected))
+        return ConformanceCase(
+            "cast \(name)", covers: ["cast"], opClass: .exact,
+            body: .op(name: "cast", inputs: [.elements(shape: [input.count], input)], attributes: Attributes(["dtype": .string(dtype.rawValue)])),
+            expected: array.map { [$0] } ?? [])
+    }
+
+    /// Casts whose expected bits are derived by hand from the bit layouts (sign, 8-bit exponent
+    /// biased by 127, 7 mantissa bits).
+    static var casts: [ConformanceCase] {
+        [
+            // 1 + 2⁻⁸ is halfway between 1 (0x3F80, even) and 1 + 2⁻⁷: ties go to 1. 1 + 3·2⁻⁸ is
+            // halfway between 0x3F81 (odd) and 0x3F82: ties go to 0x3F82. The float just above
+            // 1 + 2⁻⁸ rounds up. 3.4e38 is beyond bfloat16's largest finite (0x7F7F ≈ 3.39e38) by
+            // more than half a step: infinity. 2⁻¹⁴⁹ rounds to zero.
+            cast("float32 to bfloat16 rounds to nearest even", .float32([1, 1.00390625, 1.01171875, Float(bitPattern: 0x3F80_8001), -2.5, .infinity, -.infinity, 3.4e38, Float(bitPattern: 1)]),
+                 to: .bfloat16, expected: bits([0x3F80, 0x3F80, 0x3F82, 0x3F81, 0xC020, 0x7F80, 0xFF80, 0x7F80, 0x0000])),
+            // 257 is halfway between 256 and 258: 256 (even). 259: 260. 2²⁴ + 2¹⁶ + 1 is just above
+            // the midpoint of 2²⁴ (0x4B80) and 2²⁴ + 2¹⁷ (0x4B81): rounding once gives 0x4B81,
+            // rounding through float32 first (to 2²⁴ + 2¹⁶, a tie) would give 0x4B80.
+            cast("int32 to bfloat16 rounds once", .int32([257, 259, 16_842_753, -16_842_753, Int32.min, Int32.max, 0, -3]),
+                 to: .bfloat16, expected: bits([0x4380, 0x4382, 0x4B81, 0xCB81, 0xCF00, 0x4F00, 0x0000, 0xC040])),
+            cast("uint32 to bfloat16 rounds once", .uint32([UInt32.max, 16_842_753, 255]),
+                 to: .bfloat16, expected: bits([0x4F80, 0x4B81, 0x437F])),
+            cast("bool to bfloat16", .bool([true, false]), to: .bfloat16, expected: bits([0x3F80, 0x0000])),
+            cast("bfloat16 to float32 widens exactly", bits([0x3F81, 0xC020, 0x7F80, 0x0001, 0x7F7F]),
+                 to: .float32, expected: .float32([1.0078125, -2.5, .infinity, Float(bitPattern: 0x0001_0000), Float(bitPattern: 0x7F7F_0000)])),
+            // Truncation toward zero, saturation, NaN to 0, as for float32.
+            cast("bfloat16 to int32 truncates and saturates", bits([0xC020, 0x4070, 0x7EF0, 0xFEF0, 0x7FC0]),
+                 to: .int32, expected: .int32([-2, 3, Int32.max, Int32.min, 0])),
+            cast("bfloat16 to uint32 truncates and saturates", bits([0xC020, 0x4070, 0x7EF0]),
+                 to: .uint32, expected: .uint32([0, 3, UInt32.max])),
+            cast("bfloat16 to bool", bits([0x0000, 0x8000, 0x7FC0, 0x3F00]), to: .bool, expected: .bool([false, false, true, true])),
+            // 1.00390625000001 is just above a tie; through float32 it would become the tie itself
+            // (1 + 2⁻⁸) and then round down to 1.
+            ConformanceCase(
+                "full bfloat16 rounds a double once", covers: ["full"], opClass: .exact,
+                body: .op(name: "full", inputs: [], attributes: Attributes(["value": .double(1.00390625000001), "shape": .ints([3]), "dtype": .string("bfloat16")])),
+                expected: (try? HostArray(shape: [3], elements: bits([0x3F81, 0x3F81, 0x3F81]))).map { [$0] } ?? []),
+        ]
+    }
+}
+
+extension InputSpec {
+    /// Whether the spec makes `float32` elements.
+    var isFloat32: Bool { (try? make().dtype) == .float32 }
+}
