@@ -16,12 +16,18 @@ enum DNNL {
         values.map { dnnl_dim_t($0) } + [dnnl_dim_t](repeating: 0, count: Swift.max(0, 12 - values.count))
     }
 
-    /// A float32 memory descriptor of logical `dimensions` laid out with element `strides`.
-    static func memoryDescriptor(_ dimensions: [Int], strides: [Int]) throws -> dnnl_memory_desc_t {
+    /// A memory descriptor of logical `dimensions` of `dtype` (float32 or bfloat16) laid out
+    /// with element `strides`.
+    static func memoryDescriptor(_ dimensions: [Int], strides: [Int], dtype: DType = .float32) throws -> dnnl_memory_desc_t {
         var descriptor = dnnl_memory_desc_t()
         let (d, s) = (dims(dimensions), dims(strides))
-        try check(dnnl_memory_desc_init_by_strides(&descriptor, Int32(dimensions.count), d, dnnl_f32, s), "memory descriptor \(dimensions)")
+        try check(dnnl_memory_desc_init_by_strides(&descriptor, Int32(dimensions.count), d, dataType(dtype), s), "memory descriptor \(dimensions)")
         return descriptor
+    }
+
+    /// oneDNN's data type for a float dtype.
+    static func dataType(_ dtype: DType) -> dnnl_data_type_t {
+        dtype == .bfloat16 ? dnnl_bf16 : dnnl_f32
     }
 
     /// Row-major strides of `dimensions`.
@@ -84,7 +90,8 @@ final class PrimitiveCache: @unchecked Sendable {
     /// The number of primitives created so far.
     var created: Int { lock.withLock { createdCount } }
 
-    /// The kinds of primitive created so far: each key's words before its geometry.
+    /// The kinds of primitive created so far: each key's words before its geometry (the first
+    /// word opening with a bracket or a digit), e.g. `conv forward` or `matmul bfloat16`.
     var kinds: Set<String> { lock.withLock { createdKinds } }
 
     func primitive(_ key: String, create: () throws -> Primitive) throws -> Primitive {
@@ -94,7 +101,8 @@ final class PrimitiveCache: @unchecked Sendable {
             if entries.count >= capacity { entries.removeAll() }
             entries[key] = made
             createdCount += 1
-            createdKinds.insert(key.prefix { !"[(0123456789".contains($0) }.trimmingCharacters(in: .whitespaces))
+            let words = key.split(separator: " ").prefix { word in word.first.map { !"[(0123456789".contains($0) } ?? false }
+            createdKinds.insert(words.joined(separator: " "))
         }
         return made
     }

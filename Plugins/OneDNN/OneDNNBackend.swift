@@ -28,6 +28,8 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     let memory = HostMemoryPool()
     /// Which inputs of max pooling hold no NaN or infinity (see `poolsExactly`).
     let finiteInputs = BufferVerdicts()
+    /// Whether oneDNN has bfloat16 matmul kernels for this CPU (AVX-512 and newer), probed once.
+    let computesBFloat16: Bool
     /// How many oneDNN primitives this backend has created: constant once every shape of a
     /// training step has been seen, since primitives are cached.
     public var primitivesCreated: Int { cache.created }
@@ -57,6 +59,19 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         self.fallback = host
         self.engine = engine
         self.stream = stream
+        computesBFloat16 = Self.hasBFloat16Kernels(engine)
+    }
+
+    /// Whether a small bfloat16 matmul primitive can be created on `engine`.
+    static func hasBFloat16Kernels(_ engine: dnnl_engine_t) -> Bool {
+        guard let md = try? DNNL.memoryDescriptor([16, 16], strides: [16, 1], dtype: .bfloat16) else { return false }
+        var (a, b, c) = (md, md, md)
+        var descriptor = dnnl_matmul_desc_t()
+        guard dnnl_matmul_desc_init(&descriptor, &a, &b, nil, &c) == dnnl_success else { return false }
+        var primitive: dnnl_primitive_desc_t?
+        let status = dnnl_primitive_desc_create(&primitive, &descriptor, nil, engine, nil)
+        if let primitive { dnnl_primitive_desc_destroy(primitive) }
+        return status == dnnl_success
     }
 
     deinit {
@@ -81,6 +96,14 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         ) { configuration in
             try OneDNNBackend(host: configuration.hostFallback(), threads: configuration.integer("threads"))
         }
+    }
+
+    /// The fallback's native operations, with matrix products and convolutions computed
+    /// natively in bfloat16 where this CPU has oneDNN's bfloat16 kernels.
+    public var nativeOperations: NativeOperations {
+        var native = fallback.nativeOperations
+        native.bfloat16 = computesBFloat16 ? [.matrix, .convolution] : []
+        return native
     }
 
     /// The host address of a buffer's elements.
@@ -148,9 +171,9 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     }
 
     /// A new, uninitialised float32 host buffer of `shape` (every caller writes all of it).
-    func allocate(_ shape: Shape) throws -> (Buffer, UnsafeMutableRawPointer) {
-        let storage = PooledStorage(bytes: Swift.max(shape.elementCount, 1) * 4, pool: memory)
-        return (Buffer(storage: storage, shape: shape, dtype: .float32), storage.address)
+    func allocate(_ shape: Shape, _ dtype: DType = .float32) throws -> (Buffer, UnsafeMutableRawPointer) {
+        let storage = PooledStorage(bytes: Swift.max(shape.elementCount, 1) * dtype.byteSize, pool: memory)
+        return (Buffer(storage: storage, shape: shape, dtype: dtype), storage.address)
     }
 }
 

@@ -10,8 +10,11 @@ struct ConvolutionGeometry {
     private(set) var destination: (dims: [Int], strides: [Int])
     private(set) var strides: [Int], dilates: [Int], paddingLow: [Int], paddingHigh: [Int]
     private(set) var outChannels: Int
+    /// float32 or bfloat16, for every operand.
+    let dtype: DType
 
-    init(input: Shape, kernel: Shape, output: Shape, descriptor d: ConvolutionDescriptor) {
+    init(input: Shape, kernel: Shape, output: Shape, descriptor d: ConvolutionDescriptor, dtype: DType) {
+        self.dtype = dtype
         func channelsFirst(_ shape: Shape) -> ([Int], [Int]) {
             let own = shape.strides, last = shape.rank - 1
             return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
@@ -52,14 +55,23 @@ struct ConvolutionGeometry {
         return result.paddingHigh.allSatisfy({ $0 >= 0 }) && paddingLow.allSatisfy({ $0 >= 0 }) ? result : nil
     }
 
-    var key: String { "\(source) \(weights) \(destination) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
+    /// The geometry in words, after the dtype when it is not float32 (so that it is part of the primitive's kind).
+    var key: String { (dtype == .float32 ? "" : "\(dtype) ") + "\(source) \(weights) \(destination) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
+
+    /// The bias's descriptor: one value per output channel.
+    func biasDescriptor() throws -> dnnl_memory_desc_t {
+        try DNNL.memoryDescriptor([outChannels], strides: [1], dtype: dtype)
+    }
 
     func memoryDescriptors() throws -> (source: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, anyWeights: dnnl_memory_desc_t, destination: dnnl_memory_desc_t) {
         var any = dnnl_memory_desc_t()
-        try DNNL.check(dnnl_memory_desc_init_by_tag(&any, Int32(weights.dims.count), DNNL.dims(weights.dims), dnnl_f32, dnnl_format_tag_any), "weights descriptor")
+        try DNNL.check(
+            dnnl_memory_desc_init_by_tag(&any, Int32(weights.dims.count), DNNL.dims(weights.dims), DNNL.dataType(dtype), dnnl_format_tag_any),
+            "weights descriptor")
         return (
-            try DNNL.memoryDescriptor(source.dims, strides: source.strides), try DNNL.memoryDescriptor(weights.dims, strides: weights.strides),
-            any, try DNNL.memoryDescriptor(destination.dims, strides: destination.strides))
+            try DNNL.memoryDescriptor(source.dims, strides: source.strides, dtype: dtype),
+            try DNNL.memoryDescriptor(weights.dims, strides: weights.strides, dtype: dtype),
+            any, try DNNL.memoryDescriptor(destination.dims, strides: destination.strides, dtype: dtype))
     }
 }
 
@@ -74,7 +86,7 @@ extension OneDNNBackend {
     func forwardConvolution(_ g: ConvolutionGeometry, bias: Bool, activation: FusedActivation) throws -> Primitive {
         try cache.primitive("conv forward \(g.key) bias \(bias) \(activation)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
-            var biasDescriptor = try DNNL.memoryDescriptor([g.outChannels], strides: [1])
+            var biasDescriptor = try g.biasDescriptor()
             var descriptor = dnnl_convolution_desc_t()
             let status = bias
                 ? dnnl_dilated_convolution_forward_desc_init(
@@ -122,7 +134,7 @@ extension OneDNNBackend {
         return try body(scratch)
     }
 
-    /// A float32 convolution as a cached oneDNN primitive; others on the fallback.
+    /// A float32 or bfloat16 convolution as a cached oneDNN primitive; others on the fallback.
     public func convolution(_ input: Buffer, kernel: Buffer, descriptor: ConvolutionDescriptor) throws -> Buffer {
         try convolution(input, kernel: kernel, bias: nil, descriptor: descriptor, activation: .identity)
     }
@@ -137,20 +149,25 @@ extension OneDNNBackend {
         guard convolutionSupported([input, kernel] + (bias.map { [$0] } ?? []), d),
             bias.map({ $0.shape.elementCount == kernel.shape[kernel.shape.rank - 1] }) ?? true
         else {
+            if input.dtype == .bfloat16 {
+                return try computingInFloat32([input, kernel] + (bias.map { [$0] } ?? [])) {
+                    try convolution($0[0], kernel: $0[1], bias: $0.count > 2 ? $0[2] : nil, descriptor: descriptor, activation: activation)
+                }
+            }
             guard bias != nil || activation != .identity else { return try fallback.convolution(input, kernel: kernel, descriptor: descriptor) }
             return try composedConvolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
         }
-        let g = ConvolutionGeometry(input: input.shape, kernel: kernel.shape, output: outShape, descriptor: d)
+        let g = ConvolutionGeometry(input: input.shape, kernel: kernel.shape, output: outShape, descriptor: d, dtype: input.dtype)
         let primitive = try forwardConvolution(g, bias: bias != nil, activation: activation)
         let mds = try g.memoryDescriptors()
         let wanted = try chosen(primitive, dnnl_query_weights_md)
-        let (output, pointer) = try allocate(outShape)
+        let (output, pointer) = try allocate(outShape, input.dtype)
         try withWeights(kernel, user: mds.weights, wanted: wanted, key: g.key) { weights in
             var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
                 (DNNL_ARG_SRC, try address(input, "convolution"), mds.source), (DNNL_ARG_WEIGHTS, weights, wanted),
                 (DNNL_ARG_DST, pointer, mds.destination),
             ]
-            if let bias { arguments.append((DNNL_ARG_BIAS, try address(bias, "convolution"), try DNNL.memoryDescriptor([g.outChannels], strides: [1]))) }
+            if let bias { arguments.append((DNNL_ARG_BIAS, try address(bias, "convolution"), try g.biasDescriptor())) }
             try execute(primitive, arguments)
         }
         return output
@@ -159,9 +176,14 @@ extension OneDNNBackend {
     public func convolutionBackwardInput(gradOutput: Buffer, kernel: Buffer, inputShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: inputShape, kernel: kernel.shape, descriptor: descriptor)
         guard convolutionSupported([gradOutput, kernel], d), gradOutput.shape == outShape, inputShape.dimensions.allSatisfy({ $0 > 0 }) else {
+            if kernel.dtype == .bfloat16 {
+                return try computingInFloat32([gradOutput, kernel]) {
+                    try convolutionBackwardInput(gradOutput: $0[0], kernel: $0[1], inputShape: inputShape, descriptor: descriptor)
+                }
+            }
             return try fallback.convolutionBackwardInput(gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
         }
-        let g = ConvolutionGeometry(input: inputShape, kernel: kernel.shape, output: outShape, descriptor: d)
+        let g = ConvolutionGeometry(input: inputShape, kernel: kernel.shape, output: outShape, descriptor: d, dtype: kernel.dtype)
         let hint = try forwardConvolution(g, bias: false, activation: .identity)
         let primitive = try cache.primitive("conv backward data \(g.key)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
@@ -173,7 +195,7 @@ extension OneDNNBackend {
         }
         let mds = try g.memoryDescriptors()
         let wanted = try chosen(primitive, dnnl_query_weights_md)
-        let (gradInput, pointer) = try allocate(inputShape)
+        let (gradInput, pointer) = try allocate(inputShape, kernel.dtype)
         try withWeights(kernel, user: mds.weights, wanted: wanted, key: "bwd \(g.key)") { weights in
             try execute(primitive, [
                 (DNNL_ARG_DIFF_DST, try address(gradOutput, "convolutionBackwardInput"), mds.destination),
@@ -186,9 +208,14 @@ extension OneDNNBackend {
     public func convolutionBackwardKernel(input: Buffer, gradOutput: Buffer, kernelShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
         let (outShape, d) = try ShapeRules.convolution(input: input.shape, kernel: kernelShape, descriptor: descriptor)
         guard convolutionSupported([input, gradOutput], d), gradOutput.shape == outShape, kernelShape.dimensions.allSatisfy({ $0 > 0 }) else {
+            if input.dtype == .bfloat16 {
+                return try computingInFloat32([input, gradOutput]) {
+                    try convolutionBackwardKernel(input: $0[0], gradOutput: $0[1], kernelShape: kernelShape, descriptor: descriptor)
+                }
+            }
             return try fallback.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
         }
-        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d)
+        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d, dtype: input.dtype)
         let hint = try forwardConvolution(g, bias: false, activation: .identity)
         let primitive = try cache.primitive("conv backward weights \(g.key)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
@@ -200,7 +227,7 @@ extension OneDNNBackend {
         }
         let mds = try g.memoryDescriptors()
         var produced = try chosen(primitive, dnnl_query_diff_weights_md)
-        let (gradKernel, pointer) = try allocate(kernelShape)
+        let (gradKernel, pointer) = try allocate(kernelShape, input.dtype)
         var user = mds.weights
         let arguments = { (weights: UnsafeMutableRawPointer) in [
             (DNNL_ARG_SRC, try self.address(input, "convolutionBackwardKernel"), mds.source),

@@ -36,11 +36,13 @@ extension OneDNNBackend {
         let outputDims = geometry.output.dimensions
         var biasDims = [Int](repeating: 1, count: rank)
         biasDims[rank - 1] = geometry.n
-        let key = "matmul \(viewA) \(viewB) bias \(bias != nil) \(activation)"
+        let dtype = a.dtype
+        let key = "matmul " + (dtype == .float32 ? "" : "\(dtype) ") + "\(viewA) \(viewB) bias \(bias != nil) \(activation)"
         let (mdA, mdB, mdC) = (
-            try DNNL.memoryDescriptor(viewA.dims, strides: viewA.strides), try DNNL.memoryDescriptor(viewB.dims, strides: viewB.strides),
-            try DNNL.memoryDescriptor(outputDims, strides: DNNL.denseStrides(outputDims)))
-        let mdBias = try DNNL.memoryDescriptor(biasDims, strides: DNNL.denseStrides(biasDims))
+            try DNNL.memoryDescriptor(viewA.dims, strides: viewA.strides, dtype: dtype),
+            try DNNL.memoryDescriptor(viewB.dims, strides: viewB.strides, dtype: dtype),
+            try DNNL.memoryDescriptor(outputDims, strides: DNNL.denseStrides(outputDims), dtype: dtype))
+        let mdBias = try DNNL.memoryDescriptor(biasDims, strides: DNNL.denseStrides(biasDims), dtype: dtype)
         let primitive = try cache.primitive(key) {
             var descriptor = dnnl_matmul_desc_t()
             var (sa, sb, sc, sbias) = (mdA, mdB, mdC, mdBias)
@@ -50,7 +52,7 @@ extension OneDNNBackend {
             try DNNL.check(status, "matmul descriptor")
             return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: attributes(activation)) }
         }
-        let (output, pointer) = try allocate(geometry.output)
+        let (output, pointer) = try allocate(geometry.output, dtype)
         var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
             (DNNL_ARG_SRC, try address(a, "matmul"), mdA), (DNNL_ARG_WEIGHTS, try address(b, "matmul"), mdB), (DNNL_ARG_DST, pointer, mdC),
         ]
@@ -59,13 +61,22 @@ extension OneDNNBackend {
         return output
     }
 
-    /// Whether oneDNN can take these operands (float32, no empty dimension, rank ≤ 12).
+    /// Whether oneDNN can take these operands (all float32, or all bfloat16 — which only the
+    /// families declared native in bfloat16 receive —, no empty dimension, rank ≤ 12).
     static func supports(_ buffers: [Buffer]) -> Bool {
-        buffers.allSatisfy { $0.dtype == .float32 && $0.shape.rank <= 12 && $0.shape.dimensions.allSatisfy { $0 > 0 } }
+        buffers.allSatisfy {
+            ($0.dtype == .float32 || $0.dtype == .bfloat16) && $0.dtype == buffers[0].dtype
+                && $0.shape.rank <= 12 && $0.shape.dimensions.allSatisfy { $0 > 0 }
+        }
     }
 
     public func matmul(_ a: Buffer, _ b: Buffer, transposeA: Bool, transposeB: Bool) throws -> Buffer {
-        guard Self.supports([a, b]) else { return try fallback.matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+        guard Self.supports([a, b]) else {
+            if a.dtype == .bfloat16 {
+                return try computingInFloat32([a, b]) { try matmul($0[0], $0[1], transposeA: transposeA, transposeB: transposeB) }
+            }
+            return try fallback.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+        }
         return try matmulPrimitive(a, b, bias: nil, transposeA: transposeA, transposeB: transposeB, activation: .identity)
     }
 
@@ -77,6 +88,11 @@ extension OneDNNBackend {
             bias.map({ $0.shape.elementCount == outFeatures && $0.shape.rank <= 2 }) ?? true,
             Self.supports([x, weight] + (bias.map { [$0] } ?? []))
         else {
+            if x.dtype == .bfloat16 {
+                return try computingInFloat32([x, weight] + (bias.map { [$0] } ?? [])) {
+                    try dense($0[0], weight: $0[1], bias: $0.count > 2 ? $0[2] : nil, activation: activation)
+                }
+            }
             return try composedDense(x, weight: weight, bias: bias, activation: activation)
         }
         let rows = x.shape.elementCount / weight.shape[0]

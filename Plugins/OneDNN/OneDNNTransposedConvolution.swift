@@ -16,16 +16,22 @@ extension OneDNNBackend {
         guard convolutionSupported([input, kernel] + (bias.map { [$0] } ?? []), d),
             bias.map({ $0.shape.elementCount == outputShape[spatial + 1] }) ?? true,
             outputShape.dimensions.allSatisfy({ $0 > 0 }),
-            let g = ConvolutionGeometry(input: outputShape, kernel: kernel.shape, output: input.shape, descriptor: d).transposed(
+            let g = ConvolutionGeometry(input: outputShape, kernel: kernel.shape, output: input.shape, descriptor: d, dtype: input.dtype).transposed(
                 spatialInput: Array(input.shape.dimensions[1...spatial]), spatialOutput: Array(outputShape.dimensions[1...spatial]),
                 kernelExtent: extent)
         else {
+            if input.dtype == .bfloat16 {
+                return try computingInFloat32([input, kernel] + (bias.map { [$0] } ?? [])) {
+                    try transposedConvolution(
+                        $0[0], kernel: $0[1], bias: $0.count > 2 ? $0[2] : nil, outputShape: outputShape, descriptor: descriptor, activation: activation)
+                }
+            }
             return try composedTransposedConvolution(
                 input, kernel: kernel, bias: bias, outputShape: outputShape, descriptor: descriptor, activation: activation)
         }
         let primitive = try cache.primitive("deconv forward \(g.key) bias \(bias != nil) \(activation)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
-            var biasDescriptor = try DNNL.memoryDescriptor([g.outChannels], strides: [1])
+            var biasDescriptor = try g.biasDescriptor()
             var descriptor = dnnl_deconvolution_desc_t()
             let status = withUnsafePointer(to: &biasDescriptor) { biasPointer in
                 dnnl_dilated_deconvolution_forward_desc_init(
@@ -37,14 +43,14 @@ extension OneDNNBackend {
         }
         let mds = try g.memoryDescriptors()
         let wanted = try chosen(primitive, dnnl_query_weights_md)
-        let (output, pointer) = try allocate(outputShape)
+        let (output, pointer) = try allocate(outputShape, input.dtype)
         try withWeights(kernel, user: mds.weights, wanted: wanted, key: "deconv \(g.key)") { weights in
             var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
                 (DNNL_ARG_SRC, try address(input, "transposedConvolution"), mds.source), (DNNL_ARG_WEIGHTS, weights, wanted),
                 (DNNL_ARG_DST, pointer, mds.destination),
             ]
             if let bias {
-                arguments.append((DNNL_ARG_BIAS, try address(bias, "transposedConvolution"), try DNNL.memoryDescriptor([g.outChannels], strides: [1])))
+                arguments.append((DNNL_ARG_BIAS, try address(bias, "transposedConvolution"), try g.biasDescriptor()))
             }
             try execute(primitive, arguments)
         }

@@ -132,3 +132,13 @@ extension CheckedBackend {
         return BFloat16Widening(backend: self)
     }
 }
+
+extension Backend {
+    /// `body` on `operands` with every `bfloat16` one widened to `float32`, and every `float32`
+    /// buffer of its result rounded to `bfloat16`: how a backend that declares a family native
+    /// in `bfloat16` (``NativeOperations/bfloat16``) runs the cases its fast path cannot take.
+    public func computingInFloat32<Result: BufferBundle>(_ operands: [Buffer], _ body: ([Buffer]) throws -> Result) throws -> Result {
+        let widened = try operands.map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
+        return try body(widened).mapBuffers { $0.dtype == .float32 ? try cast($0, to: .bfloat16) : $0 }
+    }
+}

@@ -76,5 +76,26 @@ struct OneDNNCacheTests {
         #expect(result.output.shape == [2, 3, 2])
         #expect(backend.primitiveKinds.contains("attention scores"))
     }
+
+    @Test("bfloat16 matrix products and convolutions, forward and backward, run oneDNN's bfloat16 primitives")
+    func bfloat16IsNative() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend())
+        #expect(backend.nativeOperations.bfloat16 == [.matrix, .convolution])
+        let door = backend.checked
+        func upload(_ shape: Shape) throws -> Buffer {
+            let values = InputSpecValues.uniform(count: shape.elementCount).map { BFloat16($0) }
+            return try door.upload(HostArray(shape: shape, elements: .bfloat16(values)))
+        }
+        let product = try door.matmul(upload([4, 8]), upload([8, 3]), transposeA: false, transposeB: false)
+        let descriptor = ConvolutionDescriptor(strides: [1, 1], padding: [Padding(1, 1), Padding(1, 1)])
+        let (input, kernel) = (try upload([2, 5, 5, 3]), try upload([3, 3, 3, 4]))
+        let output = try door.convolution(input, kernel: kernel, descriptor: descriptor)
+        let gradInput = try door.convolutionBackwardInput(gradOutput: output, kernel: kernel, inputShape: input.shape, descriptor: descriptor)
+        let gradKernel = try door.convolutionBackwardKernel(input: input, gradOutput: output, kernelShape: kernel.shape, descriptor: descriptor)
+        #expect([product, output, gradInput, gradKernel].map(\.dtype) == Array(repeating: .bfloat16, count: 4))
+        for kind in ["matmul bfloat16", "conv forward bfloat16", "conv backward data bfloat16", "conv backward weights bfloat16"] {
+            #expect(backend.primitiveKinds.contains(kind), "no \(kind) primitive among \(backend.primitiveKinds.sorted())")
+        }
+    }
 }
 #endif
