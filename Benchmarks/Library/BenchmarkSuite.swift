@@ -63,11 +63,16 @@ struct BenchmarkReport: Codable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try FileAccess.writeAtomically(try encoder.encode(self), to: directory.appendingPathComponent("swift.json"))
         var lines = ["| workload | " + results.map(\.backend).joined(separator: " | ") + " |", "|---|" + results.map { _ in "---|" }.joined()]
-        for (index, measurement) in (results.first?.measurements ?? []).enumerated() {
+        // Rows by workload name, in order of first appearance: a backend may measure rows others do not.
+        var workloads: [String] = []
+        for measurement in results.flatMap(\.measurements) where !workloads.contains(measurement.workload) {
+            workloads.append(measurement.workload)
+        }
+        for workload in workloads {
             let cells = results.map { result in
-                index < result.measurements.count ? String(format: "%.4g %@", result.measurements[index].value, result.measurements[index].unit) : "—"
+                result.measurements.first { $0.workload == workload }.map { String(format: "%.4g %@", $0.value, $0.unit) } ?? "—"
             }
-            lines.append("| \(measurement.workload) | " + cells.joined(separator: " | ") + " |")
+            lines.append("| \(workload) | " + cells.joined(separator: " | ") + " |")
         }
         try FileAccess.writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("swift.md"))
     }

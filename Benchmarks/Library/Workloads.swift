@@ -11,12 +11,7 @@ enum Workloads {
     static func run(on backend: any Backend, quick: Bool) throws -> [Measurement] {
         var results: [Measurement] = []
         for size in quick ? [64, 128] : [512, 1024, 2048] {
-            let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend)
-            let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend)
-            let seconds = try median(repeats: quick ? 3 : 7) {
-                _ = try backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false)
-                try backend.synchronize()
-            }
+            let seconds = try matmulSeconds(size: size, dtype: .float32, on: backend, repeats: quick ? 3 : 7)
             results.append(Measurement(workload: "matmul \(size)³", value: 2 * pow(Double(size), 3) / seconds / 1e9, unit: "GFLOPS", higherIsBetter: true))
             #if OneDNN
             if backend.name == "onednn", let direct = DirectOneDNN.matmulSeconds(size: size, repeats: quick ? 3 : 7) {
@@ -25,24 +20,34 @@ enum Workloads {
             #endif
         }
         let batch = quick ? 4 : 64
-        let input = try Initializer.uniform().tensor(shape: [batch, 28, 28, 32], key: Philox.Key(seed: 3), on: backend)
-        let kernel = try Initializer.uniform().tensor(shape: [3, 3, 32, 64], key: Philox.Key(seed: 4), on: backend)
-        let descriptor = ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)])
-        let convSeconds = try median(repeats: quick ? 2 : 5) {
-            _ = try backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor)
-            try backend.synchronize()
+        for dtype in [DType.float32, .bfloat16] {
+            let suffix = dtype == .float32 ? "" : " (bf16)"
+            let convSeconds = try convolutionSeconds(batch: batch, dtype: dtype, on: backend, repeats: quick ? 2 : 5)
+            results.append(Measurement(
+                workload: "conv forward N\(batch) 28² 32→64 3×3\(suffix)", value: 2.0 * Double(batch * 28 * 28 * 64 * 9 * 32) / convSeconds / 1e9,
+                unit: "GFLOPS", higherIsBetter: true))
         }
+        // bfloat16 beside float32, in the same run: the product and the training steps under the bfloat16 policy.
+        let bf16Size = quick ? 128 : 1024
+        let bf16Seconds = try matmulSeconds(size: bf16Size, dtype: .bfloat16, on: backend, repeats: quick ? 3 : 7)
         results.append(Measurement(
-            workload: "conv forward N\(batch) 28² 32→64 3×3", value: 2.0 * Double(batch * 28 * 28 * 64 * 9 * 32) / convSeconds / 1e9,
-            unit: "GFLOPS", higherIsBetter: true))
+            workload: "matmul \(bf16Size)³ (bf16)", value: 2 * pow(Double(bf16Size), 3) / bf16Seconds / 1e9, unit: "GFLOPS", higherIsBetter: true))
         let mlpBatch = quick ? 16 : 128
         results.append(Measurement(
             workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam",
             value: try mlpTraining(on: backend, batch: mlpBatch, steps: quick ? 3 : 50), unit: "steps/s", higherIsBetter: true))
+        results.append(Measurement(
+            workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam (bf16)",
+            value: try trainingSteps(try mlp.applyingPolicy(.bfloat16), inputShape: [mlpBatch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 3 : 50),
+            unit: "steps/s", higherIsBetter: true))
         let cnnBatch = quick ? 4 : 64
         results.append(Measurement(
             workload: "CNN training step, batch \(cnnBatch), SGD momentum",
             value: try cnnTraining(on: backend, batch: cnnBatch, steps: quick ? 2 : 8), unit: "steps/s", higherIsBetter: true))
+        results.append(Measurement(
+            workload: "CNN training step, batch \(cnnBatch), SGD momentum (bf16)",
+            value: try trainingSteps(try cnn.applyingPolicy(.bfloat16), inputShape: [cnnBatch, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, steps: quick ? 2 : 8),
+            unit: "steps/s", higherIsBetter: true))
         results.append(Measurement(
             workload: "LSTM 32→128, sequence 50, batch 32 training step, Adam",
             value: try trainingSteps(lstm, inputShape: [32, 50, 32], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 2 : 10),
@@ -56,6 +61,27 @@ enum Workloads {
             workload: "dispatch round trip (1-element add, then download)", value: try roundTrip(on: backend, repeats: quick ? 20 : 2_000) * 1e6,
             unit: "µs", higherIsBetter: false))
         return results
+    }
+
+    /// The median seconds of a `size`³ product of `dtype` matrices.
+    static func matmulSeconds(size: Int, dtype: DType, on backend: any Backend, repeats: Int) throws -> Double {
+        let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend).cast(to: dtype)
+        let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend).cast(to: dtype)
+        return try median(repeats: repeats) {
+            _ = try backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false)
+            try backend.synchronize()
+        }
+    }
+
+    /// The median seconds of a 3×3, 32→64-channel convolution over a batch of 28² `dtype` images.
+    static func convolutionSeconds(batch: Int, dtype: DType, on backend: any Backend, repeats: Int) throws -> Double {
+        let input = try Initializer.uniform().tensor(shape: [batch, 28, 28, 32], key: Philox.Key(seed: 3), on: backend).cast(to: dtype)
+        let kernel = try Initializer.uniform().tensor(shape: [3, 3, 32, 64], key: Philox.Key(seed: 4), on: backend).cast(to: dtype)
+        let descriptor = ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)])
+        return try median(repeats: repeats) {
+            _ = try backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor)
+            try backend.synchronize()
+        }
     }
 
     static var mlp: Axon { Axon.input("features", shape: [nil, 784]).dense(128, activation: .relu).dense(10) }

@@ -161,10 +161,24 @@ extension ReferenceBackend {
         }
     }
 
-    /// Casts by the specification, `HostElements.converted(to:)`.
+    /// Casts by the specification, `HostElements.converted(to:)`; between float32 and bfloat16
+    /// (every step of a mixed-precision model) in one pass over the elements.
     public func cast(_ x: Buffer, to dtype: DType) throws -> Buffer {
         if x.dtype == dtype { return x }
-        return try upload(HostArray(shape: x.shape, elements: download(x).elements.converted(to: dtype)))
+        switch (x.dtype, dtype) {
+        case (.float32, .bfloat16):
+            let input = try x.hostView("cast").elements(Float.self)
+            return makeBuffer(x.shape, dtype, as: BFloat16.self) { out in
+                for index in 0..<out.count { out[index] = BFloat16(input[index]) }
+            }
+        case (.bfloat16, .float32):
+            let input = try x.hostView("cast").elements(BFloat16.self)
+            return makeBuffer(x.shape, dtype, as: Float.self) { out in
+                for index in 0..<out.count { out[index] = input[index].float }
+            }
+        default:
+            return try upload(HostArray(shape: x.shape, elements: download(x).elements.converted(to: dtype)))
+        }
     }
 
     /// Applies `body` to every element of `x`.

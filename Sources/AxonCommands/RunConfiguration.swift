@@ -10,18 +10,21 @@ struct RunConfiguration: Equatable {
     var batchSize: Int
     var seed: UInt64
     var data: DataOptions.Source
+    var precision: Precision
 
     /// The options `axon train` asks for, each nil where not given on the command line.
     struct Requested {
         var model: String?, optimizer: String?, learningRate: Float?, batchSize: Int?, seed: UInt64?, data: DataOptions.Source?
+        var precision: Precision? = nil
     }
 
-    static let defaults = RunConfiguration(model: .mnistMLP, optimizer: "adam", learningRate: 1e-3, batchSize: 128, seed: 0, data: .digits)
+    static let defaults = RunConfiguration(
+        model: .mnistMLP, optimizer: "adam", learningRate: 1e-3, batchSize: 128, seed: 0, data: .digits, precision: .fp32)
 
     var metadata: [String: String] {
         [
             "program": "axon train", "model": model.rawValue, "optimizer": optimizer, "learning_rate": "\(learningRate)",
-            "batch_size": "\(batchSize)", "seed": "\(seed)", "data": data.rawValue,
+            "batch_size": "\(batchSize)", "seed": "\(seed)", "data": data.rawValue, "precision": precision.rawValue,
         ]
     }
 
@@ -55,13 +58,14 @@ extension RunConfiguration {
             learningRate: try saved("learning_rate", Float.init, defaults.learningRate),
             batchSize: try saved("batch_size", Int.init, defaults.batchSize),
             seed: try saved("seed", UInt64.init, defaults.seed),
-            data: try saved("data", DataOptions.Source.init(rawValue:), defaults.data))
+            data: try saved("data", DataOptions.Source.init(rawValue:), defaults.data),
+            precision: try saved("precision", Precision.init(rawValue:), defaults.precision))
         self = try stored.overridden(by: requested)
         guard refusing else { return }
         let differences = [
             ("model", stored.model.rawValue, model.rawValue), ("optimizer", stored.optimizer, optimizer),
             ("data", stored.data.rawValue, data.rawValue), ("seed", "\(stored.seed)", "\(seed)"),
-            ("batch size", "\(stored.batchSize)", "\(batchSize)"),
+            ("batch size", "\(stored.batchSize)", "\(batchSize)"), ("precision", stored.precision.rawValue, precision.rawValue),
         ].filter { $0.1 != $0.2 }
         guard differences.isEmpty else {
             let list = differences.map { "\($0.0) \($0.1) there, \($0.2) here" }.joined(separator: "; ")
@@ -87,6 +91,7 @@ extension RunConfiguration {
         if let batchSize = requested.batchSize { result.batchSize = batchSize }
         if let seed = requested.seed { result.seed = seed }
         if let data = requested.data { result.data = data }
+        if let precision = requested.precision { result.precision = precision }
         guard result.learningRate.isFinite, result.learningRate > 0 else {
             throw AxonError.invalidValue(operation: "train", reason: "--learning-rate must be a positive finite number, got \(result.learningRate)")
         }
@@ -95,5 +100,18 @@ extension RunConfiguration {
         }
         _ = try Optimizer.named(result.optimizer, learningRate: result.learningRate)
         return result
+    }
+}
+
+/// The arithmetic `axon train --precision` trains in.
+enum Precision: String, CaseIterable {
+    /// Everything in float32.
+    case fp32
+    /// Layers compute in bfloat16 on float32 master parameters; normalisation stays float32.
+    case bf16
+
+    /// `model` under this precision's policy.
+    func applied(to model: Axon) throws -> Axon {
+        self == .bf16 ? try model.applyingPolicy(.bfloat16) : model
     }
 }

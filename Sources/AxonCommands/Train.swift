@@ -53,6 +53,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("log-jsonl"), help: "Write every epoch's metrics to this file as JSON lines.") var logJSONL: String?
     @Flag(help: "Train data-parallel on the processes an MPI launcher started (mpirun -np N axon train --distributed); --batch-size is then per process, and only rank 0 prints and writes files.")
     var distributed = false
+    @Option(help: "fp32, or bf16: layers compute in bfloat16 on float32 master parameters, normalisation in float32 (default fp32, or a resumed run's).")
+    var precision: Precision?
     @Option(name: .customLong("bucket-mb"), help: "With --distributed: the most megabytes of gradients one all-reduce carries.") var bucketMB = 16
 
     func validate() throws {
@@ -86,7 +88,7 @@ struct Train: ParsableCommand {
             // A run's batch is the global one, so that it resumes on any number of processes.
             let requested = RunConfiguration.Requested(
                 model: model, optimizer: optimizer, learningRate: learningRate, batchSize: batchSize.map { $0 * ranks }, seed: seed,
-                data: dataOptions.data)
+                data: dataOptions.data, precision: precision)
             var notes: [String] = []
             let (configuration, runDirectory, resumed) = try open(requested, on: backend, writable: leader, notes: &notes)
             defer { runDirectory?.close() }
@@ -99,7 +101,8 @@ struct Train: ParsableCommand {
             let (train, heldOut) = try dataOptions.load(configuration.data, seed: configuration.seed)
             func say(_ line: String) { if leader { print(line) } }
             say("backend: \(backend.name) (\(backend.deviceDescription))")
-            say("data: \(configuration.data.rawValue), \(train.count) training and \(heldOut.count) held-out images; model: \(configuration.model.rawValue)")
+            say("data: \(configuration.data.rawValue), \(train.count) training and \(heldOut.count) held-out images; model: \(configuration.model.rawValue)"
+                + (configuration.precision == .fp32 ? "" : ", precision \(configuration.precision.rawValue)"))
             if let world {
                 say("distributed: \(world.size) processes, \(configuration.batchSize / world.size) examples each per batch of \(configuration.batchSize) (\(MPICommunicator.libraryVersion))")
             }
@@ -117,7 +120,7 @@ struct Train: ParsableCommand {
             var batches = try train.batches(size: configuration.batchSize, shuffle: true, seed: configuration.seed, on: backend)
             if let world { batches = try batches.shard(world.rank, of: world.size) }
             let loop = try Loop.trainer(
-                model: configuration.model.model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true),
+                model: configuration.precision.applied(to: configuration.model.model), loss: .categoricalCrossEntropy(fromLogits: true, sparse: true),
                 optimizer: Optimizer.named(configuration.optimizer, learningRate: configuration.learningRate), on: backend,
                 seed: configuration.seed,
                 dataParallel: world.map {
@@ -193,3 +196,6 @@ struct Train: ParsableCommand {
 
 /// `min` and `max` as command-line values (`--keep-best-mode`).
 extension MonitorMode: ExpressibleByArgument {}
+
+/// `fp32` and `bf16` as command-line values (`--precision`).
+extension Precision: ExpressibleByArgument {}

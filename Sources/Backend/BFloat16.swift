@@ -16,19 +16,19 @@ public struct BFloat16: Sendable, Hashable, CustomStringConvertible {
     public let bitPattern: UInt16
 
     /// The number with these bits.
+    @inlinable
     public init(bitPattern: UInt16) { self.bitPattern = bitPattern }
 
     /// `value` rounded to nearest, ties to even; NaN becomes a quiet NaN with the same sign.
+    /// (Inlinable and branch-free, so that casting loops vectorise.)
+    @inlinable
     public init(_ value: Float) {
         let bits = value.bitPattern
-        if value.isNaN {
-            bitPattern = UInt16(truncatingIfNeeded: bits >> 16) | 0x0040
-            return
-        }
         // Adding 0x7FFF plus the kept part's lowest bit carries into the kept half exactly
         // when the dropped half is above one half, or equal to it with an odd kept part.
-        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-        bitPattern = UInt16(truncatingIfNeeded: rounded >> 16)
+        let rounded = UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+        let quietNaN = UInt16(truncatingIfNeeded: bits >> 16) | 0x0040
+        bitPattern = bits & 0x7FFF_FFFF > 0x7F80_0000 ? quietNaN : rounded
     }
 
     /// `value` rounded once to nearest, ties to even.
@@ -47,6 +47,7 @@ public struct BFloat16: Sendable, Hashable, CustomStringConvertible {
     public init(_ value: UInt32) { self.init(Double(value)) }
 
     /// The value as a `Float` (exact).
+    @inlinable
     public var float: Float { Float(bitPattern: UInt32(bitPattern) << 16) }
 
     /// Whether the value is NaN.

@@ -52,7 +52,7 @@ extension Layers {
         let seedShape = Shape([input.shape[0]] + fits.map { Int($0) } + [input.shape[input.rank - 1]])
         // A seed where the bits fall below γ·2³², i.e. dropout's keep-mask at rate 1 − γ.
         let seeds = try keepMask(rate: Float(Swift.max(0, 1 - Swift.min(gamma, 1))), key: key, shape: seedShape, on: input.backend)
-            .cast(to: .float32)
+            .cast(to: input.dtype)
         let spread = [Padding(0, 0)] + spatial.map { _ in Padding(blockSize - 1, blockSize - 1) } + [Padding(0, 0)]
         let window = WindowDescriptor(
             windowDimensions: [1] + spatial.map { _ in blockSize } + [1], strides: [Int](repeating: 1, count: input.rank),

@@ -15,11 +15,14 @@ final class Node: Sendable {
     let application: BlockApplication?
     /// Functions called with the node's output or its gradient (see ``Axon/hook(_:_:)``).
     let hooks: [LayerHook]
+    /// The mixed-precision policy the node computes under, if any (see ``PrecisionPolicy``).
+    let policy: PrecisionPolicy?
 
     init(
         layer: any Layer, inputs: [Node], name: String?, namespace: [String] = [], frozen: Bool = false,
-        application: BlockApplication? = nil, hooks: [LayerHook] = []
+        application: BlockApplication? = nil, hooks: [LayerHook] = [], policy: PrecisionPolicy? = nil
     ) {
+        self.policy = policy
         self.layer = layer
         self.inputs = inputs
         self.name = name
@@ -127,11 +130,12 @@ extension Node {
     /// This node with some of its properties replaced.
     func with(
         inputs: [Node]? = nil, namespace: [String]? = nil, frozen: Bool? = nil, application: BlockApplication? = nil,
-        hooks: [LayerHook]? = nil
+        hooks: [LayerHook]? = nil, policy: PrecisionPolicy? = nil
     ) -> Node {
         Node(
             layer: layer, inputs: inputs ?? self.inputs, name: name, namespace: namespace ?? self.namespace,
-            frozen: frozen ?? self.frozen, application: application ?? self.application, hooks: hooks ?? self.hooks)
+            frozen: frozen ?? self.frozen, application: application ?? self.application, hooks: hooks ?? self.hooks,
+            policy: policy ?? self.policy)
     }
 }
 

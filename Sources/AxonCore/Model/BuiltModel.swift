@@ -138,6 +138,9 @@ public struct BuiltModel: Sendable {
         // that the layer reading them runs without (`optional()`).
         var absent: [Int: String] = [:]
         var droppable: Set<Int> = []
+        // A policy layer's output before its exact widening to the output dtype: a following
+        // layer computing in that dtype reads it instead of rounding the widened copy back.
+        var computed: [Int: Tensor] = [:]
         for (index, node) in nodes.enumerated() {
             if let input = node.node.layer as? InputLayer {
                 if inputs[node.name] == nil, input.isOptional == true {
@@ -170,16 +173,25 @@ public struct BuiltModel: Sendable {
                     }
                 }
             }
-            let arguments = node.inputIndices.compactMap { values[$0] }
+            let policy = node.node.policy
+            let given = node.inputIndices.compactMap { values[$0] }
+            let arguments = try policy.map { policy in
+                try node.inputIndices.compactMap { index in
+                    if let narrow = computed[index], narrow.dtype == policy.compute { return narrow }
+                    return try values[index].map(policy.computing)
+                }
+            } ?? given
             let context = LayerContext(
                 layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend
             ) { key in
                 let name = "\(node.parameterScope).\(key)"
-                if let value = variables.parameters[name] ?? state[name] { return value }
+                if let value = variables.parameters[name] ?? state[name] { return try policy?.computing(value) ?? value }
                 throw AxonError.invalidValue(operation: "predict", reason: "no value for parameter '\(name)'; initialize the model first")
             }
             do {
-                values[index] = try node.layer.apply(arguments, context)
+                let output = try node.layer.apply(arguments, context)
+                values[index] = try policy?.emitting(output) ?? output
+                if output.dtype == .bfloat16, values[index]?.dtype == .float32, node.node.hooks.isEmpty { computed[index] = output }
             } catch let error as LayerError {
                 throw AxonError.layer(name: node.name, kind: node.kind, reason: error.message)
             } catch let error as BackendError {
@@ -187,7 +199,10 @@ public struct BuiltModel: Sendable {
             }
             if !node.node.hooks.isEmpty, let value = values[index] { values[index] = try node.runningHooks(on: value) }
             if mode == .train {
-                for (key, value) in context.updatedState { state["\(node.parameterScope).\(key)"] = value }
+                for (key, value) in context.updatedState {
+                    let name = "\(node.parameterScope).\(key)"
+                    state[name] = try state[name].map { try value.cast(to: $0.dtype) } ?? value  // kept in the master dtype
+                }
             }
         }
         let last = nodes[nodes.count - 1]

@@ -78,7 +78,7 @@ extension Axon {
     }
 
     /// ``rewritten(_:)`` with each node's unique name and kind; output containers are kept.
-    private func rewriting(_ body: (GraphNode, Node) throws -> Node) throws -> Axon {
+    func rewriting(_ body: (GraphNode, Node) throws -> Node) throws -> Axon {
         var analyzed: [ObjectIdentifier: AnalyzedNode] = [:]
         for entry in try GraphAnalysis.analyze(node, backend: nil) { analyzed[ObjectIdentifier(entry.node)] = entry }
         return try rewritten { original, rebuilt in
