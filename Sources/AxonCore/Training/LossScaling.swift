@@ -53,6 +53,16 @@ public enum LossScaling: Sendable, Equatable {
         state.counts[Self.finiteStepsKey] = run >= interval ? 0 : run
     }
 
+    /// Throws when a step's gradients are not finite although the scale is already at its
+    /// smallest, 1: lowering it cannot help, so skipping would go on for ever.
+    func requireProgress(scale: Float, finite: Bool, step: Int) throws {
+        guard case .dynamic = self, !finite, scale <= 1 else { return }
+        throw AxonError.invalidValue(
+            operation: "loss scaling",
+            reason: "step \(step) has gradients that are not finite at loss scale 1, so no smaller scale can find a finite step; "
+                + "the model has diverged or the batch holds NaN or infinity: lower the learning rate, clip gradients, or check the data")
+    }
+
     /// Whether a dynamic scale skips steps whose gradients are not finite.
     var skipsNonFiniteSteps: Bool {
         if case .dynamic = self { return true }

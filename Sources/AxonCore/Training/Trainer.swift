@@ -78,6 +78,7 @@ extension Loop {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }
             let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
+            if let scale { try lossScaling.requireProgress(scale: scale, finite: finite, step: step) }
             var next = state
             if finite {
                 let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
