@@ -18,7 +18,7 @@ struct PrecisionPolicyTests {
         #expect(try mixed.policies.keys.sorted() == ["dense_0", "dense_1"])
         let built = try mixed.build(on: backend)
         let variables = try built.initialize(seed: 3)
-        #expect(variables.parameters.allSatisfy { (try? $0.tensor.dtype) == .float32 })
+        #expect(variables.parameters.allSatisfy { $0.tensor.dtype == .float32 })
         // dense_0 by hand: relu(round(x)·round(W) + round(b)), each product summed in float32
         // and the sum rounded to bfloat16 once.
         let x: [Float] = [0.1234, -1.7, 3.14159, 0.001]
@@ -53,9 +53,9 @@ struct PrecisionPolicyTests {
             try built.predict(ModelState(parameters: parameters, state: initial.state), inputs: ["features": x]).output().sum()
         }
         #expect(gradients.count == initial.parameters.count)
-        #expect(gradients.allSatisfy { (try? $0.tensor.dtype) == .float32 })
+        #expect(gradients.allSatisfy { $0.tensor.dtype == .float32 })
         let final = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: y), count: 30), epochs: 1)
-        #expect(final.stepState.model.parameters.allSatisfy { (try? $0.tensor.dtype) == .float32 })
+        #expect(final.stepState.model.parameters.allSatisfy { $0.tensor.dtype == .float32 })
         let losses = final.history.compactMap { $0["loss"] }
         let firstStepLoss = try #require(final.stepLoss)
         #expect(losses.count == 1 && firstStepLoss < 1.0, "training under the policy should fit 8 examples: loss \(firstStepLoss)")
@@ -65,7 +65,7 @@ struct PrecisionPolicyTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Checkpoint.save(final, to: file)
         let restored = try Checkpoint.load(file, on: backend)
-        #expect(restored.stepState.model.parameters.allSatisfy { (try? $0.tensor.dtype) == .float32 })
+        #expect(restored.stepState.model.parameters.allSatisfy { $0.tensor.dtype == .float32 })
     }
 
     @Test("a policy that names a dtype no layer computes in, or bfloat16 parameters, is refused with what to do")
