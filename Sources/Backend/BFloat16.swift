@@ -70,6 +70,7 @@ public struct BFloat16: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Widening a ``BFloat16`` to `Float`, as `Float(someBFloat16)`.
 extension Float {
     /// The exact value of `value`.
     public init(_ value: BFloat16) { self = value.float }
