@@ -174,13 +174,11 @@ public struct BuiltModel: Sendable {
                 }
             }
             let policy = node.node.policy
-            let given = node.inputIndices.compactMap { values[$0] }
-            let arguments = try policy.map { policy in
-                try node.inputIndices.compactMap { index in
-                    if let narrow = computed[index], narrow.dtype == policy.compute { return narrow }
-                    return try values[index].map(policy.computing)
-                }
-            } ?? given
+            let arguments = try node.inputIndices.compactMap { index -> Tensor? in
+                guard let policy else { return values[index] }
+                if let narrow = computed[index], narrow.dtype == policy.compute { return narrow }
+                return try values[index].map(policy.computing)
+            }
             let context = LayerContext(
                 layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend
             ) { key in

@@ -95,9 +95,9 @@ extension RecurrentSequenceGradients: BufferBundle {
 }
 
 /// Widens `bfloat16` operands to `float32` for an operation computed in `float32`, and rounds
-/// its `float32` results back.
+/// its `float32` results back, with `backend`'s casts (the door's, or a backend's own).
 struct BFloat16Widening {
-    let backend: CheckedBackend
+    let backend: any Backend
 
     /// `x` in `float32` when it is `bfloat16`, else `x`.
     func callAsFunction(_ x: Buffer) throws -> Buffer {
@@ -128,7 +128,8 @@ extension CheckedBackend {
     /// A widening when any of `operands` is `bfloat16` and the implementation does not compute
     /// `family` natively in `bfloat16`; `nil` when the operation runs as given.
     func widening(_ family: OperationFamily, _ operands: [Buffer?]) -> BFloat16Widening? {
-        guard !nativeOperations.bfloat16.contains(family), operands.contains(where: { $0?.dtype == .bfloat16 }) else { return nil }
+        // The operands first: on the common float32 path that is the only work.
+        guard operands.contains(where: { $0?.dtype == .bfloat16 }), !nativeOperations.bfloat16.contains(family) else { return nil }
         return BFloat16Widening(backend: self)
     }
 }
@@ -138,7 +139,7 @@ extension Backend {
     /// buffer of its result rounded to `bfloat16`: how a backend that declares a family native
     /// in `bfloat16` (``NativeOperations/bfloat16``) runs the cases its fast path cannot take.
     public func computingInFloat32<Result: BufferBundle>(_ operands: [Buffer], _ body: ([Buffer]) throws -> Result) throws -> Result {
-        let widened = try operands.map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
-        return try body(widened).mapBuffers { $0.dtype == .float32 ? try cast($0, to: .bfloat16) : $0 }
+        let widening = BFloat16Widening(backend: self)
+        return try widening.narrow(body(operands.map { try widening($0) }))
     }
 }
