@@ -38,12 +38,13 @@ public final class MPICommunicator: Collective, @unchecked Sendable {
                 throw DistributedError.notLaunched(
                     "this process was not started by an MPI launcher; run it as `mpirun -np N \(CommandLine.arguments.first ?? "program") ...`")
             }
-            var initialized: Int32 = 0
+            var initialized: Int32 = 0, provided: Int32 = 0
             try check(MPI_Initialized(&initialized), "MPI_Initialized")
             if initialized == 0 {
-                var provided: Int32 = 0
-                try check(MPI_Init_thread(nil, nil, axon_mpi_thread_funneled(), &provided), "MPI_Init_thread")
+                try check(MPI_Init_thread(nil, nil, axon_mpi_thread_serialized(), &provided), "MPI_Init_thread")
                 atexit { MPICommunicator.finalize() }
+            } else {
+                try check(MPI_Query_thread(&provided), "MPI_Query_thread")
             }
             guard let world = axon_mpi_comm_world() else { throw DistributedError.invalid("MPI has no world communicator") }
             try check(MPI_Comm_set_errhandler(world, axon_mpi_errors_return()), "MPI_Comm_set_errhandler")
@@ -51,7 +52,9 @@ public final class MPICommunicator: Collective, @unchecked Sendable {
             try check(MPI_Comm_rank(world, &rank), "MPI_Comm_rank")
             try check(MPI_Comm_size(world, &size), "MPI_Comm_size")
             let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_RANK"].flatMap(Int.init) ?? Int(rank)
-            let made = MPICommunicator(communicator: world, rank: Int(rank), size: Int(size), localRank: local)
+            let made = MPICommunicator(
+                communicator: world, rank: Int(rank), size: Int(size), localRank: local,
+                callableFromAnyThread: provided >= axon_mpi_thread_serialized())
             shared = made
             return made
         }
@@ -72,11 +75,17 @@ public final class MPICommunicator: Collective, @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private init(communicator: MPI_Comm, rank: Int, size: Int, localRank: Int) {
+    /// Whether MPI was initialised for calls from any thread, one at a time
+    /// (`MPI_THREAD_SERIALIZED`, which Open MPI provides), so that gradients are reduced while
+    /// the backward pass runs.
+    public let callableFromAnyThread: Bool
+
+    private init(communicator: MPI_Comm, rank: Int, size: Int, localRank: Int, callableFromAnyThread: Bool) {
         self.communicator = communicator
         self.rank = rank
         self.size = size
         self.localRank = localRank
+        self.callableFromAnyThread = callableFromAnyThread
     }
 
     public func allReduceSum(_ values: inout [Float]) throws {

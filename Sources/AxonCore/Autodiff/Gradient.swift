@@ -41,6 +41,16 @@ public func gradient(at x: Tensor, of f: (Tensor) throws -> Tensor) throws -> Te
 public func valueAndGradient(
     at parameters: ParameterStore, of f: (ParameterStore) throws -> Tensor
 ) throws -> (value: Tensor, gradients: ParameterStore) {
+    try valueAndGradient(at: parameters, whenFinal: nil, of: f)
+}
+
+/// ``valueAndGradient(at:of:)-(ParameterStore,_)`` that also hands each parameter's gradient to
+/// `whenFinal` as soon as the backward pass has run every operation that reads the parameter
+/// (data-parallel training starts reducing it then, while the rest of the pass runs).
+/// Parameters that do not influence the value are handed zeros after the pass.
+func valueAndGradient(
+    at parameters: ParameterStore, whenFinal: ((String, Tensor) throws -> Void)?, of f: (ParameterStore) throws -> Tensor
+) throws -> (value: Tensor, gradients: ParameterStore) {
     var tracked = ParameterStore()
     var leaves: [GradientNode] = []
     for (name, tensor) in parameters {
@@ -52,10 +62,19 @@ public func valueAndGradient(
         tracked[name] = Tensor(buffer: tensor.buffer, backend: tensor.backend, node: leaf)
     }
     let value = try f(tracked)
-    let found = try backpropagate(from: value, to: leaves)
+    let names = parameters.map(\.0)
+    var handed = Set<Int>()
+    let found = try backpropagate(from: value, to: leaves, whenFinal: whenFinal.map { handler in
+        { index, gradient in
+            handed.insert(index)
+            try handler(names[index], gradient)
+        }
+    })
     var gradients = ParameterStore()
-    for ((name, tensor), gradient) in zip(parameters, found) {
-        gradients[name] = try gradient ?? tensor.detached().filled(with: 0)
+    for (index, ((name, tensor), gradient)) in zip(parameters, found).enumerated() {
+        let total = try gradient ?? tensor.detached().filled(with: 0)
+        gradients[name] = total
+        if !handed.contains(index) { try whenFinal?(name, total) }
     }
     return (value.detached(), gradients)
 }
@@ -66,8 +85,11 @@ public func gradient(at parameters: ParameterStore, of f: (ParameterStore) throw
 }
 
 /// Runs the recorded graph backwards from `output` (seeded with 1) and returns the cotangent
-/// reaching each of `leaves`, `nil` where none does.
-private func backpropagate(from output: Tensor, to leaves: [GradientNode]) throws -> [Tensor?] {
+/// reaching each of `leaves`, `nil` where none does. `whenFinal` receives a leaf's index and
+/// total as soon as every operation reading the leaf has run backwards.
+private func backpropagate(
+    from output: Tensor, to leaves: [GradientNode], whenFinal: ((Int, Tensor) throws -> Void)? = nil
+) throws -> [Tensor?] {
     guard output.dtype.isFloatingPoint, output.count == 1 else {
         throw AxonError.nonScalarOutput(operation: "valueAndGradient", shape: output.shape, dtype: output.dtype)
     }
@@ -75,19 +97,32 @@ private func backpropagate(from output: Tensor, to leaves: [GradientNode]) throw
 
     // Every node after the nodes it reads from; walked backwards below.
     let order = postOrder(from: root) { $0.parents.compactMap { $0 } }
+    // For `whenFinal`: each leaf's readers not yet run backwards.
+    var leafIndex: [ObjectIdentifier: Int] = [:], unread: [ObjectIdentifier: Int] = [:]
+    if whenFinal != nil {
+        for (index, leaf) in leaves.enumerated() { leafIndex[ObjectIdentifier(leaf)] = index }
+        for node in order {
+            for case let parent? in node.parents where leafIndex[ObjectIdentifier(parent)] != nil { unread[ObjectIdentifier(parent), default: 0] += 1 }
+        }
+    }
 
     var cotangents: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): try output.detached().filled(with: 1)]
     for node in order.reversed() {
-        guard let cotangent = cotangents.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-        if node.parents.isEmpty {
-            cotangents[ObjectIdentifier(node)] = cotangent  // a leaf keeps its total
-            continue
+        if node.parents.isEmpty { continue }  // a leaf keeps its total
+        if let cotangent = cotangents.removeValue(forKey: ObjectIdentifier(node)) {
+            let contributions = try node.pullback(cotangent)
+            for (parent, contribution) in zip(node.parents, contributions) {
+                guard let parent, let contribution else { continue }
+                let key = ObjectIdentifier(parent)
+                cotangents[key] = try cotangents[key].map { try $0 + contribution } ?? contribution
+            }
         }
-        let contributions = try node.pullback(cotangent)
-        for (parent, contribution) in zip(node.parents, contributions) {
-            guard let parent, let contribution else { continue }
+        guard let whenFinal else { continue }
+        for case let parent? in node.parents {
             let key = ObjectIdentifier(parent)
-            cotangents[key] = try cotangents[key].map { try $0 + contribution } ?? contribution
+            guard let count = unread[key] else { continue }
+            unread[key] = count - 1
+            if count == 1, let index = leafIndex[key], let total = cotangents[key] { try whenFinal(index, total) }
         }
     }
     return leaves.map { cotangents[ObjectIdentifier($0)] }

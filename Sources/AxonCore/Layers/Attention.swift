@@ -32,7 +32,7 @@ struct DotProductAttentionLayer: SerializableLayer {
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         let result = try Layers.dotProductAttention(
             query: inputs[0], key: inputs[1], value: inputs[2], mask: inputs.count > 3 ? inputs[3] : nil, scale: scale, causal: causal,
-            dropout: dropout, randomKey: context.randomKey, mode: context.mode)
+            dropout: dropout, randomKey: context.randomKey, mode: context.mode, firstExample: context.firstExample)
         return output == .values ? result.output : result.weights
     }
 }
@@ -62,7 +62,7 @@ struct HeadsAttentionLayer: SerializableLayer {
         }
         let result = try Layers.dotProductAttention(
             query: split(inputs[0]), key: split(inputs[1]), value: split(inputs[2]), mask: inputs.count > 3 ? inputs[3] : nil,
-            scale: nil, causal: causal, dropout: dropout, randomKey: context.randomKey, mode: context.mode)
+            scale: nil, causal: causal, dropout: dropout, randomKey: context.randomKey, mode: context.mode, firstExample: context.firstExample)
         guard output == .values else { return result.weights }
         let joined = try result.output.permuted([0, 2, 1, 3])
         return try joined.reshaped(to: [joined.shape[0], joined.shape[1], joined.shape[2] * joined.shape[3]])
@@ -119,14 +119,19 @@ extension Layers {
     /// (`scale` defaults to `1/√d`), query `i` seeing only keys `j ≤ i` when `causal`, with
     /// dropout on the weights in training mode. A `float32` mask is added to the scores, a
     /// `bool` mask keeps the scores where true. Returns the output and the weights.
+    /// `firstExample` is where the examples (axis 0) start in the batch the dropout mask is
+    /// drawn for (a data-parallel rank's ``LayerContext/firstExample``).
     public static func dotProductAttention(
         query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, scale: Float? = nil, causal: Bool = false,
-        dropout: Float = 0, randomKey: Philox.Key = Philox.Key(seed: 0), mode: Mode = .inference
+        dropout: Float = 0, randomKey: Philox.Key = Philox.Key(seed: 0), mode: Mode = .inference, firstExample: Int = 0
     ) throws -> (output: Tensor, weights: Tensor) {
         let features = query.shape.dimensions.last ?? 1
+        // The weights' elements per example: every query axis but the batch, times the keys.
+        let perExample = query.shape.dimensions.dropFirst().dropLast().reduce(1, *) * (key.rank >= 2 ? key.shape[key.rank - 2] : 1)
         let descriptor = AttentionDescriptor(
             scale: scale ?? 1 / Float(features).squareRoot(), causal: causal,
-            dropout: mode == .train && dropout > 0 ? AttentionDescriptor.Dropout(rate: dropout, key: randomKey) : nil)
+            dropout: mode == .train && dropout > 0
+                ? AttentionDescriptor.Dropout(rate: dropout, key: randomKey, offset: UInt64(firstExample) &* UInt64(perExample)) : nil)
         return try query.attention(key: key, value: value, mask: mask, descriptor: descriptor)
     }
 

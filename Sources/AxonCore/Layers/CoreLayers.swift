@@ -81,8 +81,11 @@ struct DropoutLayer: SerializableLayer {
         guard context.mode == .train, rate > 0 else { return x }
         // Unknown noise dimensions follow the input, so a noise shape of [nil, 1, 1, nil] drops
         // whole channels per example.
-        let noise = noiseShape.map { template in Shape(zip(template, x.shape.dimensions).map { $0.0 ?? $0.1 }) }
-        return try x.dropout(rate: rate, key: context.randomKey, noiseShape: noise)
+        let noise = noiseShape.map { template in Shape(zip(template, x.shape.dimensions).map { $0.0 ?? $0.1 }) } ?? x.shape
+        // A mask that follows the batch (an unknown first noise dimension) is this rank's rows of the global batch's.
+        let followsBatch = noiseShape.map { $0.first.flatMap { $0 } == nil } ?? true
+        let perExample = followsBatch ? Layers.elementsPerExample(noise) : 0
+        return try x.dropout(rate: rate, key: context.randomKey, offset: context.maskOffset(elementsPerExample: perExample), noiseShape: noise)
     }
 }
 

@@ -6,10 +6,15 @@ import Foundation
 // backend; in inference every one of them is the identity.
 
 extension Layers {
-    /// The keep-mask (`bool`, of `shape`) that dropout at `rate` draws from `key`: the
-    /// backend's `dropoutMask(rate:key:offset:shape:)`.
-    public static func keepMask(rate: Float, key: Philox.Key, shape: Shape, on backend: any Backend) throws -> Tensor {
-        Tensor(buffer: try backend.dropoutMask(rate: rate, key: key, offset: 0, shape: shape), backend: backend)
+    /// The keep-mask (`bool`, of `shape`) that dropout at `rate` draws from `key` at `offset`:
+    /// the backend's `dropoutMask(rate:key:offset:shape:)`.
+    public static func keepMask(rate: Float, key: Philox.Key, offset: UInt64 = 0, shape: Shape, on backend: any Backend) throws -> Tensor {
+        Tensor(buffer: try backend.dropoutMask(rate: rate, key: key, offset: offset, shape: shape), backend: backend)
+    }
+
+    /// The elements of `shape` per example (along axis 0), for ``LayerContext/maskOffset(elementsPerExample:)``.
+    static func elementsPerExample(_ shape: Shape) -> Int {
+        shape.rank > 0 && shape[0] > 0 ? shape.elementCount / shape[0] : 0
     }
 
     /// The noise shape that drops whole channels: 1 on every spatial axis.
@@ -22,14 +27,15 @@ extension Layers {
     /// Alpha dropout (Klambauer et al., 2017) for SELU networks: dropped values become
     /// `α′ = −λα ≈ −1.7581`, then `a·x + b` with `a = ((1 − q)(1 + q·α′²))^(−½)`, `b = −a·α′·q`
     /// restores zero mean and unit variance (`q` the rate), as PyTorch's `alpha_dropout`.
-    /// The mask has `noiseShape` (default: the input's), broadcast to the input.
-    public static func alphaDropout(_ x: Tensor, rate: Float, key: Philox.Key, noiseShape: Shape? = nil) throws -> Tensor {
+    /// The mask has `noiseShape` (default: the input's), broadcast to the input, and is drawn
+    /// from `key`'s bits at `offset`.
+    public static func alphaDropout(_ x: Tensor, rate: Float, key: Philox.Key, offset: UInt64 = 0, noiseShape: Shape? = nil) throws -> Tensor {
         guard rate > 0 else { return x }
         let alphaPrime: Float = -1.758_099_340_847_376_6
         let q = rate
         let a = 1 / ((1 - q) * (1 + q * alphaPrime * alphaPrime)).squareRoot()
         let b = -a * alphaPrime * q
-        let keep = try keepMask(rate: rate, key: key, shape: noiseShape ?? x.shape, on: x.backend)
+        let keep = try keepMask(rate: rate, key: key, offset: offset, shape: noiseShape ?? x.shape, on: x.backend)
         return try keep.select(x, x.constant(alphaPrime)) * a + b
     }
 
@@ -37,8 +43,10 @@ extension Layers {
     /// Seeds are drawn with probability `γ = rate·Πn / (blockSizeᵈ·Π(n − blockSize + 1))` at
     /// the positions where a whole block fits; a seed at `p` drops `p ..< p + blockSize` on every
     /// axis; the kept values are scaled by `count / kept`, as torchvision's `drop_block`.
+    /// `firstExample` is where `x`'s examples start in the batch the seeds are drawn for (a
+    /// data-parallel rank's ``LayerContext/firstExample``).
     public static func dropBlock(
-        _ x: Tensor, rate: Float, blockSize: Int, key: Philox.Key, channels: ChannelLayout = .last
+        _ x: Tensor, rate: Float, blockSize: Int, key: Philox.Key, channels: ChannelLayout = .last, firstExample: Int = 0
     ) throws -> Tensor {
         guard rate > 0 else { return x }
         let input = try toChannelsLast(x, channels)
@@ -51,7 +59,7 @@ extension Layers {
             / (pow(Double(blockSize), Double(spatial.count)) * fits.reduce(1, *))
         let seedShape = Shape([input.shape[0]] + fits.map { Int($0) } + [input.shape[input.rank - 1]])
         // A seed where the bits fall below γ·2³², i.e. dropout's keep-mask at rate 1 − γ.
-        let seeds = try keepMask(rate: Float(Swift.max(0, 1 - Swift.min(gamma, 1))), key: key, shape: seedShape, on: input.backend)
+        let seeds = try keepMask(rate: Float(Swift.max(0, 1 - Swift.min(gamma, 1))), key: key, offset: UInt64(firstExample) &* UInt64(elementsPerExample(seedShape)), shape: seedShape, on: input.backend)
             .cast(to: input.dtype)
         let spread = [Padding(0, 0)] + spatial.map { _ in Padding(blockSize - 1, blockSize - 1) } + [Padding(0, 0)]
         let window = WindowDescriptor(
@@ -97,12 +105,16 @@ struct StructuredDropoutLayer: SerializableLayer {
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         let x = inputs[0]
         guard context.mode == .train, rate > 0 else { return x }
+        // Every mask here follows the batch: a rank draws its rows of the global batch's mask.
+        func offset(_ mask: Shape) -> UInt64 { context.maskOffset(elementsPerExample: Layers.elementsPerExample(mask)) }
+        let channelNoise = Layers.channelNoiseShape(x, channels)
         switch variant {
-        case .spatial: return try x.dropout(rate: rate, key: context.randomKey, noiseShape: Layers.channelNoiseShape(x, channels))
-        case .alpha: return try Layers.alphaDropout(x, rate: rate, key: context.randomKey)
+        case .spatial: return try x.dropout(rate: rate, key: context.randomKey, offset: offset(channelNoise), noiseShape: channelNoise)
+        case .alpha: return try Layers.alphaDropout(x, rate: rate, key: context.randomKey, offset: offset(x.shape))
         case .featureAlpha:
-            return try Layers.alphaDropout(x, rate: rate, key: context.randomKey, noiseShape: Layers.channelNoiseShape(x, channels))
-        case let .block(size): return try Layers.dropBlock(x, rate: rate, blockSize: size, key: context.randomKey, channels: channels)
+            return try Layers.alphaDropout(x, rate: rate, key: context.randomKey, offset: offset(channelNoise), noiseShape: channelNoise)
+        case let .block(size):
+            return try Layers.dropBlock(x, rate: rate, blockSize: size, key: context.randomKey, channels: channels, firstExample: context.firstExample)
         }
     }
 }

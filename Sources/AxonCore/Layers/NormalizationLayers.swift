@@ -38,6 +38,14 @@ struct BatchNormLayer: SerializableLayer, NamedAxisLayer {
     func outputShape(for inputs: [SymbolicShape]) throws -> SymbolicShape? { inputs[0] }
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
+        if context.mode == .train, let share = context.share, share.synchronizesBatchStatistics {
+            let result = try Layers.synchronizedBatchNorm(
+                inputs[0], gamma: context.parameter("gamma"), beta: context.parameter("beta"), mean: context.parameter("mean"),
+                variance: context.parameter("var"), epsilon: epsilon, momentum: momentum, channelAxis: axis.position(), share: share)
+            context.updateState("mean", result.mean)
+            context.updateState("var", result.variance)
+            return result.output
+        }
         let result = try Layers.batchNorm(
             inputs[0], gamma: context.parameter("gamma"), beta: context.parameter("beta"), mean: context.parameter("mean"),
             variance: context.parameter("var"), epsilon: epsilon, momentum: momentum, channelAxis: axis.position(),
@@ -45,6 +53,38 @@ struct BatchNormLayer: SerializableLayer, NamedAxisLayer {
         context.updateState("mean", result.mean)
         context.updateState("var", result.variance)
         return result.output
+    }
+}
+
+extension Layers {
+    /// Batch normalisation in training over the global batch of several ranks, each holding
+    /// its part along axis 0: the mean and the (biased) variance are sums over every rank
+    /// (``Tensor/summedOverRanks(_:)``, so the backward pass combines the ranks too) divided
+    /// by the global count; the result on each rank is its rows of what one process computes
+    /// on the whole batch.
+    static func synchronizedBatchNorm(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, epsilon: Float, momentum: Float,
+        channelAxis: Int, share: RankShare
+    ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let axis = try x.shape.normalizedAxis(channelAxis, operation: "batchNorm")
+        guard axis != 0, x.rank > 1, x.shape[0] == share.examples else {
+            throw AxonError.invalidValue(
+                operation: "batchNorm",
+                reason: "synchronised batch statistics need the examples along axis 0 (\(share.examples) on this rank) and the channels on another axis, got input \(x.shape) with channels on axis \(axis)")
+        }
+        var broadcastShape = [Int](repeating: 1, count: x.rank)
+        broadcastShape[axis] = x.shape[axis]
+        let shape = Shape(broadcastShape)
+        let axes = (0..<x.rank).filter { $0 != axis }
+        let perExample = axes.dropFirst().reduce(1) { $0 * x.shape[$1] }
+        let count = Float(perExample * share.total)
+        let batchMean = try x.sum(axes: axes, keepDimensions: true).summedOverRanks(share) / count
+        let centered = try x - batchMean
+        let batchVariance = try centered.square().sum(axes: axes, keepDimensions: true).summedOverRanks(share) / count
+        let output = try centered * (batchVariance + epsilon).rsqrt() * gamma.reshaped(to: shape) + beta.reshaped(to: shape)
+        let newMean = try exponentialMovingAverage(mean, batchMean.detached().reshaped(to: mean.shape), momentum: momentum)
+        let newVariance = try exponentialMovingAverage(variance, batchVariance.detached().reshaped(to: variance.shape), momentum: momentum)
+        return (output, newMean, newVariance)
     }
 }
 

@@ -67,6 +67,9 @@ public struct RecurrentWeights {
     /// Inverted dropout on `h` before `h·U`, one Philox mask for the whole sequence (Keras's
     /// `recurrent_dropout`): the rate and the key, or nil for none.
     public var recurrentDropout: (rate: Float, key: Philox.Key)?
+    /// Where these examples start in the batch the recurrent dropout mask is drawn for (a
+    /// data-parallel rank's ``LayerContext/firstExample``; 0 by default).
+    public var firstExample: Int = 0
 
     /// Weights and options for ``Layers/recurrent(_:_:weights:initialStates:lengths:reverse:convolution:unroll:)``.
     public init(
@@ -265,7 +268,9 @@ extension Layers {
     /// The recurrent dropout mask: one Philox mask for the whole sequence, already scaled.
     static func recurrentDropMask(_ weights: RecurrentWeights, shape: Shape, on backend: any Backend) throws -> Tensor? {
         try weights.recurrentDropout.flatMap { rate, key -> Tensor? in
-            rate > 0 ? try Tensor(Array(repeating: 1, count: shape.elementCount), shape: shape, on: backend).dropout(rate: rate, key: key) : nil
+            guard rate > 0 else { return nil }
+            let offset = UInt64(weights.firstExample) &* UInt64(Layers.elementsPerExample(shape))
+            return try Tensor(Array(repeating: 1, count: shape.elementCount), shape: shape, on: backend).dropout(rate: rate, key: key, offset: offset)
         }
     }
 

@@ -86,11 +86,12 @@ struct RecurrentLayer: SerializableLayer {
 
     func apply(_ inputs: [Tensor], _ context: LayerContext) throws -> Tensor {
         let dropout = context.mode == .train && recurrentDropout > 0 ? (recurrentDropout, context.randomKey) : nil
-        let weights = RecurrentWeights(
+        var weights = RecurrentWeights(
             kernel: try context.parameter("kernel"), recurrentKernel: try context.parameter("recurrent_kernel"),
             bias: useBias ? try context.parameter("bias") : nil,
             recurrentBias: useBias && cell == .gru(resetAfter: true) ? try context.parameter("recurrent_bias") : nil,
             activation: activation, recurrentActivation: recurrentActivation, recurrentDropout: dropout)
+        weights.firstExample = context.firstExample
         let states = Array(inputs.dropFirst(hasLengths ? 2 : 1))
         return try Layers.packedRecurrent(
             cell, inputs[0], weights: weights, initialStates: states.isEmpty ? nil : states, lengths: hasLengths ? inputs[1] : nil,

@@ -132,6 +132,11 @@ public struct BuiltModel: Sendable {
     /// Runs the model. Each node runs once, however many layers read it. `randomKey` seeds
     /// dropout (each layer folds in its own name); pass a new key per step when training.
     public func predict(_ variables: ModelState, inputs: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> ModelOutput {
+        try predict(variables, inputs: inputs, randomKey: randomKey, share: nil)
+    }
+
+    /// ``predict(_:inputs:randomKey:)`` on one rank's part of a data-parallel batch.
+    func predict(_ variables: ModelState, inputs: [String: Tensor], randomKey: Philox.Key, share: RankShare?) throws -> ModelOutput {
         var values: [Tensor?] = Array(repeating: nil, count: nodes.count)
         var state = variables.state
         // Nodes left out for want of an optional input (with that input), and those among them
@@ -180,7 +185,7 @@ public struct BuiltModel: Sendable {
                 return try values[index].map(policy.computing)
             }
             let context = LayerContext(
-                layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend
+                layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend, share: share
             ) { key in
                 let name = "\(node.parameterScope).\(key)"
                 if let value = variables.parameters[name] ?? state[name] { return try policy?.computing(value) ?? value }

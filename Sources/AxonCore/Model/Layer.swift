@@ -83,14 +83,40 @@ public final class LayerContext {
     /// The backend the layer computes on.
     public let backend: any Backend
     let parameterLookup: (String) throws -> Tensor
+    /// This rank's part of the global batch in data-parallel training, `nil` otherwise.
+    let share: RankShare?
     var updatedState: [String: Tensor] = [:]
 
-    init(layerName: String, mode: Mode, randomKey: Philox.Key, backend: any Backend, parameterLookup: @escaping (String) throws -> Tensor) {
+    init(
+        layerName: String, mode: Mode, randomKey: Philox.Key, backend: any Backend, share: RankShare? = nil,
+        parameterLookup: @escaping (String) throws -> Tensor
+    ) {
         self.layerName = layerName
         self.mode = mode
         self.randomKey = randomKey
         self.backend = backend
+        self.share = share
         self.parameterLookup = parameterLookup
+    }
+
+    /// Where this rank's examples start in the global batch in data-parallel training (0 in
+    /// one process).
+    public var firstExample: Int { share?.start ?? 0 }
+
+    /// The Philox offset at which a random mask whose first axis runs over the batch starts,
+    /// for masks with `elementsPerExample` elements per example: 0 in one process; in
+    /// data-parallel training, where this rank's examples start in the global batch, so that
+    /// the ranks' masks are the rows of the one mask a single process draws for the whole
+    /// batch. Pass 0 for a mask shared by every example.
+    ///
+    /// ```swift
+    /// // In a custom layer's apply: drop features per example.
+    /// let kept = try x.dropout(rate: 0.1, key: context.randomKey,
+    ///                          offset: context.maskOffset(elementsPerExample: x.count / x.shape[0]))
+    /// ```
+    public func maskOffset(elementsPerExample: Int) -> UInt64 {
+        guard elementsPerExample > 0 else { return 0 }
+        return UInt64(firstExample) &* UInt64(elementsPerExample)
     }
 
     /// The layer's parameter or state tensor called `name` (as declared in its ``ParameterSpec``).

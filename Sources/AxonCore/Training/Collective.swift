@@ -19,12 +19,26 @@ public protocol Collective: AnyObject, Sendable {
     func allGather(_ bytes: [UInt8]) throws -> [[UInt8]]
     /// Returns once every rank has called it.
     func barrier() throws
+    /// Whether the operations may be called from any thread, one at a time (MPI's
+    /// `MPI_THREAD_SERIALIZED`); then the trainer reduces gradients on a thread of its own while
+    /// the backward pass runs. `false` unless an implementation says otherwise.
+    var callableFromAnyThread: Bool { get }
+}
+
+extension Collective {
+    /// `false`: the operations are called from the training thread only.
+    public var callableFromAnyThread: Bool { false }
 }
 
 /// How ``Loop/trainer(model:loss:optimizer:on:seed:frozen:initialState:lossScaling:dataParallel:)``
 /// trains one model on several ranks: each rank runs the step on its share of every batch, and
 /// the gradients are averaged over the ranks (weighted by each share's examples) before every
 /// rank applies the same update.
+///
+/// The ranks compute what one process computes on the whole batch: each rank's dropout masks
+/// are its rows of the global batch's masks, and batch normalisation uses the global batch's
+/// statistics (unless ``synchronizesBatchStatistics`` is false), so N ranks with batch B train
+/// like one process with batch N·B, up to the order of floating-point sums.
 ///
 /// ```swift
 /// let communicator = try MPICommunicator.world()   // import Distributed; launched by mpirun
@@ -42,12 +56,21 @@ public struct DataParallel: Sendable {
     /// data, its order and the optimizer's settings, for example (`axon train` gives its run
     /// configuration).
     public var settings: String
+    /// Whether batch normalisation in training normalises over the global batch (two small
+    /// all-reduces per layer forward and two backward, like PyTorch's `SyncBatchNorm`) rather
+    /// than over each rank's part (`DistributedDataParallel`'s default).
+    public var synchronizesBatchStatistics: Bool
+    /// How long the training steps' collective operations ran and waited (for benchmarks).
+    public let clock = CommunicationClock()
 
     /// Data parallelism over `collective`, reducing gradients in buckets of `bucketBytes`;
     /// training refuses to start unless every rank gives the same `settings`.
-    public init(_ collective: any Collective, bucketBytes: Int = 16 << 20, settings: String = "") {
+    public init(
+        _ collective: any Collective, bucketBytes: Int = 16 << 20, settings: String = "", synchronizesBatchStatistics: Bool = true
+    ) {
         self.collective = collective
         self.bucketBytes = Swift.max(bucketBytes, 4)
         self.settings = settings
+        self.synchronizesBatchStatistics = synchronizesBatchStatistics
     }
 }

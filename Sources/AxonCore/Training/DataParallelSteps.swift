@@ -30,6 +30,7 @@ extension DataParallel {
         let layout = Self.layout(state)
         let fields: [(String, String)] = [
             ("backend", backend), ("configuration", settings),
+            ("batch statistics", synchronizesBatchStatistics ? "global batch" : "each rank's part"),
             ("tensor count", "\(layout.count)"), ("element count", "\(layout.map(\.elements).reduce(0, +))"),
             ("tensor layout (a checksum of names, shapes and dtypes)", "\(Self.checksum(layout.map(\.text).joined(separator: ";")))"),
         ]
@@ -55,18 +56,10 @@ extension DataParallel {
         return result
     }
 
-    /// The gradients of the global batch: each rank's mean-loss gradients weighted by its
-    /// `examples`, summed over the ranks in buckets of at most ``bucketBytes``, and divided by
-    /// the examples of all ranks.
-    func averaged(_ gradients: ParameterStore, examples: Int) throws -> ParameterStore {
-        try reduced(gradients, weight: Float(examples), extra: [Float(examples)]) { sums in 1 / sums[0] }
-    }
-
     /// Model state (running statistics) averaged over the ranks, so that every rank keeps the
     /// same model.
     func averagedState(_ state: ParameterStore) throws -> ParameterStore {
-        let ranks = Float(collective.size)
-        return try reduced(state, weight: 1, extra: []) { _ in 1 / ranks }
+        try reduced(state, scale: 1 / Float(collective.size))
     }
 
     /// Sums of per-step statistics (loss and metric totals) over the ranks.
@@ -76,24 +69,20 @@ extension DataParallel {
         return values
     }
 
-    /// Every float32 tensor of `store` times `weight`, summed over the ranks bucket by bucket
-    /// (the first bucket also carries `extra`), then multiplied by `scale` of the summed extras.
-    private func reduced(_ store: ParameterStore, weight: Float, extra: [Float], scale: ([Float]) -> Float) throws -> ParameterStore {
+    /// Every float32 tensor of `store` summed over the ranks bucket by bucket, times `scale`.
+    private func reduced(_ store: ParameterStore, scale: Float) throws -> ParameterStore {
         let names = store.names
         var tensors = try names.map { try store.tensor($0) }
         if let other = tensors.first(where: { $0.dtype != .float32 }) {
             throw AxonError.invalidValue(operation: "data-parallel training", reason: "only float32 tensors can be averaged over ranks, got \(other.dtype)")
         }
-        var factor: Float = 1
-        for (index, bucket) in Self.buckets(tensors.map(\.shape.elementCount), limit: Swift.max(bucketBytes / 4, 1)).enumerated() {
-            var flat = try bucket.flatMap { try (weight == 1 ? tensors[$0] : tensors[$0] * weight).scalars }
-            if index == 0 { flat += extra }
+        for bucket in Self.buckets(tensors.map(\.shape.elementCount), limit: Swift.max(bucketBytes / 4, 1)) {
+            var flat = try bucket.flatMap { try tensors[$0].scalars }
             try collective.allReduceSum(&flat)
-            if index == 0 { factor = scale(Array(flat.suffix(extra.count))) }
             var offset = 0
             for position in bucket {
                 let count = tensors[position].shape.elementCount
-                let values = flat[offset..<(offset + count)].map { $0 * factor }
+                let values = flat[offset..<(offset + count)].map { $0 * scale }
                 tensors[position] = try Tensor(values, shape: tensors[position].shape, on: tensors[position].backend)
                 offset += count
             }

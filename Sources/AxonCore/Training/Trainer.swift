@@ -48,20 +48,25 @@ extension Loop {
         try lossScaling.validate()
         let built = try model.build(on: backend, mode: .train, frozen: frozen)
         try objective.check(outputs: built.outputNames)
-        // Each rank draws its own dropout masks; with one rank the key is the single-process one.
-        let ranks = dataParallel.map { ($0.collective.rank, $0.collective.size) } ?? (0, 1)
-        let key = ranks.1 > 1 ? Philox.Key(seed: seed).folded(with: "rank \(ranks.0)") : Philox.Key(seed: seed)
+        // Every rank uses the single-process key: its layers draw its rows of the global batch's masks.
+        let key = Philox.Key(seed: seed)
         let step: LoopStep = { state, batch, step in
+            let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
+            var share: RankShare?, reduction: GradientReduction?
+            if let dataParallel {
+                let rankShare = try RankShare(dataParallel, queue: CollectiveQueue(dataParallel.collective, clock: dataParallel.clock), examples: examples)
+                (share, reduction) = (rankShare, GradientReduction(rankShare, bucketBytes: dataParallel.bucketBytes))
+            }
             var predictions: TrainingObjective.Predictions?
             var updatedState = state.model.state
             let model = state.model
             let trainableNow = built.trainableParameters(model)
             let scale = lossScaling.scale(state.optimizer)
             var unscaledLoss: Tensor?
-            let (_, scaledGradients) = try valueAndGradient(at: trainableNow) { trainable in
+            let (_, scaledGradients) = try valueAndGradient(at: trainableNow, whenFinal: reduction.map { $0.add }) { trainable in
                 let output = try built.predict(
                     ModelState(parameters: model.parameters.merging(trainable), state: model.state), inputs: batch.inputs,
-                    randomKey: key.folded(with: UInt64(step)))
+                    randomKey: key.folded(with: UInt64(step)), share: share)
                 let (batchLoss, seen) = try objective.evaluate(batch, output)
                 predictions = seen
                 updatedState = output.state
@@ -69,11 +74,10 @@ extension Loop {
                 unscaledLoss = total.detached()
                 return try scale.map { try total * $0 } ?? total
             }
-            var gradients = try scale.map { try scaledGradients.divided(by: $0) } ?? scaledGradients
-            if let dataParallel {
-                gradients = try dataParallel.averaged(gradients, examples: batch.targets.rank > 0 ? batch.targets.shape[0] : 1)
-                if !updatedState.isEmpty { updatedState = try dataParallel.averagedState(updatedState) }
-            }
+            // The ranks' (scaled) gradients are averaged as they become final; the scale is a power of two.
+            let reduced = try reduction?.averaged() ?? scaledGradients
+            let gradients = try scale.map { try reduced.divided(by: $0) } ?? reduced
+            if let dataParallel, !updatedState.isEmpty { updatedState = try dataParallel.averagedState(updatedState) }
             guard let predictions, let value = unscaledLoss else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }
