@@ -56,6 +56,8 @@ struct Train: ParsableCommand {
     @Option(help: "fp32, or bf16: layers compute in bfloat16 on float32 master parameters, normalisation in float32 (default fp32, or a resumed run's).")
     var precision: Precision?
     @Option(name: .customLong("bucket-mb"), help: "With --distributed: the most megabytes of gradients one all-reduce carries.") var bucketMB = 16
+    @Flag(name: .customLong("sync-batch-norm"), help: "With --distributed: batch norm uses the global batch's statistics, so the processes train as one process with the global batch (slower: the statistics are summed over the processes in every layer).")
+    var syncBatchNorm = false
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -124,7 +126,7 @@ struct Train: ParsableCommand {
                 optimizer: Optimizer.named(configuration.optimizer, learningRate: configuration.learningRate), on: backend,
                 seed: configuration.seed,
                 dataParallel: world.map {
-                    DataParallel($0, bucketBytes: Swift.max(bucketMB, 1) << 20, settings: configuration.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                    DataParallel($0, bucketBytes: Swift.max(bucketMB, 1) << 20, synchronizesBatchStatistics: syncBatchNorm, settings: configuration.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 }
             ).metric(.accuracy()).validate(on: try heldOut.batches(size: 500, on: backend))
             switch leader ? verbosity : .silent {

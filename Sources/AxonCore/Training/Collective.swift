@@ -35,10 +35,11 @@ extension Collective {
 /// the gradients are averaged over the ranks (weighted by each share's examples) before every
 /// rank applies the same update.
 ///
-/// The ranks compute what one process computes on the whole batch: each rank's dropout masks
-/// are its rows of the global batch's masks, and batch normalisation uses the global batch's
-/// statistics (unless ``synchronizesBatchStatistics`` is false), so N ranks with batch B train
-/// like one process with batch N·B, up to the order of floating-point sums.
+/// Each rank's dropout masks are its rows of the global batch's masks. With
+/// ``synchronizesBatchStatistics``, batch normalisation uses the global batch's statistics too,
+/// and N ranks with batch B train like one process with batch N·B, up to the order of
+/// floating-point sums; without it (the default, as PyTorch's `DistributedDataParallel`), each
+/// rank normalises over its own part, which is faster and trains as well.
 ///
 /// ```swift
 /// let communicator = try MPICommunicator.world()   // import Distributed; launched by mpirun
@@ -57,16 +58,18 @@ public struct DataParallel: Sendable {
     /// configuration).
     public var settings: String
     /// Whether batch normalisation in training normalises over the global batch (two small
-    /// all-reduces per layer forward and two backward, like PyTorch's `SyncBatchNorm`) rather
-    /// than over each rank's part (`DistributedDataParallel`'s default).
+    /// all-reduces per layer forward and two backward, like PyTorch's `SyncBatchNorm`, computed
+    /// from elementwise operations rather than the backend's fused normalisation) rather than
+    /// over each rank's part (the default, as `DistributedDataParallel`'s).
     public var synchronizesBatchStatistics: Bool
     /// How long the training steps' collective operations ran and waited (for benchmarks).
     public let clock = CommunicationClock()
 
-    /// Data parallelism over `collective`, reducing gradients in buckets of `bucketBytes`;
-    /// training refuses to start unless every rank gives the same `settings`.
+    /// Data parallelism over `collective`, reducing gradients in buckets of `bucketBytes`, with
+    /// batch statistics over the global batch when `synchronizesBatchStatistics`; training
+    /// refuses to start unless every rank gives the same `settings`.
     public init(
-        _ collective: any Collective, bucketBytes: Int = 16 << 20, settings: String = "", synchronizesBatchStatistics: Bool = true
+        _ collective: any Collective, bucketBytes: Int = 16 << 20, synchronizesBatchStatistics: Bool = false, settings: String = ""
     ) {
         self.collective = collective
         self.bucketBytes = Swift.max(bucketBytes, 4)

@@ -53,7 +53,7 @@ extension Loop {
         let step: LoopStep = { state, batch, step in
             let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
             var share: RankShare?, reduction: GradientReduction?
-            if let dataParallel {
+            if let dataParallel, dataParallel.collective.size > 1 {
                 let rankShare = try RankShare(dataParallel, queue: CollectiveQueue(dataParallel.collective, clock: dataParallel.clock), examples: examples)
                 (share, reduction) = (rankShare, GradientReduction(rankShare, bucketBytes: dataParallel.bucketBytes))
             }
@@ -77,7 +77,7 @@ extension Loop {
             // The ranks' (scaled) gradients are averaged as they become final; the scale is a power of two.
             let reduced = try reduction?.averaged() ?? scaledGradients
             let gradients = try scale.map { try reduced.divided(by: $0) } ?? reduced
-            if let dataParallel, !updatedState.isEmpty { updatedState = try dataParallel.averagedState(updatedState) }
+            if let dataParallel, dataParallel.collective.size > 1, !updatedState.isEmpty { updatedState = try dataParallel.averagedState(updatedState) }
             guard let predictions, let value = unscaledLoss else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }

@@ -65,7 +65,7 @@ struct DistributedTrainingTests {
         let single = try AxonCommandLine.run(common + ["--batch-size", "64", "--checkpoint-dir", "single", "--log-csv", "single.csv"], in: directory)
         #expect(single.status == 0, "\(single.error)")
         let (process, output, error) = try Self.launch(
-            2, common + ["--distributed", "--batch-size", "32", "--checkpoint-dir", "ranks", "--log-csv", "ranks.csv"], in: directory)
+            2, common + ["--distributed", "--sync-batch-norm", "--batch-size", "32", "--checkpoint-dir", "ranks", "--log-csv", "ranks.csv"], in: directory)
         let ranks = try AxonCommandLine.collect(process, output: output, error: error)
         #expect(ranks.status == 0, "\(ranks.error)")
 
