@@ -98,4 +98,41 @@ struct DropoutLayerTests {
         let kept = Float(zero.filter { !$0 }.count)
         #expect(abs((y.first { $0 != 0 } ?? 0) - Float(y.count) / kept) < 1e-3)
     }
+
+    @Test("masks drawn for examples from firstExample on are those rows of the whole batch's masks (as a data-parallel rank draws them)")
+    func masksOfAPartAreRowsOfTheWholeBatchMasks() throws {
+        func rows(_ x: Tensor) throws -> [Float] { try x.sliced(axis: 0, 2..<4).scalars }
+        let key = Philox.Key(seed: 8)
+        // Attention dropout on the weights [4, 3, 3]: the outputs of the part's examples.
+        let (q, k, v) = (try input([4, 3, 2], seed: 1), try input([4, 3, 2], seed: 2), try input([4, 3, 2], seed: 3))
+        func attention(_ range: Range<Int>, dropout: Float) throws -> Tensor {
+            try Layers.dotProductAttention(
+                query: q.sliced(axis: 0, range), key: k.sliced(axis: 0, range), value: v.sliced(axis: 0, range), dropout: dropout,
+                randomKey: key, mode: .train, firstExample: range.lowerBound).output
+        }
+        let (whole, part) = (try attention(0..<4, dropout: 0.5), try attention(2..<4, dropout: 0.5))
+        #expect(try part.scalars == rows(whole))
+        #expect(try part.scalars != attention(2..<4, dropout: 0).scalars)
+        // Alpha dropout at the part's offset: 6·6·3 elements per example.
+        let x = try input([4, 6, 6, 3])
+        let alpha = try Layers.alphaDropout(x, rate: 0.5, key: key)
+        #expect(try Layers.alphaDropout(x.sliced(axis: 0, 2..<4), rate: 0.5, key: key, offset: 2 * 108).scalars == rows(alpha))
+        // DropBlock: the same blocks (its rescaling counts the part's kept values, so compare the zeros).
+        let blocks = try Layers.dropBlock(x, rate: 0.3, blockSize: 2, key: key)
+        let partBlocks = try Layers.dropBlock(x.sliced(axis: 0, 2..<4), rate: 0.3, blockSize: 2, key: key, firstExample: 2)
+        #expect(try partBlocks.scalars.map { $0 == 0 } == rows(blocks).map { $0 == 0 })
+        #expect(try partBlocks.scalars.contains(0))
+        // Recurrent dropout: an LSTM's outputs for the part's examples.
+        let sequence = try input([4, 5, 3], seed: 4)
+        var weights = RecurrentWeights(
+            kernel: try input([3, 8], seed: 5), recurrentKernel: try input([2, 8], seed: 6), recurrentDropout: (rate: 0.5, key: key))
+        let lstm = try Layers.recurrent(.lstm, sequence, weights: weights).sequence
+        weights.firstExample = 2
+        let partLSTM = try Layers.recurrent(.lstm, sequence.sliced(axis: 0, 2..<4), weights: weights).sequence
+        let worst = zip(try partLSTM.scalars, try rows(lstm)).map { Swift.abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-6, "largest difference \(worst)")
+        weights.firstExample = 0
+        let unshifted = try Layers.recurrent(.lstm, sequence.sliced(axis: 0, 2..<4), weights: weights).sequence
+        #expect(try unshifted.scalars != partLSTM.scalars)
+    }
 }
