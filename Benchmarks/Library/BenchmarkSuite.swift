@@ -8,7 +8,10 @@ public enum BenchmarkSuite {
     /// Runs every workload on every registered backend (or those in `only`) and writes the
     /// report to `output`. Peak RSS is measured in a fresh process: this executable with
     /// `childArguments` followed by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
-    public static func run(quick: Bool, output: String, childArguments: [String], only: [String]? = nil) throws {
+    /// With `contention`, every workload runs again beside that competing work (this executable
+    /// with `childArguments` and `--contender KIND`, which must end in ``Contention/run()``),
+    /// written as `swift-KIND.json` and `.md` and printed beside the quiet figures.
+    public static func run(quick: Bool, output: String, childArguments: [String], only: [String]? = nil, contention: Contention? = nil) throws {
         try FileAccess.prepareDirectory(URL(fileURLWithPath: output))  // fail before the measurements, not after
         var results: [BackendResults] = []
         let available = BackendRegistry.shared.availableNames
@@ -27,6 +30,22 @@ public enum BenchmarkSuite {
         }
         try BenchmarkReport(results: results).write(to: URL(fileURLWithPath: output))
         print("written to \(output)/swift.json and swift.md")
+        guard let contention else { return }
+        let contender = try contention.start(arguments: childArguments)
+        defer { Contention.stop(contender) }
+        var contended: [BackendResults] = []
+        for quiet in results {
+            let backend = try BackendRegistry.shared.backend(named: quiet.backend)
+            print("backend: \(quiet.backend) beside \(contention.rawValue) contention — workload: quiet → contended")
+            let measurements = try Workloads.run(on: backend, quick: quick)
+            for measurement in measurements {
+                let before = quiet.measurements.first { $0.workload == measurement.workload }
+                print(String(format: "  %@: %.4g → %.4g %@", measurement.workload, before?.value ?? .nan, measurement.value, measurement.unit))
+            }
+            contended.append(BackendResults(backend: quiet.backend, device: quiet.device, measurements: measurements))
+        }
+        try BenchmarkReport(results: contended).write(to: URL(fileURLWithPath: output), name: "swift-\(contention.rawValue)")
+        print("written to \(output)/swift-\(contention.rawValue).json and .md")
     }
 
     /// The child side of the peak-RSS measurement: trains the MLP and prints the peak in MB.
@@ -57,11 +76,11 @@ struct BackendResults: Codable {
 struct BenchmarkReport: Codable {
     let results: [BackendResults]
 
-    func write(to directory: URL) throws {
+    func write(to directory: URL, name: String = "swift") throws {
         try FileAccess.prepareDirectory(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileAccess.writeAtomically(try encoder.encode(self), to: directory.appendingPathComponent("swift.json"))
+        try FileAccess.writeAtomically(try encoder.encode(self), to: directory.appendingPathComponent("\(name).json"))
         var lines = ["| workload | " + results.map(\.backend).joined(separator: " | ") + " |", "|---|" + results.map { _ in "---|" }.joined()]
         // Rows by workload name, in order of first appearance: a backend may measure rows others do not.
         var workloads: [String] = []
@@ -74,6 +93,6 @@ struct BenchmarkReport: Codable {
             }
             lines.append("| \(workload) | " + cells.joined(separator: " | ") + " |")
         }
-        try FileAccess.writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("swift.md"))
+        try FileAccess.writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("\(name).md"))
     }
 }

@@ -10,22 +10,31 @@ struct Bench: ParsableCommand {
             Examples:
               axon bench --backends onednn --threads 2
               axon bench --quick --output /tmp/bench
+              axon bench --backends onednn --threads 2 --contention busy
             """)
 
     @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
     @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"
     @OptionGroup var settings: BackendSettings
     @Option(help: "Comma-separated backends to run (default: all registered).") var backends: String?
+    @Option(help: "Run every workload again beside competing work: busy (busy loops), syscalls (system-call loops) or process (a second multi-threaded training process), one per core.")
+    var contention: Contention?
     @Option(help: .hidden) var rss: String?
+    @Option(help: .hidden) var contender: Contention?
 
     func run() throws {
         try settings.apply()
+        if let contender { try contender.run() }
         if let rss {
             try BenchmarkSuite.runChild(backend: rss, quick: quick)
             return
         }
         try runReportingErrors {
-            try BenchmarkSuite.run(quick: quick, output: output, childArguments: ["bench"], only: backends?.split(separator: ",").map(String.init))
+            try BenchmarkSuite.run(
+                quick: quick, output: output, childArguments: ["bench"], only: backends?.split(separator: ",").map(String.init),
+                contention: contention)
         }
     }
 }
+
+extension Contention: ExpressibleByArgument {}
