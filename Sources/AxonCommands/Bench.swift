@@ -37,4 +37,5 @@ struct Bench: ParsableCommand {
     }
 }
 
+/// `--contention` (and the contender child's `--contender`) take a kind by its name.
 extension Contention: ExpressibleByArgument {}
