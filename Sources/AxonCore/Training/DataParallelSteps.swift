@@ -56,53 +56,11 @@ extension DataParallel {
         return result
     }
 
-    /// Model state (running statistics) averaged over the ranks, so that every rank keeps the
-    /// same model.
-    func averagedState(_ state: ParameterStore) throws -> ParameterStore {
-        try reduced(state, scale: 1 / Float(collective.size))
-    }
-
     /// Sums of per-step statistics (loss and metric totals) over the ranks.
     func summed(_ values: [Double]) throws -> [Double] {
         var values = values
         try collective.allReduceSum(&values)
         return values
-    }
-
-    /// Every float32 tensor of `store` summed over the ranks bucket by bucket, times `scale`.
-    private func reduced(_ store: ParameterStore, scale: Float) throws -> ParameterStore {
-        let names = store.names
-        var tensors = try names.map { try store.tensor($0) }
-        if let other = tensors.first(where: { $0.dtype != .float32 }) {
-            throw AxonError.invalidValue(operation: "data-parallel training", reason: "only float32 tensors can be averaged over ranks, got \(other.dtype)")
-        }
-        for bucket in Self.buckets(tensors.map(\.shape.elementCount), limit: Swift.max(bucketBytes / 4, 1)) {
-            var flat = try bucket.flatMap { try tensors[$0].scalars }
-            try collective.allReduceSum(&flat)
-            var offset = 0
-            for position in bucket {
-                let count = tensors[position].shape.elementCount
-                let values = flat[offset..<(offset + count)].map { $0 * scale }
-                tensors[position] = try Tensor(values, shape: tensors[position].shape, on: tensors[position].backend)
-                offset += count
-            }
-        }
-        return ParameterStore(Dictionary(uniqueKeysWithValues: zip(names, tensors)))
-    }
-
-    /// Consecutive tensors grouped so that each group holds at most `limit` elements (a larger
-    /// tensor is a group of its own); at least one group, empty when there are no tensors.
-    static func buckets(_ counts: [Int], limit: Int) -> [Range<Int>] {
-        var groups: [Range<Int>] = [], start = 0, elements = 0
-        for (index, count) in counts.enumerated() {
-            if index > start, elements + count > limit {
-                groups.append(start..<index)
-                (start, elements) = (index, 0)
-            }
-            elements += count
-        }
-        groups.append(start..<counts.count)
-        return groups
     }
 
     private func broadcast(_ store: ParameterStore) throws -> ParameterStore {

@@ -88,11 +88,11 @@ final class CollectiveQueue: @unchecked Sendable {
     }
 }
 
-/// Averages one step's gradients over the ranks while the backward pass still runs: each
-/// gradient joins a bucket as soon as it is final, and a full bucket's all-reduce starts at once
-/// on the ``CollectiveQueue``. Buckets fill in the order the gradients become final, which is the
-/// same on every rank.
-final class GradientReduction {
+/// Averages tensors over the ranks in buckets: a step's gradients while the backward pass still
+/// runs (each joins a bucket as soon as it is final, and a full bucket's all-reduce starts at once
+/// on the ``CollectiveQueue``; buckets fill in the order the gradients become final, which is
+/// the same on every rank), and its model state after it.
+final class RankAverage {
     private final class Bucket: @unchecked Sendable {
         var entries: [(name: String, tensor: Tensor)] = []
         var values: [Float] = []
@@ -105,28 +105,29 @@ final class GradientReduction {
     private var pending = Bucket()
     private var started: [Bucket] = []
 
-    /// Reduction of a rank's gradients for `share`'s global batch in buckets of at most
-    /// `bucketBytes`.
-    init(_ share: RankShare, bucketBytes: Int) {
-        queue = share.queue
+    /// The sum over the ranks of each tensor times `weight`, divided by `total`, in buckets of
+    /// at most `bucketBytes`.
+    init(queue: CollectiveQueue, weight: Float, total: Float, bucketBytes: Int) {
+        self.queue = queue
         limit = Swift.max(bucketBytes / 4, 1)
-        weight = Float(share.examples)
-        total = Float(Swift.max(share.total, 1))
+        self.weight = weight
+        self.total = Swift.max(total, 1)
     }
 
-    /// Takes a final gradient (of this rank's mean loss), weighted by this rank's examples.
-    func add(_ name: String, _ gradient: Tensor) throws {
-        guard gradient.dtype == .float32 else {
-            throw AxonError.invalidValue(operation: "data-parallel training", reason: "only float32 gradients can be averaged over ranks, got \(gradient.dtype) for '\(name)'")
+    /// Takes a tensor that is final on this rank (a gradient of this rank's mean loss).
+    func add(_ name: String, _ tensor: Tensor) throws {
+        guard tensor.dtype == .float32 else {
+            throw AxonError.invalidValue(operation: "data-parallel training", reason: "only float32 tensors can be averaged over ranks, got \(tensor.dtype) for '\(name)'")
         }
-        let values = try gradient.scalars
+        let values = try tensor.scalars
         if !pending.values.isEmpty, pending.values.count + values.count > limit { startPending() }
-        pending.entries.append((name, gradient))
+        pending.entries.append((name, tensor))
         pending.values += weight == 1 ? values : values.map { $0 * weight }
         if pending.values.count >= limit { startPending() }
     }
 
-    /// The gradients of the global batch's mean loss, once every bucket is reduced.
+    /// The averaged tensors (for gradients: those of the global batch's mean loss), once every
+    /// bucket is reduced.
     func averaged() throws -> ParameterStore {
         if !pending.entries.isEmpty { startPending() }
         try queue.wait()

@@ -52,10 +52,12 @@ extension Loop {
         let key = Philox.Key(seed: seed)
         let step: LoopStep = { state, batch, step in
             let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
-            var share: RankShare?, reduction: GradientReduction?
+            var share: RankShare?, reduction: RankAverage?
             if let dataParallel, dataParallel.collective.size > 1 {
                 let rankShare = try RankShare(dataParallel, queue: CollectiveQueue(dataParallel.collective, clock: dataParallel.clock), examples: examples)
-                (share, reduction) = (rankShare, GradientReduction(rankShare, bucketBytes: dataParallel.bucketBytes))
+                share = rankShare
+                reduction = RankAverage(
+                    queue: rankShare.queue, weight: Float(rankShare.examples), total: Float(rankShare.total), bucketBytes: dataParallel.bucketBytes)
             }
             var predictions: TrainingObjective.Predictions?
             var updatedState = state.model.state
@@ -77,7 +79,13 @@ extension Loop {
             // The ranks' (scaled) gradients are averaged as they become final; the scale is a power of two.
             let reduced = try reduction?.averaged() ?? scaledGradients
             let gradients = try scale.map { try reduced.divided(by: $0) } ?? reduced
-            if let dataParallel, dataParallel.collective.size > 1, !updatedState.isEmpty { updatedState = try dataParallel.averagedState(updatedState) }
+            // Model state (running statistics) averaged over the ranks, so that every rank keeps one model.
+            if let dataParallel, let share, !updatedState.isEmpty {
+                let average = RankAverage(
+                    queue: share.queue, weight: 1, total: Float(dataParallel.collective.size), bucketBytes: dataParallel.bucketBytes)
+                for (name, tensor) in updatedState { try average.add(name, tensor) }
+                updatedState = try average.averaged()
+            }
             guard let predictions, let value = unscaledLoss else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
             }
