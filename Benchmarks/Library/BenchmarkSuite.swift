@@ -5,13 +5,16 @@ import Foundation
 /// (`swift.json`, `swift.md`) for `scripts/bench.sh` to set beside PyTorch and JAX. Run by
 /// `axon bench` and by the `Benchmarks` executable. A benchmark, not a test.
 public enum BenchmarkSuite {
-    /// Runs every workload on every registered backend (or those in `only`) and writes the
-    /// report to `output`. Peak RSS is measured in a fresh process: this executable with
-    /// `childArguments` followed by `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
+    /// Runs every workload (or those whose names contain one of `workloads`) on every registered
+    /// backend (or those in `only`) and writes the report to `output`. Peak RSS is measured, in a
+    /// full run, in a fresh process: this executable with `childArguments` followed by
+    /// `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
     /// With `contention`, every workload runs again beside that competing work (this executable
     /// with `childArguments` and `--contender KIND`, which must end in ``Contention/run()``),
     /// written as `swift-KIND.json` and `.md` and printed beside the quiet figures.
-    public static func run(quick: Bool, output: String, childArguments: [String], only: [String]? = nil, contention: Contention? = nil) throws {
+    public static func run(
+        quick: Bool, output: String, childArguments: [String], only: [String]? = nil, workloads: [String]? = nil, contention: Contention? = nil
+    ) throws {
         try FileAccess.prepareDirectory(URL(fileURLWithPath: output))  // fail before the measurements, not after
         var results: [BackendResults] = []
         let available = BackendRegistry.shared.availableNames
@@ -21,8 +24,8 @@ public enum BenchmarkSuite {
         for name in available where only?.contains(name) ?? true {
             let backend = try BackendRegistry.shared.backend(named: name)
             print("backend: \(name) — \(backend.deviceDescription)")
-            var measurements = try Workloads.run(on: backend, quick: quick)
-            if let rss = Workloads.childPeakRSS(arguments: childArguments + ["--rss", name] + (quick ? ["--quick"] : [])) {
+            var measurements = try Workloads.run(on: backend, quick: quick, filters: workloads)
+            if workloads == nil, let rss = Workloads.childPeakRSS(arguments: childArguments + ["--rss", name] + (quick ? ["--quick"] : [])) {
                 measurements.append(Measurement(workload: Workloads.peakRSSName, value: rss, unit: "MB", higherIsBetter: false))
             }
             for measurement in measurements { print("  \(measurement)") }
@@ -37,7 +40,7 @@ public enum BenchmarkSuite {
         for quiet in results {
             let backend = try BackendRegistry.shared.backend(named: quiet.backend)
             print("backend: \(quiet.backend) beside \(contention.rawValue) contention — workload: quiet → contended")
-            let measurements = try Workloads.run(on: backend, quick: quick)
+            let measurements = try Workloads.run(on: backend, quick: quick, filters: workloads)
             for measurement in measurements {
                 let before = quiet.measurements.first { $0.workload == measurement.workload }
                 print(String(format: "  %@: %.4g → %.4g %@", measurement.workload, before?.value ?? .nan, measurement.value, measurement.unit))

@@ -8,59 +8,81 @@ import Glibc
 enum Workloads {
     static let peakRSSName = "MLP training process peak RSS"
 
-    static func run(on backend: any Backend, quick: Bool) throws -> [Measurement] {
-        var results: [Measurement] = []
+    /// One row of the report: its name and how to measure it.
+    struct Row {
+        let workload: String
+        let unit: String
+        let higherIsBetter: Bool
+        let measure: () throws -> Double?
+    }
+
+    /// Measures the rows whose names contain one of `filters` (case-insensitive; all when `nil`).
+    static func run(on backend: any Backend, quick: Bool, filters: [String]? = nil) throws -> [Measurement] {
+        try rows(on: backend, quick: quick).compactMap { row in
+            guard filters?.contains(where: { row.workload.localizedCaseInsensitiveContains($0) }) ?? true,
+                let value = try row.measure()
+            else { return nil }
+            return Measurement(workload: row.workload, value: value, unit: row.unit, higherIsBetter: row.higherIsBetter)
+        }
+    }
+
+    /// Every row, in report order.
+    static func rows(on backend: any Backend, quick: Bool) -> [Row] {
+        var rows: [Row] = []
         for size in quick ? [64, 128] : [512, 1024, 2048] {
-            let seconds = try matmulSeconds(size: size, dtype: .float32, on: backend, repeats: quick ? 3 : 7)
-            results.append(Measurement(workload: "matmul \(size)³", value: 2 * pow(Double(size), 3) / seconds / 1e9, unit: "GFLOPS", higherIsBetter: true))
+            let flops = 2 * pow(Double(size), 3)
+            rows.append(Row(workload: "matmul \(size)³", unit: "GFLOPS", higherIsBetter: true) {
+                flops / (try matmulSeconds(size: size, dtype: .float32, on: backend, repeats: quick ? 3 : 7)) / 1e9
+            })
             #if OneDNN
-            if backend.name == "onednn", let direct = DirectOneDNN.matmulSeconds(size: size, repeats: quick ? 3 : 7) {
-                results.append(Measurement(workload: "matmul \(size)³ through the protocol vs a direct oneDNN call", value: 100 * direct / seconds, unit: "%", higherIsBetter: true))
+            if backend.name == "onednn" {
+                rows.append(Row(workload: "matmul \(size)³ through the protocol vs a direct oneDNN call", unit: "%", higherIsBetter: true) {
+                    let seconds = try matmulSeconds(size: size, dtype: .float32, on: backend, repeats: quick ? 3 : 7)
+                    return DirectOneDNN.matmulSeconds(size: size, repeats: quick ? 3 : 7).map { 100 * $0 / seconds }
+                })
             }
             #endif
         }
         let batch = quick ? 4 : 64
         for dtype in [DType.float32, .bfloat16] {
             let suffix = dtype == .float32 ? "" : " (bf16)"
-            let convSeconds = try convolutionSeconds(batch: batch, dtype: dtype, on: backend, repeats: quick ? 2 : 5)
-            results.append(Measurement(
-                workload: "conv forward N\(batch) 28² 32→64 3×3\(suffix)", value: 2.0 * Double(batch * 28 * 28 * 64 * 9 * 32) / convSeconds / 1e9,
-                unit: "GFLOPS", higherIsBetter: true))
+            rows.append(Row(workload: "conv forward N\(batch) 28² 32→64 3×3\(suffix)", unit: "GFLOPS", higherIsBetter: true) {
+                2.0 * Double(batch * 28 * 28 * 64 * 9 * 32) / (try convolutionSeconds(batch: batch, dtype: dtype, on: backend, repeats: quick ? 2 : 5)) / 1e9
+            })
         }
         // bfloat16 beside float32, in the same run: the product and the training steps under the bfloat16 policy.
         let bf16Size = quick ? 128 : 1024
-        let bf16Seconds = try matmulSeconds(size: bf16Size, dtype: .bfloat16, on: backend, repeats: quick ? 3 : 7)
-        results.append(Measurement(
-            workload: "matmul \(bf16Size)³ (bf16)", value: 2 * pow(Double(bf16Size), 3) / bf16Seconds / 1e9, unit: "GFLOPS", higherIsBetter: true))
+        rows.append(Row(workload: "matmul \(bf16Size)³ (bf16)", unit: "GFLOPS", higherIsBetter: true) {
+            2 * pow(Double(bf16Size), 3) / (try matmulSeconds(size: bf16Size, dtype: .bfloat16, on: backend, repeats: quick ? 3 : 7)) / 1e9
+        })
         let mlpBatch = quick ? 16 : 128
-        results.append(Measurement(
-            workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam",
-            value: try mlpTraining(on: backend, batch: mlpBatch, steps: quick ? 3 : 50), unit: "steps/s", higherIsBetter: true))
-        results.append(Measurement(
-            workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam (bf16)",
-            value: try trainingSteps(try mlp.applyingPolicy(.bfloat16), inputShape: [mlpBatch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 3 : 50),
-            unit: "steps/s", higherIsBetter: true))
+        rows.append(Row(workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam", unit: "steps/s", higherIsBetter: true) {
+            try mlpTraining(on: backend, batch: mlpBatch, steps: quick ? 3 : 300)
+        })
+        rows.append(Row(workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam (bf16)", unit: "steps/s", higherIsBetter: true) {
+            try trainingSteps(try mlp.applyingPolicy(.bfloat16), inputShape: [mlpBatch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 3 : 300)
+        })
         let cnnBatch = quick ? 4 : 64
-        results.append(Measurement(
-            workload: "CNN training step, batch \(cnnBatch), SGD momentum",
-            value: try cnnTraining(on: backend, batch: cnnBatch, steps: quick ? 2 : 8), unit: "steps/s", higherIsBetter: true))
-        results.append(Measurement(
-            workload: "CNN training step, batch \(cnnBatch), SGD momentum (bf16)",
-            value: try trainingSteps(try cnn.applyingPolicy(.bfloat16), inputShape: [cnnBatch, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, steps: quick ? 2 : 8),
-            unit: "steps/s", higherIsBetter: true))
-        results.append(Measurement(
-            workload: "LSTM 32→128, sequence 50, batch 32 training step, Adam",
-            value: try trainingSteps(lstm, inputShape: [32, 50, 32], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 2 : 10),
-            unit: "steps/s", higherIsBetter: true))
+        rows.append(Row(workload: "CNN training step, batch \(cnnBatch), SGD momentum", unit: "steps/s", higherIsBetter: true) {
+            try cnnTraining(on: backend, batch: cnnBatch, steps: quick ? 2 : 30)
+        })
+        rows.append(Row(workload: "CNN training step, batch \(cnnBatch), SGD momentum (bf16)", unit: "steps/s", higherIsBetter: true) {
+            try trainingSteps(try cnn.applyingPolicy(.bfloat16), inputShape: [cnnBatch, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, steps: quick ? 2 : 30)
+        })
+        rows.append(Row(workload: "LSTM 32→128, sequence 50, batch 32 training step, Adam", unit: "steps/s", higherIsBetter: true) {
+            try trainingSteps(lstm, inputShape: [32, 50, 32], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 2 : 30)
+        })
         let inferenceBatch = quick ? 32 : 1024
-        results.append(Measurement(
-            workload: "MLP inference, batch \(inferenceBatch)", value: try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 30),
-            unit: "batches/s", higherIsBetter: true))
-        results.append(Measurement(workload: "tiny-op dispatch (1-element add)", value: try tinyOp(on: backend, repeats: quick ? 100 : 20_000) * 1e6, unit: "µs", higherIsBetter: false))
-        results.append(Measurement(
-            workload: "dispatch round trip (1-element add, then download)", value: try roundTrip(on: backend, repeats: quick ? 20 : 2_000) * 1e6,
-            unit: "µs", higherIsBetter: false))
-        return results
+        rows.append(Row(workload: "MLP inference, batch \(inferenceBatch)", unit: "batches/s", higherIsBetter: true) {
+            try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 300)
+        })
+        rows.append(Row(workload: "tiny-op dispatch (1-element add)", unit: "µs", higherIsBetter: false) {
+            try tinyOp(on: backend, repeats: quick ? 100 : 20_000) * 1e6
+        })
+        rows.append(Row(workload: "dispatch round trip (1-element add, then download)", unit: "µs", higherIsBetter: false) {
+            try roundTrip(on: backend, repeats: quick ? 20 : 2_000) * 1e6
+        })
+        return rows
     }
 
     /// The median seconds of a `size`³ product of `dtype` matrices.

@@ -1,4 +1,5 @@
-// swift run -c release Benchmarks [--quick] [--output DIR] [--backends a,b] [--contention busy|syscalls|process]:
+// swift run -c release Benchmarks [--quick] [--output DIR] [--backends a,b] [--workloads MLP,CNN]
+//   [--contention busy|syscalls|process]:
 // every workload on every linked backend (or those listed), and again beside competing work;
 // scripts/bench.sh adds JAX and PyTorch beside them.
 import AxonBackends
@@ -18,13 +19,14 @@ if let kind = value(after: "--contender").flatMap(Contention.init(rawValue:)) {
 } else {
     let output = value(after: "--output") ?? ".build/bench"
     let only = value(after: "--backends").map { $0.split(separator: ",").map(String.init) }
+    let workloads = value(after: "--workloads").map { $0.split(separator: ",").map(String.init) }
     let contention = try value(after: "--contention").map { kind in
         guard let parsed = Contention(rawValue: kind) else {
             throw BenchmarkArgumentError("--contention takes \(Contention.allCases.map(\.rawValue).joined(separator: ", ")), got '\(kind)'")
         }
         return parsed
     }
-    try BenchmarkSuite.run(quick: quick, output: output, childArguments: [], only: only, contention: contention)
+    try BenchmarkSuite.run(quick: quick, output: output, childArguments: [], only: only, workloads: workloads, contention: contention)
 }
 
 /// A command line the benchmark cannot run.

@@ -80,7 +80,7 @@ def jax_suite(rss_only=False):
     mlp_batch = 16 if QUICK else 128
     x = jax.random.uniform(key, (mlp_batch, 784))
     y = jnp.arange(mlp_batch) % 10
-    mlp_rate = train_rate(mlp_params(), lambda p, x, k: mlp_forward(p, x), optax.adam(1e-3), x, y, 3 if QUICK else 50)
+    mlp_rate = train_rate(mlp_params(), lambda p, x, k: mlp_forward(p, x), optax.adam(1e-3), x, y, 3 if QUICK else 300)
     if rss_only:
         return None
     results = []
@@ -118,7 +118,7 @@ def jax_suite(rss_only=False):
     xc = jax.random.uniform(key, (cnn_batch, 28, 28, 1))
     yc = jnp.arange(cnn_batch) % 10
     results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
-                               train_rate(cnn_params, cnn_forward, optax.sgd(0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+                               train_rate(cnn_params, cnn_forward, optax.sgd(0.01, momentum=0.9), xc, yc, 2 if QUICK else 30), "steps/s"))
     def lstm_forward(p, x, k):
         def cell(carry, xt):
             h, c = carry
@@ -135,12 +135,12 @@ def jax_suite(rss_only=False):
                    "dense": jax.random.normal(key, (128, 10)) * 0.1, "dense_bias": jnp.zeros(10)}
     xl, yl = jax.random.uniform(key, (32, 50, 32)), jnp.arange(32) % 10
     results.append(measurement("LSTM 32→128, sequence 50, batch 32 training step, Adam",
-                               train_rate(lstm_params, lstm_forward, optax.adam(1e-3), xl, yl, 2 if QUICK else 10), "steps/s"))
+                               train_rate(lstm_params, lstm_forward, optax.adam(1e-3), xl, yl, 2 if QUICK else 30), "steps/s"))
     inference_batch = 32 if QUICK else 1024
     xi = jax.random.uniform(key, (inference_batch, 784))
     forward = jax.jit(mlp_forward)
     params = mlp_params()
-    seconds = median_seconds(lambda: forward(params, xi).block_until_ready(), 3 if QUICK else 30)
+    seconds = median_seconds(lambda: forward(params, xi).block_until_ready(), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
     a1, b1 = jnp.ones(1), jnp.ones(1)
     repeats = 100 if QUICK else 5000
@@ -179,7 +179,7 @@ def torch_suite(rss_only=False, compiled=False):
 
     x = torch.rand(mlp_batch, 784)
     y = torch.arange(mlp_batch) % 10
-    mlp_rate = train_rate(mlp, torch.optim.Adam(mlp.parameters(), 1e-3), x, y, 3 if QUICK else 50)
+    mlp_rate = train_rate(mlp, torch.optim.Adam(mlp.parameters(), 1e-3), x, y, 3 if QUICK else 300)
     if rss_only:
         return None
     results = []
@@ -200,7 +200,7 @@ def torch_suite(rss_only=False, compiled=False):
     cnn = cnn_model(torch)
     xc, yc = torch.rand(cnn_batch, 1, 28, 28).to(memory_format=torch.channels_last), torch.arange(cnn_batch) % 10
     results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
-                               train_rate(cnn, torch.optim.SGD(cnn.parameters(), 0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+                               train_rate(cnn, torch.optim.SGD(cnn.parameters(), 0.01, momentum=0.9), xc, yc, 2 if QUICK else 30), "steps/s"))
     class LSTMClassifier(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -214,11 +214,11 @@ def torch_suite(rss_only=False, compiled=False):
     lstm = LSTMClassifier()
     xl, yl = torch.rand(32, 50, 32), torch.arange(32) % 10
     results.append(measurement("LSTM 32→128, sequence 50, batch 32 training step, Adam",
-                               train_rate(lstm, torch.optim.Adam(lstm.parameters(), 1e-3), xl, yl, 2 if QUICK else 10), "steps/s"))
+                               train_rate(lstm, torch.optim.Adam(lstm.parameters(), 1e-3), xl, yl, 2 if QUICK else 30), "steps/s"))
     inference_batch = 32 if QUICK else 1024
     xi = torch.rand(inference_batch, 784)
     with torch.inference_mode():
-        seconds = median_seconds(lambda: mlp(xi), 3 if QUICK else 30)
+        seconds = median_seconds(lambda: mlp(xi), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
     a1, b1 = torch.ones(1), torch.ones(1)
     repeats = 100 if QUICK else 20000
@@ -243,14 +243,14 @@ def compiled_torch_results(torch, mlp, mlp_batch, mlp_rate, train_rate):
     cnn = cnn_model(torch)
     xc, yc = torch.rand(cnn_batch, 1, 28, 28).to(memory_format=torch.channels_last), torch.arange(cnn_batch) % 10
     results.append(measurement(f"CNN training step, batch {cnn_batch}, SGD momentum",
-                               train_rate(cnn, torch.optim.SGD(cnn.parameters(), 0.01, momentum=0.9), xc, yc, 2 if QUICK else 8), "steps/s"))
+                               train_rate(cnn, torch.optim.SGD(cnn.parameters(), 0.01, momentum=0.9), xc, yc, 2 if QUICK else 30), "steps/s"))
     inference_batch = 32 if QUICK else 1024
     xi = torch.rand(inference_batch, 784)
     forward = torch.compile(mlp)
     with torch.inference_mode():
         for _ in range(2):
             forward(xi)
-        seconds = median_seconds(lambda: forward(xi), 3 if QUICK else 30)
+        seconds = median_seconds(lambda: forward(xi), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
     return {"backend": "pytorch compiled", "device": f"pytorch {torch.__version__} cpu, torch.compile, {THREADS} threads", "measurements": results}
 

@@ -30,6 +30,12 @@ enum DNNL {
         dtype == .bfloat16 ? dnnl_bf16 : dnnl_f32
     }
 
+    /// Whether two memory descriptors describe the same layout.
+    static func same(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+        var (a, b) = (a, b)
+        return dnnl_memory_desc_equal(&a, &b) != 0
+    }
+
     /// Row-major strides of `dimensions`.
     static func denseStrides(_ dimensions: [Int]) -> [Int] { Shape(dimensions).strides }
 
@@ -72,6 +78,38 @@ final class Primitive: @unchecked Sendable {
     deinit {
         dnnl_primitive_destroy(primitive)
         dnnl_primitive_desc_destroy(descriptor)
+    }
+}
+
+/// CPU streams, one per thread executing at once: a stream is not to be shared between threads.
+final class StreamPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private let engine: dnnl_engine_t
+    private var idle: [dnnl_stream_t] = []
+    private var all: [dnnl_stream_t] = []
+
+    init(engine: dnnl_engine_t) { self.engine = engine }
+
+    /// Runs `body` with a stream no other thread is using.
+    func withStream<R>(_ body: (dnnl_stream_t) throws -> R) throws -> R {
+        let stream = try lock.withLock { () throws -> dnnl_stream_t in
+            if let stream = idle.popLast() { return stream }
+            var created: dnnl_stream_t?
+            try DNNL.check(dnnl_stream_create(&created, engine, dnnl_stream_default_flags.rawValue), "stream creation")
+            guard let created else { throw BackendError.deviceFailure(backend: "onednn", reason: "stream creation returned nothing") }
+            all.append(created)
+            return created
+        }
+        defer { lock.withLock { idle.append(stream) } }
+        return try body(stream)
+    }
+
+    /// Destroys every stream (when the backend goes).
+    func destroyAll() {
+        lock.withLock {
+            for stream in all { dnnl_stream_destroy(stream) }
+            (all, idle) = ([], [])
+        }
     }
 }
 

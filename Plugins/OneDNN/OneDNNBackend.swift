@@ -21,10 +21,11 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// primitives oneDNN does not.
     public let fallback: any Backend
     let engine: dnnl_engine_t
-    let stream: dnnl_stream_t
+    /// Streams for the threads executing primitives at once, one each.
+    private let streams: StreamPool
     let cache = PrimitiveCache()
-    /// One execution at a time on this backend's stream; backends (streams) run at once.
-    private let streamLock = NSLock()
+    /// How ops are spread over the cores (see ``WorkSharing``).
+    let work: WorkSharing
     let memory = HostMemoryPool()
     /// Which inputs of max pooling hold no NaN or infinity (see `poolsExactly`).
     let finiteInputs = BufferVerdicts()
@@ -39,26 +40,26 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
 
     public var deviceDescription: String {
         let version = dnnl_version().pointee
-        return "host CPU, oneDNN \(version.major).\(version.minor).\(version.patch) (\(omp_get_max_threads()) OpenMP threads)"
+        return "host CPU, oneDNN \(version.major).\(version.minor).\(version.patch) (\(work.threads) threads)"
     }
 
     /// Creates the backend on top of `host`, which must keep its elements in host memory.
-    /// `threads` sets the OpenMP thread count (default: `OMP_NUM_THREADS` or one per core).
+    /// `threads` caps the threads one op uses (default: `OMP_NUM_THREADS` or one per core).
     public init(host: any Backend, threads: Int? = nil) throws {
         let host = (host as? CheckedBackend)?.implementation ?? host
         let probe = try host.full(0, shape: [1], dtype: .float32)
         guard probe.storage is HostStorage else {
             throw BackendError.unavailable(backend: "onednn", reason: "the host backend '\(host.name)' does not keep buffers in host memory")
         }
-        if let threads { omp_set_num_threads(Int32(Swift.max(threads, 1))) }
+        let environment = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].flatMap { Int($0) }
+        work = WorkSharing(threads: threads ?? environment ?? ProcessInfo.processInfo.activeProcessorCount)
+        WorkSharing.singleThreadedOpenMP()
         var engine: dnnl_engine_t?
         try DNNL.check(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine creation")
-        var stream: dnnl_stream_t?
-        try DNNL.check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "stream creation")
-        guard let engine, let stream else { throw BackendError.unavailable(backend: "onednn", reason: "no CPU engine") }
+        guard let engine else { throw BackendError.unavailable(backend: "onednn", reason: "no CPU engine") }
         self.fallback = host
         self.engine = engine
-        self.stream = stream
+        streams = StreamPool(engine: engine)
         computesBFloat16 = Self.hasBFloat16Kernels(engine)
     }
 
@@ -75,7 +76,7 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     }
 
     deinit {
-        dnnl_stream_destroy(stream)
+        streams.destroyAll()
         dnnl_engine_destroy(engine)
     }
 
@@ -91,7 +92,7 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         return BackendDescriptor(
             name: "onednn", priority: 10, summary: "oneDNN primitives on the host CPU, other ops on the host fallback",
             options: [BackendOption(
-                name: "threads", help: "OpenMP threads (default: $OMP_NUM_THREADS, else one per core)",
+                name: "threads", help: "threads one op uses (default: $OMP_NUM_THREADS, else one per core)",
                 kind: .integer(1...Swift.max(cores, 1)))]
         ) { configuration in
             try OneDNNBackend(host: configuration.hostFallback(), threads: configuration.integer("threads"))
@@ -114,8 +115,8 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         return storage.address
     }
 
-    /// Runs `primitive` with the given arguments (oneDNN argument index → buffer address and
-    /// memory descriptor) and a scratchpad of its own, and waits for it.
+    /// Runs `primitive` on the calling thread with the given arguments (oneDNN argument index →
+    /// buffer address and memory descriptor) and a scratchpad of its own, and waits for it.
     func execute(_ primitive: Primitive, _ arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)]) throws {
         var memories: [dnnl_memory_t?] = []
         defer { for memory in memories { dnnl_memory_destroy(memory) } }
@@ -134,7 +135,8 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
             memories.append(memory)
             execArgs.append(dnnl_exec_arg_t(arg: index, memory: memory))
         }
-        try streamLock.withLock {
+        WorkSharing.singleThreadedOpenMP()
+        try streams.withStream { stream in
             try DNNL.check(dnnl_primitive_execute(primitive.primitive, stream, Int32(execArgs.count), execArgs), "execution")
             try DNNL.check(dnnl_stream_wait(stream), "stream wait")
         }
@@ -164,6 +166,7 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     func makePrimitive(_ descriptor: UnsafeRawPointer, attributes: dnnl_primitive_attr_t?, hint: dnnl_primitive_desc_t? = nil) throws -> Primitive {
         let attributes = try DNNL.userScratchpad(attributes)
         defer { if let attributes { dnnl_primitive_attr_destroy(attributes) } }
+        WorkSharing.singleThreadedOpenMP()
         var primitiveDescriptor: dnnl_primitive_desc_t?
         try DNNL.check(dnnl_primitive_desc_create(&primitiveDescriptor, descriptor, attributes, engine, hint), "primitive descriptor")
         guard let primitiveDescriptor else { throw BackendError.deviceFailure(backend: "onednn", reason: "no primitive descriptor") }

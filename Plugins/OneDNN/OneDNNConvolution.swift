@@ -55,8 +55,22 @@ struct ConvolutionGeometry {
         return result.paddingHigh.allSatisfy({ $0 >= 0 }) && paddingLow.allSatisfy({ $0 >= 0 }) ? result : nil
     }
 
+    /// The same convolution over `examples` examples of the batch (the strides stay the
+    /// whole batch's, so a chunk is read and written in place).
+    func batch(_ examples: Int) -> ConvolutionGeometry {
+        var result = self
+        result.source.dims[0] = examples
+        result.destination.dims[0] = examples
+        return result
+    }
+
+    /// The multiply-adds of the whole convolution, times two.
+    var operations: Int {
+        2 * destination.dims.reduce(1, *) * weights.dims.reduce(1, *) / outChannels
+    }
+
     /// The geometry in words, after the dtype when it is not float32 (so that it is part of the primitive's kind).
-    var key: String { (dtype == .float32 ? "" : "\(dtype) ") + "\(source) \(weights) \(destination) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
+    var key: String { (dtype == .float32 ? "" : "\(dtype) ") + "\(source.dims) \(source.strides) \(weights.dims) \(weights.strides) \(destination.dims) \(destination.strides) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
 
     /// The bias's descriptor: one value per output channel.
     func biasDescriptor() throws -> dnnl_memory_desc_t {
@@ -115,6 +129,7 @@ extension OneDNNBackend {
             var descriptor: dnnl_primitive_desc_t?
             let attributes = try DNNL.userScratchpad(nil)
             defer { dnnl_primitive_attr_destroy(attributes) }
+            WorkSharing.singleThreadedOpenMP()
             try DNNL.check(dnnl_reorder_primitive_desc_create(&descriptor, &from, engine, &to, engine, attributes), "reorder descriptor")
             guard let descriptor else { throw BackendError.deviceFailure(backend: "onednn", reason: "no reorder descriptor") }
             return try Primitive(descriptor: descriptor)
@@ -124,8 +139,9 @@ extension OneDNNBackend {
 
     /// Runs `body` with the kernel in the layout `wanted` (reordered into scratch memory when
     /// it differs from the kernel's own HWIO layout).
-    func withWeights<R>(_ kernel: Buffer, user: dnnl_memory_desc_t, wanted: dnnl_memory_desc_t, key: String, _ body: (UnsafeMutableRawPointer) throws -> R) throws -> R {
-        let pointer = try address(kernel, "convolution")
+    func withWeights<R>(
+        _ pointer: UnsafeMutableRawPointer, user: dnnl_memory_desc_t, wanted: dnnl_memory_desc_t, key: String, _ body: (UnsafeMutableRawPointer) throws -> R
+    ) throws -> R {
         var (u, w) = (user, wanted)
         if dnnl_memory_desc_equal(&u, &w) != 0 { return try body(pointer) }
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&w), alignment: 64)
@@ -158,19 +174,46 @@ extension OneDNNBackend {
             return try composedConvolution(input, kernel: kernel, bias: bias, descriptor: descriptor, activation: activation)
         }
         let g = ConvolutionGeometry(input: input.shape, kernel: kernel.shape, output: outShape, descriptor: d, dtype: input.dtype)
-        let primitive = try forwardConvolution(g, bias: bias != nil, activation: activation)
-        let mds = try g.memoryDescriptors()
-        let wanted = try chosen(primitive, dnnl_query_weights_md)
         let (output, pointer) = try allocate(outShape, input.dtype)
-        try withWeights(kernel, user: mds.weights, wanted: wanted, key: g.key) { weights in
+        let (source, kernelPointer) = (try address(input, "convolution"), try address(kernel, "convolution"))
+        let biasPointer = try bias.map { try address($0, "convolution") }
+        let size = input.dtype.byteSize
+        let plan = work.plan(items: g.source.dims[0], operations: g.operations)
+        try withChunkWeights(kernelPointer, g, plan, query: dnnl_query_weights_md, key: "in") { chunk, weights in
+            let range = plan.range(chunk)
+            let gc = g.batch(range.count)
+            let primitive = try forwardConvolution(gc, bias: bias != nil, activation: activation)
+            let mds = try gc.memoryDescriptors()
             var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-                (DNNL_ARG_SRC, try address(input, "convolution"), mds.source), (DNNL_ARG_WEIGHTS, weights, wanted),
-                (DNNL_ARG_DST, pointer, mds.destination),
+                (DNNL_ARG_SRC, source + range.lowerBound * g.source.strides[0] * size, mds.source),
+                (DNNL_ARG_WEIGHTS, weights.pointer, weights.descriptor),
+                (DNNL_ARG_DST, pointer + range.lowerBound * g.destination.strides[0] * size, mds.destination),
             ]
-            if let bias { arguments.append((DNNL_ARG_BIAS, try address(bias, "convolution"), try g.biasDescriptor())) }
+            if let biasPointer { arguments.append((DNNL_ARG_BIAS, biasPointer, try g.biasDescriptor())) }
             try execute(primitive, arguments)
-        }
+        } primitive: { try forwardConvolution($0, bias: bias != nil, activation: activation) }
         return output
+    }
+
+    /// Runs `body(chunk, weights)` for every chunk of `plan` with the kernel in the layout the
+    /// chunk's primitive (from `primitive`) wants: reordered once for the chunks of the plan's
+    /// full length, and again only for a last chunk whose primitive wants another layout.
+    func withChunkWeights(
+        _ kernel: UnsafeMutableRawPointer, _ g: ConvolutionGeometry, _ plan: ChunkPlan, query: dnnl_query_t, key: String,
+        _ body: (Int, (pointer: UnsafeMutableRawPointer, descriptor: dnnl_memory_desc_t)) throws -> Void,
+        primitive: (ConvolutionGeometry) throws -> Primitive
+    ) throws {
+        let user = try g.memoryDescriptors().weights
+        let common = try chosen(try primitive(g.batch(plan.length)), query)
+        try withWeights(kernel, user: user, wanted: common, key: "\(key) \(g.key)") { prepared in
+            try work.forEach(plan) { chunk in
+                let range = plan.range(chunk)
+                var wanted = range.count == plan.length ? common : try chosen(try primitive(g.batch(range.count)), query)
+                var shared = common
+                if dnnl_memory_desc_equal(&wanted, &shared) != 0 { return try body(chunk, (prepared, common)) }
+                try withWeights(kernel, user: user, wanted: wanted, key: "\(key) \(g.batch(range.count).key)") { try body(chunk, ($0, wanted)) }
+            }
+        }
     }
 
     public func convolutionBackwardInput(gradOutput: Buffer, kernel: Buffer, inputShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
@@ -184,8 +227,27 @@ extension OneDNNBackend {
             return try fallback.convolutionBackwardInput(gradOutput: gradOutput, kernel: kernel, inputShape: inputShape, descriptor: descriptor)
         }
         let g = ConvolutionGeometry(input: inputShape, kernel: kernel.shape, output: outShape, descriptor: d, dtype: kernel.dtype)
+        let (gradInput, pointer) = try allocate(inputShape, kernel.dtype)
+        let gradPointer = try address(gradOutput, "convolutionBackwardInput")
+        let size = kernel.dtype.byteSize
+        let plan = work.plan(items: g.source.dims[0], operations: g.operations)
+        try withChunkWeights(try address(kernel, "convolutionBackwardInput"), g, plan, query: dnnl_query_weights_md, key: "bwd") { chunk, weights in
+            let range = plan.range(chunk)
+            let gc = g.batch(range.count)
+            let mds = try gc.memoryDescriptors()
+            try execute(try backwardDataConvolution(gc), [
+                (DNNL_ARG_DIFF_DST, gradPointer + range.lowerBound * g.destination.strides[0] * size, mds.destination),
+                (DNNL_ARG_WEIGHTS, weights.pointer, weights.descriptor),
+                (DNNL_ARG_DIFF_SRC, pointer + range.lowerBound * g.source.strides[0] * size, mds.source),
+            ])
+        } primitive: { try backwardDataConvolution($0) }
+        return gradInput
+    }
+
+    /// The backward-data primitive, with the forward one as its hint.
+    func backwardDataConvolution(_ g: ConvolutionGeometry) throws -> Primitive {
         let hint = try forwardConvolution(g, bias: false, activation: .identity)
-        let primitive = try cache.primitive("conv backward data \(g.key)") {
+        return try cache.primitive("conv backward data \(g.key)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var descriptor = dnnl_convolution_desc_t()
             try DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
@@ -193,16 +255,6 @@ extension OneDNNBackend {
                 DNNL.dims(g.strides), DNNL.dims(g.dilates), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "backward-data descriptor")
             return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
         }
-        let mds = try g.memoryDescriptors()
-        let wanted = try chosen(primitive, dnnl_query_weights_md)
-        let (gradInput, pointer) = try allocate(inputShape, kernel.dtype)
-        try withWeights(kernel, user: mds.weights, wanted: wanted, key: "bwd \(g.key)") { weights in
-            try execute(primitive, [
-                (DNNL_ARG_DIFF_DST, try address(gradOutput, "convolutionBackwardInput"), mds.destination),
-                (DNNL_ARG_WEIGHTS, weights, wanted), (DNNL_ARG_DIFF_SRC, pointer, mds.source),
-            ])
-        }
-        return gradInput
     }
 
     public func convolutionBackwardKernel(input: Buffer, gradOutput: Buffer, kernelShape: Shape, descriptor: ConvolutionDescriptor) throws -> Buffer {
@@ -216,8 +268,42 @@ extension OneDNNBackend {
             return try fallback.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
         }
         let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d, dtype: input.dtype)
+        let (gradKernel, pointer) = try allocate(kernelShape, input.dtype)
+        let (source, gradPointer) = (try address(input, "convolutionBackwardKernel"), try address(gradOutput, "convolutionBackwardKernel"))
+        let size = input.dtype.byteSize
+        // Each chunk of the batch gives a part of the kernel's gradient, summed in chunk order
+        // after all have run; in float32 only, where the parts lose nothing in the sum.
+        let plan = input.dtype == .float32 ? work.plan(items: g.source.dims[0], operations: g.operations) : ChunkPlan(items: g.source.dims[0], chunks: 1)
+        let parts = GradientParts(count: plan.count - 1, elements: kernelShape.elementCount)
+        try work.forEach(plan) { chunk in
+            let range = plan.range(chunk)
+            let gc = g.batch(range.count)
+            let primitive = try backwardWeightsConvolution(gc)
+            let mds = try gc.memoryDescriptors()
+            var (user, produced) = (mds.weights, try chosen(primitive, dnnl_query_diff_weights_md))
+            let target = chunk == 0 ? pointer : parts[chunk - 1]
+            let arguments = { (weights: UnsafeMutableRawPointer) in [
+                (DNNL_ARG_SRC, source + range.lowerBound * g.source.strides[0] * size, mds.source),
+                (DNNL_ARG_DIFF_DST, gradPointer + range.lowerBound * g.destination.strides[0] * size, mds.destination),
+                (DNNL_ARG_DIFF_WEIGHTS, weights, produced),
+            ] as [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] }
+            if dnnl_memory_desc_equal(&user, &produced) != 0 {
+                try execute(primitive, arguments(target))
+            } else {
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&produced), alignment: 64)
+                defer { scratch.deallocate() }
+                try execute(primitive, arguments(scratch))
+                try reorder(from: (scratch, produced), to: (target, user), key: "weights out \(gc.key)")
+            }
+        }
+        parts.add(into: pointer.assumingMemoryBound(to: Float.self))
+        return gradKernel
+    }
+
+    /// The backward-weights primitive, with the forward one as its hint.
+    func backwardWeightsConvolution(_ g: ConvolutionGeometry) throws -> Primitive {
         let hint = try forwardConvolution(g, bias: false, activation: .identity)
-        let primitive = try cache.primitive("conv backward weights \(g.key)") {
+        return try cache.primitive("conv backward weights \(g.key)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var descriptor = dnnl_convolution_desc_t()
             try DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(
@@ -225,24 +311,6 @@ extension OneDNNBackend {
                 DNNL.dims(g.strides), DNNL.dims(g.dilates), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "backward-weights descriptor")
             return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
         }
-        let mds = try g.memoryDescriptors()
-        var produced = try chosen(primitive, dnnl_query_diff_weights_md)
-        let (gradKernel, pointer) = try allocate(kernelShape, input.dtype)
-        var user = mds.weights
-        let arguments = { (weights: UnsafeMutableRawPointer) in [
-            (DNNL_ARG_SRC, try self.address(input, "convolutionBackwardKernel"), mds.source),
-            (DNNL_ARG_DIFF_DST, try self.address(gradOutput, "convolutionBackwardKernel"), mds.destination),
-            (DNNL_ARG_DIFF_WEIGHTS, weights, produced),
-        ] as [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] }
-        if dnnl_memory_desc_equal(&user, &produced) != 0 {
-            try execute(primitive, try arguments(pointer))
-        } else {
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&produced), alignment: 64)
-            defer { scratch.deallocate() }
-            try execute(primitive, try arguments(scratch))
-            try reorder(from: (scratch, produced), to: (pointer, user), key: "weights out \(g.key)")
-        }
-        return gradKernel
     }
 }
 #endif

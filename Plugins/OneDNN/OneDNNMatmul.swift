@@ -25,7 +25,9 @@ extension OneDNNBackend {
         return (dims, strides)
     }
 
-    /// `activation(A · B + bias)` through the oneDNN matmul primitive, cached per shape.
+    /// `activation(A · B + bias)` through oneDNN matmul primitives, cached per shape: the
+    /// output's rows are cut into chunks for the cores (``WorkSharing``), each a product of the
+    /// matching rows of `A` with all of `B`.
     func matmulPrimitive(
         _ a: Buffer, _ b: Buffer, bias: Buffer?, transposeA: Bool, transposeB: Bool, activation: FusedActivation
     ) throws -> Buffer {
@@ -33,31 +35,41 @@ extension OneDNNBackend {
         let rank = geometry.output.rank
         let viewA = Self.matrixView(a.shape, rank: rank, transposed: transposeA)
         let viewB = Self.matrixView(b.shape, rank: rank, transposed: transposeB)
-        let outputDims = geometry.output.dimensions
+        let outputDims = geometry.output.dimensions, outputStrides = DNNL.denseStrides(outputDims)
         var biasDims = [Int](repeating: 1, count: rank)
         biasDims[rank - 1] = geometry.n
         let dtype = a.dtype
-        let key = "matmul " + (dtype == .float32 ? "" : "\(dtype) ") + "\(viewA) \(viewB) bias \(bias != nil) \(activation)"
-        let (mdA, mdB, mdC) = (
-            try DNNL.memoryDescriptor(viewA.dims, strides: viewA.strides, dtype: dtype),
-            try DNNL.memoryDescriptor(viewB.dims, strides: viewB.strides, dtype: dtype),
-            try DNNL.memoryDescriptor(outputDims, strides: DNNL.denseStrides(outputDims), dtype: dtype))
+        let mdB = try DNNL.memoryDescriptor(viewB.dims, strides: viewB.strides, dtype: dtype)
         let mdBias = try DNNL.memoryDescriptor(biasDims, strides: DNNL.denseStrides(biasDims), dtype: dtype)
-        let primitive = try cache.primitive(key) {
-            var descriptor = dnnl_matmul_desc_t()
-            var (sa, sb, sc, sbias) = (mdA, mdB, mdC, mdBias)
-            let status = bias == nil
-                ? dnnl_matmul_desc_init(&descriptor, &sa, &sb, nil, &sc)
-                : dnnl_matmul_desc_init(&descriptor, &sa, &sb, &sbias, &sc)
-            try DNNL.check(status, "matmul descriptor")
-            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: attributes(activation)) }
-        }
         let (output, pointer) = try allocate(geometry.output, dtype)
-        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-            (DNNL_ARG_SRC, try address(a, "matmul"), mdA), (DNNL_ARG_WEIGHTS, try address(b, "matmul"), mdB), (DNNL_ARG_DST, pointer, mdC),
-        ]
-        if let bias { arguments.append((DNNL_ARG_BIAS, try address(bias, "dense"), mdBias)) }
-        try execute(primitive, arguments)
+        let (pointerA, pointerB) = (try address(a, "matmul"), try address(b, "matmul"))
+        let pointerBias = try bias.map { try address($0, "dense") }
+        let rowAxis = rank - 2, rows = outputDims[rowAxis]
+        let operations = 2 * geometry.output.elementCount * viewA.dims[rank - 1]
+        try work.forEachChunk(items: rows, operations: operations) { chunk in
+            var (dimsA, dimsC) = (viewA.dims, outputDims)
+            (dimsA[rowAxis], dimsC[rowAxis]) = (chunk.count, chunk.count)
+            let mdA = try DNNL.memoryDescriptor(dimsA, strides: viewA.strides, dtype: dtype)
+            let mdC = try DNNL.memoryDescriptor(dimsC, strides: outputStrides, dtype: dtype)
+            let key = "matmul " + (dtype == .float32 ? "" : "\(dtype) ")
+                + "\(dimsA) \(viewA.strides) \(viewB.dims) \(viewB.strides) \(dimsC) \(outputStrides) bias \(bias != nil) \(activation)"
+            let primitive = try cache.primitive(key) {
+                var descriptor = dnnl_matmul_desc_t()
+                var (sa, sb, sc, sbias) = (mdA, mdB, mdC, mdBias)
+                let status = bias == nil
+                    ? dnnl_matmul_desc_init(&descriptor, &sa, &sb, nil, &sc)
+                    : dnnl_matmul_desc_init(&descriptor, &sa, &sb, &sbias, &sc)
+                try DNNL.check(status, "matmul descriptor")
+                return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: attributes(activation)) }
+            }
+            let size = dtype.byteSize
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_SRC, pointerA + chunk.lowerBound * viewA.strides[rowAxis] * size, mdA), (DNNL_ARG_WEIGHTS, pointerB, mdB),
+                (DNNL_ARG_DST, pointer + chunk.lowerBound * outputStrides[rowAxis] * size, mdC),
+            ]
+            if let pointerBias { arguments.append((DNNL_ARG_BIAS, pointerBias, mdBias)) }
+            try execute(primitive, arguments)
+        }
         return output
     }
 

@@ -67,7 +67,7 @@ extension OneDNNBackend {
         let view = Self.channelsFirst(x.shape)
         let data = try DNNL.memoryDescriptor(view.dims, strides: view.strides)
         let vector = try DNNL.memoryDescriptor([channels], strides: [1])
-        let primitive = try batchNormForward(data, epsilon: descriptor.epsilon, key: "\(view) \(descriptor.epsilon)")
+        let primitive = try batchNormForward(data, epsilon: descriptor.epsilon, key: "\(view.dims) \(view.strides) \(descriptor.epsilon)")
         let (output, outputPointer) = try allocate(x.shape)
         let vectors = ChannelVectors(channels: channels, count: 4)
         vectors.load(0, from: try address(scale, "normalize"))
@@ -103,7 +103,7 @@ extension OneDNNBackend {
         let view = Self.channelsFirst(input.shape)
         let data = try DNNL.memoryDescriptor(view.dims, strides: view.strides)
         let vector = try DNNL.memoryDescriptor([channels], strides: [1])
-        let key = "\(view) \(descriptor.epsilon)"
+        let key = "\(view.dims) \(view.strides) \(descriptor.epsilon)"
         let hint = try batchNormForward(data, epsilon: descriptor.epsilon, key: key)
         let primitive = try cache.primitive("batch norm backward \(key)") {
             var descriptorStruct = dnnl_batch_normalization_desc_t()

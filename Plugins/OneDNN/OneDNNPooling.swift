@@ -24,7 +24,7 @@ struct PoolingGeometry {
         paddingHigh = d.padding[spatial].map(\.high)
     }
 
-    var key: String { "\(source) \(destination) \(kernel) \(strides) \(paddingLow) \(paddingHigh)" }
+    var key: String { "\(source.dims) \(source.strides) \(destination.dims) \(destination.strides) \(kernel) \(strides) \(paddingLow) \(paddingHigh)" }
 }
 
 extension OneDNNBackend {

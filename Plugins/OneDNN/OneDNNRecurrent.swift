@@ -15,7 +15,8 @@ extension OneDNNBackend {
     struct RNNGeometry {
         enum Kind { case lstm, lbrGRU, vanilla(dnnl_alg_kind_t) }
         let kind: Kind
-        let batch: Int, time: Int, features: Int, units: Int
+        private(set) var batch: Int
+        let time: Int, features: Int, units: Int
         let reverse: Bool
 
         init?(_ operands: RecurrentOperands, _ descriptor: RecurrentDescriptor) {
@@ -32,6 +33,17 @@ extension OneDNNBackend {
             (batch, time, features, units) = (operands.input.shape[0], operands.input.shape[1], operands.input.shape[2], operands.recurrentKernel.shape[0])
             reverse = descriptor.reverse
         }
+
+        /// The same sequences for `examples` examples of the batch: sequences are independent,
+        /// so a chunk of the batch is a recurrent layer of its own.
+        func batch(_ examples: Int) -> RNNGeometry {
+            var result = self
+            result.batch = examples
+            return result
+        }
+
+        /// The forward pass's multiply-adds, times two: the input and recurrent products of every step.
+        var operations: Int { 2 * time * batch * (features + units) * gates * units }
 
         /// Gate blocks in the weights, and in the bias (the GRU's fourth is `b̂_n`).
         var gates: Int {
@@ -157,32 +169,79 @@ extension OneDNNBackend {
         guard let g = RNNGeometry(operands, descriptor), Self.supports(floats) else {
             return try composedRecurrentSequence(operands, descriptor: descriptor)
         }
-        let primitive = try rnnPrimitive(g, backward: false)
         let weights = try rnnWeights(operands, g)
+        let layout = try workspaceLayout(g)
         var scratch = RNNScratch()
         defer { scratch.release() }
         let (output, outputPointer) = try allocate([g.batch, g.time, g.units])
         let states = try (0..<descriptor.stateCount).map { _ in try allocate([g.batch, g.units]) }
-        var workspaceDescriptor = try chosen(primitive, dnnl_query_workspace_md, index: 0)
-        let (workspace, workspacePointer) = try allocate([(dnnl_memory_desc_get_size(&workspaceDescriptor) + 3) / 4])
-        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-            (DNNL_ARG_SRC_LAYER, try address(operands.input, "recurrentSequence"), try g.layer(g.features)),
-            (DNNL_ARG_SRC_ITER, try address(operands.initialStates[0], "recurrentSequence"), try g.state()),
-            (DNNL_ARG_WEIGHTS_LAYER, try placed(weights.layer, g.weights(g.features), chosen(primitive, dnnl_query_weights_md, index: 0), "layer \(g.key)", &scratch), try chosen(primitive, dnnl_query_weights_md, index: 0)),
-            (DNNL_ARG_WEIGHTS_ITER, try placed(weights.iter, g.weights(g.units), chosen(primitive, dnnl_query_weights_md, index: 1), "iter \(g.key)", &scratch), try chosen(primitive, dnnl_query_weights_md, index: 1)),
-            (DNNL_ARG_BIAS, try address(weights.bias, "recurrentSequence"), try g.bias()),
-            (DNNL_ARG_DST_LAYER, outputPointer, try g.layer(g.units)),
-            (DNNL_ARG_DST_ITER, states[0].1, try g.state()),
-            (DNNL_ARG_WORKSPACE, workspacePointer, workspaceDescriptor),
-        ]
-        if g.hasCellState {
-            arguments.append((DNNL_ARG_SRC_ITER_C, try address(operands.initialStates[1], "recurrentSequence"), try g.state()))
-            arguments.append((DNNL_ARG_DST_ITER_C, states[1].1, try g.state()))
+        let (workspace, workspacePointer) = try allocate([(layout.bytes + 3) / 4])
+        let primitives = try layout.geometries.map { try rnnPrimitive($0, backward: false) }
+        let placedWeights = try placedForChunks(weights, g, layout.geometries, primitives, direction: "forward", &scratch)
+        let name = "recurrentSequence"
+        let (input, bias) = (try address(operands.input, name), try address(weights.bias, name))
+        let initial = try operands.initialStates.map { try address($0, name) }
+        try work.forEach(layout.plan) { chunk in
+            let (gc, primitive, first) = (layout.geometries[chunk], primitives[chunk], layout.plan.range(chunk).lowerBound)
+            let (sequence, state) = (first * g.time * 4, first * g.units * 4)
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_SRC_LAYER, input + sequence * g.features, try gc.layer(g.features)),
+                (DNNL_ARG_SRC_ITER, initial[0] + state, try gc.state()),
+                (DNNL_ARG_WEIGHTS_LAYER, placedWeights[chunk].layer, try chosen(primitive, dnnl_query_weights_md, index: 0)),
+                (DNNL_ARG_WEIGHTS_ITER, placedWeights[chunk].iter, try chosen(primitive, dnnl_query_weights_md, index: 1)),
+                (DNNL_ARG_BIAS, bias, try g.bias()),
+                (DNNL_ARG_DST_LAYER, outputPointer + sequence * g.units, try gc.layer(g.units)),
+                (DNNL_ARG_DST_ITER, states[0].1 + state, try gc.state()),
+                (DNNL_ARG_WORKSPACE, workspacePointer + layout.offsets[chunk], try chosen(primitive, dnnl_query_workspace_md, index: 0)),
+            ]
+            if g.hasCellState {
+                arguments.append((DNNL_ARG_SRC_ITER_C, initial[1] + state, try gc.state()))
+                arguments.append((DNNL_ARG_DST_ITER_C, states[1].1 + state, try gc.state()))
+            }
+            try execute(primitive, arguments)
         }
-        try execute(primitive, arguments)
         let finals = states.map(\.0)
         // The backward primitive reads the forward pass's outputs beside oneDNN's workspace.
         return RecurrentSequenceResult(output: output, states: finals, workspace: [workspace, output] + finals)
+    }
+
+    /// The kernels in the layouts each chunk's primitive wants (forward or backward): reordered
+    /// once, and again only for a chunk whose primitive wants another layout.
+    func placedForChunks(
+        _ weights: (layer: Buffer, iter: Buffer, bias: Buffer), _ g: RNNGeometry, _ geometries: [RNNGeometry], _ primitives: [Primitive],
+        direction: String, _ scratch: inout RNNScratch
+    ) throws -> [(layer: UnsafeMutableRawPointer, iter: UnsafeMutableRawPointer)] {
+        var result: [(layer: UnsafeMutableRawPointer, iter: UnsafeMutableRawPointer)] = []
+        for (chunk, primitive) in primitives.enumerated() {
+            let wanted = (try chosen(primitive, dnnl_query_weights_md, index: 0), try chosen(primitive, dnnl_query_weights_md, index: 1))
+            if chunk > 0, DNNL.same(wanted.0, try chosen(primitives[0], dnnl_query_weights_md, index: 0)),
+                DNNL.same(wanted.1, try chosen(primitives[0], dnnl_query_weights_md, index: 1))
+            {
+                result.append(result[0])
+                continue
+            }
+            let key = "\(direction) \(geometries[chunk].key)"
+            result.append((
+                layer: try placed(weights.layer, g.weights(g.features), wanted.0, "layer \(key)", &scratch),
+                iter: try placed(weights.iter, g.weights(g.units), wanted.1, "iter \(key)", &scratch)))
+        }
+        return result
+    }
+
+    /// How a sequence's batch is cut for the cores (one chunk per thread at most: each step's
+    /// products are small, and smaller chunks would run them less efficiently), and where each
+    /// chunk's oneDNN workspace lies in the one workspace buffer, 64-byte aligned. The forward
+    /// and backward passes compute the same layout.
+    func workspaceLayout(_ g: RNNGeometry) throws -> (plan: ChunkPlan, geometries: [RNNGeometry], offsets: [Int], bytes: Int) {
+        let plan = ChunkPlan(items: g.batch, chunks: Swift.min(work.threads, work.plan(items: g.batch, operations: g.operations).count))
+        let geometries = (0..<plan.count).map { g.batch(plan.range($0).count) }
+        var offsets: [Int] = [], bytes = 0
+        for geometry in geometries {
+            offsets.append(bytes)
+            var descriptor = try chosen(try rnnPrimitive(geometry, backward: false), dnnl_query_workspace_md, index: 0)
+            bytes += (dnnl_memory_desc_get_size(&descriptor) + 63) / 64 * 64
+        }
+        return (plan, geometries, offsets, bytes)
     }
 }
 

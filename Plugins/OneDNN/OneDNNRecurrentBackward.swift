@@ -3,9 +3,9 @@ import Backend
 import CDNNL
 
 extension OneDNNBackend {
-    /// The backward RNN primitive over the workspace of ``recurrentSequence(_:descriptor:)``
-    /// (oneDNN's workspace, the output and the final states). oneDNN adds the weights' and
-    /// bias's gradients to what their memory holds, so that memory starts at zero.
+    /// The backward RNN primitives over the workspace of ``recurrentSequence(_:descriptor:)``
+    /// (oneDNN's workspace, the output and the final states), chunk by chunk of the batch as the
+    /// forward pass ran.
     public func recurrentSequenceBackward(
         gradOutput: Buffer, gradStates: [Buffer], operands: RecurrentOperands, workspace: [Buffer], descriptor: RecurrentDescriptor
     ) throws -> RecurrentSequenceGradients {
@@ -18,58 +18,75 @@ extension OneDNNBackend {
             throw BackendError.invalidArgument(
                 operation: "recurrentSequenceBackward", reason: "the workspace is not the one onednn's recurrentSequence returned for these operands")
         }
-        let primitive = try rnnPrimitive(g, backward: true)
         let weights = try rnnWeights(operands, g)
-        var scratch = RNNScratch()
-        defer { scratch.release() }
-        let (layerWanted, iterWanted) = (try chosen(primitive, dnnl_query_weights_md, index: 0), try chosen(primitive, dnnl_query_weights_md, index: 1))
-        var (layerGradient, iterGradient) = (try chosen(primitive, dnnl_query_diff_weights_md, index: 0), try chosen(primitive, dnnl_query_diff_weights_md, index: 1))
-        let layerGradientPointer = scratch.allocate(dnnl_memory_desc_get_size(&layerGradient))
-        let iterGradientPointer = scratch.allocate(dnnl_memory_desc_get_size(&iterGradient))
-        layerGradientPointer.initializeMemory(as: UInt8.self, repeating: 0, count: dnnl_memory_desc_get_size(&layerGradient))
-        iterGradientPointer.initializeMemory(as: UInt8.self, repeating: 0, count: dnnl_memory_desc_get_size(&iterGradient))
-        let (biasGradient, biasGradientPointer) = try allocate([g.biasGates * g.units])
-        biasGradientPointer.initializeMemory(as: Float.self, repeating: 0, count: g.biasGates * g.units)
-        let (inputGradient, inputGradientPointer) = try allocate([g.batch, g.time, g.features])
-        let stateGradients = try (0..<descriptor.stateCount).map { _ in try allocate([g.batch, g.units]) }
-        var workspaceDescriptor = try chosen(primitive, dnnl_query_workspace_md, index: 0)
-        guard workspace[0].shape.elementCount * 4 >= dnnl_memory_desc_get_size(&workspaceDescriptor) else {
+        let layout = try workspaceLayout(g)
+        guard workspace[0].shape.elementCount * 4 >= layout.bytes else {
             throw BackendError.invalidArgument(operation: "recurrentSequenceBackward", reason: "the workspace is smaller than oneDNN's for these operands")
         }
+        var scratch = RNNScratch()
+        defer { scratch.release() }
+        let primitives = try layout.geometries.map { try rnnPrimitive($0, backward: true) }
+        let placedWeights = try placedForChunks(weights, g, layout.geometries, primitives, direction: "backward", &scratch)
+        // oneDNN adds each chunk's weight gradients to its memory: every chunk has its own,
+        // zeroed, in our layout after the pass, summed in chunk order at the end.
+        let (layerElements, iterElements, biasElements) = (g.features * g.gates * g.units, g.units * g.gates * g.units, g.biasGates * g.units)
+        let parts = GradientParts(count: layout.plan.count, elements: layerElements + iterElements + biasElements)
+        let (inputGradient, inputGradientPointer) = try allocate([g.batch, g.time, g.features])
+        let stateGradients = try (0..<descriptor.stateCount).map { _ in try allocate([g.batch, g.units]) }
         let name = "recurrentSequenceBackward"
-        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-            (DNNL_ARG_SRC_LAYER, try address(operands.input, name), try g.layer(g.features)),
-            (DNNL_ARG_SRC_ITER, try address(operands.initialStates[0], name), try g.state()),
-            (DNNL_ARG_WEIGHTS_LAYER, try placed(weights.layer, g.weights(g.features), layerWanted, "backward layer \(g.key)", &scratch), layerWanted),
-            (DNNL_ARG_WEIGHTS_ITER, try placed(weights.iter, g.weights(g.units), iterWanted, "backward iter \(g.key)", &scratch), iterWanted),
-            (DNNL_ARG_BIAS, try address(weights.bias, name), try g.bias()),
-            (DNNL_ARG_DST_LAYER, try address(workspace[1], name), try g.layer(g.units)),
-            (DNNL_ARG_DST_ITER, try address(workspace[2], name), try g.state()),
-            (DNNL_ARG_WORKSPACE, try address(workspace[0], name), workspaceDescriptor),
-            (DNNL_ARG_DIFF_SRC_LAYER, inputGradientPointer, try g.layer(g.features)),
-            (DNNL_ARG_DIFF_SRC_ITER, stateGradients[0].1, try g.state()),
-            (DNNL_ARG_DIFF_WEIGHTS_LAYER, layerGradientPointer, layerGradient),
-            (DNNL_ARG_DIFF_WEIGHTS_ITER, iterGradientPointer, iterGradient),
-            (DNNL_ARG_DIFF_BIAS, biasGradientPointer, try g.bias()),
-            (DNNL_ARG_DIFF_DST_LAYER, try address(gradOutput, name), try g.layer(g.units)),
-            (DNNL_ARG_DIFF_DST_ITER, try address(gradStates[0], name), try g.state()),
-        ]
-        if g.hasCellState {
-            arguments += [
-                (DNNL_ARG_SRC_ITER_C, try address(operands.initialStates[1], name), try g.state()),
-                (DNNL_ARG_DST_ITER_C, try address(workspace[3], name), try g.state()),
-                (DNNL_ARG_DIFF_SRC_ITER_C, stateGradients[1].1, try g.state()),
-                (DNNL_ARG_DIFF_DST_ITER_C, try address(gradStates[1], name), try g.state()),
+        let (input, biasPointer, gradient) = (try address(operands.input, name), try address(weights.bias, name), try address(gradOutput, name))
+        let (outputs, oneDNNWorkspace) = (try address(workspace[1], name), try address(workspace[0], name))
+        let initial = try operands.initialStates.map { try address($0, name) }
+        let finals = try workspace[2...].map { try address($0, name) }
+        let gradFinals = try gradStates.map { try address($0, name) }
+        try work.forEach(layout.plan) { chunk in
+            let (gc, primitive, first) = (layout.geometries[chunk], primitives[chunk], layout.plan.range(chunk).lowerBound)
+            let (sequence, state) = (first * g.time * 4, first * g.units * 4)
+            var (layerGradient, iterGradient) = (try chosen(primitive, dnnl_query_diff_weights_md, index: 0), try chosen(primitive, dnnl_query_diff_weights_md, index: 1))
+            let (layerBytes, iterBytes) = (dnnl_memory_desc_get_size(&layerGradient), dnnl_memory_desc_get_size(&iterGradient))
+            let produced = UnsafeMutableRawPointer.allocate(byteCount: layerBytes + iterBytes, alignment: 64)
+            defer { produced.deallocate() }
+            produced.initializeMemory(as: UInt8.self, repeating: 0, count: layerBytes + iterBytes)
+            let part = parts[chunk]
+            let biasPart = part + (layerElements + iterElements) * 4
+            biasPart.initializeMemory(as: Float.self, repeating: 0, count: biasElements)
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_SRC_LAYER, input + sequence * g.features, try gc.layer(g.features)),
+                (DNNL_ARG_SRC_ITER, initial[0] + state, try gc.state()),
+                (DNNL_ARG_WEIGHTS_LAYER, placedWeights[chunk].layer, try chosen(primitive, dnnl_query_weights_md, index: 0)),
+                (DNNL_ARG_WEIGHTS_ITER, placedWeights[chunk].iter, try chosen(primitive, dnnl_query_weights_md, index: 1)),
+                (DNNL_ARG_BIAS, biasPointer, try g.bias()),
+                (DNNL_ARG_DST_LAYER, outputs + sequence * g.units, try gc.layer(g.units)),
+                (DNNL_ARG_DST_ITER, finals[0] + state, try gc.state()),
+                (DNNL_ARG_WORKSPACE, oneDNNWorkspace + layout.offsets[chunk], try chosen(primitive, dnnl_query_workspace_md, index: 0)),
+                (DNNL_ARG_DIFF_SRC_LAYER, inputGradientPointer + sequence * g.features, try gc.layer(g.features)),
+                (DNNL_ARG_DIFF_SRC_ITER, stateGradients[0].1 + state, try gc.state()),
+                (DNNL_ARG_DIFF_WEIGHTS_LAYER, produced, layerGradient),
+                (DNNL_ARG_DIFF_WEIGHTS_ITER, produced + layerBytes, iterGradient),
+                (DNNL_ARG_DIFF_BIAS, biasPart, try g.bias()),
+                (DNNL_ARG_DIFF_DST_LAYER, gradient + sequence * g.units, try gc.layer(g.units)),
+                (DNNL_ARG_DIFF_DST_ITER, gradFinals[0] + state, try gc.state()),
             ]
+            if g.hasCellState {
+                arguments += [
+                    (DNNL_ARG_SRC_ITER_C, initial[1] + state, try gc.state()),
+                    (DNNL_ARG_DST_ITER_C, finals[1] + state, try gc.state()),
+                    (DNNL_ARG_DIFF_SRC_ITER_C, stateGradients[1].1 + state, try gc.state()),
+                    (DNNL_ARG_DIFF_DST_ITER_C, gradFinals[1] + state, try gc.state()),
+                ]
+            }
+            try execute(primitive, arguments)
+            // The weights' gradients into this chunk's part, in our layout.
+            try reorder(from: (produced, layerGradient), to: (part, try g.weights(g.features)), key: "rnn weights out layer \(gc.key)")
+            try reorder(from: (produced + layerBytes, iterGradient), to: (part + layerElements * 4, try g.weights(g.units)), key: "rnn weights out iter \(gc.key)")
         }
-        try execute(primitive, arguments)
-        // The weights' gradients back in our layout and gate order.
-        var kernels: [Buffer] = []
-        for (rows, produced, pointer, key) in [(g.features, layerGradient, layerGradientPointer, "layer"), (g.units, iterGradient, iterGradientPointer, "iter")] {
-            let (kernel, kernelPointer) = try allocate([rows, g.gates * g.units])
-            try reorder(from: (pointer, produced), to: (kernelPointer, try g.weights(rows)), key: "rnn weights out \(key) \(g.key)")
-            kernels.append(kernel)
-        }
+        let (total, totalPointer) = try allocate([layerElements + iterElements + biasElements])
+        parts.sum(into: totalPointer.assumingMemoryBound(to: Float.self))
+        var kernels = [
+            try reshape(try slice(total, starts: [0], limits: [layerElements], strides: [1]), to: [g.features, g.gates * g.units]),
+            try reshape(try slice(total, starts: [layerElements], limits: [layerElements + iterElements], strides: [1]), to: [g.units, g.gates * g.units]),
+        ]
+        let biasGradient = try slice(total, starts: [layerElements + iterElements], limits: [layerElements + iterElements + biasElements], strides: [1])
         var (bias, recurrentBias): (Buffer?, Buffer?) = (biasGradient, nil)
         if case .lbrGRU = g.kind {
             kernels = try kernels.map { try swappingFirstGates($0, g) }

@@ -44,7 +44,7 @@ extension OneDNNBackend {
         let mds = try g.memoryDescriptors()
         let wanted = try chosen(primitive, dnnl_query_weights_md)
         let (output, pointer) = try allocate(outputShape, input.dtype)
-        try withWeights(kernel, user: mds.weights, wanted: wanted, key: "deconv \(g.key)") { weights in
+        try withWeights(try address(kernel, "transposedConvolution"), user: mds.weights, wanted: wanted, key: "deconv \(g.key)") { weights in
             var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
                 (DNNL_ARG_SRC, try address(input, "transposedConvolution"), mds.source), (DNNL_ARG_WEIGHTS, weights, wanted),
                 (DNNL_ARG_DST, pointer, mds.destination),

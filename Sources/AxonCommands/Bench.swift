@@ -11,12 +11,14 @@ struct Bench: ParsableCommand {
               axon bench --backends onednn --threads 2
               axon bench --quick --output /tmp/bench
               axon bench --backends onednn --threads 2 --contention busy
+              axon bench --backends onednn --workloads "MLP,CNN" --contention process
             """)
 
     @Flag(help: "Tiny sizes, for a smoke run.") var quick = false
     @Option(help: "Where to write swift.json and swift.md.") var output = ".build/bench"
     @OptionGroup var settings: BackendSettings
     @Option(help: "Comma-separated backends to run (default: all registered).") var backends: String?
+    @Option(help: "Comma-separated parts of workload names: run only the rows naming one (default: all).") var workloads: String?
     @Option(help: "Run every workload again beside competing work: busy (busy loops), syscalls (system-call loops) or process (a second multi-threaded training process), one per core.")
     var contention: Contention?
     @Option(help: .hidden) var rss: String?
@@ -32,7 +34,7 @@ struct Bench: ParsableCommand {
         try runReportingErrors {
             try BenchmarkSuite.run(
                 quick: quick, output: output, childArguments: ["bench"], only: backends?.split(separator: ",").map(String.init),
-                contention: contention)
+                workloads: workloads?.split(separator: ",").map(String.init), contention: contention)
         }
     }
 }

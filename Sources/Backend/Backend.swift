@@ -71,6 +71,12 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     /// The gradient of ``softmaxCrossEntropy(logits:labels:axis:)`` with respect to the logits:
     /// `gradLoss · (softmax(logits) · Σ labels − labels)`.
     func softmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer
+    /// The cotangent of `x` carried back through `y = activation(x)`, from the output `y` and
+    /// its cotangent `gradOutput` (of `y`'s shape and dtype): `gradOutput · activation′(x)`, i.e.
+    /// `gradOutput` where `y > 0` (else 0) for relu, `gradOutput · y · (1 − y)` for sigmoid and
+    /// `gradOutput · (1 − y²)` for tanh. One pass in place of the compare-and-select or products
+    /// it composes.
+    func activationBackward(_ activation: FusedActivation, output: Buffer, gradOutput: Buffer) throws -> Buffer
     /// Normalises `x` over `descriptor.axes`, then scales and offsets (both broadcast to `x`).
     func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor

@@ -134,6 +134,22 @@ extension Backend {
         return try binary(.multiply, local, reshape(gradLoss, to: keptShape))
     }
 
+    public func activationBackward(_ activation: FusedActivation, output: Buffer, gradOutput: Buffer) throws -> Buffer {
+        try composedActivationBackward(activation, output: output, gradOutput: gradOutput)
+    }
+
+    /// ``Backend/activationBackward(_:output:gradOutput:)`` as elementwise primitives.
+    public func composedActivationBackward(_ activation: FusedActivation, output y: Buffer, gradOutput g: Buffer) throws -> Buffer {
+        try requireSameShape(y, g, operation: "activationBackward")
+        let one = try full(1, shape: [], dtype: y.dtype)
+        switch activation {
+        case .identity: return g
+        case .relu: return try select(compare(.greater, y, full(0, shape: [], dtype: y.dtype)), g, full(0, shape: [], dtype: g.dtype))
+        case .sigmoid: return try binary(.multiply, g, binary(.multiply, y, binary(.subtract, one, y)))
+        case .tanh: return try binary(.multiply, g, binary(.subtract, one, binary(.multiply, y, y)))
+        }
+    }
+
     public func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {

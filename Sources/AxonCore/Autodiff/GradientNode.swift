@@ -26,6 +26,16 @@ extension Tensor {
         _ operation: String, _ inputs: [Tensor], _ forward: (any Backend, [Buffer]) throws -> Buffer,
         pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]
     ) throws -> Tensor {
+        try make(operation, inputs, forward) { cotangent, inputs, output, _ in try pullback(cotangent, inputs, output) }
+    }
+
+    /// ``make(_:_:_:pullback:)`` for an operation whose input cotangents cost enough to skip
+    /// the unwanted ones: `wanted[i]` says whether input `i` depends on a differentiated value
+    /// (the model's data, labels and constants do not), and a cotangent not wanted may be `nil`.
+    static func make(
+        _ operation: String, _ inputs: [Tensor], _ forward: (any Backend, [Buffer]) throws -> Buffer,
+        pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor, _ wanted: [Bool]) throws -> [Tensor?]
+    ) throws -> Tensor {
         let backend = try commonBackend(operation, inputs)
         let output = try forward(backend, inputs.map(\.buffer))
         return record(output, on: backend, inputs: inputs, pullback: pullback)
@@ -36,13 +46,22 @@ extension Tensor {
         _ output: Buffer, on backend: any Backend, inputs: [Tensor],
         pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]
     ) -> Tensor {
+        record(output, on: backend, inputs: inputs) { cotangent, inputs, output, _ in try pullback(cotangent, inputs, output) }
+    }
+
+    /// ``record(_:on:inputs:pullback:)`` whose pullback is told which inputs want a cotangent.
+    static func record(
+        _ output: Buffer, on backend: any Backend, inputs: [Tensor],
+        pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor, _ wanted: [Bool]) throws -> [Tensor?]
+    ) -> Tensor {
         guard inputs.contains(where: { $0.node != nil }), output.dtype.isFloatingPoint else {
             return Tensor(buffer: output, backend: backend)
         }
         let detachedInputs = inputs.map { $0.detached() }
         let detachedOutput = Tensor(buffer: output, backend: backend)
+        let wanted = inputs.map { $0.node != nil }
         let node = GradientNode(parents: inputs.map(\.node)) { cotangent in
-            try pullback(cotangent, detachedInputs, detachedOutput)
+            try pullback(cotangent, detachedInputs, detachedOutput, wanted)
         }
         return Tensor(buffer: output, backend: backend, node: node)
     }

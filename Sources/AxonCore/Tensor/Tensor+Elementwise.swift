@@ -143,12 +143,12 @@ extension Tensor {
     /// The tangent.
     public func tan() throws -> Tensor { try unary(.tan) { g, _, y in try g * (y * y + 1) } }
     /// The hyperbolic tangent.
-    public func tanh() throws -> Tensor { try unary(.tanh) { g, _, y in try g * (1 - y * y) } }
+    public func tanh() throws -> Tensor { try unary(.tanh) { g, _, y in try Tensor.throughActivation(.tanh, output: y, cotangent: g) } }
     /// `1 / (1 + e⁻ˣ)`.
-    public func sigmoid() throws -> Tensor { try unary(.sigmoid) { g, _, y in try g * y * (1 - y) } }
-    /// `max(x, 0)` (its gradient at 0 is 0).
+    public func sigmoid() throws -> Tensor { try unary(.sigmoid) { g, _, y in try Tensor.throughActivation(.sigmoid, output: y, cotangent: g) } }
+    /// `max(x, 0)` (its gradient at 0 is 0: the output is positive exactly where the input is).
     public func relu() throws -> Tensor {
-        try unary(.relu) { g, x, _ in try x.compare(.greater, 0).select(g, g.constant(0)) }
+        try unary(.relu) { g, _, y in try Tensor.throughActivation(.relu, output: y, cotangent: g) }
     }
     /// The Gauss error function; its derivative is `2/√π · exp(−x²)`.
     public func erf() throws -> Tensor {

@@ -3,14 +3,11 @@ import Backend
 // The fused ops of the backend protocol, with their vector-Jacobian products.
 
 extension Tensor {
-    /// The cotangent `g` carried back through a fused activation, using its output `y`.
+    /// The cotangent `g` carried back through an activation, using its output `y` (the
+    /// backend's one-pass ``Backend/activationBackward(_:output:gradOutput:)``).
     static func throughActivation(_ activation: FusedActivation, output y: Tensor, cotangent g: Tensor) throws -> Tensor {
-        switch activation {
-        case .identity: return g
-        case .relu: return try y.compare(.greater, 0).select(g, g.constant(0))
-        case .sigmoid: return try g * y * (1 - y)
-        case .tanh: return try g * (1 - y * y)
-        }
+        guard activation != .identity else { return g }
+        return Tensor(buffer: try g.backend.activationBackward(activation, output: y.buffer, gradOutput: g.buffer), backend: g.backend)
     }
 
     /// `activation(self · weight + bias)` over the last axis.
@@ -18,14 +15,14 @@ extension Tensor {
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         return try Tensor.make("dense", inputs, { backend, b in
             try backend.dense(b[0], weight: b[1], bias: b.count > 2 ? b[2] : nil, activation: activation)
-        }) { g, x, y in
+        }) { g, x, y, wanted in
             let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
             let features = x[0].shape[x[0].rank - 1]
             let flatInput = try x[0].reshaped(to: [-1, features])
             let flatGrad = try dz.reshaped(to: [-1, dz.shape[dz.rank - 1]])
-            let dx = try flatGrad.matmul(x[1], transposeOther: true).reshaped(to: x[0].shape)
-            let dw = try flatInput.matmul(flatGrad, transposeSelf: true)
-            let db = x.count > 2 ? try flatGrad.sum(axes: [0]) : nil
+            let dx = wanted[0] ? try flatGrad.matmul(x[1], transposeOther: true).reshaped(to: x[0].shape) : nil
+            let dw = wanted[1] ? try flatInput.matmul(flatGrad, transposeSelf: true) : nil
+            let db = x.count > 2 && wanted[2] ? try flatGrad.sum(axes: [0]) : nil
             return [dx, dw, db]
         }
     }
@@ -38,10 +35,10 @@ extension Tensor {
         return try Tensor.make("convolution", inputs, { backend, b in
             try backend.convolution(
                 b[0], kernel: b[1], bias: b.count > 2 ? b[2] : nil, descriptor: descriptor, activation: activation)
-        }) { g, x, y in
+        }) { g, x, y, wanted in
             let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
-            let gradients = try Tensor.convolutionGradients(dz, input: x[0], kernel: x[1], descriptor: descriptor)
-            let db = x.count > 2 ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
+            let gradients = try Tensor.convolutionGradients(dz, input: x[0], kernel: x[1], descriptor: descriptor, wanted: wanted)
+            let db = x.count > 2 && wanted[2] ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
             return gradients + [db]
         }
     }
@@ -56,16 +53,16 @@ extension Tensor {
         return try Tensor.make("transposedConvolution", inputs, { backend, b in
             try backend.transposedConvolution(
                 b[0], kernel: b[1], bias: b.count > 2 ? b[2] : nil, outputShape: outputShape, descriptor: descriptor, activation: activation)
-        }) { g, x, y in
+        }) { g, x, y, wanted in
             // The adjoint's input gradient is the convolution itself; its kernel gradient is the
             // convolution's, with the roles of input and output gradient exchanged.
             let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
             let backend = g.backend
-            let dx = try backend.convolution(dz.buffer, kernel: x[1].buffer, descriptor: descriptor)
-            let dk = try backend.convolutionBackwardKernel(
-                input: dz.buffer, gradOutput: x[0].buffer, kernelShape: x[1].shape, descriptor: descriptor)
-            let db = x.count > 2 ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
-            return [Tensor(buffer: dx, backend: backend), Tensor(buffer: dk, backend: backend), db]
+            let dx = try wanted[0] ? backend.convolution(dz.buffer, kernel: x[1].buffer, descriptor: descriptor) : nil
+            let dk = try wanted[1] ? backend.convolutionBackwardKernel(
+                input: dz.buffer, gradOutput: x[0].buffer, kernelShape: x[1].shape, descriptor: descriptor) : nil
+            let db = x.count > 2 && wanted[2] ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
+            return [dx.map { Tensor(buffer: $0, backend: backend) }, dk.map { Tensor(buffer: $0, backend: backend) }, db]
         }
     }
 
@@ -88,14 +85,15 @@ extension Tensor {
     public func softmaxCrossEntropy(labels: Tensor, axis: Int = -1) throws -> Tensor {
         try Tensor.make("softmaxCrossEntropy", [self, labels], { backend, b in
             try backend.softmaxCrossEntropy(logits: b[0], labels: b[1], axis: axis)
-        }) { g, x, _ in
+        }) { g, x, _, wanted in
             let backend = g.backend
-            let dLogits = try backend.softmaxCrossEntropyBackward(
-                logits: x[0].buffer, labels: x[1].buffer, gradLoss: g.buffer, axis: axis)
+            let dLogits = try wanted[0] ? backend.softmaxCrossEntropyBackward(
+                logits: x[0].buffer, labels: x[1].buffer, gradLoss: g.buffer, axis: axis) : nil
+            guard wanted[1] else { return [dLogits.map { Tensor(buffer: $0, backend: backend) }, nil] }
             let keptShape = try ShapeRules.reduction(
                 x[0].shape, axes: [axis], keepDimensions: true, operation: "softmaxCrossEntropy").shape
             let dLabels = try -(x[0].logSoftmax(axis: axis) * g.reshaped(to: keptShape))
-            return [Tensor(buffer: dLogits, backend: backend), dLabels]
+            return [dLogits.map { Tensor(buffer: $0, backend: backend) }, dLabels]
         }
     }
 

@@ -8,11 +8,11 @@ extension Tensor {
         let (tA, tB) = (transposeSelf, transposeOther)
         return try Tensor.make("matmul", [self, other], { backend, b in
             try backend.matmul(b[0], b[1], transposeA: tA, transposeB: tB)
-        }) { g, x, _ in
+        }) { g, x, _, wanted in
             let (a, b) = (x[0], x[1])
-            let da = tA ? try b.matmul(g, transposeSelf: tB, transposeOther: true) : try g.matmul(b, transposeOther: !tB)
-            let db = tB ? try g.matmul(a, transposeSelf: true, transposeOther: tA) : try a.matmul(g, transposeSelf: !tA)
-            return [try da.summed(toShape: a.shape), try db.summed(toShape: b.shape)]
+            let da = !wanted[0] ? nil : tA ? try b.matmul(g, transposeSelf: tB, transposeOther: true) : try g.matmul(b, transposeOther: !tB)
+            let db = !wanted[1] ? nil : tB ? try g.matmul(a, transposeSelf: true, transposeOther: tA) : try a.matmul(g, transposeSelf: !tA)
+            return [try da?.summed(toShape: a.shape), try db?.summed(toShape: b.shape)]
         }
     }
 
@@ -21,20 +21,22 @@ extension Tensor {
     public func convolution(kernel: Tensor, descriptor: ConvolutionDescriptor) throws -> Tensor {
         try Tensor.make("convolution", [self, kernel], { backend, b in
             try backend.convolution(b[0], kernel: b[1], descriptor: descriptor)
-        }) { g, x, _ in
-            try Tensor.convolutionGradients(g, input: x[0], kernel: x[1], descriptor: descriptor)
+        }) { g, x, _, wanted in
+            try Tensor.convolutionGradients(g, input: x[0], kernel: x[1], descriptor: descriptor, wanted: wanted)
         }
     }
 
+    /// The input's and the kernel's cotangents, each only where `wanted` (a model's first
+    /// convolution needs none for its data).
     static func convolutionGradients(
-        _ g: Tensor, input: Tensor, kernel: Tensor, descriptor: ConvolutionDescriptor
+        _ g: Tensor, input: Tensor, kernel: Tensor, descriptor: ConvolutionDescriptor, wanted: [Bool]
     ) throws -> [Tensor?] {
         let backend = g.backend
-        let dx = try backend.convolutionBackwardInput(
-            gradOutput: g.buffer, kernel: kernel.buffer, inputShape: input.shape, descriptor: descriptor)
-        let dk = try backend.convolutionBackwardKernel(
-            input: input.buffer, gradOutput: g.buffer, kernelShape: kernel.shape, descriptor: descriptor)
-        return [Tensor(buffer: dx, backend: backend), Tensor(buffer: dk, backend: backend)]
+        let dx = try wanted[0] ? backend.convolutionBackwardInput(
+            gradOutput: g.buffer, kernel: kernel.buffer, inputShape: input.shape, descriptor: descriptor) : nil
+        let dk = try wanted[1] ? backend.convolutionBackwardKernel(
+            input: input.buffer, gradOutput: g.buffer, kernelShape: kernel.shape, descriptor: descriptor) : nil
+        return [dx.map { Tensor(buffer: $0, backend: backend) }, dk.map { Tensor(buffer: $0, backend: backend) }]
     }
 
     /// A window reduction (pooling) over every axis.

@@ -159,6 +159,17 @@ extension CheckedBackend {
         return try implementation.softmaxCrossEntropyBackward(logits: logits, labels: labels, gradLoss: gradLoss, axis: axis)
     }
 
+    public func activationBackward(_ activation: FusedActivation, output: Buffer, gradOutput: Buffer) throws -> Buffer {
+        let name = "activationBackward(\(activation.rawValue))"
+        try requireOwned([output, gradOutput], name)
+        try requireFloat([output, gradOutput], name)
+        try requireGradientShape(gradOutput.shape, output.shape, name)
+        if let wide = widening(.elementwise, [output, gradOutput]) {
+            return try wide.narrow(activationBackward(activation, output: wide(output), gradOutput: wide(gradOutput)))
+        }
+        return try implementation.activationBackward(activation, output: output, gradOutput: gradOutput)
+    }
+
     public func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {

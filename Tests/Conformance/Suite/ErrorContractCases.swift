@@ -117,6 +117,8 @@ public enum ErrorContractCases {
             rejects("softmaxCrossEntropy with labels of another shape", "softmaxCrossEntropy", [floats([2, 3]), floats([2, 4])]),
             rejects("softmaxCrossEntropyBackward with a loss gradient of the wrong shape", "softmaxCrossEntropyBackward",
                     [floats([2, 3]), floats([2, 3]), floats([3])]),
+            rejects("activationBackward with a gradient of another shape", "activationBackward", [floats([2, 3]), floats([3, 2])],
+                    ["activation": .string("relu")]),
             rejects("normalize with a NaN epsilon", "normalize", [floats([4, 3]), floats([3]), floats([3])],
                     ["axes": .ints([0]), "epsilon": .double(.nan)]),
             rejects("normalizeBackward with a gradient of the wrong shape", "normalizeBackward",

@@ -139,6 +139,7 @@ public enum OpTable {
             "softmaxCrossEntropyBackward": { b, x, a in
                 [try b.softmaxCrossEntropyBackward(logits: x[0], labels: x[1], gradLoss: x[2], axis: a.int("axis", default: -1))]
             },
+            "activationBackward": { b, x, a in [try b.activationBackward(activation(a), output: x[0], gradOutput: x[1])] },
             "normalize": { b, x, a in
                 let r = try b.normalize(x[0], scale: x[1], offset: x[2], descriptor: NormalizationDescriptor(axes: a.ints("axes"), epsilon: Float(a.double("epsilon"))))
                 return [r.output, r.mean, r.inverseStd]
@@ -197,6 +198,6 @@ public enum OpTable {
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [
         "dense", "convolutionBiasActivation", "transposedConvolution", "attention", "attentionBackward", "recurrentSequence", "recurrentSequenceBackward", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
-        "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
+        "activationBackward", "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
     ]
 }

@@ -147,10 +147,30 @@ public enum PrimitiveCases {
             let gradients = [u([3, 4, 2], 68)] + (0..<stateCount).map { u([3, 2], 69 + UInt64($0)) }
             cases.append(.op("recurrent sequence backward \(name)", "recurrentSequenceBackward", gradients + inputs, attributes, opClass: .reduction))
         }
+        // Enough work to be cut into chunks of the batch (6 and 5 sequences) on onednn; short,
+        // so that the bfloat16 twins stay within their tolerance.
+        for cell in ["lstm", "gru"] {
+            let (gates, stateCount) = (cell == "lstm" ? 4 : 3, cell == "lstm" ? 2 : 1)
+            let attributes: [String: Attribute] = ["cell": .string(cell), "activation": .string("tanh")]
+            var inputs = [u([11, 3, 96], 185), u([96, gates * 128], 186, -0.2, 0.2), u([128, gates * 128], 187, -0.2, 0.2), u([gates * 128], 188)]
+            if cell == "gru" { inputs.append(u([gates * 128], 189)) }
+            inputs += (0..<stateCount).map { u([11, 128], 190 + UInt64($0)) }
+            cases.append(.op("recurrent sequence \(cell) cut into batch chunks", "recurrentSequence", inputs, attributes, opClass: .reduction))
+            let gradients = [u([11, 3, 128], 192)] + (0..<stateCount).map { u([11, 128], 193 + UInt64($0)) }
+            cases.append(.op("recurrent sequence backward \(cell) cut into batch chunks", "recurrentSequenceBackward", gradients + inputs, attributes, opClass: .reduction))
+        }
         cases.append(.op("softmax", "softmax", [u([5, 11], 32, -4, 4)], ["axis": .int(1)], opClass: .reduction))
         cases.append(.op("log-softmax axis 0", "logSoftmax", [u([5, 11], 32, -4, 4)], ["axis": .int(0)], opClass: .reduction))
         cases.append(.op("softmax cross-entropy", "softmaxCrossEntropy", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1)], opClass: .reduction))
         cases.append(.op("softmax cross-entropy backward", "softmaxCrossEntropyBackward", [u([6, 10], 33, -3, 3), u([6, 10], 34, 0, 1), u([6], 35)], opClass: .reduction))
+        // Outputs as the activation gives them: relu's with zeros (and a −0), sigmoid's in (0, 1), tanh's in (−1, 1).
+        let reluOutput: [Float] = (0..<24).map { $0 == 5 ? -0.0 : $0 % 3 == 0 ? 0 : Float($0) * 0.25 }
+        cases.append(.op("relu backward", "activationBackward", [.elements(shape: [2, 3, 4], .float32(reluOutput)), u([2, 3, 4], 170)],
+                         ["activation": .string("relu")], opClass: .elementwise))
+        cases.append(.op("sigmoid backward", "activationBackward", [u([2, 3, 4], 171, 0.01, 0.99), u([2, 3, 4], 172)],
+                         ["activation": .string("sigmoid")], opClass: .elementwise))
+        cases.append(.op("tanh backward", "activationBackward", [u([2, 3, 4], 173, -0.99, 0.99), u([2, 3, 4], 174)],
+                         ["activation": .string("tanh")], opClass: .elementwise))
         let batchNorm: [String: Attribute] = ["axes": .ints([0, 1, 2]), "epsilon": .double(1e-5)]
         let layerNorm: [String: Attribute] = ["axes": .ints([3]), "epsilon": .double(1e-5)]
         cases.append(.op("batch norm", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], batchNorm, opClass: .reduction))
@@ -186,6 +206,20 @@ public enum PrimitiveCases {
             .op("softmax cross-entropy of long rows", "softmaxCrossEntropy", [u([4, 300], 50, -4, 4), u([4, 300], 51, 0, 1)], opClass: .reduction),
             .op("softmax cross-entropy backward of long rows", "softmaxCrossEntropyBackward",
                 [u([4, 300], 50, -4, 4), u([4, 300], 51, 0, 1), u([4], 52)], opClass: .reduction),
+            // Large enough to be cut into chunks for several threads on onednn.
+            .op("relu over a large activation", "unary.relu", [u([64, 28, 28, 32], 175)], opClass: .elementwise),
+            .op("relu backward over a large activation", "activationBackward", [u([64, 28, 28, 32], 176, -0.5, 1), u([64, 28, 28, 32], 177)],
+                ["activation": .string("relu")], opClass: .elementwise),
+            .op("bias gradient over a large activation", "reduce.sum", [u([64, 28, 28, 32], 178)], ["axes": .ints([0, 1, 2])], opClass: .reduction),
+            .op("mean over the leading axes of a large activation", "reduce.mean", [u([64, 28, 28, 32], 179)], ["axes": .ints([0, 1])], opClass: .reduction),
+            // Enough work to be cut into chunks of the batch or of the rows, the last one shorter.
+            .op("matmul cut into row chunks", "matmul", [u([37, 300], 180), u([300, 200], 181)], opClass: .linearAlgebra),
+            .op("convolution cut into batch chunks", "convolution", [u([7, 12, 12, 16], 182), u([3, 3, 16, 32], 183)],
+                ["padding": .ints([1, 1, 1, 1])], opClass: .linearAlgebra),
+            .op("convolution backward input cut into batch chunks", "convolutionBackwardInput", [u([7, 12, 12, 32], 184), u([3, 3, 16, 32], 183)],
+                ["padding": .ints([1, 1, 1, 1]), "inputShape": .ints([7, 12, 12, 16])], opClass: .linearAlgebra),
+            .op("convolution backward kernel summed over batch chunks", "convolutionBackwardKernel", [u([7, 12, 12, 16], 182), u([7, 12, 12, 32], 184)],
+                ["padding": .ints([1, 1, 1, 1]), "kernelShape": .ints([3, 3, 16, 32])], opClass: .linearAlgebra),
         ]
         // 12 channels: one full run of 8 and a ragged run of 4 (channel runs of im2col/col2im).
         let padded: [String: Attribute] = ["padding": .ints([1, 1, 1, 1])]

@@ -36,7 +36,10 @@ public enum TrainingRecipes {
     }
 
     /// (a) MNIST MLP 784-128-10 with Adam for 100 steps; (b) a small CNN with batch norm,
-    /// dropout and SGD-momentum for 50 steps; (c) an LSTM reading the images row by row, with
+    /// dropout and SGD-momentum (learning rate 0.003) for 50 steps — at 0.01 its loss rises over
+    /// the first steps and rounding differences between backends' kernels grow about threefold a
+    /// step, to 0.019 between onednn's and the reference's parameters by step 50, against 0.0013
+    /// at 0.003, so the recipe would measure that instability rather than the backend; (c) an LSTM reading the images row by row, with
     /// recurrent dropout, Adam, 50 steps; (a) and (b) again under the bfloat16 policy — (b) for
     /// 10 steps, since one-ulp bfloat16 differences between a backend's native kernels and the
     /// reference's rounded float32 grow through batch norm and momentum to 0.15 by step 50
@@ -47,7 +50,7 @@ public enum TrainingRecipes {
                 try run(model: mlp, optimizer: .adam(learningRate: 1e-3), batchSize: 32, steps: 100, data: try mnist(mnistDirectory), on: backend)
             }),
             ConformanceCase("training CNN, batch norm, dropout, SGD momentum, 50 steps", covers: ["recipe.cnn"], opClass: .training, body: .library { backend in
-                try run(model: cnn, optimizer: .sgd(learningRate: 0.01, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
+                try run(model: cnn, optimizer: .sgd(learningRate: 0.003, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
             }),
             ConformanceCase("training LSTM sequence classifier, recurrent dropout, Adam, 50 steps", covers: ["recipe.lstm"], opClass: .training,
                             body: .library { backend in
