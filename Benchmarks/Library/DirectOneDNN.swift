@@ -2,11 +2,15 @@
 import CDNNL
 import Dispatch
 
-/// A square matmul through the oneDNN C API directly (primitive and memories made once), the
-/// yardstick for the same product through the `Backend` protocol.
+/// A square matmul through the oneDNN C API directly (primitive and memories made once, on
+/// oneDNN's own OpenMP threads), the yardstick for the same product through the `Backend` protocol.
 enum DirectOneDNN {
-    /// Median seconds of one `size`³ product, or `nil` if oneDNN refused.
-    static func matmulSeconds(size: Int, repeats: Int) -> Double? {
+    /// Median seconds of one `size`³ product on `threads` OpenMP threads, or `nil` if oneDNN refused.
+    static func matmulSeconds(size: Int, threads: Int, repeats: Int) -> Double? {
+        // OpenMP's thread count is per thread; the backend keeps this one's at one.
+        let previous = omp_get_max_threads()
+        omp_set_num_threads(Int32(threads))
+        defer { omp_set_num_threads(previous) }
         var engine: dnnl_engine_t?, stream: dnnl_stream_t?
         guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success,
             dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success

@@ -38,7 +38,7 @@ enum Workloads {
             if backend.name == "onednn" {
                 rows.append(Row(workload: "matmul \(size)³ through the protocol vs a direct oneDNN call", unit: "%", higherIsBetter: true) {
                     let seconds = try matmulSeconds(size: size, dtype: .float32, on: backend, repeats: quick ? 3 : 7)
-                    return DirectOneDNN.matmulSeconds(size: size, repeats: quick ? 3 : 7).map { 100 * $0 / seconds }
+                    return DirectOneDNN.matmulSeconds(size: size, threads: onednnThreads(backend), repeats: quick ? 3 : 7).map { 100 * $0 / seconds }
                 })
             }
             #endif
@@ -83,6 +83,13 @@ enum Workloads {
             try roundTrip(on: backend, repeats: quick ? 20 : 2_000) * 1e6
         })
         return rows
+    }
+
+    /// The threads the onednn backend uses, as its device description gives them ("(2 threads)").
+    static func onednnThreads(_ backend: any Backend) -> Int {
+        let words = backend.deviceDescription.split(separator: " ")
+        return words.firstIndex(of: "threads)").flatMap { $0 > 0 ? Int(words[$0 - 1].dropFirst()) : nil }
+            ?? ProcessInfo.processInfo.activeProcessorCount
     }
 
     /// The median seconds of a `size`³ product of `dtype` matrices.
