@@ -179,30 +179,46 @@ extension OneDNNBackend {
         let primitives = try layout.geometries.map { try rnnPrimitive($0, backward: false) }
         let placedWeights = try placedForChunks(weights, g, layout.geometries, primitives, direction: "forward", &scratch)
         let name = "recurrentSequence"
-        let (input, bias) = (try address(operands.input, name), try address(weights.bias, name))
-        let initial = try operands.initialStates.map { try address($0, name) }
+        let memory = SequenceMemory(
+            input: try address(operands.input, name), initial: try operands.initialStates.map { try address($0, name) },
+            bias: try address(weights.bias, name), output: outputPointer, finals: states.map(\.1), workspace: workspacePointer)
         try work.forEach(layout.plan) { chunk in
-            let (gc, primitive, first) = (layout.geometries[chunk], primitives[chunk], layout.plan.range(chunk).lowerBound)
-            let (sequence, state) = (first * g.time * 4, first * g.units * 4)
-            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-                (DNNL_ARG_SRC_LAYER, input + sequence * g.features, try gc.layer(g.features)),
-                (DNNL_ARG_SRC_ITER, initial[0] + state, try gc.state()),
-                (DNNL_ARG_WEIGHTS_LAYER, placedWeights[chunk].layer, try chosen(primitive, dnnl_query_weights_md, index: 0)),
-                (DNNL_ARG_WEIGHTS_ITER, placedWeights[chunk].iter, try chosen(primitive, dnnl_query_weights_md, index: 1)),
-                (DNNL_ARG_BIAS, bias, try g.bias()),
-                (DNNL_ARG_DST_LAYER, outputPointer + sequence * g.units, try gc.layer(g.units)),
-                (DNNL_ARG_DST_ITER, states[0].1 + state, try gc.state()),
-                (DNNL_ARG_WORKSPACE, workspacePointer + layout.offsets[chunk], try chosen(primitive, dnnl_query_workspace_md, index: 0)),
-            ]
-            if g.hasCellState {
-                arguments.append((DNNL_ARG_SRC_ITER_C, initial[1] + state, try gc.state()))
-                arguments.append((DNNL_ARG_DST_ITER_C, states[1].1 + state, try gc.state()))
-            }
-            try execute(primitive, arguments)
+            try execute(primitives[chunk], try sequenceArguments(memory, g, layout, chunk: chunk, primitive: primitives[chunk], weights: placedWeights[chunk]))
         }
         let finals = states.map(\.0)
         // The backward primitive reads the forward pass's outputs beside oneDNN's workspace.
         return RecurrentSequenceResult(output: output, states: finals, workspace: [workspace, output] + finals)
+    }
+
+    /// The memory both passes hand to a chunk's primitive, at the whole batch's addresses.
+    struct SequenceMemory {
+        let input: UnsafeMutableRawPointer, initial: [UnsafeMutableRawPointer], bias: UnsafeMutableRawPointer
+        let output: UnsafeMutableRawPointer, finals: [UnsafeMutableRawPointer], workspace: UnsafeMutableRawPointer
+    }
+
+    /// The forward pass's arguments for chunk `chunk` of `layout` (the backward pass reads the
+    /// same, its outputs among them): each sequence tensor at the chunk's first example.
+    func sequenceArguments(
+        _ memory: SequenceMemory, _ g: RNNGeometry, _ layout: WorkspaceLayout, chunk: Int, primitive: Primitive,
+        weights: (layer: UnsafeMutableRawPointer, iter: UnsafeMutableRawPointer)
+    ) throws -> [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] {
+        let (gc, first) = (layout.geometries[chunk], layout.plan.range(chunk).lowerBound)
+        let (sequence, state) = (first * g.time * 4, first * g.units * 4)
+        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+            (DNNL_ARG_SRC_LAYER, memory.input + sequence * g.features, try gc.layer(g.features)),
+            (DNNL_ARG_SRC_ITER, memory.initial[0] + state, try gc.state()),
+            (DNNL_ARG_WEIGHTS_LAYER, weights.layer, try chosen(primitive, dnnl_query_weights_md, index: 0)),
+            (DNNL_ARG_WEIGHTS_ITER, weights.iter, try chosen(primitive, dnnl_query_weights_md, index: 1)),
+            (DNNL_ARG_BIAS, memory.bias, try g.bias()),
+            (DNNL_ARG_DST_LAYER, memory.output + sequence * g.units, try gc.layer(g.units)),
+            (DNNL_ARG_DST_ITER, memory.finals[0] + state, try gc.state()),
+            (DNNL_ARG_WORKSPACE, memory.workspace + layout.offsets[chunk], try chosen(primitive, dnnl_query_workspace_md, index: 0)),
+        ]
+        if g.hasCellState {
+            arguments.append((DNNL_ARG_SRC_ITER_C, memory.initial[1] + state, try gc.state()))
+            arguments.append((DNNL_ARG_DST_ITER_C, memory.finals[1] + state, try gc.state()))
+        }
+        return arguments
     }
 
     /// The kernels in the layouts each chunk's primitive wants (forward or backward): reordered
@@ -232,7 +248,7 @@ extension OneDNNBackend {
     /// products are small, and smaller chunks would run them less efficiently), and where each
     /// chunk's oneDNN workspace lies in the one workspace buffer, 64-byte aligned. The forward
     /// and backward passes compute the same layout.
-    func workspaceLayout(_ g: RNNGeometry) throws -> (plan: ChunkPlan, geometries: [RNNGeometry], offsets: [Int], bytes: Int) {
+    func workspaceLayout(_ g: RNNGeometry) throws -> WorkspaceLayout {
         let plan = ChunkPlan(items: g.batch, chunks: Swift.min(work.threads, work.plan(items: g.batch, operations: g.operations).count))
         let geometries = (0..<plan.count).map { g.batch(plan.range($0).count) }
         var offsets: [Int] = [], bytes = 0
@@ -241,7 +257,15 @@ extension OneDNNBackend {
             var descriptor = try chosen(try rnnPrimitive(geometry, backward: false), dnnl_query_workspace_md, index: 0)
             bytes += (dnnl_memory_desc_get_size(&descriptor) + 63) / 64 * 64
         }
-        return (plan, geometries, offsets, bytes)
+        return WorkspaceLayout(plan: plan, geometries: geometries, offsets: offsets, bytes: bytes)
+    }
+
+    /// A sequence's chunks: the plan, each chunk's geometry, and its workspace's byte offset.
+    struct WorkspaceLayout {
+        let plan: ChunkPlan
+        let geometries: [RNNGeometry]
+        let offsets: [Int]
+        let bytes: Int
     }
 }
 

@@ -34,10 +34,11 @@ extension OneDNNBackend {
         let (inputGradient, inputGradientPointer) = try allocate([g.batch, g.time, g.features])
         let stateGradients = try (0..<descriptor.stateCount).map { _ in try allocate([g.batch, g.units]) }
         let name = "recurrentSequenceBackward"
-        let (input, biasPointer, gradient) = (try address(operands.input, name), try address(weights.bias, name), try address(gradOutput, name))
-        let (outputs, oneDNNWorkspace) = (try address(workspace[1], name), try address(workspace[0], name))
-        let initial = try operands.initialStates.map { try address($0, name) }
-        let finals = try workspace[2...].map { try address($0, name) }
+        let gradient = try address(gradOutput, name)
+        let memory = SequenceMemory(
+            input: try address(operands.input, name), initial: try operands.initialStates.map { try address($0, name) },
+            bias: try address(weights.bias, name), output: try address(workspace[1], name), finals: try workspace[2...].map { try address($0, name) },
+            workspace: try address(workspace[0], name))
         let gradFinals = try gradStates.map { try address($0, name) }
         try work.forEach(layout.plan) { chunk in
             let (gc, primitive, first) = (layout.geometries[chunk], primitives[chunk], layout.plan.range(chunk).lowerBound)
@@ -50,15 +51,8 @@ extension OneDNNBackend {
             let part = parts[chunk]
             let biasPart = part + (layerElements + iterElements) * 4
             biasPart.initializeMemory(as: Float.self, repeating: 0, count: biasElements)
-            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-                (DNNL_ARG_SRC_LAYER, input + sequence * g.features, try gc.layer(g.features)),
-                (DNNL_ARG_SRC_ITER, initial[0] + state, try gc.state()),
-                (DNNL_ARG_WEIGHTS_LAYER, placedWeights[chunk].layer, try chosen(primitive, dnnl_query_weights_md, index: 0)),
-                (DNNL_ARG_WEIGHTS_ITER, placedWeights[chunk].iter, try chosen(primitive, dnnl_query_weights_md, index: 1)),
-                (DNNL_ARG_BIAS, biasPointer, try g.bias()),
-                (DNNL_ARG_DST_LAYER, outputs + sequence * g.units, try gc.layer(g.units)),
-                (DNNL_ARG_DST_ITER, finals[0] + state, try gc.state()),
-                (DNNL_ARG_WORKSPACE, oneDNNWorkspace + layout.offsets[chunk], try chosen(primitive, dnnl_query_workspace_md, index: 0)),
+            var arguments = try sequenceArguments(memory, g, layout, chunk: chunk, primitive: primitive, weights: placedWeights[chunk])
+            arguments += [
                 (DNNL_ARG_DIFF_SRC_LAYER, inputGradientPointer + sequence * g.features, try gc.layer(g.features)),
                 (DNNL_ARG_DIFF_SRC_ITER, stateGradients[0].1 + state, try gc.state()),
                 (DNNL_ARG_DIFF_WEIGHTS_LAYER, produced, layerGradient),
@@ -69,8 +63,6 @@ extension OneDNNBackend {
             ]
             if g.hasCellState {
                 arguments += [
-                    (DNNL_ARG_SRC_ITER_C, initial[1] + state, try gc.state()),
-                    (DNNL_ARG_DST_ITER_C, finals[1] + state, try gc.state()),
                     (DNNL_ARG_DIFF_SRC_ITER_C, stateGradients[1].1 + state, try gc.state()),
                     (DNNL_ARG_DIFF_DST_ITER_C, gradFinals[1] + state, try gc.state()),
                 ]

@@ -103,6 +103,7 @@ final class GradientParts {
         add(into: total)
     }
 }
+
 /// Helper threads, one per core but one, that take chunks of one job at a time beside the
 /// thread that posted it. A helper that finds no job spins for a few tens of microseconds
 /// (ops of a step follow each other that closely) and then sleeps until the next job, so an
