@@ -49,9 +49,14 @@ let package = Package(
         .target(name: "Backend", path: "Sources/Backend", exclude: ["Plugins/abi.txt"]),  // read by scripts/backend-abi.sh
         .target(name: "CPUReference", dependencies: ["Backend"], path: "Plugins/CPUReference"),
         .systemLibrary(name: "CDNNL", path: "Plugins/CDNNL"),
+        // The onednn backend's own loops that Swift cannot vectorise (a square root per lane).
+        .target(name: "COneDNNKernels", path: "Plugins/COneDNNKernels"),
         .target(
             name: "OneDNN",
-            dependencies: ["Backend", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
+            dependencies: [
+                "Backend", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"])),
+                .target(name: "COneDNNKernels", condition: .when(traits: ["OneDNN"])),
+            ],
             path: "Plugins/OneDNN"
         ),
         .systemLibrary(name: "CVulkan", path: "Plugins/CVulkan"),

@@ -1,5 +1,6 @@
 #if OneDNN
 import Backend
+import COneDNNKernels
 import Foundation
 
 // The optimizer steps as one pass over each parameter's elements, instead of the dozen
@@ -24,30 +25,9 @@ extension OneDNNBackend {
         let (np, nm, nv) = (pp.assumingMemoryBound(to: Float.self), mp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (b1, b2, eps, lr, decay) = (step.beta1, step.beta2, step.epsilon, step.learningRate, step.weightDecay)
         // Multiplying by the reciprocal corrections saves two divisions per element.
-        let (c1, c2) = (1 / step.firstMomentCorrection, 1 / step.secondMomentCorrection)
-        let count = parameter.shape.elementCount
-        // Eight lanes at a time (the same arithmetic, so the lanes agree with the tail), then
-        // the remainder one by one.
-        var i = 0
-        while i + 8 <= count {
-            let (pi, gi) = (Lanes.load(p, i), Lanes.load(g, i))
-            let mi = Lanes.load(m, i) * b1 + gi * (1 - b1)
-            let vi = Lanes.load(v, i) * b2 + gi * gi * (1 - b2)
-            let direction = (mi * c1) / ((vi * c2).squareRoot() + eps) + pi * decay
-            (pi - direction * lr).store(np, i)
-            mi.store(nm, i)
-            vi.store(nv, i)
-            i += 8
-        }
-        while i < count {
-            let mi = m[i] * b1 + g[i] * (1 - b1)
-            let vi = v[i] * b2 + g[i] * g[i] * (1 - b2)
-            let direction = (mi * c1) / ((vi * c2).squareRoot() + eps) + p[i] * decay
-            np[i] = p[i] - direction * lr
-            nm[i] = mi
-            nv[i] = vi
-            i += 1
-        }
+        axon_adam_update(
+            p, g, m, v, np, nm, nv, parameter.shape.elementCount, b1, b2, eps, lr, decay,
+            1 / step.firstMomentCorrection, 1 / step.secondMomentCorrection)
         return (newParameter, newFirst, newSecond)
     }
 
