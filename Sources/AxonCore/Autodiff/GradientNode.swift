@@ -19,11 +19,12 @@ final class GradientNode: @unchecked Sendable {
 
 extension Tensor {
     /// Runs `forward` on the inputs' buffers and, if any input is tracked, records `pullback`.
+    /// `forward` must read only the buffers it is handed (see ``computeBuffers(_:_:on:key:_:)``).
     ///
     /// The pullback receives the output's cotangent, the inputs and the output, all detached,
     /// so the gradient computation itself records nothing.
     static func make(
-        _ operation: String, _ inputs: [Tensor], _ forward: (any Backend, [Buffer]) throws -> Buffer,
+        _ operation: String, _ inputs: [Tensor], _ forward: @escaping (any Backend, [Buffer]) throws -> Buffer,
         pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]
     ) throws -> Tensor {
         try make(operation, inputs, forward) { cotangent, inputs, output, _ in try pullback(cotangent, inputs, output) }
@@ -33,12 +34,11 @@ extension Tensor {
     /// the unwanted ones: `wanted[i]` says whether input `i` depends on a differentiated value
     /// (the model's data, labels and constants do not), and a cotangent not wanted may be `nil`.
     static func make(
-        _ operation: String, _ inputs: [Tensor], _ forward: (any Backend, [Buffer]) throws -> Buffer,
+        _ operation: String, _ inputs: [Tensor], _ forward: @escaping (any Backend, [Buffer]) throws -> Buffer,
         pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor, _ wanted: [Bool]) throws -> [Tensor?]
     ) throws -> Tensor {
-        let backend = try commonBackend(operation, inputs)
-        let output = try forward(backend, inputs.map(\.buffer))
-        return record(output, on: backend, inputs: inputs, pullback: pullback)
+        let (backend, outputs) = try computeBuffers(operation, inputs) { backend, buffers, _ in [try forward(backend, buffers)] }
+        return record(outputs[0], on: backend, inputs: inputs, pullback: pullback)
     }
 
     /// Wraps an already computed buffer, recording `pullback` if any input is tracked.

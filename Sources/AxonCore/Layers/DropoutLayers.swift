@@ -9,7 +9,10 @@ extension Layers {
     /// The keep-mask (`bool`, of `shape`) that dropout at `rate` draws from `key` at `offset`:
     /// the backend's `dropoutMask(rate:key:offset:shape:)`.
     public static func keepMask(rate: Float, key: Philox.Key, offset: UInt64 = 0, shape: Shape, on backend: any Backend) throws -> Tensor {
-        Tensor(buffer: try backend.dropoutMask(rate: rate, key: key, offset: offset, shape: shape), backend: backend)
+        let (backend, mask) = try Tensor.computeBuffers("dropoutMask", [], on: backend, key: key) { backend, _, key in
+            [try backend.dropoutMask(rate: rate, key: key, offset: offset, shape: shape)]
+        }
+        return Tensor(buffer: mask[0], backend: backend)
     }
 
     /// The elements of `shape` per example (along axis 0), for ``LayerContext/maskOffset(elementsPerExample:)``.

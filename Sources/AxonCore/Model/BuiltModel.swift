@@ -184,8 +184,10 @@ public struct BuiltModel: Sendable {
                 if let narrow = computed[index], narrow.dtype == policy.compute { return narrow }
                 return try values[index].map(policy.computing)
             }
+            let layerKey = randomKey.folded(with: node.name)
+            Tracing.current?.noteFold(randomKey, name: node.name, layerKey)
             let context = LayerContext(
-                layerName: node.name, mode: mode, randomKey: randomKey.folded(with: node.name), backend: backend, share: share
+                layerName: node.name, mode: mode, randomKey: layerKey, backend: backend, share: share
             ) { key in
                 let name = "\(node.parameterScope).\(key)"
                 if let value = variables.parameters[name] ?? state[name] { return try policy?.computing(value) ?? value }

@@ -35,6 +35,8 @@ extension AnalyzedNode {
     /// see its gradient. Errors name the layer.
     func runningHooks(on output: Tensor) throws -> Tensor {
         let (name, kind) = (self.name, self.kind)
+        // A compiled function would replay the layer's operations without calling its hooks.
+        Tracing.current?.fail("layer '\(name)' has hooks, host code that runs on every call")
         func failed(_ error: any Error, _ event: HookEvent) -> AxonError {
             AxonError.layer(name: name, kind: kind, reason: "its \(event.rawValue) hook failed: \(error)")
         }

@@ -9,7 +9,7 @@ extension Tensor {
         _ operation: UnaryOperation, derivative: @escaping (Tensor, Tensor, Tensor) throws -> Tensor?
     ) throws -> Tensor {
         // Untracked operands (the common case outside a gradient) skip the recording machinery.
-        if node == nil { return Tensor(buffer: try backend.unary(operation, buffer), backend: backend) }
+        if node == nil { return try Tensor.computed(operation.rawValue, [self]) { backend, b in try backend.unary(operation, b[0]) } }
         return try Tensor.make(operation.rawValue, [self], { backend, b in try backend.unary(operation, b[0]) }) { g, x, y in
             [try derivative(g, x[0], y)]
         }
@@ -22,7 +22,7 @@ extension Tensor {
         derivative: @escaping (Tensor, Tensor, Tensor, Tensor) throws -> (Tensor?, Tensor?)
     ) throws -> Tensor {
         if node == nil, other.node == nil, other.backend.isSameBackend(as: backend) {
-            return Tensor(buffer: try backend.binary(operation, buffer, other.buffer), backend: backend)
+            return try Tensor.computed(operation.rawValue, [self, other]) { backend, b in try backend.binary(operation, b[0], b[1]) }
         }
         return try Tensor.make(operation.rawValue, [self, other], { backend, b in try backend.binary(operation, b[0], b[1]) }) {
             g, x, y in
@@ -176,8 +176,7 @@ extension Tensor {
 
     /// Compares elementwise with broadcasting; the result is `bool` and carries no gradient.
     public func compare(_ operation: ComparisonOperation, _ other: Tensor) throws -> Tensor {
-        let backend = try Tensor.commonBackend("compare", [self, other])
-        return Tensor(buffer: try backend.compare(operation, buffer, other.buffer), backend: backend)
+        try Tensor.computed("compare", [self, other]) { backend, b in try backend.compare(operation, b[0], b[1]) }
     }
 
     /// Compares with a scalar of this tensor's dtype.
@@ -188,13 +187,14 @@ extension Tensor {
     /// `self ? onTrue : onFalse` for a `bool` tensor `self`, with broadcasting.
     public func select(_ onTrue: Tensor, _ onFalse: Tensor) throws -> Tensor {
         let condition = detached()
-        return try Tensor.make("select", [onTrue, onFalse], { backend, b in
-            try backend.select(condition.buffer, b[0], b[1])
+        return try Tensor.make("select", [onTrue, onFalse, condition], { backend, b in
+            try backend.select(b[2], b[0], b[1])
         }) { g, x, _ in
             let zero = try g.constant(0)
             return [
                 try condition.select(g, zero).summed(toShape: x[0].shape),
                 try condition.select(zero, g).summed(toShape: x[1].shape),
+                nil,
             ]
         }
     }

@@ -7,7 +7,9 @@ extension Tensor {
     /// backend's one-pass ``Backend/activationBackward(_:output:gradOutput:)``).
     static func throughActivation(_ activation: FusedActivation, output y: Tensor, cotangent g: Tensor) throws -> Tensor {
         guard activation != .identity else { return g }
-        return Tensor(buffer: try g.backend.activationBackward(activation, output: y.buffer, gradOutput: g.buffer), backend: g.backend)
+        return try Tensor.computed("activationBackward", [y, g]) { backend, b in
+            try backend.activationBackward(activation, output: b[0], gradOutput: b[1])
+        }
     }
 
     /// `activation(self · weight + bias)` over the last axis.
@@ -57,12 +59,15 @@ extension Tensor {
             // The adjoint's input gradient is the convolution itself; its kernel gradient is the
             // convolution's, with the roles of input and output gradient exchanged.
             let dz = try Tensor.throughActivation(activation, output: y, cotangent: g)
-            let backend = g.backend
-            let dx = try wanted[0] ? backend.convolution(dz.buffer, kernel: x[1].buffer, descriptor: descriptor) : nil
-            let dk = try wanted[1] ? backend.convolutionBackwardKernel(
-                input: dz.buffer, gradOutput: x[0].buffer, kernelShape: x[1].shape, descriptor: descriptor) : nil
+            let kernelShape = x[1].shape
+            let dx = try wanted[0] ? Tensor.computed("convolution", [dz, x[1]]) { backend, b in
+                try backend.convolution(b[0], kernel: b[1], descriptor: descriptor)
+            } : nil
+            let dk = try wanted[1] ? Tensor.computed("convolutionBackwardKernel", [dz, x[0]]) { backend, b in
+                try backend.convolutionBackwardKernel(input: b[0], gradOutput: b[1], kernelShape: kernelShape, descriptor: descriptor)
+            } : nil
             let db = x.count > 2 && wanted[2] ? try dz.sum(axes: Array(0..<(dz.rank - 1))) : nil
-            return [dx.map { Tensor(buffer: $0, backend: backend) }, dk.map { Tensor(buffer: $0, backend: backend) }, db]
+            return [dx, dk, db]
         }
     }
 
@@ -86,14 +91,14 @@ extension Tensor {
         try Tensor.make("softmaxCrossEntropy", [self, labels], { backend, b in
             try backend.softmaxCrossEntropy(logits: b[0], labels: b[1], axis: axis)
         }) { g, x, _, wanted in
-            let backend = g.backend
-            let dLogits = try wanted[0] ? backend.softmaxCrossEntropyBackward(
-                logits: x[0].buffer, labels: x[1].buffer, gradLoss: g.buffer, axis: axis) : nil
-            guard wanted[1] else { return [dLogits.map { Tensor(buffer: $0, backend: backend) }, nil] }
+            let dLogits = try wanted[0] ? Tensor.computed("softmaxCrossEntropyBackward", [x[0], x[1], g]) { backend, b in
+                try backend.softmaxCrossEntropyBackward(logits: b[0], labels: b[1], gradLoss: b[2], axis: axis)
+            } : nil
+            guard wanted[1] else { return [dLogits, nil] }
             let keptShape = try ShapeRules.reduction(
                 x[0].shape, axes: [axis], keepDimensions: true, operation: "softmaxCrossEntropy").shape
             let dLabels = try -(x[0].logSoftmax(axis: axis) * g.reshaped(to: keptShape))
-            return [dLogits.map { Tensor(buffer: $0, backend: backend) }, dLabels]
+            return [dLogits, dLabels]
         }
     }
 
@@ -104,28 +109,35 @@ extension Tensor {
         scale: Tensor, offset: Tensor, axes: [Int], epsilon: Float
     ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
         let descriptor = NormalizationDescriptor(axes: axes, epsilon: epsilon)
-        let backend = try Tensor.commonBackend("normalize", [self, scale, offset])
-        let result = try backend.normalize(buffer, scale: scale.buffer, offset: offset.buffer, descriptor: descriptor)
-        let (mean, inverseStd) = (result.mean, result.inverseStd)
-        let output = Tensor.record(result.output, on: backend, inputs: [self, scale, offset]) { g, x, _ in
-            let gradients = try backend.normalizeBackward(
-                gradOutput: g.buffer, input: x[0].buffer, scale: x[1].buffer, mean: mean, inverseStd: inverseStd,
-                descriptor: descriptor)
-            return [gradients.input, gradients.scale, gradients.offset].map { Tensor(buffer: $0, backend: backend) }
+        let (backend, result) = try Tensor.computeBuffers("normalize", [self, scale, offset]) { backend, b, _ in
+            let result = try backend.normalize(b[0], scale: b[1], offset: b[2], descriptor: descriptor)
+            return [result.output, result.mean, result.inverseStd]
+        }
+        let (mean, inverseStd) = (Tensor(buffer: result[1], backend: backend), Tensor(buffer: result[2], backend: backend))
+        let output = Tensor.record(result[0], on: backend, inputs: [self, scale, offset]) { g, x, _ in
+            let (_, gradients) = try Tensor.computeBuffers("normalizeBackward", [g, x[0], x[1], mean, inverseStd]) { backend, b, _ in
+                let gradients = try backend.normalizeBackward(
+                    gradOutput: b[0], input: b[1], scale: b[2], mean: b[3], inverseStd: b[4], descriptor: descriptor)
+                return [gradients.input, gradients.scale, gradients.offset]
+            }
+            return gradients.map { Tensor(buffer: $0, backend: backend) }
         }
         // The variance comes back from 1/√(var + ε): one value per group, not another pass
         // over the data.
-        let variance = try (Tensor(buffer: inverseStd, backend: backend).square().reciprocal() - epsilon).maximum(Tensor(0, on: backend))
-        return (output, Tensor(buffer: mean, backend: backend), variance)
+        let variance = try (inverseStd.square().reciprocal() - epsilon).maximum(Tensor(0, on: backend))
+        return (output, mean, variance)
     }
 
     /// Inverted dropout with the mask drawn from Philox bits of `key` at `offset`; `noiseShape`
     /// (default: this tensor's shape) broadcasts to the input, so whole channels can be dropped.
     public func dropout(rate: Float, key: Philox.Key, offset: UInt64 = 0, noiseShape: Shape? = nil) throws -> Tensor {
-        let backend = self.backend
-        let result = try backend.dropout(buffer, rate: rate, key: key, offset: offset, noiseShape: noiseShape ?? shape)
-        let mask = Tensor(buffer: result.mask, backend: backend)
-        return Tensor.record(result.output, on: backend, inputs: [self]) { g, _, _ in
+        let noiseShape = noiseShape ?? shape
+        let (backend, result) = try Tensor.computeBuffers("dropout", [self], key: key) { backend, b, key in
+            let result = try backend.dropout(b[0], rate: rate, key: key, offset: offset, noiseShape: noiseShape)
+            return [result.output, result.mask]
+        }
+        let mask = Tensor(buffer: result[1], backend: backend)
+        return Tensor.record(result[0], on: backend, inputs: [self]) { g, _, _ in
             [try mask.select(g * (1 / (1 - rate)), g.constant(0))]
         }
     }

@@ -108,21 +108,21 @@ extension Tensor {
     /// Slices along `axis` at `int32` `indices`.
     public func gather(indices: Tensor, axis: Int) throws -> Tensor {
         let indexValues = indices.detached()
-        return try Tensor.make("gather", [self], { backend, b in
-            try backend.gather(b[0], indices: indexValues.buffer, axis: axis)
+        return try Tensor.make("gather", [self, indexValues], { backend, b in
+            try backend.gather(b[0], indices: b[1], axis: axis)
         }) { g, x, _ in
             let resolved = try x[0].shape.normalizedAxis(axis, operation: "gather")
-            return [try g.scatterAdd(indices: indexValues, axis: resolved, dimensionSize: x[0].shape[resolved])]
+            return [try g.scatterAdd(indices: indexValues, axis: resolved, dimensionSize: x[0].shape[resolved]), nil]
         }
     }
 
     /// The adjoint of ``gather(indices:axis:)``: adds slices into a zero tensor at `indices`.
     public func scatterAdd(indices: Tensor, axis: Int, dimensionSize: Int) throws -> Tensor {
         let indexValues = indices.detached()
-        return try Tensor.make("scatterAdd", [self], { backend, b in
-            try backend.scatterAdd(b[0], indices: indexValues.buffer, axis: axis, dimensionSize: dimensionSize)
+        return try Tensor.make("scatterAdd", [self, indexValues], { backend, b in
+            try backend.scatterAdd(b[0], indices: b[1], axis: axis, dimensionSize: dimensionSize)
         }) { g, _, _ in
-            [try g.gather(indices: indexValues, axis: axis)]
+            [try g.gather(indices: indexValues, axis: axis), nil]
         }
     }
 }

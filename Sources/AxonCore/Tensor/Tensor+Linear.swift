@@ -31,21 +31,23 @@ extension Tensor {
     static func convolutionGradients(
         _ g: Tensor, input: Tensor, kernel: Tensor, descriptor: ConvolutionDescriptor, wanted: [Bool]
     ) throws -> [Tensor?] {
-        let backend = g.backend
-        let dx = try wanted[0] ? backend.convolutionBackwardInput(
-            gradOutput: g.buffer, kernel: kernel.buffer, inputShape: input.shape, descriptor: descriptor) : nil
-        let dk = try wanted[1] ? backend.convolutionBackwardKernel(
-            input: input.buffer, gradOutput: g.buffer, kernelShape: kernel.shape, descriptor: descriptor) : nil
-        return [dx.map { Tensor(buffer: $0, backend: backend) }, dk.map { Tensor(buffer: $0, backend: backend) }]
+        let (inputShape, kernelShape) = (input.shape, kernel.shape)
+        let dx = try wanted[0] ? Tensor.computed("convolutionBackwardInput", [g, kernel]) { backend, b in
+            try backend.convolutionBackwardInput(gradOutput: b[0], kernel: b[1], inputShape: inputShape, descriptor: descriptor)
+        } : nil
+        let dk = try wanted[1] ? Tensor.computed("convolutionBackwardKernel", [input, g]) { backend, b in
+            try backend.convolutionBackwardKernel(input: b[0], gradOutput: b[1], kernelShape: kernelShape, descriptor: descriptor)
+        } : nil
+        return [dx, dk]
     }
 
     /// A window reduction (pooling) over every axis.
     public func window(_ operation: WindowOperation, descriptor: WindowDescriptor) throws -> Tensor {
         try Tensor.make("window", [self], { backend, b in try backend.window(operation, b[0], descriptor: descriptor) }) {
             g, x, _ in
-            [Tensor(
-                buffer: try g.backend.windowBackward(operation, input: x[0].buffer, gradOutput: g.buffer, descriptor: descriptor),
-                backend: g.backend)]
+            [try Tensor.computed("windowBackward", [x[0], g]) { backend, b in
+                try backend.windowBackward(operation, input: b[0], gradOutput: b[1], descriptor: descriptor)
+            }]
         }
     }
 }

@@ -55,12 +55,12 @@ extension Tensor {
 
     /// The `int32` index of the largest element along `axis` (the first on ties).
     public func argmax(axis: Int = -1, keepDimensions: Bool = false) throws -> Tensor {
-        Tensor(buffer: try backend.indexReduce(.argmax, buffer, axis: axis, keepDimensions: keepDimensions), backend: backend)
+        try Tensor.computed("argmax", [self]) { backend, b in try backend.indexReduce(.argmax, b[0], axis: axis, keepDimensions: keepDimensions) }
     }
 
     /// The `int32` index of the smallest element along `axis` (the first on ties).
     public func argmin(axis: Int = -1, keepDimensions: Bool = false) throws -> Tensor {
-        Tensor(buffer: try backend.indexReduce(.argmin, buffer, axis: axis, keepDimensions: keepDimensions), backend: backend)
+        try Tensor.computed("argmin", [self]) { backend, b in try backend.indexReduce(.argmin, b[0], axis: axis, keepDimensions: keepDimensions) }
     }
 
     /// Sums over the axes along which `shape` was broadcast to this tensor's shape.

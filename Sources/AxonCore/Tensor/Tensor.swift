@@ -51,7 +51,7 @@ public struct Tensor: Sendable {
 
     /// A tensor of any dtype from host elements.
     public init(_ array: HostArray, on backend: any Backend) throws {
-        self.init(buffer: try backend.upload(array), backend: backend)
+        self = try Tensor.created(on: backend) { try $0.upload(array) }
     }
 
     /// A `float32` tensor of `shape` holding `scalars` in row-major order.
@@ -81,7 +81,7 @@ public struct Tensor: Sendable {
 
     /// A tensor with every element equal to `value`.
     public static func full(_ value: Float, shape: Shape, dtype: DType = .float32, on backend: any Backend) throws -> Tensor {
-        Tensor(buffer: try backend.full(Double(value), shape: shape, dtype: dtype), backend: backend)
+        try created(on: backend) { try $0.full(Double(value), shape: shape, dtype: dtype) }
     }
 
     /// A tensor of zeros.
@@ -96,12 +96,15 @@ public struct Tensor: Sendable {
 
     /// Elements equal to their index along `axis`.
     public static func iota(shape: Shape, axis: Int, dtype: DType = .int32, on backend: any Backend) throws -> Tensor {
-        Tensor(buffer: try backend.iota(shape: shape, axis: axis, dtype: dtype), backend: backend)
+        try created(on: backend) { try $0.iota(shape: shape, axis: axis, dtype: dtype) }
     }
 
     /// Philox-4x32-10 bits (`uint32`) from `key`, starting at stream position `offset`.
     public static func randomBits(key: Philox.Key, offset: UInt64 = 0, shape: Shape, on backend: any Backend) throws -> Tensor {
-        Tensor(buffer: try backend.randomBits(key: key, offset: offset, shape: shape), backend: backend)
+        let (backend, bits) = try computeBuffers("randomBits", [], on: backend, key: key) { backend, _, key in
+            [try backend.randomBits(key: key, offset: offset, shape: shape)]
+        }
+        return Tensor(buffer: bits[0], backend: backend)
     }
 
     /// A tensor like `self` filled with `value`.
@@ -118,7 +121,11 @@ public struct Tensor: Sendable {
 
     /// The elements with their shape and dtype.
     public var array: HostArray {
-        get throws { try backend.download(buffer) }
+        get throws {
+            // A value read back can steer the host, which a replayed plan would not follow.
+            Tracing.current?.fail("reads a \(dtype) \(shape) value back to the host")
+            return try backend.download(buffer)
+        }
     }
 
     /// The single element of a one-element tensor.

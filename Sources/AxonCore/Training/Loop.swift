@@ -178,6 +178,9 @@ public final class Loop: @unchecked Sendable {
     public var logger = Logger(label: "axon.loop")
     /// Whether each step's gradients are kept in ``LoopState/gradients`` (a logger needs them).
     var retainsGradients = false
+    /// Whether and how this trainer's or evaluator's steps are compiled; `nil` for a loop
+    /// with a custom step.
+    public internal(set) var compilation: StepCompilation?
     /// The ranks a data-parallel trainer runs on: the loop starts them from rank 0's state and
     /// sums each step's loss and metric statistics over them.
     var dataParallel: DataParallel?

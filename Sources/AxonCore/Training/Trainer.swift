@@ -50,25 +50,18 @@ extension Loop {
         try objective.check(outputs: built.outputNames)
         // Every rank uses the single-process key: its layers draw its rows of the global batch's masks.
         let key = Philox.Key(seed: seed)
-        let step: LoopStep = { state, batch, step in
-            let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
-            var share: RankShare?, reduction: RankAverage?
-            if let dataParallel, dataParallel.collective.size > 1 {
-                let rankShare = try RankShare(dataParallel, queue: CollectiveQueue(dataParallel.collective, clock: dataParallel.clock), examples: examples)
-                share = rankShare
-                reduction = RankAverage(
-                    queue: rankShare.queue, weight: Float(rankShare.examples), total: Float(rankShare.total), bucketBytes: dataParallel.bucketBytes)
-            }
+        // The loss, gradients (scaled by `scale`, each handed to `reduction` when final),
+        // predictions and model state of one batch.
+        @Sendable func differentiate(
+            _ model: ModelState, _ batch: Batch, key: Philox.Key, share: RankShare?, reduction: RankAverage?, scale: Float?
+        ) throws -> (loss: Tensor, gradients: ParameterStore, predictions: TrainingObjective.Predictions, state: ParameterStore) {
             var predictions: TrainingObjective.Predictions?
-            var updatedState = state.model.state
-            let model = state.model
-            let trainableNow = built.trainableParameters(model)
-            let scale = lossScaling.scale(state.optimizer)
+            var updatedState = model.state
             var unscaledLoss: Tensor?
-            let (_, scaledGradients) = try valueAndGradient(at: trainableNow, whenFinal: reduction.map { $0.add }) { trainable in
+            let (_, gradients) = try valueAndGradient(at: built.trainableParameters(model), whenFinal: reduction.map { $0.add }) { trainable in
                 let output = try built.predict(
                     ModelState(parameters: model.parameters.merging(trainable), state: model.state), inputs: batch.inputs,
-                    randomKey: key.folded(with: UInt64(step)), share: share)
+                    randomKey: key, share: share)
                 let (batchLoss, seen) = try objective.evaluate(batch, output)
                 predictions = seen
                 updatedState = output.state
@@ -76,18 +69,63 @@ extension Loop {
                 unscaledLoss = total.detached()
                 return try scale.map { try total * $0 } ?? total
             }
-            // The ranks' (scaled) gradients are averaged as they become final; the scale is a power of two.
-            let reduced = try reduction?.averaged() ?? scaledGradients
-            let gradients = try scale.map { try reduced.divided(by: $0) } ?? reduced
-            // Model state (running statistics) averaged over the ranks, so that every rank keeps one model.
-            if let dataParallel, let share, !updatedState.isEmpty {
-                let average = RankAverage(
-                    queue: share.queue, weight: 1, total: Float(dataParallel.collective.size), bucketBytes: dataParallel.bucketBytes)
-                for (name, tensor) in updatedState { try average.add(name, tensor) }
-                updatedState = try average.averaged()
-            }
-            guard let predictions, let value = unscaledLoss else {
+            guard let predictions, let loss = unscaledLoss else {
                 throw AxonError.invalidValue(operation: "trainer", reason: "the model produced no prediction")
+            }
+            return (loss, gradients, predictions, updatedState)
+        }
+        // The same on one process without loss scaling, as a function of tensors and the step's key.
+        let compilation = StepCompilation(CompiledFunction { arguments, key in
+            let (model, batch) = try StepArguments.unpack(arguments)
+            let result = try differentiate(model, batch, key: key, share: nil, reduction: nil, scale: nil)
+            var results = StepArguments.results(result.predictions)
+            results["loss"] = result.loss
+            for (name, gradient) in result.gradients { results["gradient/" + name] = gradient }
+            for (name, tensor) in result.state { results["state/" + name] = tensor }
+            return results
+        })
+        let step: LoopStep = { state, batch, step in
+            let key = key.folded(with: UInt64(step))
+            let model = state.model
+            let trainableNow = built.trainableParameters(model)
+            let scale = lossScaling.scale(state.optimizer)
+            let distributed = dataParallel.map { $0.collective.size > 1 } ?? false
+            let value: Tensor, gradients: ParameterStore, predictions: TrainingObjective.Predictions
+            var updatedState: ParameterStore
+            if compilation.isEnabled, !distributed, scale == nil {
+                let results = try compilation.function(StepArguments.pack(model, batch), randomKey: key)
+                predictions = try StepArguments.predictions(results)
+                try checkClassTargets(batch, predictions.first)
+                guard let loss = results["loss"] else {
+                    throw AxonError.invalidValue(operation: "trainer", reason: "the compiled step returned no loss")
+                }
+                value = loss
+                gradients = ParameterStore(StepArguments.prefixed("gradient/", results))
+                updatedState = ParameterStore(StepArguments.prefixed("state/", results))
+            } else {
+                let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
+                var share: RankShare?, reduction: RankAverage?
+                if let dataParallel, distributed {
+                    let rankShare = try RankShare(
+                        dataParallel, queue: CollectiveQueue(dataParallel.collective, clock: dataParallel.clock), examples: examples)
+                    share = rankShare
+                    reduction = RankAverage(
+                        queue: rankShare.queue, weight: Float(rankShare.examples), total: Float(rankShare.total), bucketBytes: dataParallel.bucketBytes)
+                }
+                let result = try differentiate(model, batch, key: key, share: share, reduction: reduction, scale: scale)
+                value = result.loss
+                predictions = result.predictions
+                updatedState = result.state
+                // The ranks' (scaled) gradients are averaged as they become final; the scale is a power of two.
+                let reduced = try reduction?.averaged() ?? result.gradients
+                gradients = try scale.map { try reduced.divided(by: $0) } ?? reduced
+                // Model state (running statistics) averaged over the ranks, so that every rank keeps one model.
+                if let dataParallel, let share, !updatedState.isEmpty {
+                    let average = RankAverage(
+                        queue: share.queue, weight: 1, total: Float(dataParallel.collective.size), bucketBytes: dataParallel.bucketBytes)
+                    for (name, tensor) in updatedState { try average.add(name, tensor) }
+                    updatedState = try average.averaged()
+                }
             }
             let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
             if let scale { try lossScaling.requireProgress(scale: scale, finite: finite, step: step) }
@@ -106,6 +144,7 @@ extension Loop {
             let model = try initialState ?? built.initialize(seed: seed)
             return StepState(model: model, optimizer: try optimizer.initialize(built.trainableParameters(model)))
         }, step: step)
+        loop.compilation = compilation
         loop.dataParallel = dataParallel
         loop.checkResume = { saved in
             let fresh = try initialState ?? built.initialize(seed: seed)
@@ -139,13 +178,25 @@ extension Loop {
     private static func evaluator(model: Axon, state: ModelState, on backend: any Backend, objective: TrainingObjective?) throws -> Loop {
         let built = try model.build(on: backend, mode: .inference)
         try objective?.check(outputs: built.outputNames)
-        return Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
-            let output = try built.predict(state.model, inputs: batch.inputs)
+        let compilation = StepCompilation(CompiledFunction { arguments, _ in
+            let (model, batch) = try StepArguments.unpack(arguments)
+            let output = try built.predict(model, inputs: batch.inputs)
             let (loss, predictions) = try objective.map { try $0.evaluate(batch, output) } ?? (nil, TrainingObjective.predictions(output))
+            var results = StepArguments.results(predictions)
+            results["loss"] = loss
+            return results
+        })
+        let loop = Loop(initialize: { StepState(model: state) }, step: { state, batch, _ in
+            let arguments = StepArguments.pack(state.model, batch)
+            let results = try compilation.isEnabled ? compilation.function(arguments) : compilation.function.eager(arguments)
+            let predictions = try StepArguments.predictions(results)
+            if objective != nil { try checkClassTargets(batch, predictions.first) }
             return StepOutput(
-                loss: loss, predictions: predictions.first, targets: batch.targets,
+                loss: results["loss"], predictions: predictions.first, targets: batch.targets,
                 namedPredictions: predictions.named, namedTargets: batch.namedTargets)
         }, lossName: objective == nil ? nil : "loss")
+        loop.compilation = compilation
+        return loop
     }
 }
 

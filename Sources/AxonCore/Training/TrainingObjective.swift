@@ -75,7 +75,7 @@ struct TrainingObjective: Sendable {
 
 /// Refuses `int32` class-index targets outside the model's classes, which a sparse loss would
 /// otherwise turn into all-zero rows: a loss of 0 that trains nothing.
-private func checkClassTargets(_ batch: Batch, _ prediction: Tensor) throws {
+func checkClassTargets(_ batch: Batch, _ prediction: Tensor) throws {
     guard let range = batch.targetRange, batch.targets.dtype == .int32, prediction.rank == batch.targets.rank + 1 else { return }
     let classes = prediction.shape[prediction.rank - 1]
     guard range.lowerBound >= 0, Int(range.upperBound) < classes else {

@@ -1,0 +1,126 @@
+import Backend
+import Foundation
+
+/// A function of named tensors compiled for the shapes it is called with, as JAX's `jit` and
+/// MLX's `compile`: the first call with new argument shapes runs the function and records
+/// every backend call it makes (a trace); the second runs it again and replays the record
+/// beside it, and keeps the record only if the two results agree bit for bit; every later
+/// call replays the record alone — the backend calls, without the layers, the autodiff
+/// bookkeeping or the host code around them (see ``Plan``).
+///
+/// A function that cannot be replayed — it reads a value back to the host, runs layer
+/// hooks, computes outside the library's operations, or depends on something besides its
+/// arguments and `randomKey` — keeps running eagerly, and ``eagerReasons`` says why.
+/// Random bits drawn from keys folded from `randomKey` (as a model's layers do) are drawn
+/// from the same folds of each call's key.
+///
+/// ```swift
+/// let square = CompiledFunction { arguments, _ in ["y": try arguments["x"]! * arguments["x"]!] }
+/// for value in [1, 2, 3] as [Float] {
+///     let y = try square(["x": try Tensor([value], on: backend)])["y"]!
+///     print(try y.item())  // 1, 4, 9; the third call replays the plan
+/// }
+/// ```
+public final class CompiledFunction: @unchecked Sendable {
+    /// The function: named tensors and a Philox key in, named tensors out.
+    public typealias Body = (_ arguments: [String: Tensor], _ randomKey: Philox.Key) throws -> [String: Tensor]
+
+    private enum Stage {
+        /// Traced once; the next call checks the replay against the function.
+        case unverified(Plan)
+        /// Replayed on every call.
+        case compiled(Plan)
+        /// Run as written, for the reason given.
+        case eager(String)
+    }
+
+    /// The argument names, shapes, dtypes and backend a plan was traced for.
+    private struct Signature: Hashable {
+        let names: [String]
+        let shapes: [Shape]
+        let dtypes: [DType]
+        let backend: ObjectIdentifier?
+    }
+
+    private let body: Body
+    private let lock = NSLock()
+    private var stages: [Signature: Stage] = [:]
+
+    /// Compiles `body` lazily, per argument signature.
+    public init(_ body: @escaping Body) { self.body = body }
+
+    /// How many argument signatures run as replayed plans.
+    public var compiledSignatures: Int {
+        lock.withLock { stages.values.filter { if case .compiled = $0 { true } else { false } }.count }
+    }
+
+    /// Why signatures run eagerly, one reason each.
+    public var eagerReasons: [String] {
+        lock.withLock { stages.values.compactMap { if case let .eager(reason) = $0 { reason } else { nil } }.sorted() }
+    }
+
+    /// Calls the function: eagerly, traced, checked against its plan, or replayed, by how
+    /// often these argument shapes were seen (see the type's description).
+    public func callAsFunction(_ arguments: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> [String: Tensor] {
+        // Inside another trace the outer one records these operations.
+        if Tracing.current != nil { return try body(arguments, randomKey) }
+        let names = arguments.keys.sorted()
+        let tensors = names.compactMap { arguments[$0] }
+        let signature = Signature(
+            names: names, shapes: tensors.map(\.shape), dtypes: tensors.map(\.dtype),
+            backend: tensors.first.map { ObjectIdentifier(($0.backend as? CheckedBackend)?.implementation ?? $0.backend) })
+        switch lock.withLock({ stages[signature] }) {
+        case let .compiled(plan)?:
+            return try plan.run(arguments, rootKey: randomKey)
+        case .eager?:
+            return try body(arguments, randomKey)
+        case let .unverified(plan)?:
+            let results = try body(arguments, randomKey)
+            let verdict = try Self.difference(results, try plan.run(arguments, rootKey: randomKey))
+            settle(signature, verdict.map { .eager("its replay differed from the function: \($0)") } ?? .compiled(plan))
+            return results
+        case nil:
+            let trace = Trace(rootKey: randomKey)
+            for (name, tensor) in zip(names, tensors) { trace.argument(name, tensor.buffer) }
+            let results = try Tracing.recording(into: trace) { try body(arguments, randomKey) }
+            if let plan = Plan(trace, results: results) {
+                settle(signature, .unverified(plan))
+            } else {
+                settle(signature, .eager(trace.failure ?? "it could not be traced"))
+            }
+            return results
+        }
+    }
+
+    /// Calls the function as written, without tracing or replaying.
+    public func eager(_ arguments: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> [String: Tensor] {
+        try body(arguments, randomKey)
+    }
+
+    private func settle(_ signature: Signature, _ stage: Stage) {
+        lock.withLock { stages[signature] = stage }
+    }
+
+    /// The first way `replayed` differs from `expected` (names, shapes, dtypes or any bit of
+    /// any element), or `nil` when they are identical.
+    private static func difference(_ expected: [String: Tensor], _ replayed: [String: Tensor]) throws -> String? {
+        guard expected.keys.sorted() == replayed.keys.sorted() else { return "it returned other names" }
+        for name in expected.keys.sorted() {
+            guard let a = expected[name], let b = replayed[name] else { continue }
+            guard a.shape == b.shape, a.dtype == b.dtype else { return "'\(name)' has another shape or dtype" }
+            guard try bits(a.array) == bits(b.array) else { return "'\(name)' has other values" }
+        }
+        return nil
+    }
+
+    /// The elements' bit patterns, so that NaNs and signed zeros compare exactly.
+    private static func bits(_ array: HostArray) -> [UInt32] {
+        switch array.elements {
+        case let .float32(values): return values.map(\.bitPattern)
+        case let .bfloat16(values): return values.map { UInt32($0.bitPattern) }
+        case let .int32(values): return values.map { UInt32(bitPattern: $0) }
+        case let .uint32(values): return values
+        case let .bool(values): return values.map { $0 ? 1 : 0 }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import AxonCore
+import Backend
+import Foundation
+import Testing
+
+@Suite("Compiled steps")
+struct CompiledStepTests {
+    /// 26 examples of a 3-class problem in 6 features: batches of 4 leave a last batch of 2,
+    /// a second shape.
+    func data() throws -> Dataset {
+        let x: [Float] = (0..<156).map { Float(($0 * 37) % 23) / 23 - 0.5 }
+        let y: [Int32] = (0..<26).map { Int32(($0 * 7) % 3) }
+        return try Dataset(features: HostArray(shape: [26, 6], elements: .float32(x)), labels: HostArray(shape: [26], elements: .int32(y)))
+    }
+
+    /// Dense layers with batch norm and dropout: state updates and random masks every step.
+    var model: Axon {
+        Axon.input("features", shape: [nil, 6]).dense(16).batchNorm().relu().dropout(rate: 0.3).dense(3)
+    }
+
+    func trainer(compiled: Bool) throws -> Loop {
+        let loop = try Loop.trainer(
+            model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: .adam(learningRate: 0.01),
+            on: backend, seed: 4)
+        loop.compilation?.isEnabled = compiled
+        return loop
+    }
+
+    /// Every step's loss and every final parameter and state value, as bit patterns.
+    func run(_ loop: Loop) throws -> (losses: [UInt64], values: [String: [UInt32]]) {
+        var losses: [UInt64] = []
+        loop.handle(.iterationCompleted) { state in
+            losses.append((state.stepLoss ?? .nan).bitPattern)
+            return .proceed
+        }
+        let final = try loop.run(try data().batches(size: 4, on: backend), epochs: 4)
+        var values: [String: [UInt32]] = [:]
+        for (name, tensor) in final.stepState.model.parameters.merging(final.stepState.model.state) {
+            values[name] = try tensor.scalars.map(\.bitPattern)
+        }
+        return (losses, values)
+    }
+
+    @Test("a compiled trainer replays both batch shapes and trains to the same bits as the eager one, dropout and batch norm included")
+    func compiledTrainingEqualsEager() throws {
+        let compiledLoop = try trainer(compiled: true)
+        let compiled = try run(compiledLoop)
+        let eager = try run(try trainer(compiled: false))
+        #expect(compiledLoop.compilation?.compiledShapes == 2, "\(compiledLoop.compilation?.eagerReasons ?? [])")
+        #expect(compiledLoop.compilation?.eagerReasons == [])
+        #expect(compiled.losses.count == 28)
+        #expect(compiled.losses == eager.losses)
+        #expect(compiled.values == eager.values)
+    }
+
+    @Test("a compiled evaluator and a compiled model give the eager predictions bit for bit")
+    func compiledInferenceEqualsEager() throws {
+        let built = try model.build(on: backend)
+        let state = try built.initialize(seed: 2)
+        let fast = built.compiled()
+        for seed in 0..<4 as Range<UInt64> {
+            let x = try sample([5, 6], seed: seed)
+            let expected = try built.predict(state, inputs: ["features": x]).output().scalars
+            #expect(try fast.predict(state, inputs: ["features": x]).output().scalars.map(\.bitPattern) == expected.map(\.bitPattern))
+        }
+        #expect(fast.function.compiledSignatures == 1)
+
+        let metrics = try [true, false].map { compiled in
+            let evaluator = try Loop.evaluator(
+                model: model, state: state, on: backend, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true))
+            evaluator.compilation?.isEnabled = compiled
+            evaluator.metric(.accuracy())
+            let result = try evaluator.run(try data().batches(size: 4, on: backend), epochs: 3)
+            if compiled { #expect(evaluator.compilation?.compiledShapes == 2) }
+            return result.metrics
+        }
+        #expect(metrics[0] == metrics[1])
+    }
+
+    @Test("a replayed function computes from each call's arguments: x·x + 1 by hand")
+    func replayUsesNewArguments() throws {
+        let function = CompiledFunction { arguments, _ in
+            let x = try #require(arguments["x"])
+            return ["y": try x * x + 1]
+        }
+        for value in [1, 2, 3, 4, -0.5] as [Float] {
+            let y = try #require(try function(["x": try tensor([value, 2 * value], [2])])["y"])
+            #expect(try y.scalars == [value * value + 1, 4 * value * value + 1])
+        }
+        #expect(function.compiledSignatures == 1)
+        #expect(function.eagerReasons.isEmpty)
+    }
+
+    @Test("a function that reads a value back to the host, or a key it did not fold from its own, runs eagerly and says why")
+    func unreplayableFunctionsRunEagerly() throws {
+        // The branch depends on the data: a replay could not follow it.
+        let branching = CompiledFunction { arguments, _ in
+            let x = try #require(arguments["x"])
+            return ["y": try x.sum().item() > 0 ? x * 2 : x * -1]
+        }
+        #expect(try branching(["x": try tensor([1, 2], [2])])["y"]?.scalars == [2, 4])
+        #expect(try branching(["x": try tensor([-1, -2], [2])])["y"]?.scalars == [1, 2])
+        #expect(try branching(["x": try tensor([-3, 1], [2])])["y"]?.scalars == [3, -1])
+        #expect(branching.compiledSignatures == 0)
+        #expect(branching.eagerReasons.first?.contains("back to the host") == true, "\(branching.eagerReasons)")
+
+        // Bits from a key derived by the caller in its own way: the plan cannot derive it,
+        // and the check against the function catches the different bits.
+        let counter = Counter()
+        let drawing = CompiledFunction { arguments, _ in
+            let x = try #require(arguments["x"])
+            let bits = try Tensor.randomBits(key: Philox.Key(seed: counter.next()), shape: x.shape, on: x.backend)
+            return ["y": try x + bits.cast(to: .float32)]
+        }
+        let x = try tensor([0, 0, 0], [3])
+        var draws: [[Float]] = []
+        for _ in 0..<4 { draws.append(try #require(try drawing(["x": x])["y"]).scalars) }
+        #expect(Set(draws).count == 4)
+        #expect(drawing.compiledSignatures == 0)
+        #expect(drawing.eagerReasons.first?.contains("differed") == true, "\(drawing.eagerReasons)")
+    }
+
+    @Test("a model with a hook trains eagerly, calling its hook every step")
+    func hooksKeepStepsEager() throws {
+        let calls = Counter()
+        let hooked = Axon.input("features", shape: [nil, 6]).dense(3).hook(.forward) { _, _ in _ = calls.next() }
+        let loop = try Loop.trainer(
+            model: hooked, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: .sgd(learningRate: 0.1), on: backend)
+        _ = try loop.run(try data().batches(size: 4, on: backend), epochs: 2)
+        #expect(calls.count == 14)
+        #expect(loop.compilation?.compiledShapes == 0)
+        #expect(loop.compilation?.eagerReasons.first?.contains("hooks") == true)
+    }
+}
+
+/// A thread-safe counter for closures that must be `Sendable`.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+    var count: Int { lock.withLock { Int(value) } }
+    func next() -> UInt64 { lock.withLock { value += 1; return value } }
+}
