@@ -65,6 +65,21 @@ let scores = try evaluator.run(try heldOut.batches(size: 200, on: backend), epoc
 print(scores.metrics["accuracy"] ?? 0)
 // snippet.end
 
+// snippet.compile
+// Trainers and evaluators compile their steps by default; the loop says how that went.
+let compiled = try Loop.trainer(
+    model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true),
+    optimizer: .adam(learningRate: 1e-3), on: backend, seed: 0)
+_ = try compiled.run(batches, epochs: 1)
+print(compiled.compilation?.compiledShapes ?? 0)  // batch shapes replayed as plans
+print(compiled.compilation?.eagerReasons ?? [])   // why a shape stayed eager, if one did
+
+// A model's predictions, compiled per input shape.
+let fast = try model.build(on: backend).compiled()
+let images = try heldOut.batches(size: 200, on: backend).batch(0, epoch: 0).inputs
+let logits = try fast.predict(resumed.stepState.model, inputs: images).output()
+// snippet.end
+
 // snippet.hide
 // An uninterrupted three-epoch run ends with the resumed run's parameters, bit for bit.
 let straight = try Loop.trainer(
@@ -75,6 +90,9 @@ for name in straight.stepState.model.parameters.names {
     let a = try straight.stepState.model.parameters.tensor(name).scalars
     let b = try resumed.stepState.model.parameters.tensor(name).scalars
     guard a.map(\.bitPattern) == b.map(\.bitPattern) else { throw SnippetCheck("resuming changed \(name)") }
+}
+guard compiled.compilation?.compiledShapes ?? 0 >= 1, compiled.compilation?.eagerReasons == [], logits.shape == [200, 10] else {
+    throw SnippetCheck("the compiled trainer or model did not compile: \(compiled.compilation?.eagerReasons ?? [])")
 }
 guard resumed.epoch == 3, (scores.metrics["accuracy"] ?? 0) > 0.5 else {
     throw SnippetCheck("the resumed run stopped at epoch \(resumed.epoch) with accuracy \(scores.metrics)")

@@ -59,6 +59,9 @@ enum Workloads {
         rows.append(Row(workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam", unit: "steps/s", higherIsBetter: true) {
             try mlpTraining(on: backend, batch: mlpBatch, steps: quick ? 3 : 300)
         })
+        rows.append(Row(workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam (eager)", unit: "steps/s", higherIsBetter: true) {
+            try trainingSteps(mlp, inputShape: [mlpBatch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 3 : 300, compiled: false)
+        })
         rows.append(Row(workload: "MLP 784-128-10 training step, batch \(mlpBatch), Adam (bf16)", unit: "steps/s", higherIsBetter: true) {
             try trainingSteps(try mlp.applyingPolicy(.bfloat16), inputShape: [mlpBatch, 784], optimizer: .adam(learningRate: 1e-3), on: backend, steps: quick ? 3 : 300)
         })
@@ -74,7 +77,10 @@ enum Workloads {
         })
         let inferenceBatch = quick ? 32 : 1024
         rows.append(Row(workload: "MLP inference, batch \(inferenceBatch)", unit: "batches/s", higherIsBetter: true) {
-            try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 300)
+            try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 300, compiled: true)
+        })
+        rows.append(Row(workload: "MLP inference, batch \(inferenceBatch) (eager)", unit: "batches/s", higherIsBetter: true) {
+            try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 300, compiled: false)
         })
         rows.append(Row(workload: "tiny-op dispatch (1-element add)", unit: "µs", higherIsBetter: false) {
             try tinyOp(on: backend, repeats: quick ? 100 : 20_000) * 1e6
@@ -133,11 +139,15 @@ enum Workloads {
         try trainingSteps(cnn, inputShape: [batch, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, steps: steps)
     }
 
-    /// Steps per second (median step time, the first step excluded) on random data.
-    static func trainingSteps(_ model: Axon, inputShape: Shape, optimizer: Optimizer, on backend: any Backend, steps: Int) throws -> Double {
+    /// Steps per second (median step time, the first step excluded) on random data, with the
+    /// trainer's steps compiled (its default) or all eager.
+    static func trainingSteps(
+        _ model: Axon, inputShape: Shape, optimizer: Optimizer, on backend: any Backend, steps: Int, compiled: Bool = true
+    ) throws -> Double {
         let x = try Initializer.uniform(minimum: 0, maximum: 1).tensor(shape: inputShape, key: Philox.Key(seed: 5), on: backend)
         let labels = try Tensor(integers: (0..<inputShape[0]).map { Int32($0 % 10) }, shape: [inputShape[0]], on: backend)
         let loop = try Loop.trainer(model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: optimizer, on: backend)
+        loop.compilation?.isEnabled = compiled
         var times: [Double] = []
         var last = DispatchTime.now().uptimeNanoseconds
         loop.handle(.iterationCompleted) { _ in
@@ -151,12 +161,14 @@ enum Workloads {
         return 1 / steady[steady.count / 2]
     }
 
-    static func mlpInference(on backend: any Backend, batch: Int, repeats: Int) throws -> Double {
+    /// Batches per second through ``BuiltModel/compiled()`` or the eager ``BuiltModel/predict(_:inputs:randomKey:)``.
+    static func mlpInference(on backend: any Backend, batch: Int, repeats: Int, compiled: Bool) throws -> Double {
         let built = try mlp.build(on: backend)
+        let fast = built.compiled()
         let state = try built.initialize(seed: 0)
         let x = try Initializer.uniform(minimum: 0, maximum: 1).tensor(shape: [batch, 784], key: Philox.Key(seed: 6), on: backend)
         let seconds = try median(repeats: repeats) {
-            _ = try built.predict(state, inputs: ["features": x]).output()
+            _ = try (compiled ? fast.predict(state, inputs: ["features": x]) : built.predict(state, inputs: ["features": x])).output()
             try backend.synchronize()
         }
         return 1 / seconds

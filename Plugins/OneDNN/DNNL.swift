@@ -115,6 +115,25 @@ final class StreamPool: @unchecked Sendable {
 
 /// Created primitives by descriptor key, so that a training step creates none after the first.
 /// Bounded: when full, the cache starts over.
+/// Values made once per key, behind a lock, emptied when `capacity` is reached.
+final class Memo<Key: Hashable, Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Key: Value] = [:]
+    let capacity: Int
+
+    init(capacity: Int = 256) { self.capacity = capacity }
+
+    func value(for key: Key, create: () throws -> Value) throws -> Value {
+        if let hit = lock.withLock({ entries[key] }) { return hit }
+        let made = try create()
+        lock.withLock {
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = made
+        }
+        return made
+    }
+}
+
 final class PrimitiveCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: Primitive] = [:]

@@ -24,6 +24,8 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// Streams for the threads executing primitives at once, one each.
     private let streams: StreamPool
     let cache = PrimitiveCache()
+    /// Every matrix product's primitives and descriptors by its signature.
+    let matmulSetups = Memo<MatmulCall, MatmulSetup>()
     /// How ops are spread over the cores (see ``WorkSharing``).
     let work: WorkSharing
     let memory = HostMemoryPool()

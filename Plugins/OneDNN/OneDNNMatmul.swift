@@ -2,6 +2,29 @@
 import Backend
 import CDNNL
 
+/// What decides a matrix product's primitives: the operands' shapes and flags.
+struct MatmulCall: Hashable {
+    let a: Shape, b: Shape
+    let transposeA: Bool, transposeB: Bool, bias: Bool
+    let activation: FusedActivation
+    let dtype: DType
+}
+
+/// A matrix product's primitives and memory descriptors, one chunk of output rows each.
+struct MatmulSetup: @unchecked Sendable {
+    struct Chunk {
+        let primitive: Primitive
+        let a: dnnl_memory_desc_t, c: dnnl_memory_desc_t
+        /// Byte offsets of the chunk's first row in `A` and in the output.
+        let offsetA: Int, offsetC: Int
+    }
+
+    let output: Shape
+    let plan: ChunkPlan
+    let b: dnnl_memory_desc_t, bias: dnnl_memory_desc_t
+    let chunks: [Chunk]
+}
+
 extension OneDNNBackend {
     /// The logical `[batch..., rows, columns]` view of an operand with `rank` dimensions:
     /// missing batch dimensions are 1 (oneDNN broadcasts them) and a transposed operand is
@@ -31,46 +54,63 @@ extension OneDNNBackend {
     func matmulPrimitive(
         _ a: Buffer, _ b: Buffer, bias: Buffer?, transposeA: Bool, transposeB: Bool, activation: FusedActivation
     ) throws -> Buffer {
-        let geometry = try ShapeRules.matmul(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
+        let call = MatmulCall(
+            a: a.shape, b: b.shape, transposeA: transposeA, transposeB: transposeB, bias: bias != nil, activation: activation, dtype: a.dtype)
+        let setup = try matmulSetups.value(for: call) { try matmulSetup(call) }
+        let (output, pointer) = try allocate(setup.output, call.dtype)
+        let (pointerA, pointerB) = (try address(a, "matmul"), try address(b, "matmul"))
+        let pointerBias = try bias.map { try address($0, "dense") }
+        try work.forEach(setup.plan) { index in
+            let chunk = setup.chunks[index]
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_SRC, pointerA + chunk.offsetA, chunk.a), (DNNL_ARG_WEIGHTS, pointerB, setup.b),
+                (DNNL_ARG_DST, pointer + chunk.offsetC, chunk.c),
+            ]
+            if let pointerBias { arguments.append((DNNL_ARG_BIAS, pointerBias, setup.bias)) }
+            try execute(chunk.primitive, arguments)
+        }
+        return output
+    }
+
+    /// The primitives and memory descriptors of every chunk of a product of this signature,
+    /// made once: a small product's call would otherwise spend a tenth of its time describing
+    /// memory and naming its primitive.
+    private func matmulSetup(_ call: MatmulCall) throws -> MatmulSetup {
+        let geometry = try ShapeRules.matmul(call.a, call.b, transposeA: call.transposeA, transposeB: call.transposeB)
         let rank = geometry.output.rank
-        let viewA = Self.matrixView(a.shape, rank: rank, transposed: transposeA)
-        let viewB = Self.matrixView(b.shape, rank: rank, transposed: transposeB)
+        let viewA = Self.matrixView(call.a, rank: rank, transposed: call.transposeA)
+        let viewB = Self.matrixView(call.b, rank: rank, transposed: call.transposeB)
         let outputDims = geometry.output.dimensions, outputStrides = DNNL.denseStrides(outputDims)
         var biasDims = [Int](repeating: 1, count: rank)
         biasDims[rank - 1] = geometry.n
-        let dtype = a.dtype
+        let dtype = call.dtype
         let mdB = try DNNL.memoryDescriptor(viewB.dims, strides: viewB.strides, dtype: dtype)
         let mdBias = try DNNL.memoryDescriptor(biasDims, strides: DNNL.denseStrides(biasDims), dtype: dtype)
-        let (output, pointer) = try allocate(geometry.output, dtype)
-        let (pointerA, pointerB) = (try address(a, "matmul"), try address(b, "matmul"))
-        let pointerBias = try bias.map { try address($0, "dense") }
-        let rowAxis = rank - 2, rows = outputDims[rowAxis]
-        let operations = 2 * geometry.output.elementCount * viewA.dims[rank - 1]
-        try work.forEachChunk(items: rows, operations: operations) { chunk in
+        let rowAxis = rank - 2
+        let plan = work.plan(items: outputDims[rowAxis], operations: 2 * geometry.output.elementCount * viewA.dims[rank - 1])
+        let chunks = try (0..<plan.count).map { index in
+            let chunk = plan.range(index)
             var (dimsA, dimsC) = (viewA.dims, outputDims)
             (dimsA[rowAxis], dimsC[rowAxis]) = (chunk.count, chunk.count)
             let mdA = try DNNL.memoryDescriptor(dimsA, strides: viewA.strides, dtype: dtype)
             let mdC = try DNNL.memoryDescriptor(dimsC, strides: outputStrides, dtype: dtype)
             let key = "matmul " + (dtype == .float32 ? "" : "\(dtype) ")
-                + "\(dimsA) \(viewA.strides) \(viewB.dims) \(viewB.strides) \(dimsC) \(outputStrides) bias \(bias != nil) \(activation)"
+                + "\(dimsA) \(viewA.strides) \(viewB.dims) \(viewB.strides) \(dimsC) \(outputStrides) bias \(call.bias) \(call.activation)"
             let primitive = try cache.primitive(key) {
                 var descriptor = dnnl_matmul_desc_t()
                 var (sa, sb, sc, sbias) = (mdA, mdB, mdC, mdBias)
-                let status = bias == nil
-                    ? dnnl_matmul_desc_init(&descriptor, &sa, &sb, nil, &sc)
-                    : dnnl_matmul_desc_init(&descriptor, &sa, &sb, &sbias, &sc)
+                let status = call.bias
+                    ? dnnl_matmul_desc_init(&descriptor, &sa, &sb, &sbias, &sc)
+                    : dnnl_matmul_desc_init(&descriptor, &sa, &sb, nil, &sc)
                 try DNNL.check(status, "matmul descriptor")
-                return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: attributes(activation)) }
+                return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: attributes(call.activation)) }
             }
             let size = dtype.byteSize
-            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-                (DNNL_ARG_SRC, pointerA + chunk.lowerBound * viewA.strides[rowAxis] * size, mdA), (DNNL_ARG_WEIGHTS, pointerB, mdB),
-                (DNNL_ARG_DST, pointer + chunk.lowerBound * outputStrides[rowAxis] * size, mdC),
-            ]
-            if let pointerBias { arguments.append((DNNL_ARG_BIAS, pointerBias, mdBias)) }
-            try execute(primitive, arguments)
+            return MatmulSetup.Chunk(
+                primitive: primitive, a: mdA, c: mdC, offsetA: chunk.lowerBound * viewA.strides[rowAxis] * size,
+                offsetC: chunk.lowerBound * outputStrides[rowAxis] * size)
         }
-        return output
+        return MatmulSetup(output: geometry.output, plan: plan, b: mdB, bias: mdBias, chunks: chunks)
     }
 
     /// Whether oneDNN can take these operands (all float32, or all bfloat16 — which only the

@@ -6,6 +6,10 @@ import Foundation
 // The optimizer steps as one pass over each parameter's elements, instead of the dozen
 // elementwise ops of the default composition.
 extension OneDNNBackend {
+    /// What streaming one float through memory weighs against the work-sharing grain (in
+    /// floating-point operations): a pass over 100,000 parameters is worth two threads.
+    static let streamedOperationsPerElement = 8
+
     /// Float views of same-shaped float32 buffers, or `nil` when they do not qualify.
     func floatViews(_ buffers: [Buffer]) throws -> [UnsafeMutablePointer<Float>]? {
         guard let shape = buffers.first?.shape, buffers.allSatisfy({ $0.shape == shape && $0.dtype == .float32 }) else { return nil }
@@ -25,9 +29,15 @@ extension OneDNNBackend {
         let (np, nm, nv) = (pp.assumingMemoryBound(to: Float.self), mp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (b1, b2, eps, lr, decay) = (step.beta1, step.beta2, step.epsilon, step.learningRate, step.weightDecay)
         // Multiplying by the reciprocal corrections saves two divisions per element.
-        axon_adam_update(
-            p, g, m, v, np, nm, nv, parameter.shape.elementCount, b1, b2, eps, lr, decay,
-            1 / step.firstMomentCorrection, 1 / step.secondMomentCorrection)
+        let (c1, c2) = (1 / step.firstMomentCorrection, 1 / step.secondMomentCorrection)
+        // Each element's update is independent and rounds the same in any chunk; the step reads
+        // and writes 28 bytes an element, so it is cut by memory traffic rather than arithmetic.
+        let count = parameter.shape.elementCount
+        try work.forEachChunk(items: count, operations: count * Self.streamedOperationsPerElement * 7) { range in
+            let (start, length) = (range.lowerBound, range.count)
+            axon_adam_update(
+                p + start, g + start, m + start, v + start, np + start, nm + start, nv + start, length, b1, b2, eps, lr, decay, c1, c2)
+        }
         return (newParameter, newFirst, newSecond)
     }
 

@@ -35,6 +35,7 @@ extension Layers {
             return [packed] + result.workspace
         }
         let workspace = forward.dropFirst().map { Tensor(buffer: $0, backend: backend) }
+        let workspaceStart = 1 + operandTensors.count
         return Tensor.record(forward[0], on: backend, inputs: inputs) { g, _, _ in
             let (_, gradients) = try Tensor.computeBuffers("recurrentBackward", [g] + operandTensors + workspace) { backend, b, _ in
                 let (batch, packedTime, units) = (b[0].shape[0], b[0].shape[1], b[0].shape[2])
@@ -45,7 +46,7 @@ extension Layers {
                 let gradStates = try (0..<stateCount).map { try backend.reshape(part(time + $0, 1), to: [batch, units]) }
                 let gradients = try backend.recurrentSequenceBackward(
                     gradOutput: part(0, time), gradStates: gradStates, operands: operands(b[1...]),
-                    workspace: Array(b[(1 + operandTensors.count)...]), descriptor: descriptor)
+                    workspace: Array(b[workspaceStart...]), descriptor: descriptor)
                 return [gradients.input, gradients.kernel, gradients.recurrentKernel]
                     + [gradients.bias, gradients.recurrentBias].compactMap { $0 } + gradients.initialStates
             }

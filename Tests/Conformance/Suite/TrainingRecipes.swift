@@ -7,14 +7,18 @@ import Foundation
 /// parameters.
 public enum TrainingRecipes {
     /// The MNIST training images used by the recipes (the first 8,000 of the test set).
-    static func mnist(_ directory: URL) throws -> Dataset {
+    public static func mnist(_ directory: URL) throws -> Dataset {
         try MNIST.load(directory: directory).train
     }
 
-    /// Runs `steps` steps and returns `[losses] + final parameters`.
-    static func run(model: Axon, optimizer: Optimizer, batchSize: Int, steps: Int, data: Dataset, on backend: any Backend) throws -> [HostArray] {
+    /// Runs `steps` steps and returns `[losses] + final parameters`. A `compiled` run must
+    /// replay its plan (``StepCompilation``); an eager one runs every step as written.
+    public static func run(
+        model: Axon, optimizer: Optimizer, batchSize: Int, steps: Int, data: Dataset, on backend: any Backend, compiled: Bool = true
+    ) throws -> [HostArray] {
         let loop = try Loop.trainer(
             model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: optimizer, on: backend, seed: 7)
+        loop.compilation?.isEnabled = compiled
         var losses: [Float] = []
         loop.handle(.iterationCompleted) { state in
             losses.append(Float(state.stepLoss ?? .nan))
@@ -23,12 +27,18 @@ public enum TrainingRecipes {
         let batches = try data.batches(size: batchSize, shuffle: true, seed: 3, dropLast: true, on: backend)
         let epochs = (steps + batches.batchCount - 1) / batches.batchCount
         let final = try loop.run(batches, epochs: epochs, iterations: Swift.min(steps, batches.batchCount))
+        if compiled, let compilation = loop.compilation, compilation.compiledShapes != 1 || !compilation.eagerReasons.isEmpty {
+            throw AxonError.invalidValue(
+                operation: "training recipe", reason: "its steps did not compile: \(compilation.eagerReasons.joined(separator: "; "))")
+        }
         return [try HostArray(shape: [losses.count], elements: .float32(losses))] + (try final.stepState.model.parameters.map { try $0.tensor.array })
     }
 
-    static var mlp: Axon { Axon.input("features", shape: [nil, 28, 28, 1]).flatten().dense(128, activation: .relu).dense(10) }
+    /// The MLP of recipe (a).
+    public static var mlp: Axon { Axon.input("features", shape: [nil, 28, 28, 1]).flatten().dense(128, activation: .relu).dense(10) }
 
-    static var cnn: Axon {
+    /// The CNN of recipe (b).
+    public static var cnn: Axon {
         Axon.input("features", shape: [nil, 28, 28, 1])
             .conv(8, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
             .conv(16, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
@@ -43,7 +53,8 @@ public enum TrainingRecipes {
     /// recurrent dropout, Adam, 50 steps; (a) and (b) again under the bfloat16 policy — (b) for
     /// 10 steps, since one-ulp bfloat16 differences between a backend's native kernels and the
     /// reference's rounded float32 grow through batch norm and momentum to 0.15 by step 50
-    /// (whether each backend still learns is checked by BFloat16TrainingTests).
+    /// (whether each backend still learns is checked by BFloat16TrainingTests). Every recipe runs
+    /// compiled (``CompiledFunction``); (a), (b) and (c) also run with every step eager.
     public static func all(mnistDirectory: URL) -> [ConformanceCase] {
         [
             ConformanceCase("training MNIST MLP, Adam, 100 steps", covers: ["recipe.mlp"], opClass: .training, body: .library { backend in
@@ -56,6 +67,19 @@ public enum TrainingRecipes {
                             body: .library { backend in
                 let model = Axon.input("features", shape: [nil, 28, 28, 1]).reshape([28, 28]).lstm(32, recurrentDropout: 0.1).last.dense(10)
                 return try run(model: model, optimizer: .adam(learningRate: 3e-3), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend)
+            }),
+            // The same three runs with every step eager: the compiled runs above replay plans.
+            ConformanceCase("training MNIST MLP, Adam, 100 steps, uncompiled", covers: ["recipe.mlp"], opClass: .training, body: .library { backend in
+                try run(model: mlp, optimizer: .adam(learningRate: 1e-3), batchSize: 32, steps: 100, data: try mnist(mnistDirectory), on: backend, compiled: false)
+            }),
+            ConformanceCase("training CNN, batch norm, dropout, SGD momentum, 50 steps, uncompiled", covers: ["recipe.cnn"], opClass: .training,
+                            body: .library { backend in
+                try run(model: cnn, optimizer: .sgd(learningRate: 0.003, momentum: 0.9), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend, compiled: false)
+            }),
+            ConformanceCase("training LSTM sequence classifier, recurrent dropout, Adam, 50 steps, uncompiled", covers: ["recipe.lstm"], opClass: .training,
+                            body: .library { backend in
+                let model = Axon.input("features", shape: [nil, 28, 28, 1]).reshape([28, 28]).lstm(32, recurrentDropout: 0.1).last.dense(10)
+                return try run(model: model, optimizer: .adam(learningRate: 3e-3), batchSize: 16, steps: 50, data: try mnist(mnistDirectory), on: backend, compiled: false)
             }),
             ConformanceCase("training MNIST MLP under the bfloat16 policy, Adam, 100 steps", covers: ["recipe.mlp.bfloat16"], opClass: .training,
                             body: .library { backend in
