@@ -47,6 +47,8 @@ struct Train: ParsableCommand {
     var keepBestMode: MonitorMode?
     @Flag(name: .customLong("halt-on-nan"), inversion: .prefixedNo, help: "Stop when the loss becomes NaN or infinite, saving the last finite state.")
     var haltOnNaN = true
+    @Flag(name: .customLong("compile"), inversion: .prefixedNo, help: "Replay each batch shape's traced forward and backward pass from its third step on (--no-compile: every step eager, with the same results).")
+    var compile = true
     @Option(help: "Write loss and accuracy curves to this SVG file.") var plot: String?
     @Option(help: "Write TensorBoard event files (scalars, histograms, the model) into this directory.") var tensorboard: String?
     @Option(name: .customLong("log-csv"), help: "Write every batch's and epoch's metrics to this CSV file.") var logCSV: String?
@@ -129,6 +131,7 @@ struct Train: ParsableCommand {
                     DataParallel($0, bucketBytes: Swift.max(bucketMB, 1) << 20, synchronizesBatchStatistics: syncBatchNorm, settings: configuration.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
                 }
             ).metric(.accuracy()).validate(on: try heldOut.batches(size: 500, on: backend))
+            loop.compilation?.isEnabled = compile
             switch leader ? verbosity : .silent {
             case .batch: loop.log(.perBatch)
             case .epoch: loop.progress(totalIterations: batches.batchCount)
