@@ -113,9 +113,7 @@ final class StreamPool: @unchecked Sendable {
     }
 }
 
-/// Created primitives by descriptor key, so that a training step creates none after the first.
-/// Bounded: when full, the cache starts over.
-/// Values made once per key, behind a lock, emptied when `capacity` is reached.
+/// Values made once per key, behind a lock. Bounded: when `capacity` is reached, it starts over.
 final class Memo<Key: Hashable, Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [Key: Value] = [:]
@@ -134,13 +132,11 @@ final class Memo<Key: Hashable, Value>: @unchecked Sendable {
     }
 }
 
+/// Created primitives by descriptor key, so that a training step creates none after the first,
+/// counted as they are created.
 final class PrimitiveCache: @unchecked Sendable {
+    private let primitives = Memo<String, Primitive>()
     private let lock = NSLock()
-    private var entries: [String: Primitive] = [:]
-    let capacity: Int
-
-    init(capacity: Int = 256) { self.capacity = capacity }
-
     private var createdCount = 0
     private var createdKinds: Set<String> = []
 
@@ -152,16 +148,15 @@ final class PrimitiveCache: @unchecked Sendable {
     var kinds: Set<String> { lock.withLock { createdKinds } }
 
     func primitive(_ key: String, create: () throws -> Primitive) throws -> Primitive {
-        if let hit = lock.withLock({ entries[key] }) { return hit }
-        let made = try create()
-        lock.withLock {
-            if entries.count >= capacity { entries.removeAll() }
-            entries[key] = made
-            createdCount += 1
+        try primitives.value(for: key) {
+            let made = try create()
             let words = key.split(separator: " ").prefix { word in word.first.map { !"[(0123456789".contains($0) } ?? false }
-            createdKinds.insert(words.joined(separator: " "))
+            lock.withLock {
+                createdCount += 1
+                createdKinds.insert(words.joined(separator: " "))
+            }
+            return made
         }
-        return made
     }
 }
 #endif

@@ -6,7 +6,7 @@ import Foundation
 /// every backend call it makes (a trace); the second runs it again and replays the record
 /// beside it, and keeps the record only if the two results agree bit for bit; every later
 /// call replays the record alone — the backend calls, without the layers, the autodiff
-/// bookkeeping or the host code around them (see ``Plan``).
+/// bookkeeping or the host code around them.
 ///
 /// A function that cannot be replayed — it reads a value back to the host, runs layer
 /// hooks, computes outside the library's operations, or depends on something besides its
@@ -15,10 +15,13 @@ import Foundation
 /// from the same folds of each call's key.
 ///
 /// ```swift
-/// let square = CompiledFunction { arguments, _ in ["y": try arguments["x"]! * arguments["x"]!] }
+/// let square = CompiledFunction { arguments, _ in
+///     guard let x = arguments["x"] else { return [:] }
+///     return ["y": try x * x]
+/// }
 /// for value in [1, 2, 3] as [Float] {
-///     let y = try square(["x": try Tensor([value], on: backend)])["y"]!
-///     print(try y.item())  // 1, 4, 9; the third call replays the plan
+///     let y = try square(["x": try Tensor([value], on: backend)])["y"]
+///     print(try y?.item() ?? .nan)  // 1, 4, 9; the third call replays the plan
 /// }
 /// ```
 public final class CompiledFunction: @unchecked Sendable {

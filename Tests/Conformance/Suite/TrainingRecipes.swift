@@ -12,7 +12,7 @@ public enum TrainingRecipes {
     }
 
     /// Runs `steps` steps and returns `[losses] + final parameters`. A `compiled` run must
-    /// replay its plan (``StepCompilation``); an eager one runs every step as written.
+    /// replay its plan (`StepCompilation`); an eager one runs every step as written.
     public static func run(
         model: Axon, optimizer: Optimizer, batchSize: Int, steps: Int, data: Dataset, on backend: any Backend, compiled: Bool = true
     ) throws -> [HostArray] {
@@ -54,7 +54,7 @@ public enum TrainingRecipes {
     /// 10 steps, since one-ulp bfloat16 differences between a backend's native kernels and the
     /// reference's rounded float32 grow through batch norm and momentum to 0.15 by step 50
     /// (whether each backend still learns is checked by BFloat16TrainingTests). Every recipe runs
-    /// compiled (``CompiledFunction``); (a), (b) and (c) also run with every step eager.
+    /// compiled (`CompiledFunction`); (a), (b) and (c) also run with every step eager.
     public static func all(mnistDirectory: URL) -> [ConformanceCase] {
         [
             ConformanceCase("training MNIST MLP, Adam, 100 steps", covers: ["recipe.mlp"], opClass: .training, body: .library { backend in
