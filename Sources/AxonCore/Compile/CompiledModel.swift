@@ -20,12 +20,7 @@ public struct CompiledModel: Sendable {
     init(_ built: BuiltModel) {
         self.built = built
         function = CompiledFunction { arguments, key in
-            let (model, batchInputs) = (
-                ModelState(
-                    parameters: ParameterStore(StepArguments.prefixed("parameter/", arguments)),
-                    state: ParameterStore(StepArguments.prefixed("state/", arguments))),
-                StepArguments.prefixed("input/", arguments))
-            let output = try built.predict(model, inputs: batchInputs, randomKey: key)
+            let output = try built.predict(StepArguments.model(arguments), inputs: StepArguments.prefixed("input/", arguments), randomKey: key)
             var results: [String: Tensor] = [:]
             for (name, tensor) in output.outputs { results["output/" + name] = tensor }
             for (name, tensor) in output.state { results["state/" + name] = tensor }
@@ -36,11 +31,7 @@ public struct CompiledModel: Sendable {
     /// The model's outputs (and state, updated in training mode) for `inputs`, as
     /// ``BuiltModel/predict(_:inputs:randomKey:)`` returns them.
     public func predict(_ variables: ModelState, inputs: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> ModelOutput {
-        var arguments: [String: Tensor] = [:]
-        for (name, tensor) in variables.parameters { arguments["parameter/" + name] = tensor }
-        for (name, tensor) in variables.state { arguments["state/" + name] = tensor }
-        for (name, tensor) in inputs { arguments["input/" + name] = tensor }
-        let results = try function(arguments, randomKey: randomKey)
+        let results = try function(StepArguments.pack(variables, inputs: inputs), randomKey: randomKey)
         return ModelOutput(
             names: built.outputNames, outputs: StepArguments.prefixed("output/", results),
             state: ParameterStore(StepArguments.prefixed("state/", results)))

@@ -42,7 +42,6 @@ final class Plan {
     /// keys derived from `rootKey` as the traced run derived them.
     func run(_ arguments: [String: Tensor], rootKey: Philox.Key) throws -> [String: Tensor] {
         var slots = [(any BufferStorage)?](repeating: nil, count: sources.count)
-        var backend: (any Backend)?
         for (slot, source) in sources.enumerated() {
             switch source {
             case let .argument(name):
@@ -50,7 +49,6 @@ final class Plan {
                     throw AxonError.invalidValue(operation: "compiled function", reason: "argument '\(name)' is missing")
                 }
                 slots[slot] = tensor.buffer.storage
-                backend = backend ?? tensor.backend
             case let .constant(storage): slots[slot] = storage
             case .computed: break
             }
@@ -70,11 +68,13 @@ final class Plan {
             }
             for slot in releases[index] { slots[slot] = nil }
         }
+        // The results live on the backend the calls ran on (or, with no call, the arguments').
+        guard let owner = calls.last?.backend ?? arguments.values.first?.backend else {
+            throw AxonError.invalidValue(operation: "compiled function", reason: "has no backend to run on")
+        }
         var results: [String: Tensor] = [:]
         for (name, view) in outputs {
             guard let storage = slots[view.slot] else { throw unfilled(nil, view) }
-            let owner = calls.last?.backend ?? backend
-            guard let owner else { throw AxonError.invalidValue(operation: "compiled function", reason: "has no backend to run on") }
             results[name] = Tensor(buffer: Buffer(storage: storage, shape: view.shape, dtype: view.dtype), backend: owner)
         }
         return results

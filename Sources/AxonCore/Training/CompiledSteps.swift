@@ -28,13 +28,26 @@ public final class StepCompilation: @unchecked Sendable {
 
 /// The names under which a step's tensors enter and leave its compiled function.
 enum StepArguments {
-    static func pack(_ model: ModelState, _ batch: Batch) -> [String: Tensor] {
-        var arguments: [String: Tensor] = ["target": batch.targets]
+    /// A model's variables and its inputs.
+    static func pack(_ model: ModelState, inputs: [String: Tensor]) -> [String: Tensor] {
+        var arguments: [String: Tensor] = [:]
         for (name, tensor) in model.parameters { arguments["parameter/" + name] = tensor }
         for (name, tensor) in model.state { arguments["state/" + name] = tensor }
-        for (name, tensor) in batch.inputs { arguments["input/" + name] = tensor }
+        for (name, tensor) in inputs { arguments["input/" + name] = tensor }
+        return arguments
+    }
+
+    /// A model's variables and a whole batch, targets included.
+    static func pack(_ model: ModelState, _ batch: Batch) -> [String: Tensor] {
+        var arguments = pack(model, inputs: batch.inputs)
+        arguments["target"] = batch.targets
         for (name, tensor) in batch.namedTargets { arguments["target/" + name] = tensor }
         return arguments
+    }
+
+    /// The model variables `pack` packed.
+    static func model(_ arguments: [String: Tensor]) -> ModelState {
+        ModelState(parameters: ParameterStore(prefixed("parameter/", arguments)), state: ParameterStore(prefixed("state/", arguments)))
     }
 
     /// The tensors of `values` whose names start with `prefix`, without it.
@@ -46,8 +59,7 @@ enum StepArguments {
 
     /// The model state and batch `pack` packed.
     static func unpack(_ arguments: [String: Tensor]) throws -> (ModelState, Batch) {
-        let model = ModelState(
-            parameters: ParameterStore(prefixed("parameter/", arguments)), state: ParameterStore(prefixed("state/", arguments)))
+        let model = model(arguments)
         let inputs = prefixed("input/", arguments), named = prefixed("target/", arguments)
         guard let targets = arguments["target"] else {
             throw AxonError.invalidValue(operation: "compiled step", reason: "the batch's targets are missing")
