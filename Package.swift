@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "Backend", path: "Sources/Backend", exclude: ["Plugins/abi.txt"]),  // read by scripts/backend-abi.sh
         .target(name: "CPUReference", dependencies: ["Backend"], path: "Plugins/CPUReference"),
         .systemLibrary(name: "CDNNL", path: "Plugins/CDNNL"),
-        // The onednn backend's own loops that Swift cannot vectorise (a square root per lane).
+        // The onednn backend's own loops that Swift does not vectorise well: a square root per
+        // lane, bfloat16 rounding.
         .target(name: "COneDNNKernels", path: "Plugins/COneDNNKernels"),
         .target(
             name: "OneDNN",

@@ -30,7 +30,9 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     let work: WorkSharing
     let memory = HostMemoryPool()
     /// Which inputs of max pooling hold no NaN or infinity (see `poolsExactly`).
-    let finiteInputs = BufferVerdicts()
+    let finiteInputs = BufferMemo<Bool>()
+    /// Max pooling's workspaces by input, from the forward pass to the backward one.
+    let poolingWorkspaces = BufferMemo<PoolingWorkspace>()
     /// Whether oneDNN has bfloat16 matmul kernels for this CPU (AVX-512 and newer), probed once.
     let computesBFloat16: Bool
     /// How many oneDNN primitives this backend has created: constant once every shape of a
@@ -101,11 +103,12 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         }
     }
 
-    /// The fallback's native operations, with matrix products and convolutions computed
-    /// natively in bfloat16 where this CPU has oneDNN's bfloat16 kernels.
+    /// The fallback's native operations, with matrix products, convolutions and pooling
+    /// computed natively in bfloat16 where this CPU has oneDNN's bfloat16 kernels, and
+    /// elementwise ops and reductions taking bfloat16 operands (see `OneDNNBFloat16.swift`).
     public var nativeOperations: NativeOperations {
         var native = fallback.nativeOperations
-        native.bfloat16 = computesBFloat16 ? [.matrix, .convolution] : []
+        native.bfloat16 = computesBFloat16 ? [.matrix, .convolution, .window, .elementwise, .reduction] : [.elementwise, .reduction]
         return native
     }
 

@@ -10,11 +10,14 @@ struct ConvolutionGeometry {
     private(set) var destination: (dims: [Int], strides: [Int])
     private(set) var strides: [Int], dilates: [Int], paddingLow: [Int], paddingHigh: [Int]
     private(set) var outChannels: Int
-    /// float32 or bfloat16, for every operand.
+    /// float32 or bfloat16, for every operand but perhaps the weights.
     let dtype: DType
+    /// The weights' dtype: `dtype`, or float32 for a bfloat16 kernel gradient accumulated in parts.
+    private(set) var weightsDType: DType
 
     init(input: Shape, kernel: Shape, output: Shape, descriptor d: ConvolutionDescriptor, dtype: DType) {
         self.dtype = dtype
+        weightsDType = dtype
         func channelsFirst(_ shape: Shape) -> ([Int], [Int]) {
             let own = shape.strides, last = shape.rank - 1
             return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
@@ -64,13 +67,24 @@ struct ConvolutionGeometry {
         return result
     }
 
+    /// The same convolution with weights of `dtype`.
+    func weights(_ dtype: DType) -> ConvolutionGeometry {
+        var result = self
+        result.weightsDType = dtype
+        return result
+    }
+
     /// The multiply-adds of the whole convolution, times two.
     var operations: Int {
         2 * destination.dims.reduce(1, *) * weights.dims.reduce(1, *) / outChannels
     }
 
     /// The geometry in words, after the dtype when it is not float32 (so that it is part of the primitive's kind).
-    var key: String { (dtype == .float32 ? "" : "\(dtype) ") + "\(source.dims) \(source.strides) \(weights.dims) \(weights.strides) \(destination.dims) \(destination.strides) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
+    var key: String {
+        (dtype == .float32 ? "" : "\(dtype) ") + (weightsDType == dtype ? "" : "\(weightsDType) weights ") + geometryKey
+    }
+
+    private var geometryKey: String { "\(source.dims) \(source.strides) \(weights.dims) \(weights.strides) \(destination.dims) \(destination.strides) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
 
     /// The bias's descriptor: one value per output channel.
     func biasDescriptor() throws -> dnnl_memory_desc_t {
@@ -80,11 +94,11 @@ struct ConvolutionGeometry {
     func memoryDescriptors() throws -> (source: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, anyWeights: dnnl_memory_desc_t, destination: dnnl_memory_desc_t) {
         var any = dnnl_memory_desc_t()
         try DNNL.check(
-            dnnl_memory_desc_init_by_tag(&any, Int32(weights.dims.count), DNNL.dims(weights.dims), DNNL.dataType(dtype), dnnl_format_tag_any),
+            dnnl_memory_desc_init_by_tag(&any, Int32(weights.dims.count), DNNL.dims(weights.dims), DNNL.dataType(weightsDType), dnnl_format_tag_any),
             "weights descriptor")
         return (
             try DNNL.memoryDescriptor(source.dims, strides: source.strides, dtype: dtype),
-            try DNNL.memoryDescriptor(weights.dims, strides: weights.strides, dtype: dtype),
+            try DNNL.memoryDescriptor(weights.dims, strides: weights.strides, dtype: weightsDType),
             any, try DNNL.memoryDescriptor(destination.dims, strides: destination.strides, dtype: dtype))
     }
 }
@@ -267,42 +281,47 @@ extension OneDNNBackend {
             }
             return try fallback.convolutionBackwardKernel(input: input, gradOutput: gradOutput, kernelShape: kernelShape, descriptor: descriptor)
         }
-        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d, dtype: input.dtype)
+        // Each chunk of the batch gives a part of the kernel's gradient, summed in chunk order
+        // after all have run. The parts are float32 (a bfloat16 kernel's too: oneDNN
+        // accumulates bfloat16 products into float32 weights), so the sum loses nothing and a
+        // bfloat16 gradient is rounded once, at the end.
+        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d, dtype: input.dtype).weights(.float32)
         let (gradKernel, pointer) = try allocate(kernelShape, input.dtype)
         let (source, gradPointer) = (try address(input, "convolutionBackwardKernel"), try address(gradOutput, "convolutionBackwardKernel"))
         let size = input.dtype.byteSize
-        // Each chunk of the batch gives a part of the kernel's gradient, summed in chunk order
-        // after all have run; in float32 only, where the parts lose nothing in the sum.
-        let plan = input.dtype == .float32 ? work.plan(items: g.source.dims[0], operations: g.operations) : ChunkPlan(items: g.source.dims[0], chunks: 1)
-        let parts = GradientParts(count: plan.count - 1, elements: kernelShape.elementCount)
+        let plan = work.plan(items: g.source.dims[0], operations: g.operations)
+        let parts = GradientParts(count: plan.count, elements: kernelShape.elementCount)
         try work.forEach(plan) { chunk in
             let range = plan.range(chunk)
             let gc = g.batch(range.count)
             let primitive = try backwardWeightsConvolution(gc)
             let mds = try gc.memoryDescriptors()
             var (user, produced) = (mds.weights, try chosen(primitive, dnnl_query_diff_weights_md))
-            let target = chunk == 0 ? pointer : parts[chunk - 1]
             let arguments = { (weights: UnsafeMutableRawPointer) in [
                 (DNNL_ARG_SRC, source + range.lowerBound * g.source.strides[0] * size, mds.source),
                 (DNNL_ARG_DIFF_DST, gradPointer + range.lowerBound * g.destination.strides[0] * size, mds.destination),
                 (DNNL_ARG_DIFF_WEIGHTS, weights, produced),
             ] as [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] }
             if dnnl_memory_desc_equal(&user, &produced) != 0 {
-                try execute(primitive, arguments(target))
+                try execute(primitive, arguments(parts[chunk]))
             } else {
                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&produced), alignment: 64)
                 defer { scratch.deallocate() }
                 try execute(primitive, arguments(scratch))
-                try reorder(from: (scratch, produced), to: (target, user), key: "weights out \(gc.key)")
+                try reorder(from: (scratch, produced), to: (parts[chunk], user), key: "weights out \(gc.key)")
             }
         }
-        parts.add(into: pointer.assumingMemoryBound(to: Float.self))
+        if input.dtype == .bfloat16 {
+            parts.sum(intoBFloat16: pointer.assumingMemoryBound(to: UInt16.self))
+        } else {
+            parts.sum(into: pointer.assumingMemoryBound(to: Float.self))
+        }
         return gradKernel
     }
 
     /// The backward-weights primitive, with the forward one as its hint.
     func backwardWeightsConvolution(_ g: ConvolutionGeometry) throws -> Primitive {
-        let hint = try forwardConvolution(g, bias: false, activation: .identity)
+        let hint = try forwardConvolution(g.weights(g.dtype), bias: false, activation: .identity)
         return try cache.primitive("conv backward weights \(g.key)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var descriptor = dnnl_convolution_desc_t()

@@ -1,17 +1,23 @@
 #if OneDNN
 import Backend
+import COneDNNKernels
 
 /// The elementwise ops and reductions of a training step that pass over whole activations —
 /// relu and its backward, and the sums over the batch behind bias gradients — as single
-/// vectorised passes spread over the cores (``WorkSharing``), in float32. Every other case
-/// runs on the fallback (or as the default composition), as before.
+/// vectorised passes spread over the cores (``WorkSharing``), in float32 (relu and its backward
+/// also on bfloat16, tile by tile in float32). Every other case runs on the fallback (or as the
+/// default composition), in float32 for bfloat16 operands.
 extension OneDNNBackend {
     /// Elementwise work per element, for ``WorkSharing``: a memory-bound pass is worth a second
     /// thread only over a few hundred thousand elements.
     static let elementwiseCost = 8
 
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
-        guard operation == .relu, x.dtype == .float32 else { return try fallback.unary(operation, x) }
+        switch (operation, x.dtype) {
+        case (.relu, .float32): break
+        case (.relu, .bfloat16): return try inFloat32Tiles([x], "unary") { Kernels.relu($0[0], $1, $2) }
+        default: return try widenedIfBFloat16([x]) { try fallback.unary(operation, $0[0]) }
+        }
         let count = x.shape.elementCount
         let source = try address(x, "unary").assumingMemoryBound(to: Float.self)
         let (output, pointer) = try allocate(x.shape)
@@ -23,8 +29,13 @@ extension OneDNNBackend {
     }
 
     public func activationBackward(_ activation: FusedActivation, output: Buffer, gradOutput: Buffer) throws -> Buffer {
-        guard output.dtype == .float32, gradOutput.dtype == .float32, output.shape == gradOutput.shape, activation != .identity else {
-            return try composedActivationBackward(activation, output: output, gradOutput: gradOutput)
+        guard output.dtype == gradOutput.dtype, output.shape == gradOutput.shape, activation != .identity else {
+            return try widenedIfBFloat16([output, gradOutput]) {
+                try composedActivationBackward(activation, output: $0[0], gradOutput: $0[1])
+            }
+        }
+        if output.dtype == .bfloat16 {
+            return try inFloat32Tiles([output, gradOutput], "activationBackward") { Self.activationBackward(activation, $0[0], $0[1], $1, $2) }
         }
         let count = output.shape.elementCount
         let y = try address(output, "activationBackward").assumingMemoryBound(to: Float.self)
@@ -32,48 +43,79 @@ extension OneDNNBackend {
         let (result, pointer) = try allocate(output.shape)
         let target = pointer.assumingMemoryBound(to: Float.self)
         try work.forEachChunk(items: count, operations: count * Self.elementwiseCost) { range in
-            let (start, n) = (range.lowerBound, range.count)
-            switch activation {
-            case .relu: Kernels.reluBackward(y + start, g + start, target + start, n)
-            case .sigmoid: Kernels.sigmoidBackward(y + start, g + start, target + start, n)
-            case .tanh: Kernels.tanhBackward(y + start, g + start, target + start, n)
-            case .identity: break
-            }
+            let start = range.lowerBound
+            Self.activationBackward(activation, y + start, g + start, target + start, range.count)
         }
         return result
     }
 
+    /// The gradient through `activation` of `count` elements, from its outputs `y` and the
+    /// output gradients `g`.
+    static func activationBackward(
+        _ activation: FusedActivation, _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
+        switch activation {
+        case .relu: Kernels.reluBackward(y, g, out, count)
+        case .sigmoid: Kernels.sigmoidBackward(y, g, out, count)
+        case .tanh: Kernels.tanhBackward(y, g, out, count)
+        case .identity: out.update(from: g, count: count)
+        }
+    }
+
     /// Sums and means over leading axes (a bias's gradient: every axis but the channels) in one
-    /// pass, each chunk of rows accumulating in double precision as the reference does; other
-    /// reductions run on the fallback.
+    /// pass, each chunk of rows accumulating in double precision as the reference does (bfloat16
+    /// rows widened a tile at a time); other reductions run on the fallback, in float32 for
+    /// bfloat16 operands.
     public func reduce(_ operation: ReductionOperation, _ x: Buffer, axes: [Int], keepDimensions: Bool) throws -> Buffer {
         let rank = x.shape.rank
         let resolved = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
         let leading = resolved.count
-        guard operation == .sum || operation == .mean, x.dtype == .float32, leading > 0, leading < rank,
+        guard operation == .sum || operation == .mean, x.dtype == .float32 || x.dtype == .bfloat16, leading > 0, leading < rank,
             resolved == Set(0..<leading), x.shape.elementCount > 0
-        else { return try fallback.reduce(operation, x, axes: axes, keepDimensions: keepDimensions) }
+        else { return try widenedIfBFloat16([x]) { try fallback.reduce(operation, $0[0], axes: axes, keepDimensions: keepDimensions) } }
         let (outShape, _) = try ShapeRules.reduction(x.shape, axes: axes, keepDimensions: keepDimensions, operation: "reduce")
         let columns = Array(x.shape.dimensions[leading...]).reduce(1, *)
         let rows = x.shape.elementCount / columns
-        let source = try address(x, "reduce").assumingMemoryBound(to: Float.self)
+        let source = try address(x, "reduce")
         let plan = work.plan(items: rows, operations: x.shape.elementCount * Self.elementwiseCost)
         var sums = [Double](repeating: 0, count: plan.count * columns)
         try sums.withUnsafeMutableBufferPointer { sums in
             guard let base = sums.baseAddress else { return }
             try work.forEach(plan) { chunk in
-                let rows = plan.range(chunk)
-                Kernels.sumRows(source + rows.lowerBound * columns, rows: rows.count, columns: columns, into: base + chunk * columns)
+                let range = plan.range(chunk)
+                let into = base + chunk * columns
+                guard x.dtype == .bfloat16 else {
+                    let floats = source.assumingMemoryBound(to: Float.self)
+                    return Kernels.sumRows(floats + range.lowerBound * columns, rows: range.count, columns: columns, into: into)
+                }
+                let tileRows = Swift.max(1, Self.tileLength / columns)
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: tileRows * columns) { scratch in
+                    guard let wide = scratch.baseAddress else { return }
+                    let halves = source.assumingMemoryBound(to: UInt16.self)
+                    for start in stride(from: range.lowerBound, to: range.upperBound, by: tileRows) {
+                        let count = Swift.min(tileRows, range.upperBound - start)
+                        axon_float_from_bfloat16(halves + start * columns, wide, count * columns)
+                        Kernels.sumRows(UnsafeRawPointer(wide).assumingMemoryBound(to: Float.self), rows: count, columns: columns, into: into)
+                    }
+                }
             }
         }
-        let (output, pointer) = try allocate(outShape)
-        let target = pointer.assumingMemoryBound(to: Float.self)
+        let (output, pointer) = try allocate(outShape, x.dtype)
         for column in 0..<columns {
             var total = 0.0
             for chunk in 0..<plan.count { total += sums[chunk * columns + column] }
-            target[column] = Float(operation == .mean ? total / Double(rows) : total)
+            let value = Float(operation == .mean ? total / Double(rows) : total)
+            if x.dtype == .bfloat16 {
+                pointer.assumingMemoryBound(to: UInt16.self)[column] = BFloat16(value).bitPattern
+            } else {
+                pointer.assumingMemoryBound(to: Float.self)[column] = value
+            }
         }
         return output
+    }
+
+    public func indexReduce(_ operation: IndexReductionOperation, _ x: Buffer, axis: Int, keepDimensions: Bool) throws -> Buffer {
+        try widenedIfBFloat16([x]) { try fallback.indexReduce(operation, $0[0], axis: axis, keepDimensions: keepDimensions) }
     }
 }
 /// The loops of the passes above, over plain pointers so that the compiler vectorises them.

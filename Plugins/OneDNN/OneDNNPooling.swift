@@ -3,18 +3,20 @@ import Backend
 import CDNNL
 import Foundation
 
-/// A window reduction as oneDNN pooling: spatial windows over a channels-last tensor (the
-/// window, stride and padding of the batch and channel axes must be trivial).
+/// A window reduction as oneDNN pooling: spatial windows over a channels-last float32 or
+/// bfloat16 tensor (the window, stride and padding of the batch and channel axes must be trivial).
 struct PoolingGeometry {
-    let source: (dims: [Int], strides: [Int])
-    let destination: (dims: [Int], strides: [Int])
+    let dtype: DType
+    private(set) var source: (dims: [Int], strides: [Int])
+    private(set) var destination: (dims: [Int], strides: [Int])
     let kernel: [Int], strides: [Int], paddingLow: [Int], paddingHigh: [Int]
 
-    init?(input: Shape, output: Shape, descriptor d: WindowDescriptor) {
+    init?(input: Shape, output: Shape, dtype: DType, descriptor d: WindowDescriptor) {
         let rank = input.rank
         guard (3...5).contains(rank), d.windowDimensions.first == 1, d.windowDimensions.last == 1,
             d.strides.first == 1, d.strides.last == 1, d.padding.first == Padding(0, 0), d.padding.last == Padding(0, 0)
         else { return nil }
+        self.dtype = dtype
         source = OneDNNBackend.channelsFirst(input)
         destination = OneDNNBackend.channelsFirst(output)
         let spatial = 1..<(rank - 1)
@@ -24,7 +26,25 @@ struct PoolingGeometry {
         paddingHigh = d.padding[spatial].map(\.high)
     }
 
-    var key: String { "\(source.dims) \(source.strides) \(destination.dims) \(destination.strides) \(kernel) \(strides) \(paddingLow) \(paddingHigh)" }
+    var sourceDescriptor: dnnl_memory_desc_t {
+        get throws { try DNNL.memoryDescriptor(source.dims, strides: source.strides, dtype: dtype) }
+    }
+
+    var destinationDescriptor: dnnl_memory_desc_t {
+        get throws { try DNNL.memoryDescriptor(destination.dims, strides: destination.strides, dtype: dtype) }
+    }
+
+    /// The same pooling over `examples` examples of the batch (the strides stay the whole
+    /// batch's, so a chunk is read and written in place).
+    func batch(_ examples: Int) -> PoolingGeometry {
+        var result = self
+        result.source.dims[0] = examples
+        result.destination.dims[0] = examples
+        return result
+    }
+
+    /// The geometry in words, after the dtype when it is not float32 (so that it is part of the primitive's kind).
+    var key: String { (dtype == .float32 ? "" : "\(dtype) ") + "\(source.dims) \(source.strides) \(destination.dims) \(destination.strides) \(kernel) \(strides) \(paddingLow) \(paddingHigh)" }
 }
 
 extension OneDNNBackend {
@@ -37,9 +57,9 @@ extension OneDNNBackend {
     }
 
     func poolingForward(_ g: PoolingGeometry, _ algorithm: dnnl_alg_kind_t) throws -> Primitive {
-        try cache.primitive("pool forward \(algorithm.rawValue) \(g.key)") {
-            var source = try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)
-            var destination = try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)
+        try cache.primitive("pool forward \(g.key) \(algorithm.rawValue)") {
+            var source = try g.sourceDescriptor
+            var destination = try g.destinationDescriptor
             var descriptor = dnnl_pooling_v2_desc_t()
             try DNNL.check(dnnl_pooling_v2_forward_desc_init(
                 &descriptor, dnnl_forward_training, algorithm, &source, &destination, DNNL.dims(g.strides), DNNL.dims(g.kernel),
@@ -48,27 +68,50 @@ extension OneDNNBackend {
         }
     }
 
-    /// Runs the forward pooling; returns the output and, for max pooling, the workspace that
-    /// records where each maximum came from (caller deallocates).
-    func runPooling(_ x: Buffer, _ g: PoolingGeometry, _ outShape: Shape, _ algorithm: dnnl_alg_kind_t) throws -> (Buffer, UnsafeMutableRawPointer?, dnnl_memory_desc_t?) {
-        let primitive = try poolingForward(g, algorithm)
-        let (output, pointer) = try allocate(outShape)
-        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-            (DNNL_ARG_SRC, try address(x, "window"), try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)),
-            (DNNL_ARG_DST, pointer, try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)),
-        ]
-        var workspace: (UnsafeMutableRawPointer, dnnl_memory_desc_t)?
-        if let described = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_workspace_md, 0) {
-            var md = described.pointee
-            let size = dnnl_memory_desc_get_size(&md)
-            if size > 0 {
-                let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-                workspace = (memory, md)
-                arguments.append((DNNL_ARG_WORKSPACE, memory, md))
-            }
+    func poolingBackward(_ g: PoolingGeometry, _ algorithm: dnnl_alg_kind_t) throws -> Primitive {
+        let hint = try poolingForward(g, algorithm)
+        return try cache.primitive("pool backward \(g.key) \(algorithm.rawValue)") {
+            var source = try g.sourceDescriptor
+            var destination = try g.destinationDescriptor
+            var descriptor = dnnl_pooling_v2_desc_t()
+            try DNNL.check(dnnl_pooling_v2_backward_desc_init(
+                &descriptor, algorithm, &source, &destination, DNNL.dims(g.strides), DNNL.dims(g.kernel),
+                DNNL.dims(g.kernel.map { _ in 0 }), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "pooling backward descriptor")
+            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
         }
-        try execute(primitive, arguments)
-        return (output, workspace?.0, workspace?.1)
+    }
+
+    /// How a pooling is cut along the batch: examples are independent, forward and backward.
+    func poolingPlan(_ g: PoolingGeometry) -> ChunkPlan {
+        work.plan(items: g.source.dims[0], operations: g.source.dims.reduce(1, *) * Self.elementwiseCost)
+    }
+
+    /// Runs the forward pooling, chunk by chunk of the batch; returns the output and, for max
+    /// pooling, the workspaces that record where each chunk's maxima came from.
+    func runPooling(_ x: Buffer, _ g: PoolingGeometry, _ outShape: Shape, _ algorithm: dnnl_alg_kind_t) throws -> (Buffer, PoolingWorkspace) {
+        let plan = poolingPlan(g)
+        let (output, pointer) = try allocate(outShape, g.dtype)
+        let source = try address(x, "window")
+        let size = g.dtype.byteSize
+        // The chunks' primitives and workspaces first, so the parallel part only runs them.
+        let primitives = try (0..<plan.count).map { try poolingForward(g.batch(plan.range($0).count), algorithm) }
+        let workspace = PoolingWorkspace(key: g.key, chunks: try primitives.map { primitive in
+            guard let described = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_workspace_md, 0) else { return nil }
+            var md = described.pointee
+            let bytes = dnnl_memory_desc_get_size(&md)
+            return bytes > 0 ? (PooledStorage(bytes: bytes, pool: memory), md) : nil
+        })
+        try work.forEach(plan) { chunk in
+            let range = plan.range(chunk)
+            let gc = g.batch(range.count)
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_SRC, source + range.lowerBound * g.source.strides[0] * size, try gc.sourceDescriptor),
+                (DNNL_ARG_DST, pointer + range.lowerBound * g.destination.strides[0] * size, try gc.destinationDescriptor),
+            ]
+            if let entry = workspace.chunks[chunk] { arguments.append((DNNL_ARG_WORKSPACE, entry.storage.address, entry.descriptor)) }
+            try execute(primitives[chunk], arguments)
+        }
+        return (output, workspace)
     }
 
     /// Whether oneDNN's max pooling matches the protocol on `x`: it starts each window at the
@@ -79,86 +122,117 @@ extension OneDNNBackend {
     func poolsExactly(_ operation: WindowOperation, _ x: Buffer) throws -> Bool {
         guard operation == .max else { return true }
         guard let storage = x.storage as? HostStorage else { throw BackendError.foreignBuffer(operation: "window", expected: "host-memory") }
-        return finiteInputs.verdict(for: storage) {
-            let bits = storage.address.assumingMemoryBound(to: UInt32.self)
+        return finiteInputs.value(for: storage) {
             let count = x.shape.elementCount
-            let exponent: UInt32 = 0x7F80_0000
-            var widest = SIMD8<UInt32>(repeating: 0)
-            var index = 0
-            while index + 8 <= count {
-                widest = pointwiseMax(widest, UnsafeRawPointer(bits + index).loadUnaligned(as: SIMD8<UInt32>.self) & exponent)
-                index += 8
-            }
-            var largest = widest.max()
-            while index < count {
-                largest = Swift.max(largest, bits[index] & exponent)
-                index += 1
-            }
-            return largest != exponent
+            return x.dtype == .bfloat16
+                ? Self.allFinite(storage.address.assumingMemoryBound(to: UInt16.self), count, exponent: 0x7F80)
+                : Self.allFinite(storage.address.assumingMemoryBound(to: UInt32.self), count, exponent: 0x7F80_0000)
         }
     }
 
-    /// Max and average pooling as cached oneDNN primitives where oneDNN computes them exactly as the reference does; others on the fallback.
+    /// Whether no element of `count` floating-point `bits` has an `exponent` of all ones.
+    static func allFinite<Bits: FixedWidthInteger & UnsignedInteger>(_ bits: UnsafePointer<Bits>, _ count: Int, exponent: Bits) -> Bool
+    where Bits: SIMDScalar {
+        var widest = SIMD16<Bits>(repeating: 0)
+        var index = 0
+        while index + 16 <= count {
+            widest = pointwiseMax(widest, UnsafeRawPointer(bits + index).loadUnaligned(as: SIMD16<Bits>.self) & exponent)
+            index += 16
+        }
+        var largest = widest.max()
+        while index < count {
+            largest = Swift.max(largest, bits[index] & exponent)
+            index += 1
+        }
+        return largest != exponent
+    }
+
+    /// Max and average pooling as cached oneDNN primitives, cut along the batch, where oneDNN
+    /// computes them exactly as the reference does; others on the fallback. Max pooling keeps
+    /// its workspace (where each maximum came from) with the input, for the backward pass.
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let outShape = try ShapeRules.window(x.shape, descriptor: descriptor)
         guard Self.supports([x]), outShape.dimensions.allSatisfy({ $0 > 0 }), let algorithm = Self.poolingAlgorithm(operation),
-            let g = PoolingGeometry(input: x.shape, output: outShape, descriptor: descriptor), try poolsExactly(operation, x)
-        else { return try fallback.window(operation, x, descriptor: descriptor) }
-        let (output, workspace, _) = try runPooling(x, g, outShape, algorithm)
-        workspace?.deallocate()
+            let g = PoolingGeometry(input: x.shape, output: outShape, dtype: x.dtype, descriptor: descriptor), try poolsExactly(operation, x)
+        else { return try widenedIfBFloat16([x]) { try fallback.window(operation, $0[0], descriptor: descriptor) } }
+        let (output, workspace) = try runPooling(x, g, outShape, algorithm)
+        if workspace.chunks.contains(where: { $0 != nil }), let storage = x.storage as? HostStorage {
+            poolingWorkspaces.set(workspace, for: storage)
+        }
         return output
     }
 
     public func windowBackward(_ operation: WindowOperation, input: Buffer, gradOutput: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let outShape = try ShapeRules.window(input.shape, descriptor: descriptor)
         guard Self.supports([input, gradOutput]), gradOutput.shape == outShape, let algorithm = Self.poolingAlgorithm(operation),
-            let g = PoolingGeometry(input: input.shape, output: outShape, descriptor: descriptor), try poolsExactly(operation, input)
-        else { return try fallback.windowBackward(operation, input: input, gradOutput: gradOutput, descriptor: descriptor) }
-        let hint = try poolingForward(g, algorithm)
-        let primitive = try cache.primitive("pool backward \(algorithm.rawValue) \(g.key)") {
-            var source = try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)
-            var destination = try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)
-            var descriptorStruct = dnnl_pooling_v2_desc_t()
-            try DNNL.check(dnnl_pooling_v2_backward_desc_init(
-                &descriptorStruct, algorithm, &source, &destination, DNNL.dims(g.strides), DNNL.dims(g.kernel),
-                DNNL.dims(g.kernel.map { _ in 0 }), DNNL.dims(g.paddingLow), DNNL.dims(g.paddingHigh)), "pooling backward descriptor")
-            return try withUnsafePointer(to: &descriptorStruct) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
+            let g = PoolingGeometry(input: input.shape, output: outShape, dtype: input.dtype, descriptor: descriptor),
+            try poolsExactly(operation, input)
+        else {
+            return try widenedIfBFloat16([input, gradOutput]) {
+                try fallback.windowBackward(operation, input: $0[0], gradOutput: $0[1], descriptor: descriptor)
+            }
         }
-        // Max pooling's backward needs the forward workspace: run the forward again to get it.
-        let (_, workspace, workspaceDescriptor) = try runPooling(input, g, outShape, algorithm)
-        defer { workspace?.deallocate() }
-        let (gradInput, pointer) = try allocate(input.shape)
-        var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-            (DNNL_ARG_DIFF_DST, try address(gradOutput, "windowBackward"), try DNNL.memoryDescriptor(g.destination.dims, strides: g.destination.strides)),
-            (DNNL_ARG_DIFF_SRC, pointer, try DNNL.memoryDescriptor(g.source.dims, strides: g.source.strides)),
-        ]
-        if let workspace, let workspaceDescriptor { arguments.append((DNNL_ARG_WORKSPACE, workspace, workspaceDescriptor)) }
-        try execute(primitive, arguments)
+        // Max pooling's backward needs the forward workspace: the forward pass's, or a new run.
+        let storage = input.storage as? HostStorage
+        let workspace = try storage.flatMap { poolingWorkspaces.value(for: $0) }.flatMap { $0.key == g.key ? $0 : nil }
+            ?? runPooling(input, g, outShape, algorithm).1
+        let plan = poolingPlan(g)
+        let (gradInput, pointer) = try allocate(input.shape, g.dtype)
+        let gradPointer = try address(gradOutput, "windowBackward")
+        let size = g.dtype.byteSize
+        let primitives = try (0..<plan.count).map { try poolingBackward(g.batch(plan.range($0).count), algorithm) }
+        try work.forEach(plan) { chunk in
+            let range = plan.range(chunk)
+            let gc = g.batch(range.count)
+            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
+                (DNNL_ARG_DIFF_DST, gradPointer + range.lowerBound * g.destination.strides[0] * size, try gc.destinationDescriptor),
+                (DNNL_ARG_DIFF_SRC, pointer + range.lowerBound * g.source.strides[0] * size, try gc.sourceDescriptor),
+            ]
+            if let entry = workspace.chunks[chunk] { arguments.append((DNNL_ARG_WORKSPACE, entry.storage.address, entry.descriptor)) }
+            try execute(primitives[chunk], arguments)
+        }
         return gradInput
     }
 }
 
-/// Verdicts about the last few buffers scanned, held weakly: buffers are immutable, so a verdict
+/// Max pooling's workspaces, one per chunk of the batch, for the geometry `key`.
+struct PoolingWorkspace {
+    let key: String
+    let chunks: [(storage: PooledStorage, descriptor: dnnl_memory_desc_t)?]
+}
+
+/// Values about the last few buffers seen, held weakly: buffers are immutable, so a value
 /// stays true for as long as its buffer lives, and a freed buffer's entry can never match.
-final class BufferVerdicts: @unchecked Sendable {
+final class BufferMemo<Value>: @unchecked Sendable {
     private struct Entry {
         weak var storage: HostStorage?
-        let verdict: Bool
+        let value: Value
     }
 
     private let lock = NSLock()
     private var entries: [Entry] = []
     private let capacity = 8
 
-    func verdict(for storage: HostStorage, compute: () -> Bool) -> Bool {
-        if let known = lock.withLock({ entries.first { $0.storage === storage }?.verdict }) { return known }
-        let verdict = compute()
+    /// The value kept for `storage`, if any.
+    func value(for storage: HostStorage) -> Value? {
+        lock.withLock { entries.first { $0.storage === storage }?.value }
+    }
+
+    /// Keeps `value` for `storage`, in place of any earlier one.
+    func set(_ value: Value, for storage: HostStorage) {
         lock.withLock {
-            entries.removeAll { $0.storage == nil }
+            entries.removeAll { $0.storage == nil || $0.storage === storage }
             if entries.count == capacity { entries.removeFirst() }
-            entries.append(Entry(storage: storage, verdict: verdict))
+            entries.append(Entry(storage: storage, value: value))
         }
-        return verdict
+    }
+
+    /// The value kept for `storage`, or `compute()`'s, then kept.
+    func value(for storage: HostStorage, compute: () -> Value) -> Value {
+        if let known = value(for: storage) { return known }
+        let value = compute()
+        set(value, for: storage)
+        return value
     }
 }
 #endif

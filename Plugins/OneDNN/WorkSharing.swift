@@ -1,5 +1,6 @@
 #if OneDNN
 import CDNNL
+import COneDNNKernels
 import Dispatch
 import Foundation
 import Synchronization
@@ -101,6 +102,14 @@ final class GradientParts {
     func sum(into total: UnsafeMutablePointer<Float>) {
         total.initialize(repeating: 0, count: elements)
         add(into: total)
+    }
+
+    /// Writes the sum of the parts, rounded to bfloat16, to `total`.
+    func sum(intoBFloat16 total: UnsafeMutablePointer<UInt16>) {
+        let sum = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, elements))
+        defer { sum.deallocate() }
+        self.sum(into: sum)
+        axon_bfloat16_from_float(UnsafeRawPointer(sum).assumingMemoryBound(to: UInt32.self), total, elements)
     }
 }
 

@@ -1,5 +1,6 @@
 import AxonCore
 import Backend
+import CPUReference
 import Foundation
 import Testing
 
@@ -91,6 +92,21 @@ struct CompiledStepTests {
         #expect(function.eagerReasons.isEmpty)
     }
 
+    @Test("a replay leaves out the calls whose results nothing returned depends on")
+    func replaysLeaveOutUnusedCalls() throws {
+        let counting = UnaryCounter()
+        let function = CompiledFunction { arguments, _ in
+            let x = try #require(arguments["x"])
+            _ = try x.exp()  // computed, never used
+            return ["y": try x * 2]
+        }
+        let x = try Tensor([1, -2], shape: [2], on: counting)
+        for _ in 0..<5 { #expect(try function(["x": x])["y"]?.scalars == [2, -4]) }
+        #expect(function.compiledSignatures == 1)
+        // The trace and the check against it run the function itself; the replays never exp.
+        #expect(counting.unaryCalls.count == 2)
+    }
+
     @Test("a function that reads a value back to the host, or a key it did not fold from its own, runs eagerly and says why")
     func unreplayableFunctionsRunEagerly() throws {
         // The branch depends on the data: a replay could not follow it.
@@ -139,4 +155,17 @@ final class Counter: @unchecked Sendable {
     private var value: UInt64 = 0
     var count: Int { lock.withLock { Int(value) } }
     func next() -> UInt64 { lock.withLock { value += 1; return value } }
+}
+
+/// The reference backend, counting the unary operations it runs.
+final class UnaryCounter: DelegatingBackend, @unchecked Sendable {
+    let fallback: any Backend = ReferenceBackend()
+    let unaryCalls = Counter()
+    var name: String { "unary-counter" }
+    var deviceDescription: String { fallback.deviceDescription }
+
+    func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
+        _ = unaryCalls.next()
+        return try fallback.unary(operation, x)
+    }
 }

@@ -2,6 +2,7 @@
 #define CONEDNNKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// One Adam step over `count` elements: reads the parameter `p`, gradient `g` and moments
 /// `m`, `v`; writes the new parameter and moments to `np`, `nm`, `nv`. `c1` and `c2` are the
@@ -10,5 +11,12 @@
 void axon_adam_update(
     const float *p, const float *g, const float *m, const float *v, float *np, float *nm, float *nv, ptrdiff_t count,
     float beta1, float beta2, float epsilon, float learningRate, float weightDecay, float c1, float c2);
+
+/// Rounds `count` floats (given by their bits) to bfloat16, to nearest with ties to even; a NaN
+/// stays NaN, quiet, with its sign.
+void axon_bfloat16_from_float(const uint32_t *x, uint16_t *y, ptrdiff_t count);
+
+/// Widens `count` bfloat16 values to floats (given by their bits), exactly.
+void axon_float_from_bfloat16(const uint16_t *x, uint32_t *y, ptrdiff_t count);
 
 #endif

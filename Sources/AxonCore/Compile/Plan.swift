@@ -21,18 +21,33 @@ final class Plan {
         }
         guard trace.failure == nil else { return nil }
         let kept = Set(outputs.map(\.1.slot))
+        let calls = Self.live(trace.calls, results: kept)
         var lastReader: [Int: Int] = [:]
-        for (index, call) in trace.calls.enumerated() {
+        for (index, call) in calls.enumerated() {
             for input in call.inputs { lastReader[input.slot] = index }
         }
-        var releases = [[Int]](repeating: [], count: trace.calls.count)
+        var releases = [[Int]](repeating: [], count: calls.count)
         for (slot, index) in lastReader where !kept.contains(slot) {
             if case .computed = trace.sources[slot] { releases[index].append(slot) }
         }
-        self.calls = trace.calls
+        self.calls = calls
         self.sources = trace.sources
         self.outputs = outputs
         self.releases = releases
+    }
+
+    /// The calls that a result depends on, in order. Backend calls are pure — they read
+    /// immutable buffers and return new ones — so a call nothing reads can go: an eager step
+    /// computes values its traced function never uses (a policy layer's float32 copy of an
+    /// output the next layer reads in bfloat16), and the plan leaves them out.
+    static func live(_ calls: [Trace.Call], results: Set<Int>) -> [Trace.Call] {
+        var needed = results
+        var kept: [Trace.Call] = []
+        for call in calls.reversed() where call.outputs.contains(where: { needed.contains($0.slot) }) {
+            kept.append(call)
+            for input in call.inputs { needed.insert(input.slot) }
+        }
+        return kept.reversed()
     }
 
     /// The number of backend calls a run makes.

@@ -53,14 +53,19 @@ public enum BFloat16Cases {
 
     /// Casts whose expected bits are derived by hand from the bit layouts (sign, 8-bit exponent
     /// biased by 127, 7 mantissa bits).
+    /// `values` four times over.
+    static func repeated<T>(_ values: [T]) -> [T] { Array([[T]](repeating: values, count: 4).joined()) }
+
     static var casts: [ConformanceCase] {
         [
             // 1 + 2⁻⁸ is halfway between 1 (0x3F80, even) and 1 + 2⁻⁷: ties go to 1. 1 + 3·2⁻⁸ is
             // halfway between 0x3F81 (odd) and 0x3F82: ties go to 0x3F82. The float just above
             // 1 + 2⁻⁸ rounds up. 3.4e38 is beyond bfloat16's largest finite (0x7F7F ≈ 3.39e38) by
             // more than half a step: infinity. 2⁻¹⁴⁹ rounds to zero.
-            cast("float32 to bfloat16 rounds to nearest even", .float32([1, 1.00390625, 1.01171875, Float(bitPattern: 0x3F80_8001), -2.5, .infinity, -.infinity, 3.4e38, Float(bitPattern: 1)]),
-                 to: .bfloat16, expected: bits([0x3F80, 0x3F80, 0x3F82, 0x3F81, 0xC020, 0x7F80, 0xFF80, 0x7F80, 0x0000])),
+            // Repeated four times (with NaNs), so that vectorised casts take them in full vectors too.
+            cast("float32 to bfloat16 rounds to nearest even",
+                 .float32(repeated([1, 1.00390625, 1.01171875, Float(bitPattern: 0x3F80_8001), -2.5, .infinity, -.infinity, 3.4e38, Float(bitPattern: 1), .nan])),
+                 to: .bfloat16, expected: bits(repeated([0x3F80, 0x3F80, 0x3F82, 0x3F81, 0xC020, 0x7F80, 0xFF80, 0x7F80, 0x0000, 0x7FC0]))),
             // 257 is halfway between 256 and 258: 256 (even). 259: 260. 2²⁴ + 2¹⁶ + 1 is just above
             // the midpoint of 2²⁴ (0x4B80) and 2²⁴ + 2¹⁷ (0x4B81): rounding once gives 0x4B81,
             // rounding through float32 first (to 2²⁴ + 2¹⁶, a tie) would give 0x4B80.
@@ -69,8 +74,8 @@ public enum BFloat16Cases {
             cast("uint32 to bfloat16 rounds once", .uint32([UInt32.max, 16_842_753, 255]),
                  to: .bfloat16, expected: bits([0x4F80, 0x4B81, 0x437F])),
             cast("bool to bfloat16", .bool([true, false]), to: .bfloat16, expected: bits([0x3F80, 0x0000])),
-            cast("bfloat16 to float32 widens exactly", bits([0x3F81, 0xC020, 0x7F80, 0x0001, 0x7F7F]),
-                 to: .float32, expected: .float32([1.0078125, -2.5, .infinity, Float(bitPattern: 0x0001_0000), Float(bitPattern: 0x7F7F_0000)])),
+            cast("bfloat16 to float32 widens exactly", bits(repeated([0x3F81, 0xC020, 0x7F80, 0x0001, 0x7F7F])),
+                 to: .float32, expected: .float32(repeated([1.0078125, -2.5, .infinity, Float(bitPattern: 0x0001_0000), Float(bitPattern: 0x7F7F_0000)]))),
             // Truncation toward zero, saturation, NaN to 0, as for float32.
             cast("bfloat16 to int32 truncates and saturates", bits([0xC020, 0x4070, 0x7EF0, 0xFEF0, 0x7FC0]),
                  to: .int32, expected: .int32([-2, 3, Int32.max, Int32.min, 0])),

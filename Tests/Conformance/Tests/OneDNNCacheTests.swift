@@ -77,10 +77,10 @@ struct OneDNNCacheTests {
         #expect(backend.primitiveKinds.contains("attention scores"))
     }
 
-    @Test("bfloat16 matrix products and convolutions, forward and backward, run oneDNN's bfloat16 primitives")
+    @Test("bfloat16 matrix products, convolutions and pooling, forward and backward, run oneDNN's bfloat16 primitives")
     func bfloat16IsNative() throws {
         let backend = try OneDNNBackend(host: ReferenceBackend())
-        #expect(backend.nativeOperations.bfloat16 == [.matrix, .convolution])
+        #expect(backend.nativeOperations.bfloat16 == [.matrix, .convolution, .window, .elementwise, .reduction])
         let door = backend.checked
         func upload(_ shape: Shape) throws -> Buffer {
             let values = InputSpecValues.uniform(count: shape.elementCount).map { BFloat16($0) }
@@ -93,9 +93,41 @@ struct OneDNNCacheTests {
         let gradInput = try door.convolutionBackwardInput(gradOutput: output, kernel: kernel, inputShape: input.shape, descriptor: descriptor)
         let gradKernel = try door.convolutionBackwardKernel(input: input, gradOutput: output, kernelShape: kernel.shape, descriptor: descriptor)
         #expect([product, output, gradInput, gradKernel].map(\.dtype) == Array(repeating: .bfloat16, count: 4))
-        for kind in ["matmul bfloat16", "conv forward bfloat16", "conv backward data bfloat16", "conv backward weights bfloat16"] {
+        let pooling = WindowDescriptor(windowDimensions: [1, 2, 2, 1], strides: [1, 2, 2, 1], padding: Array(repeating: Padding(0, 0), count: 4))
+        let pooled = try door.window(.max, input, descriptor: pooling)
+        let gradPooled = try door.windowBackward(.max, input: input, gradOutput: pooled, descriptor: pooling)
+        #expect([pooled, gradPooled].map(\.dtype) == [.bfloat16, .bfloat16])
+        for kind in [
+            "matmul bfloat16", "conv forward bfloat16", "conv backward data bfloat16", "conv backward weights bfloat16 float32 weights",
+            "pool forward bfloat16", "pool backward bfloat16",
+        ] {
             #expect(backend.primitiveKinds.contains(kind), "no \(kind) primitive among \(backend.primitiveKinds.sorted())")
         }
+    }
+
+    @Test("casts between float32 and bfloat16 round to nearest even and keep NaN quiet with its sign, bit for bit with BFloat16, in every vector lane")
+    func bfloat16CastsMatchTheScalarRounding() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend())
+        // Patterns around every kind of boundary: ties (low half 0x8000) with odd and even kept
+        // halves, one either side of them, the largest finites, infinities, NaNs signalling and
+        // quiet of both signs, subnormals and zeros; 1,000 of them, so full vectors and a tail
+        // (the specials first and last, in a vector and in the tail).
+        let specials: [UInt32] = [0x7F80_0000, 0xFF80_0000, 0x7F80_0001, 0xFF80_0001, 0x7FC0_0000, 0xFFFF_FFFF, 0x7F7F_FFFF, 0x7F7F_8000, 0x0000_0001, 0x8000_0000, 0]
+        let patterns = specials + (0..<978).map { i -> UInt32 in
+            let upper = UInt32(truncatingIfNeeded: i &* 2_654_435_761) & 0xFFFF_0000
+            return upper | [0x8000, 0x7FFF, 0x8001, 0x0000, 0xFFFF][i % 5]
+        } + specials
+        let floats = patterns.map { Float(bitPattern: $0) }
+        let narrowed = try backend.cast(try backend.upload(HostArray(shape: [floats.count], elements: .float32(floats))), to: .bfloat16)
+        guard case let .bfloat16(halves) = try backend.download(narrowed).elements else { Issue.record("not bfloat16"); return }
+        #expect(halves.map(\.bitPattern) == floats.map { BFloat16($0).bitPattern })
+        // The specials by hand: infinities stay, NaNs get the quiet bit, the largest float and
+        // the tie above bfloat16's largest finite (odd) round to infinity.
+        let expected: [UInt16] = [0x7F80, 0xFF80, 0x7FC0, 0xFFC0, 0x7FC0, 0xFFFF, 0x7F80, 0x7F80, 0x0000, 0x8000, 0x0000]
+        #expect(Array(halves.prefix(11).map(\.bitPattern)) == expected)
+        #expect(Array(halves.suffix(11).map(\.bitPattern)) == expected)
+        let widened = try backend.cast(narrowed, to: .float32)
+        #expect(try backend.download(widened).elements.floats.map(\.bitPattern) == halves.map { UInt32($0.bitPattern) << 16 })
     }
 }
 #endif
