@@ -86,31 +86,40 @@ extension OneDNNBackend {
         work.plan(items: g.source.dims[0], operations: g.source.dims.reduce(1, *) * Self.elementwiseCost)
     }
 
+    /// Runs `primitives`, one per chunk of `plan`, each on its examples of the source-side buffer
+    /// (the input, or its gradient) and of the destination-side one, with its workspace.
+    func runChunks(
+        _ g: PoolingGeometry, _ plan: ChunkPlan, _ primitives: [Primitive], _ workspace: PoolingWorkspace,
+        source: (argument: Int32, pointer: UnsafeMutableRawPointer), destination: (argument: Int32, pointer: UnsafeMutableRawPointer)
+    ) throws {
+        let size = g.dtype.byteSize
+        try work.forEach(plan) { chunk in
+            let range = plan.range(chunk)
+            let gc = g.batch(range.count)
+            var arguments = [
+                (source.argument, source.pointer + range.lowerBound * g.source.strides[0] * size, try gc.sourceDescriptor),
+                (destination.argument, destination.pointer + range.lowerBound * g.destination.strides[0] * size, try gc.destinationDescriptor),
+            ]
+            if let entry = workspace.chunks[chunk] { arguments.append((DNNL_ARG_WORKSPACE, entry.storage.address, entry.descriptor)) }
+            try execute(primitives[chunk], arguments)
+        }
+    }
+
     /// Runs the forward pooling, chunk by chunk of the batch; returns the output and, for max
     /// pooling, the workspaces that record where each chunk's maxima came from.
     func runPooling(_ x: Buffer, _ g: PoolingGeometry, _ outShape: Shape, _ algorithm: dnnl_alg_kind_t) throws -> (Buffer, PoolingWorkspace) {
         let plan = poolingPlan(g)
         let (output, pointer) = try allocate(outShape, g.dtype)
         let source = try address(x, "window")
-        let size = g.dtype.byteSize
         // The chunks' primitives and workspaces first, so the parallel part only runs them.
         let primitives = try (0..<plan.count).map { try poolingForward(g.batch(plan.range($0).count), algorithm) }
-        let workspace = PoolingWorkspace(key: g.key, chunks: try primitives.map { primitive in
+        let workspace = PoolingWorkspace(key: g.key, chunks: primitives.map { primitive in
             guard let described = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_workspace_md, 0) else { return nil }
             var md = described.pointee
             let bytes = dnnl_memory_desc_get_size(&md)
             return bytes > 0 ? (PooledStorage(bytes: bytes, pool: memory), md) : nil
         })
-        try work.forEach(plan) { chunk in
-            let range = plan.range(chunk)
-            let gc = g.batch(range.count)
-            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-                (DNNL_ARG_SRC, source + range.lowerBound * g.source.strides[0] * size, try gc.sourceDescriptor),
-                (DNNL_ARG_DST, pointer + range.lowerBound * g.destination.strides[0] * size, try gc.destinationDescriptor),
-            ]
-            if let entry = workspace.chunks[chunk] { arguments.append((DNNL_ARG_WORKSPACE, entry.storage.address, entry.descriptor)) }
-            try execute(primitives[chunk], arguments)
-        }
+        try runChunks(g, plan, primitives, workspace, source: (DNNL_ARG_SRC, source), destination: (DNNL_ARG_DST, pointer))
         return (output, workspace)
     }
 
@@ -179,18 +188,8 @@ extension OneDNNBackend {
         let plan = poolingPlan(g)
         let (gradInput, pointer) = try allocate(input.shape, g.dtype)
         let gradPointer = try address(gradOutput, "windowBackward")
-        let size = g.dtype.byteSize
         let primitives = try (0..<plan.count).map { try poolingBackward(g.batch(plan.range($0).count), algorithm) }
-        try work.forEach(plan) { chunk in
-            let range = plan.range(chunk)
-            let gc = g.batch(range.count)
-            var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
-                (DNNL_ARG_DIFF_DST, gradPointer + range.lowerBound * g.destination.strides[0] * size, try gc.destinationDescriptor),
-                (DNNL_ARG_DIFF_SRC, pointer + range.lowerBound * g.source.strides[0] * size, try gc.sourceDescriptor),
-            ]
-            if let entry = workspace.chunks[chunk] { arguments.append((DNNL_ARG_WORKSPACE, entry.storage.address, entry.descriptor)) }
-            try execute(primitives[chunk], arguments)
-        }
+        try runChunks(g, plan, primitives, workspace, source: (DNNL_ARG_DIFF_SRC, pointer), destination: (DNNL_ARG_DIFF_DST, gradPointer))
         return gradInput
     }
 }
