@@ -68,7 +68,7 @@ struct ConvolutionGeometry {
     }
 
     /// The same convolution with weights of `dtype`.
-    func weights(_ dtype: DType) -> ConvolutionGeometry {
+    func weightsOf(_ dtype: DType) -> ConvolutionGeometry {
         var result = self
         result.weightsDType = dtype
         return result
@@ -285,7 +285,7 @@ extension OneDNNBackend {
         // after all have run. The parts are float32 (a bfloat16 kernel's too: oneDNN
         // accumulates bfloat16 products into float32 weights), so the sum loses nothing and a
         // bfloat16 gradient is rounded once, at the end.
-        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d, dtype: input.dtype).weights(.float32)
+        let g = ConvolutionGeometry(input: input.shape, kernel: kernelShape, output: outShape, descriptor: d, dtype: input.dtype).weightsOf(.float32)
         let (gradKernel, pointer) = try allocate(kernelShape, input.dtype)
         let (source, gradPointer) = (try address(input, "convolutionBackwardKernel"), try address(gradOutput, "convolutionBackwardKernel"))
         let size = input.dtype.byteSize
@@ -321,7 +321,7 @@ extension OneDNNBackend {
 
     /// The backward-weights primitive, with the forward one as its hint.
     func backwardWeightsConvolution(_ g: ConvolutionGeometry) throws -> Primitive {
-        let hint = try forwardConvolution(g.weights(g.dtype), bias: false, activation: .identity)
+        let hint = try forwardConvolution(g.weightsOf(g.dtype), bias: false, activation: .identity)
         return try cache.primitive("conv backward weights \(g.key)") {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var descriptor = dnnl_convolution_desc_t()
