@@ -90,18 +90,13 @@ final class GradientParts {
 
     subscript(part: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(memory + part * elements) }
 
-    /// Adds every part to `total`.
-    func add(into total: UnsafeMutablePointer<Float>) {
+    /// Writes the sum of the parts, in part order, to `total`.
+    func sum(into total: UnsafeMutablePointer<Float>) {
+        total.initialize(repeating: 0, count: elements)
         for part in 0..<count {
             let values = memory + part * elements
             for index in 0..<elements { total[index] += values[index] }
         }
-    }
-
-    /// Writes the sum of the parts to `total`.
-    func sum(into total: UnsafeMutablePointer<Float>) {
-        total.initialize(repeating: 0, count: elements)
-        add(into: total)
     }
 
     /// Writes the sum of the parts, rounded to bfloat16, to `total`.
