@@ -19,16 +19,17 @@ struct CompiledStepTests {
         Axon.input("features", shape: [nil, 6]).dense(16).batchNorm().relu().dropout(rate: 0.3).dense(3)
     }
 
-    func trainer(compiled: Bool) throws -> Loop {
+    func trainer(compiled: Bool, optimizer: Optimizer? = nil, on backend: any Backend = backend) throws -> Loop {
         let loop = try Loop.trainer(
-            model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: .adam(learningRate: 0.01),
+            model: model, loss: .categoricalCrossEntropy(fromLogits: true, sparse: true), optimizer: optimizer ?? .adam(learningRate: 0.01),
             on: backend, seed: 4)
         loop.compilation?.isEnabled = compiled
         return loop
     }
 
-    /// Every step's loss and every final parameter and state value, as bit patterns.
-    func run(_ loop: Loop) throws -> (losses: [UInt64], values: [String: [UInt32]]) {
+    /// Every step's loss and every final parameter, model state and optimizer value (slot
+    /// tensors as bit patterns, step counts), over 4 epochs of 7 batches.
+    func run(_ loop: Loop, on backend: any Backend = backend) throws -> (losses: [UInt64], values: [String: [UInt32]]) {
         var losses: [UInt64] = []
         loop.handle(.iterationCompleted) { state in
             losses.append((state.stepLoss ?? .nan).bitPattern)
@@ -36,9 +37,11 @@ struct CompiledStepTests {
         }
         let final = try loop.run(try data().batches(size: 4, on: backend), epochs: 4)
         var values: [String: [UInt32]] = [:]
-        for (name, tensor) in final.stepState.model.parameters.merging(final.stepState.model.state) {
+        let optimizer = final.stepState.optimizer
+        for (name, tensor) in final.stepState.model.parameters.merging(final.stepState.model.state).merging(optimizer.tensors) {
             values[name] = try tensor.scalars.map(\.bitPattern)
         }
+        for (name, count) in optimizer.counts { values["count " + name] = [UInt32(count)] }
         return (losses, values)
     }
 
@@ -50,6 +53,40 @@ struct CompiledStepTests {
         #expect(compiledLoop.compilation?.compiledShapes == 2, "\(compiledLoop.compilation?.eagerReasons ?? [])")
         #expect(compiledLoop.compilation?.eagerReasons == [])
         #expect(compiled.losses.count == 28)
+        #expect(compiled.losses == eager.losses)
+        #expect(compiled.values == eager.values)
+    }
+
+    @Test(
+        "a fused optimizer's update runs inside the compiled step with each step's learning rate: decaying schedules train to the eager bits",
+        arguments: ["adam", "adamw", "momentum"])
+    func fusedUpdatesRunInTheStep(_ name: String) throws {
+        let rate = LearningRate.schedule(.exponentialDecay(from: 0.02, decayRate: 0.5, transitionSteps: 5))
+        let optimizer: Optimizer = switch name {
+        case "adam": try .adam(learningRate: rate)
+        case "adamw": try .adamw(learningRate: rate, weightDecay: 0.01)
+        default: try .sgd(learningRate: rate, momentum: 0.9, nesterov: true)
+        }
+        let counting = UpdateCounter()
+        let compiledLoop = try trainer(compiled: true, optimizer: optimizer, on: counting)
+        let compiled = try run(compiledLoop, on: counting)
+        let eager = try run(try trainer(compiled: false, optimizer: optimizer))
+        #expect(compiledLoop.compilation?.compiledShapes == 2, "\(compiledLoop.compilation?.eagerReasons ?? [])")
+        #expect(compiled.losses == eager.losses)
+        #expect(compiled.values == eager.values)
+        #expect(compiled.values["count 0/count"] == [28])
+        // 28 steps update 6 parameters each; inside the step, the update also runs once more per
+        // parameter for each of the 2 batch shapes, when the function is checked against its plan.
+        #expect(counting.updates.count == 28 * 6 + 2 * 6)
+    }
+
+    @Test("an optimizer without a fused update updates after the replayed step, to the eager bits")
+    func composedOptimizersUpdateAfterTheStep() throws {
+        let optimizer = try Optimizer.rmsprop(learningRate: .schedule(.cosineDecay(from: 0.01, decaySteps: 20)), momentum: 0.5)
+        let compiledLoop = try trainer(compiled: true, optimizer: optimizer)
+        let compiled = try run(compiledLoop)
+        let eager = try run(try trainer(compiled: false, optimizer: optimizer))
+        #expect(compiledLoop.compilation?.compiledShapes == 2, "\(compiledLoop.compilation?.eagerReasons ?? [])")
         #expect(compiled.losses == eager.losses)
         #expect(compiled.values == eager.values)
     }
@@ -155,6 +192,26 @@ final class Counter: @unchecked Sendable {
     private var value: UInt64 = 0
     var count: Int { lock.withLock { Int(value) } }
     func next() -> UInt64 { lock.withLock { value += 1; return value } }
+}
+
+/// The reference backend, counting the fused optimizer updates it runs.
+final class UpdateCounter: DelegatingBackend, @unchecked Sendable {
+    let fallback: any Backend = ReferenceBackend()
+    let updates = Counter()
+    var name: String { "update-counter" }
+    var deviceDescription: String { fallback.deviceDescription }
+
+    func adamUpdate(
+        parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
+    ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer) {
+        _ = updates.next()
+        return try fallback.adamUpdate(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
+    }
+
+    func momentumUpdate(parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep) throws -> (parameter: Buffer, velocity: Buffer) {
+        _ = updates.next()
+        return try fallback.momentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
+    }
 }
 
 /// The reference backend, counting the unary operations it runs.

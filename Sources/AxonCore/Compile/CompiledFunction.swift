@@ -37,20 +37,27 @@ public final class CompiledFunction: @unchecked Sendable {
         case eager(String)
     }
 
-    /// The argument names, shapes, dtypes and backend a plan was traced for.
+    /// The argument names, shapes, dtypes and backend and the setting names a plan was traced for.
     private struct Signature: Hashable {
         let names: [String]
+        let settings: [String]
         let shapes: [Shape]
         let dtypes: [DType]
         let backend: ObjectIdentifier?
     }
 
-    private let body: Body
+    /// The function with the host settings it was called with (see ``call(_:settings:randomKey:)``).
+    typealias SettingsBody = (_ arguments: [String: Tensor], _ randomKey: Philox.Key, _ settings: [String: Double]) throws -> [String: Tensor]
+
+    private let body: SettingsBody
     private let lock = NSLock()
     private var stages: [Signature: Stage] = [:]
 
     /// Compiles `body` lazily, per argument signature.
-    public init(_ body: @escaping Body) { self.body = body }
+    public init(_ body: @escaping Body) { self.body = { arguments, key, _ in try body(arguments, key) } }
+
+    /// Compiles a function that also reads host settings.
+    init(withSettings body: @escaping SettingsBody) { self.body = body }
 
     /// How many argument signatures run as replayed plans.
     public var compiledSignatures: Int {
@@ -65,27 +72,34 @@ public final class CompiledFunction: @unchecked Sendable {
     /// Calls the function: eagerly, traced, checked against its plan, or replayed, by how
     /// often these argument shapes were seen (see the type's description).
     public func callAsFunction(_ arguments: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> [String: Tensor] {
+        try call(arguments, settings: [:], randomKey: randomKey)
+    }
+
+    /// Calls the function with host `settings`: values that change from call to call (a
+    /// learning rate, a step number) and that its operations read by name (see
+    /// `Tensor.computeBuffers(_:_:on:key:settings:_:)`); a replay hands them this call's values.
+    func call(_ arguments: [String: Tensor], settings: [String: Double], randomKey: Philox.Key) throws -> [String: Tensor] {
         // Inside another trace the outer one records these operations.
-        if Tracing.current != nil { return try body(arguments, randomKey) }
+        if Tracing.current != nil { return try body(arguments, randomKey, settings) }
         let names = arguments.keys.sorted()
         let tensors = names.compactMap { arguments[$0] }
         let signature = Signature(
-            names: names, shapes: tensors.map(\.shape), dtypes: tensors.map(\.dtype),
+            names: names, settings: settings.keys.sorted(), shapes: tensors.map(\.shape), dtypes: tensors.map(\.dtype),
             backend: tensors.first.map { ObjectIdentifier(($0.backend as? CheckedBackend)?.implementation ?? $0.backend) })
         switch lock.withLock({ stages[signature] }) {
         case let .compiled(plan)?:
-            return try plan.run(arguments, rootKey: randomKey)
+            return try plan.run(arguments, rootKey: randomKey, settings: settings)
         case .eager?:
-            return try body(arguments, randomKey)
+            return try body(arguments, randomKey, settings)
         case let .unverified(plan)?:
-            let results = try body(arguments, randomKey)
-            let verdict = try Self.difference(results, try plan.run(arguments, rootKey: randomKey))
+            let results = try body(arguments, randomKey, settings)
+            let verdict = try Self.difference(results, try plan.run(arguments, rootKey: randomKey, settings: settings))
             settle(signature, verdict.map { .eager("its replay differed from the function: \($0)") } ?? .compiled(plan))
             return results
         case nil:
-            let trace = Trace(rootKey: randomKey)
+            let trace = Trace(rootKey: randomKey, settings: settings)
             for (name, tensor) in zip(names, tensors) { trace.argument(name, tensor.buffer) }
-            let results = try Tracing.recording(into: trace) { try body(arguments, randomKey) }
+            let results = try Tracing.recording(into: trace) { try body(arguments, randomKey, settings) }
             if let plan = Plan(trace, results: results) {
                 settle(signature, .unverified(plan))
             } else {
@@ -97,7 +111,7 @@ public final class CompiledFunction: @unchecked Sendable {
 
     /// Calls the function as written, without tracing or replaying.
     public func eager(_ arguments: [String: Tensor], randomKey: Philox.Key = Philox.Key(seed: 0)) throws -> [String: Tensor] {
-        try body(arguments, randomKey)
+        try body(arguments, randomKey, [:])
     }
 
     private func settle(_ signature: Signature, _ stage: Stage) {

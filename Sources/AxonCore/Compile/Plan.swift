@@ -54,8 +54,9 @@ final class Plan {
     var callCount: Int { calls.count }
 
     /// Runs the calls on `arguments` (the names and shapes traced), drawing random bits from
-    /// keys derived from `rootKey` as the traced run derived them.
-    func run(_ arguments: [String: Tensor], rootKey: Philox.Key) throws -> [String: Tensor] {
+    /// keys derived from `rootKey` as the traced run derived them and handing each call the
+    /// values of the `settings` it read when traced.
+    func run(_ arguments: [String: Tensor], rootKey: Philox.Key, settings: [String: Double] = [:]) throws -> [String: Tensor] {
         var slots = [(any BufferStorage)?](repeating: nil, count: sources.count)
         for (slot, source) in sources.enumerated() {
             switch source {
@@ -73,7 +74,13 @@ final class Plan {
                 guard let storage = slots[view.slot] else { throw unfilled(call, view) }
                 return Buffer(storage: storage, shape: view.shape, dtype: view.dtype)
             }
-            let results = try call.run(call.backend, inputs, call.key.map { key(for: $0, from: rootKey) })
+            let values = try call.settings.map { name in
+                guard let value = settings[name] else {
+                    throw AxonError.invalidValue(operation: "compiled function", reason: "'\(call.operation)' reads the setting '\(name)', which was not given")
+                }
+                return value
+            }
+            let results = try call.run(call.backend, inputs, call.key.map { key(for: $0, from: rootKey) }, values)
             guard results.count == call.outputs.count else { throw changed(call, "returned \(results.count) results") }
             for (view, result) in zip(call.outputs, results) {
                 guard result.shape == view.shape, result.dtype == view.dtype else {

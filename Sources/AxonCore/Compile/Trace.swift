@@ -32,7 +32,9 @@ final class Trace {
         let outputs: [View]
         /// Where the call's Philox key comes from at replay, if it takes one.
         let key: KeySource?
-        let run: (any Backend, [Buffer], Philox.Key?) throws -> [Buffer]
+        /// The names of the settings the call reads, in the order `run` takes their values.
+        let settings: [String]
+        let run: (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
     }
 
     /// A Philox key as a function of the traced function's root key.
@@ -44,6 +46,9 @@ final class Trace {
     }
 
     let rootKey: Philox.Key
+    /// The host values the traced function was called with that may change from call to call
+    /// (a learning rate, a step number), by name.
+    let settings: [String: Double]
     private(set) var calls: [Call] = []
     private(set) var sources: [Source] = []
     /// Why the trace cannot become a plan; the first reason found.
@@ -54,7 +59,10 @@ final class Trace {
     /// Keys derived from others by name (``noteFold(_:name:_:)``): child → (parent, name).
     private var folds: [Philox.Key: (parent: Philox.Key, name: String)] = [:]
 
-    init(rootKey: Philox.Key) { self.rootKey = rootKey }
+    init(rootKey: Philox.Key, settings: [String: Double] = [:]) {
+        self.rootKey = rootKey
+        self.settings = settings
+    }
 
     /// Marks the trace unusable, keeping the first reason.
     func fail(_ reason: String) {
@@ -95,9 +103,14 @@ final class Trace {
     /// Records one call that read `inputs` and produced `outputs`.
     func record(
         _ operation: String, backend: any Backend, inputs: [Buffer], outputs: [Buffer], key: Philox.Key?,
-        run: @escaping (any Backend, [Buffer], Philox.Key?) throws -> [Buffer]
+        settings: [(name: String, value: Double)], run: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
     ) {
         guard failure == nil else { return }
+        // A replay takes each value from the call's settings by name; a value from anywhere else would be frozen.
+        for (name, value) in settings where self.settings[name]?.bitPattern != value.bitPattern {
+            fail("'\(operation)' reads \(name) = \(value), which is not a setting the compiled function was called with")
+            return
+        }
         var inputViews: [View] = []
         for input in inputs {
             guard let view = view(of: input, operation) else { return }
@@ -108,7 +121,8 @@ final class Trace {
             return View(slot: slot, shape: output.shape, dtype: output.dtype)
         }
         calls.append(Call(
-            operation: operation, backend: backend, inputs: inputViews, outputs: outputViews, key: key.map(source), run: run))
+            operation: operation, backend: backend, inputs: inputViews, outputs: outputViews, key: key.map(source),
+            settings: settings.map(\.name), run: run))
     }
 
     /// Where `key` comes from: a chain of noted folds back to the root, else itself.
@@ -165,10 +179,22 @@ extension Tensor {
         _ operation: String, _ inputs: [Tensor], on backend: (any Backend)? = nil, key: Philox.Key? = nil,
         _ body: @escaping (any Backend, [Buffer], Philox.Key?) throws -> [Buffer]
     ) throws -> (backend: any Backend, outputs: [Buffer]) {
+        try computeBuffers(operation, inputs, on: backend, key: key, settings: []) { backend, buffers, key, _ in try body(backend, buffers, key) }
+    }
+
+    /// ``computeBuffers(_:_:on:key:_:)`` for an operation that also reads host values which
+    /// change from one call of a compiled function to the next (a learning rate, a step
+    /// number): each must be one of the function's settings, under its name, and a replay
+    /// hands `body` that call's values in the order given.
+    static func computeBuffers(
+        _ operation: String, _ inputs: [Tensor], on backend: (any Backend)? = nil, key: Philox.Key? = nil,
+        settings: [(name: String, value: Double)], _ body: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+    ) throws -> (backend: any Backend, outputs: [Buffer]) {
         let backend = try backend?.checked ?? commonBackend(operation, inputs)
         let buffers = inputs.map(\.buffer)
-        let outputs = try body(backend, buffers, key)
-        Tracing.current?.record(operation, backend: backend, inputs: buffers, outputs: outputs, key: key, run: body)
+        let outputs = try body(backend, buffers, key, settings.map(\.value))
+        Tracing.current?.record(
+            operation, backend: backend, inputs: buffers, outputs: outputs, key: key, settings: settings, run: body)
         return (backend, outputs)
     }
 

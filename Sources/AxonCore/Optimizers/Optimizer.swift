@@ -14,25 +14,22 @@ public struct Optimizer: Sendable {
     public let name: String
     /// The gradient transformation it applies, learning rate included.
     public let transformation: GradientTransformation
-    let fusedStep: (@Sendable (_ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState) throws
-        -> (ParameterStore, OptimizerState))?
+    /// The fused update, where the backend has one for this optimizer.
+    let fused: FusedUpdate?
 
     /// Any gradient transformation used as an optimizer (it must include the learning rate).
     public init(_ name: String, _ transformation: GradientTransformation) {
         self.init(name, transformation, fused: nil)
     }
 
-    init(
-        _ name: String, _ transformation: GradientTransformation,
-        fused: (@Sendable (ParameterStore, ParameterStore, OptimizerState) throws -> (ParameterStore, OptimizerState))?
-    ) {
+    init(_ name: String, _ transformation: GradientTransformation, fused: FusedUpdate?) {
         self.name = name
         self.transformation = transformation
-        self.fusedStep = fused
+        self.fused = fused
     }
 
     /// Whether a fused backend update is available.
-    public var hasFusedStep: Bool { fusedStep != nil }
+    public var hasFusedStep: Bool { fused != nil }
 
     /// The optimizer's state for `parameters` (moments, step counts).
     public func initialize(_ parameters: ParameterStore) throws -> OptimizerState { try transformation.initialize(parameters) }
@@ -42,7 +39,7 @@ public struct Optimizer: Sendable {
     public func step(
         parameters: ParameterStore, gradients: ParameterStore, state: OptimizerState, fused: Bool = true
     ) throws -> (parameters: ParameterStore, state: OptimizerState) {
-        if fused, let fusedStep { return try fusedStep(parameters, gradients, state) }
+        if fused, let update = self.fused { return try update.step(parameters, gradients, state) }
         let (updates, next) = try transformation.update(gradients, state, parameters)
         return (try applyUpdates(updates, to: parameters), next)
     }
@@ -54,17 +51,17 @@ public struct Optimizer: Sendable {
     public static func sgd(learningRate: LearningRate, momentum: Float? = nil, nesterov: Bool = false) throws -> Optimizer {
         try validate("sgd", learningRate: learningRate, ["momentum": (momentum ?? 0, .unitInterval)])
         guard let momentum else { return Optimizer("sgd", scaleByLearningRate(learningRate)) }
-        return Optimizer("sgd", chain(trace(decay: momentum, nesterov: nesterov), scaleByLearningRate(learningRate))) { p, g, s in
-            try fusedMomentum(p, g, s, learningRate: learningRate, momentum: momentum, nesterov: nesterov)
-        }
+        return Optimizer(
+            "sgd", chain(trace(decay: momentum, nesterov: nesterov), scaleByLearningRate(learningRate)),
+            fused: .momentum(learningRate: learningRate, momentum: momentum, nesterov: nesterov))
     }
 
     /// Adam (Kingma & Ba, 2015), optax's `adam`.
     public static func adam(learningRate: LearningRate, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) throws -> Optimizer {
         try validate("adam", learningRate: learningRate, ["beta1": (beta1, .decay), "beta2": (beta2, .decay), "epsilon": (epsilon, .nonNegative)])
-        return Optimizer("adam", chain(scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate))) { p, g, s in
-            try fusedAdam(p, g, s, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0, rateIndex: 1)
-        }
+        return Optimizer(
+            "adam", chain(scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), scaleByLearningRate(learningRate)),
+            fused: .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0, rateIndex: 1))
     }
 
     /// Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
@@ -76,9 +73,9 @@ public struct Optimizer: Sendable {
         ])
         let transformation = chain(
             scaleByAdam(beta1: beta1, beta2: beta2, epsilon: epsilon), addDecayedWeights(weightDecay), scaleByLearningRate(learningRate))
-        return Optimizer("adamw", transformation) { p, g, s in
-            try fusedAdam(p, g, s, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, rateIndex: 2)
-        }
+        return Optimizer(
+            "adamw", transformation,
+            fused: .adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, rateIndex: 2))
     }
 
     /// AdaBelief (Zhuang et al., 2020): Adam with the second moment of the gradient's deviation from its mean.
@@ -176,54 +173,4 @@ public struct Optimizer: Sendable {
                 reason: "unknown optimizer '\(name)'; known: sgd, momentum, adam, adamw, adabelief, adagrad, rmsprop, radam, yogi, lamb, noisy_sgd, fromage")
         }
     }
-}
-
-/// The fused Adam/AdamW step over the state of `chain(scaleByAdam, [addDecayedWeights,]
-/// scaleByLearningRate)`, whose learning-rate counter sits at index `rateIndex`.
-private func fusedAdam(
-    _ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState, learningRate: LearningRate,
-    beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, rateIndex: Int
-) throws -> (ParameterStore, OptimizerState) {
-    var next = state
-    let adamCount = state.counts["0/count", default: 0] + 1
-    let rateCount = state.counts["\(rateIndex)/count", default: 0]
-    next.counts["0/count"] = adamCount
-    next.counts["\(rateIndex)/count"] = rateCount + 1
-    let rate = try learningRate.checkedLearningRate(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
-    let step = AdamStep(learningRate: rate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, step: adamCount)
-    var result = parameters
-    for (name, gradient) in gradients {
-        let parameter = try parameters.tensor(name)
-        let backend = parameter.backend
-        let updated = try backend.adamUpdate(
-            parameter: parameter.buffer, gradient: gradient.buffer, firstMoment: state.tensor("0/mu", name).buffer,
-            secondMoment: state.tensor("0/nu", name).buffer, step: step)
-        result[name] = Tensor(buffer: updated.parameter, backend: backend)
-        next.set("0/mu", name, Tensor(buffer: updated.firstMoment, backend: backend))
-        next.set("0/nu", name, Tensor(buffer: updated.secondMoment, backend: backend))
-    }
-    return (result, next)
-}
-
-/// The fused SGD-momentum step over the state of `chain(trace, scaleByLearningRate)`.
-private func fusedMomentum(
-    _ parameters: ParameterStore, _ gradients: ParameterStore, _ state: OptimizerState, learningRate: LearningRate,
-    momentum: Float, nesterov: Bool
-) throws -> (ParameterStore, OptimizerState) {
-    var next = state
-    let rateCount = state.counts["1/count", default: 0]
-    next.counts["0/count"] = state.counts["0/count", default: 0] + 1
-    next.counts["1/count"] = rateCount + 1
-    let rate = try learningRate.checkedLearningRate(at: rateCount) * state.hyperparameters[OptimizerState.learningRateScale, default: 1]
-    let step = MomentumStep(learningRate: rate, momentum: momentum, nesterov: nesterov)
-    var result = parameters
-    for (name, gradient) in gradients {
-        let parameter = try parameters.tensor(name)
-        let backend = parameter.backend
-        let updated = try backend.momentumUpdate(
-            parameter: parameter.buffer, gradient: gradient.buffer, velocity: state.tensor("0/trace", name).buffer, step: step)
-        result[name] = Tensor(buffer: updated.parameter, backend: backend)
-        next.set("0/trace", name, Tensor(buffer: updated.velocity, backend: backend))
-    }
-    return (result, next)
 }

@@ -4,8 +4,10 @@ import Backend
 ///
 /// A trainer or evaluator compiles its step by default: the model's forward pass, the loss
 /// and, when training, the backward pass, traced for each batch shape and replayed from the
-/// third batch of that shape on. The optimizer's update runs after the replay, as before.
-/// Steps that cannot be compiled (loss scaling, data parallelism, layer hooks, ...) run
+/// third batch of that shape on. An optimizer with a fused update (Adam, AdamW, SGD with
+/// momentum) is part of the step: each step computes its learning rate and step number on the
+/// host and the replay hands them to the update. Other optimizers, whose transformations turn
+/// host values into tensors, update after the replay. Steps that cannot be compiled (loss scaling, data parallelism, layer hooks, ...) run
 /// eagerly, with the same results.
 ///
 /// ```swift

@@ -74,16 +74,24 @@ extension Loop {
             }
             return (loss, gradients, predictions, updatedState)
         }
-        // The same on one process without loss scaling, as a function of tensors and the step's key.
-        let compilation = StepCompilation(CompiledFunction { arguments, key in
+        // The same on one process without loss scaling, as a function of tensors, the step's key
+        // and, for a fused optimizer, the update's settings: the update is then part of the step.
+        let update = optimizer.fused
+        let compilation = StepCompilation(CompiledFunction(withSettings: { arguments, key, settings in
             let (model, batch) = try StepArguments.unpack(arguments)
             let result = try differentiate(model, batch, key: key, share: nil, reduction: nil, scale: nil)
             var results = StepArguments.results(result.predictions)
             results["loss"] = result.loss
             for (name, gradient) in result.gradients { results["gradient/" + name] = gradient }
             for (name, tensor) in result.state { results["state/" + name] = tensor }
+            if let update {
+                let slots = StepArguments.prefixed("optimizer/", arguments)
+                let (trained, updatedSlots) = try update.apply(model.parameters, result.gradients, ParameterStore(slots), settings)
+                for (name, tensor) in trained { results["parameter/" + name] = tensor }
+                for (name, tensor) in updatedSlots { results["optimizer/" + name] = tensor }
+            }
             return results
-        })
+        }))
         let step: LoopStep = { state, batch, step in
             let key = key.folded(with: UInt64(step))
             let model = state.model
@@ -92,8 +100,16 @@ extension Loop {
             let distributed = dataParallel.map { $0.collective.size > 1 } ?? false
             let value: Tensor, gradients: ParameterStore, predictions: TrainingObjective.Predictions
             var updatedState: ParameterStore
+            // The next state, when the compiled step ran the optimizer's update itself.
+            var updatedInStep: StepState?
             if compilation.isEnabled, !distributed, scale == nil {
-                let results = try compilation.function(StepArguments.pack(model, batch), randomKey: key)
+                var arguments = StepArguments.pack(model, batch)
+                var prepared: (settings: [String: Double], counts: [String: Int])?
+                if let update {
+                    prepared = try update.prepare(state.optimizer)
+                    for (name, tensor) in state.optimizer.tensors { arguments["optimizer/" + name] = tensor }
+                }
+                let results = try compilation.function.call(arguments, settings: prepared?.settings ?? [:], randomKey: key)
                 predictions = try StepArguments.predictions(results)
                 try checkClassTargets(batch, predictions.first)
                 guard let loss = results["loss"] else {
@@ -102,6 +118,14 @@ extension Loop {
                 value = loss
                 gradients = ParameterStore(StepArguments.prefixed("gradient/", results))
                 updatedState = ParameterStore(StepArguments.prefixed("state/", results))
+                if let prepared {
+                    var optimizerState = state.optimizer
+                    optimizerState.counts = prepared.counts
+                    optimizerState.tensors = optimizerState.tensors.merging(ParameterStore(StepArguments.prefixed("optimizer/", results)))
+                    let trained = ParameterStore(StepArguments.prefixed("parameter/", results))
+                    updatedInStep = StepState(
+                        model: ModelState(parameters: model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
+                }
             } else {
                 let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
                 var share: RankShare?, reduction: RankAverage?
@@ -127,15 +151,19 @@ extension Loop {
                     updatedState = try average.averaged()
                 }
             }
-            let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
-            if let scale { try lossScaling.requireProgress(scale: scale, finite: finite, step: step) }
-            var next = state
-            if finite {
-                let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
-                next = StepState(model: ModelState(parameters: model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
+            if let updatedInStep {
+                state = updatedInStep
+            } else {
+                let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
+                if let scale { try lossScaling.requireProgress(scale: scale, finite: finite, step: step) }
+                var next = state
+                if finite {
+                    let (trained, optimizerState) = try optimizer.step(parameters: trainableNow, gradients: gradients, state: state.optimizer)
+                    next = StepState(model: ModelState(parameters: model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
+                }
+                if let scale { lossScaling.update(&next.optimizer, scale: scale, finite: finite) }
+                state = next
             }
-            if let scale { lossScaling.update(&next.optimizer, scale: scale, finite: finite) }
-            state = next
             return StepOutput(
                 loss: value, predictions: predictions.first, targets: batch.targets, gradients: gradients,
                 namedPredictions: predictions.named, namedTargets: batch.namedTargets)
