@@ -17,35 +17,10 @@ extension ReferenceBackend {
         default:
             break
         }
-        switch operation {
-        case .negate: return try map1(x, .float32) { (v: Float) in -v }
-        case .abs: return try map1(x, .float32) { (v: Float) in Swift.abs(v) }
-        case .sign: return try map1(x, .float32) { (v: Float) in v.isNaN ? v : (v > 0 ? 1 : (v < 0 ? -1 : 0)) }
-        case .exp: return try map1(x, .float32) { (v: Float) in Foundation.exp(v) }
-        case .expm1: return try map1(x, .float32) { (v: Float) in Foundation.expm1(v) }
-        case .log: return try map1(x, .float32) { (v: Float) in Foundation.log(v) }
-        case .log1p: return try map1(x, .float32) { (v: Float) in Foundation.log1p(v) }
-        case .sqrt: return try map1(x, .float32) { (v: Float) in v.squareRoot() }
-        case .rsqrt: return try map1(x, .float32) { (v: Float) in 1 / v.squareRoot() }
-        case .square: return try map1(x, .float32) { (v: Float) in v * v }
-        case .reciprocal: return try map1(x, .float32) { (v: Float) in 1 / v }
-        case .sin: return try map1(x, .float32) { (v: Float) in Foundation.sin(v) }
-        case .cos: return try map1(x, .float32) { (v: Float) in Foundation.cos(v) }
-        case .tan: return try map1(x, .float32) { (v: Float) in Foundation.tan(v) }
-        case .tanh: return try map1(x, .float32) { (v: Float) in Foundation.tanh(v) }
-        case .sigmoid:
-            // Two branches keep exp's argument non-positive, so neither overflows.
-            return try map1(x, .float32) { (v: Float) in
-                v >= 0 ? 1 / (1 + Foundation.exp(-v)) : Foundation.exp(v) / (1 + Foundation.exp(v))
-            }
-        case .erf: return try map1(x, .float32) { (v: Float) in Foundation.erf(v) }
-        case .relu: return try map1(x, .float32) { (v: Float) in v < 0 ? 0 : v }
-        case .floor: return try map1(x, .float32) { (v: Float) in v.rounded(.down) }
-        case .ceil: return try map1(x, .float32) { (v: Float) in v.rounded(.up) }
-        case .round: return try map1(x, .float32) { (v: Float) in v.rounded(.toNearestOrEven) }
-        case .logicalNot:
+        guard operation != .logicalNot else {
             throw BackendError.unsupportedDType(operation: name, dtype: x.dtype, reason: "expected bool")
         }
+        return try map1(x, .float32) { (v: Float) in operation(v) }
     }
 
     /// Applies `operation` to each pair of elements after NumPy broadcasting.
@@ -65,18 +40,10 @@ extension ReferenceBackend {
     }
 
     private func floatBinary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer, _ name: String) throws -> Buffer {
-        switch operation {
-        case .add: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x + y }
-        case .subtract: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x - y }
-        case .multiply: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x * y }
-        case .divide: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x / y }
-        case .power: return try map2(a, b, .float32, name) { (x: Float, y: Float) in Foundation.pow(x, y) }
-        case .maximum: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x.isNaN || y.isNaN ? .nan : Swift.max(x, y) }
-        case .minimum: return try map2(a, b, .float32, name) { (x: Float, y: Float) in x.isNaN || y.isNaN ? .nan : Swift.min(x, y) }
-        case .remainder: return try map2(a, b, .float32, name) { (x: Float, y: Float) in Foundation.fmod(x, y) }
-        case .logicalAnd, .logicalOr:
+        guard operation != .logicalAnd, operation != .logicalOr else {
             throw BackendError.unsupportedDType(operation: name, dtype: .float32, reason: "expected bool")
         }
+        return try map2(a, b, .float32, name) { (x: Float, y: Float) in operation(x, y) }
     }
 
     /// Integer arithmetic wraps on overflow; division and remainder by zero give 0.

@@ -77,6 +77,10 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     /// `gradOutput · (1 − y²)` for tanh. One pass in place of the compare-and-select or products
     /// it composes.
     func activationBackward(_ activation: FusedActivation, output: Buffer, gradOutput: Buffer) throws -> Buffer
+    /// Runs a chain of elementwise operations (see ``ElementwiseProgram``) on its inputs, each
+    /// of the result's shape or a single element: ideally one pass over memory instead of one
+    /// per operation, with each element's bits those of the primitives it chains.
+    func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer
     /// Normalises `x` over `descriptor.axes`, then scales and offsets (both broadcast to `x`).
     func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor

@@ -144,6 +144,28 @@ struct CompiledStepTests {
         #expect(counting.unaryCalls.count == 2)
     }
 
+    @Test("a replay runs a chain of elementwise operations as one fused call, up to a value it returns: exp(2x + 1) − x by hand")
+    func elementwiseChainsAreFused() throws {
+        let counting = ElementwiseCounter()
+        let function = CompiledFunction { arguments, _ in
+            let x = try #require(arguments["x"])
+            let doubled = try x * 2
+            return ["y": try (doubled + 1).exp() - x, "doubled": doubled]
+        }
+        let values: [Float] = [-1.5, -0.25, 0, 0.5, 2]
+        for shift in 0..<5 {
+            let v = values.map { $0 + Float(shift) / 8 }
+            let results = try function(["x": try Tensor(v, shape: [5], on: counting)])
+            #expect(try results["y"]?.scalars == v.map { Foundation.exp(2 * $0 + 1) - $0 })
+            #expect(try results["doubled"]?.scalars == v.map { 2 * $0 })
+        }
+        #expect(function.compiledSignatures == 1)
+        // Eager, the trace and its check run the four primitives; a replay runs the multiply
+        // (its value is returned, so the chain stops there) and one fused call for the rest.
+        #expect(counting.primitives.count == 4 + 4 + 1 + 3 * 1)
+        #expect(counting.programs.count == 4)
+    }
+
     @Test("a function that reads a value back to the host, or a key it did not fold from its own, runs eagerly and says why")
     func unreplayableFunctionsRunEagerly() throws {
         // The branch depends on the data: a replay could not follow it.
@@ -192,6 +214,29 @@ final class Counter: @unchecked Sendable {
     private var value: UInt64 = 0
     var count: Int { lock.withLock { Int(value) } }
     func next() -> UInt64 { lock.withLock { value += 1; return value } }
+}
+
+/// The reference backend, counting the unary and binary primitives and the elementwise programs it runs.
+final class ElementwiseCounter: DelegatingBackend, @unchecked Sendable {
+    let fallback: any Backend = ReferenceBackend()
+    let primitives = Counter(), programs = Counter()
+    var name: String { "elementwise-counter" }
+    var deviceDescription: String { fallback.deviceDescription }
+
+    func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
+        _ = primitives.next()
+        return try fallback.unary(operation, x)
+    }
+
+    func binary(_ operation: BinaryOperation, _ a: Buffer, _ b: Buffer) throws -> Buffer {
+        _ = primitives.next()
+        return try fallback.binary(operation, a, b)
+    }
+
+    func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer {
+        _ = programs.next()
+        return try fallback.elementwise(program, inputs)
+    }
 }
 
 /// The reference backend, counting the fused optimizer updates it runs.

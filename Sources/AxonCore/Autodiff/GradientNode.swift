@@ -24,20 +24,20 @@ extension Tensor {
     /// The pullback receives the output's cotangent, the inputs and the output, all detached,
     /// so the gradient computation itself records nothing.
     static func make(
-        _ operation: String, _ inputs: [Tensor], _ forward: @escaping (any Backend, [Buffer]) throws -> Buffer,
+        _ operation: String, _ inputs: [Tensor], elementwise: Trace.Elementwise? = nil, _ forward: @escaping (any Backend, [Buffer]) throws -> Buffer,
         pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]
     ) throws -> Tensor {
-        try make(operation, inputs, forward) { cotangent, inputs, output, _ in try pullback(cotangent, inputs, output) }
+        try make(operation, inputs, elementwise: elementwise, forward) { cotangent, inputs, output, _ in try pullback(cotangent, inputs, output) }
     }
 
     /// ``make(_:_:_:pullback:)`` for an operation whose input cotangents cost enough to skip
     /// the unwanted ones: `wanted[i]` says whether input `i` depends on a differentiated value
     /// (the model's data, labels and constants do not), and a cotangent not wanted may be `nil`.
     static func make(
-        _ operation: String, _ inputs: [Tensor], _ forward: @escaping (any Backend, [Buffer]) throws -> Buffer,
+        _ operation: String, _ inputs: [Tensor], elementwise: Trace.Elementwise? = nil, _ forward: @escaping (any Backend, [Buffer]) throws -> Buffer,
         pullback: @escaping (_ cotangent: Tensor, _ inputs: [Tensor], _ output: Tensor, _ wanted: [Bool]) throws -> [Tensor?]
     ) throws -> Tensor {
-        let (backend, outputs) = try computeBuffers(operation, inputs) { backend, buffers, _ in [try forward(backend, buffers)] }
+        let (backend, outputs) = try computeBuffers(operation, inputs, elementwise: elementwise) { backend, buffers, _ in [try forward(backend, buffers)] }
         return record(outputs[0], on: backend, inputs: inputs, pullback: pullback)
     }
 

@@ -21,7 +21,7 @@ final class Plan {
         }
         guard trace.failure == nil else { return nil }
         let kept = Set(outputs.map(\.1.slot))
-        let calls = Self.live(trace.calls, results: kept)
+        let calls = Self.fused(Self.live(trace.calls, results: kept), results: kept)
         var lastReader: [Int: Int] = [:]
         for (index, call) in calls.enumerated() {
             for input in call.inputs { lastReader[input.slot] = index }

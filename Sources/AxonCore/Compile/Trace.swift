@@ -34,7 +34,15 @@ final class Trace {
         let key: KeySource?
         /// The names of the settings the call reads, in the order `run` takes their values.
         let settings: [String]
+        /// The elementwise primitive the call runs, which a plan may fuse with its neighbours.
+        let elementwise: Elementwise?
         let run: (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+    }
+
+    /// An elementwise primitive, applied to the call's inputs in order.
+    enum Elementwise {
+        case unary(UnaryOperation)
+        case binary(BinaryOperation)
     }
 
     /// A Philox key as a function of the traced function's root key.
@@ -103,7 +111,7 @@ final class Trace {
     /// Records one call that read `inputs` and produced `outputs`.
     func record(
         _ operation: String, backend: any Backend, inputs: [Buffer], outputs: [Buffer], key: Philox.Key?,
-        settings: [(name: String, value: Double)], run: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+        settings: [(name: String, value: Double)], elementwise: Elementwise?, run: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
     ) {
         guard failure == nil else { return }
         // A replay takes each value from the call's settings by name; a value from anywhere else would be frozen.
@@ -122,7 +130,7 @@ final class Trace {
         }
         calls.append(Call(
             operation: operation, backend: backend, inputs: inputViews, outputs: outputViews, key: key.map(source),
-            settings: settings.map(\.name), run: run))
+            settings: settings.map(\.name), elementwise: elementwise, run: run))
     }
 
     /// Where `key` comes from: a chain of noted folds back to the root, else itself.
@@ -177,9 +185,11 @@ extension Tensor {
     /// An operation without operands (random bits) names its `backend`.
     static func computeBuffers(
         _ operation: String, _ inputs: [Tensor], on backend: (any Backend)? = nil, key: Philox.Key? = nil,
-        _ body: @escaping (any Backend, [Buffer], Philox.Key?) throws -> [Buffer]
+        elementwise: Trace.Elementwise? = nil, _ body: @escaping (any Backend, [Buffer], Philox.Key?) throws -> [Buffer]
     ) throws -> (backend: any Backend, outputs: [Buffer]) {
-        try computeBuffers(operation, inputs, on: backend, key: key, settings: []) { backend, buffers, key, _ in try body(backend, buffers, key) }
+        try computeBuffers(operation, inputs, on: backend, key: key, settings: [], elementwise: elementwise) { backend, buffers, key, _ in
+            try body(backend, buffers, key)
+        }
     }
 
     /// ``computeBuffers(_:_:on:key:_:)`` for an operation that also reads host values which
@@ -188,13 +198,14 @@ extension Tensor {
     /// hands `body` that call's values in the order given.
     static func computeBuffers(
         _ operation: String, _ inputs: [Tensor], on backend: (any Backend)? = nil, key: Philox.Key? = nil,
-        settings: [(name: String, value: Double)], _ body: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+        settings: [(name: String, value: Double)], elementwise: Trace.Elementwise? = nil,
+        _ body: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
     ) throws -> (backend: any Backend, outputs: [Buffer]) {
         let backend = try backend?.checked ?? commonBackend(operation, inputs)
         let buffers = inputs.map(\.buffer)
         let outputs = try body(backend, buffers, key, settings.map(\.value))
         Tracing.current?.record(
-            operation, backend: backend, inputs: buffers, outputs: outputs, key: key, settings: settings, run: body)
+            operation, backend: backend, inputs: buffers, outputs: outputs, key: key, settings: settings, elementwise: elementwise, run: body)
         return (backend, outputs)
     }
 
@@ -210,8 +221,10 @@ extension Tensor {
     }
 
     /// ``computeBuffers(_:_:on:key:_:)`` for one result, as an untracked tensor.
-    static func computed(_ operation: String, _ inputs: [Tensor], _ body: @escaping (any Backend, [Buffer]) throws -> Buffer) throws -> Tensor {
-        let (backend, outputs) = try computeBuffers(operation, inputs) { backend, buffers, _ in [try body(backend, buffers)] }
+    static func computed(
+        _ operation: String, _ inputs: [Tensor], elementwise: Trace.Elementwise? = nil, _ body: @escaping (any Backend, [Buffer]) throws -> Buffer
+    ) throws -> Tensor {
+        let (backend, outputs) = try computeBuffers(operation, inputs, elementwise: elementwise) { backend, buffers, _ in [try body(backend, buffers)] }
         return Tensor(buffer: outputs[0], backend: backend)
     }
 

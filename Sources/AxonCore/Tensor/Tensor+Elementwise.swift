@@ -9,8 +9,9 @@ extension Tensor {
         _ operation: UnaryOperation, derivative: @escaping (Tensor, Tensor, Tensor) throws -> Tensor?
     ) throws -> Tensor {
         // Untracked operands (the common case outside a gradient) skip the recording machinery.
-        if node == nil { return try Tensor.computed(operation.rawValue, [self]) { backend, b in try backend.unary(operation, b[0]) } }
-        return try Tensor.make(operation.rawValue, [self], { backend, b in try backend.unary(operation, b[0]) }) { g, x, y in
+        let forward: (any Backend, [Buffer]) throws -> Buffer = { backend, b in try backend.unary(operation, b[0]) }
+        if node == nil { return try Tensor.computed(operation.rawValue, [self], elementwise: .unary(operation), forward) }
+        return try Tensor.make(operation.rawValue, [self], elementwise: .unary(operation), forward) { g, x, y in
             [try derivative(g, x[0], y)]
         }
     }
@@ -21,10 +22,11 @@ extension Tensor {
         _ operation: BinaryOperation, _ other: Tensor,
         derivative: @escaping (Tensor, Tensor, Tensor, Tensor) throws -> (Tensor?, Tensor?)
     ) throws -> Tensor {
+        let forward: (any Backend, [Buffer]) throws -> Buffer = { backend, b in try backend.binary(operation, b[0], b[1]) }
         if node == nil, other.node == nil, other.backend.isSameBackend(as: backend) {
-            return try Tensor.computed(operation.rawValue, [self, other]) { backend, b in try backend.binary(operation, b[0], b[1]) }
+            return try Tensor.computed(operation.rawValue, [self, other], elementwise: .binary(operation), forward)
         }
-        return try Tensor.make(operation.rawValue, [self, other], { backend, b in try backend.binary(operation, b[0], b[1]) }) {
+        return try Tensor.make(operation.rawValue, [self, other], elementwise: .binary(operation), forward) {
             g, x, y in
             let (da, db) = try derivative(g, x[0], x[1], y)
             return [try da?.summed(toShape: x[0].shape), try db?.summed(toShape: x[1].shape)]

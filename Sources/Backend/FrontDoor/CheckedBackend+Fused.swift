@@ -170,6 +170,23 @@ extension CheckedBackend {
         return try implementation.activationBackward(activation, output: output, gradOutput: gradOutput)
     }
 
+    public func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer {
+        try requireOwned(inputs, "elementwise")
+        guard inputs.count == program.inputCount else {
+            throw BackendError.invalidArgument(
+                operation: "elementwise", reason: "the program reads \(program.inputCount) inputs, given \(inputs.count)")
+        }
+        try requireFloat(inputs, "elementwise")
+        let shape = try inputs.dropFirst().reduce(inputs[0].shape) { try Shape.broadcast($0, $1.shape, operation: "elementwise") }
+        for input in inputs where input.shape != shape && input.shape.elementCount != 1 {
+            throw BackendError.shapeMismatch(
+                operation: "elementwise", reason: "every input must have the result's shape \(shape) or a single element, got \(input.shape)")
+        }
+        try requireAllocatable(shape, inputs[0].dtype, "elementwise")
+        if let wide = widening(.elementwise, inputs) { return try wide.narrow(elementwise(program, inputs.map { try wide($0) })) }
+        return try implementation.elementwise(program, inputs)
+    }
+
     public func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {

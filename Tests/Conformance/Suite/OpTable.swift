@@ -30,6 +30,19 @@ public enum OpTable {
             windowDimensions: try a.ints("window"), strides: try a.ints("strides"), padding: padding(try a.ints("padding")))
     }
 
+    /// An elementwise program of `inputs` inputs from the attribute `steps`: `operation
+    /// register [register]` per step, separated by `;` (`multiply 0 1; exp 2`).
+    static func program(_ a: Attributes, inputs: Int) throws -> ElementwiseProgram {
+        let steps = try a.string("steps").split(separator: ";").map { text -> ElementwiseProgram.Step in
+            let words = text.split(separator: " ").map(String.init)
+            let registers = words.dropFirst().compactMap { Int($0) }
+            if let operation = UnaryOperation(rawValue: words.first ?? ""), registers.count == 1 { return .unary(operation, registers[0]) }
+            if let operation = BinaryOperation(rawValue: words.first ?? ""), registers.count == 2 { return .binary(operation, registers[0], registers[1]) }
+            throw ConformanceError("cannot read the program step '\(text)'")
+        }
+        return try ElementwiseProgram(inputCount: inputs, steps: steps)
+    }
+
     static func activation(_ a: Attributes) throws -> FusedActivation {
         let name = try a.string("activation", default: "identity")
         guard let activation = FusedActivation(rawValue: name) else { throw ConformanceError("unknown activation '\(name)'") }
@@ -140,6 +153,7 @@ public enum OpTable {
                 [try b.softmaxCrossEntropyBackward(logits: x[0], labels: x[1], gradLoss: x[2], axis: a.int("axis", default: -1))]
             },
             "activationBackward": { b, x, a in [try b.activationBackward(activation(a), output: x[0], gradOutput: x[1])] },
+            "elementwise": { b, x, a in [try b.elementwise(program(a, inputs: x.count), x)] },
             "normalize": { b, x, a in
                 let r = try b.normalize(x[0], scale: x[1], offset: x[2], descriptor: NormalizationDescriptor(axes: a.ints("axes"), epsilon: Float(a.double("epsilon"))))
                 return [r.output, r.mean, r.inverseStd]
@@ -198,6 +212,6 @@ public enum OpTable {
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [
         "dense", "convolutionBiasActivation", "transposedConvolution", "attention", "attentionBackward", "recurrentSequence", "recurrentSequenceBackward", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
-        "activationBackward", "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
+        "activationBackward", "elementwise", "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
     ]
 }

@@ -105,6 +105,37 @@ struct OneDNNCacheTests {
         }
     }
 
+    @Test("a fused elementwise pass gives the bits of the primitives it chains, for every float operation, in vectors, tails, chunks and broadcasts")
+    func elementwiseProgramsMatchTheirPrimitives() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend()).checked
+        // Enough elements to be cut into chunks and tiles with ragged ends; the specials first.
+        let count = 100_003
+        let specials: [Float] = [.nan, .infinity, -.infinity, -0.0, 0, 1, -1, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        let x = specials + (specials.count..<count).map { Float(($0 * 7_919) % 6_007) / 1_000 - 3 }
+        let y = specials.reversed() + (specials.count..<count).map { 0.5 + Float(($0 * 104_729) % 1_009) / 1_009 }
+        let a = try backend.upload(HostArray(shape: [count], elements: .float32(x)))
+        let b = try backend.upload(HostArray(shape: [count], elements: .float32(y)))
+        let s = try backend.upload(HostArray(shape: [], elements: .float32([0.75])))
+        func bits(_ buffer: Buffer) throws -> [UInt32] { try backend.download(buffer).elements.floats.map(\.bitPattern) }
+        for operation in UnaryOperation.allCases where operation.accepts(.float32) {
+            let fused = try backend.elementwise(try ElementwiseProgram(inputCount: 1, steps: [.unary(operation, 0)]), [a])
+            #expect(try bits(fused) == bits(try backend.unary(operation, a)), "\(operation)")
+        }
+        for operation in BinaryOperation.allCases where operation != .logicalAnd && operation != .logicalOr {
+            for other in [b, s] {
+                let fused = try backend.elementwise(try ElementwiseProgram(inputCount: 2, steps: [.binary(operation, 0, 1)]), [a, other])
+                #expect(try bits(fused) == bits(try backend.binary(operation, a, other)), "\(operation) \(other.shape)")
+            }
+        }
+        // A chain: sigmoid(x)·y, then relu, then the maximum with x, divided by the scalar.
+        let chain = try ElementwiseProgram(inputCount: 3, steps: [
+            .unary(.sigmoid, 0), .binary(.multiply, 3, 1), .unary(.relu, 4), .binary(.maximum, 5, 0), .binary(.divide, 6, 2),
+        ])
+        let stepwise = try backend.binary(
+            .divide, backend.binary(.maximum, backend.unary(.relu, backend.binary(.multiply, backend.unary(.sigmoid, a), b)), a), s)
+        #expect(try bits(backend.elementwise(chain, [a, b, s])) == bits(stepwise))
+    }
+
     @Test("casts between float32 and bfloat16 round to nearest even and keep NaN quiet with its sign, bit for bit with BFloat16, in every vector lane")
     func bfloat16CastsMatchTheScalarRounding() throws {
         let backend = try OneDNNBackend(host: ReferenceBackend())
