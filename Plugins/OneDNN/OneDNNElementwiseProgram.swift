@@ -8,10 +8,6 @@ extension OneDNNBackend {
     /// float definitions the fallback's primitives use (`UnaryOperation`'s and
     /// `BinaryOperation`'s), or with vector code that rounds the same way (+, −, ×, ÷, relu).
     public func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer {
-        try widenedIfBFloat16(inputs) { try elementwiseInFloat32(program, $0) }
-    }
-
-    private func elementwiseInFloat32(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer {
         let shape = try inputs.dropFirst().reduce(inputs[0].shape) { try Shape.broadcast($0, $1.shape, operation: "elementwise") }
         let count = shape.elementCount
         let sources = try inputs.map { (address: try address($0, "elementwise").assumingMemoryBound(to: Float.self), broadcast: $0.shape.elementCount == 1) }

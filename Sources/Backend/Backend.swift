@@ -79,7 +79,8 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     func activationBackward(_ activation: FusedActivation, output: Buffer, gradOutput: Buffer) throws -> Buffer
     /// Runs a chain of elementwise operations (see ``ElementwiseProgram``) on its inputs, each
     /// of the result's shape or a single element: ideally one pass over memory instead of one
-    /// per operation, with each element's bits those of the primitives it chains.
+    /// per operation, with each element's bits those of the primitives it chains. Float32
+    /// only: the front door runs a bfloat16 program as its primitives, each rounding its result.
     func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer
     /// Normalises `x` over `descriptor.axes`, then scales and offsets (both broadcast to `x`).
     func normalize(

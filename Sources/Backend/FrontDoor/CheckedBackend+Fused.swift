@@ -183,7 +183,8 @@ extension CheckedBackend {
                 operation: "elementwise", reason: "every input must have the result's shape \(shape) or a single element, got \(input.shape)")
         }
         try requireAllocatable(shape, inputs[0].dtype, "elementwise")
-        if let wide = widening(.elementwise, inputs) { return try wide.narrow(elementwise(program, inputs.map { try wide($0) })) }
+        // bfloat16 rounds after every step, as the primitives chained do: they run one by one, through this door.
+        if inputs[0].dtype == .bfloat16 { return try composedElementwise(program, inputs) }
         return try implementation.elementwise(program, inputs)
     }
 

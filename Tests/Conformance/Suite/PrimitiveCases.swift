@@ -174,13 +174,14 @@ public enum PrimitiveCases {
         // tanh(x·y + s)·x − y, with s a broadcast scalar; every unary and binary float operation in one long chain.
         cases.append(.op("elementwise chain with a broadcast scalar", "elementwise", [u([4, 7], 180), u([4, 7], 181), u([], 182)],
                          ["steps": .string("multiply 0 1; add 3 2; tanh 4; multiply 5 0; subtract 6 1")], opClass: .elementwise))
-        // Each float operation as the last step after 0.5 + |x| (positive, for log and sqrt), binary ones with y ∈ [0.5, 1.5].
-        let operands = [u([3, 50], 183, -3, 3), u([3, 50], 184, 0.5, 1.5), u([], 185, 0.5, 0.5)]
-        let lastSteps = UnaryOperation.allCases.filter { $0.accepts(.float32) }.map { "\($0.rawValue) 4" }
-            + BinaryOperation.allCases.filter { $0 != .logicalAnd && $0 != .logicalOr }.map { "\($0.rawValue) 4 1" }
+        // Each float operation as the step after |x|, x ∈ [0.5, 1.45] (positive for log and sqrt, short of tan's pole),
+        // binary ones with y ∈ [0.5, 1.5]; |x| is exact, so the bfloat16 twins round no intermediate value.
+        let operands = [u([3, 50], 183, 0.5, 1.45), u([3, 50], 184, 0.5, 1.5)]
+        let lastSteps = UnaryOperation.allCases.filter { $0.accepts(.float32) }.map { "\($0.rawValue) 2" }
+            + BinaryOperation.allCases.filter { $0 != .logicalAnd && $0 != .logicalOr }.map { "\($0.rawValue) 2 1" }
         for last in lastSteps {
             cases.append(.op("elementwise program ending in \(last.split(separator: " ")[0])", "elementwise", operands,
-                             ["steps": .string("abs 0; add 2 3; " + last)], opClass: .elementwise))
+                             ["steps": .string("abs 0; " + last)], opClass: .elementwise))
         }
         let batchNorm: [String: Attribute] = ["axes": .ints([0, 1, 2]), "epsilon": .double(1e-5)]
         let layerNorm: [String: Attribute] = ["axes": .ints([3]), "epsilon": .double(1e-5)]
@@ -222,7 +223,7 @@ public enum PrimitiveCases {
             .op("relu backward over a large activation", "activationBackward", [u([64, 28, 28, 32], 176, -0.5, 1), u([64, 28, 28, 32], 177)],
                 ["activation": .string("relu")], opClass: .elementwise),
             .op("elementwise program over a large activation", "elementwise", [u([64, 28, 28, 8], 195, -4, 4), u([64, 28, 28, 8], 196, 0.5, 1.5)],
-                ["steps": .string("sigmoid 0; multiply 2 1; relu 3; maximum 4 0; divide 5 1; exp 6")], opClass: .elementwise),
+                ["steps": .string("sigmoid 0; multiply 2 1; relu 3; maximum 4 0; divide 5 1")], opClass: .elementwise),
             .op("bias gradient over a large activation", "reduce.sum", [u([64, 28, 28, 32], 178)], ["axes": .ints([0, 1, 2])], opClass: .reduction),
             .op("mean over the leading axes of a large activation", "reduce.mean", [u([64, 28, 28, 32], 179)], ["axes": .ints([0, 1])], opClass: .reduction),
             // Enough work to be cut into chunks of the batch or of the rows, the last one shorter.
