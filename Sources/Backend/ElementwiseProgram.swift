@@ -16,7 +16,9 @@
 public struct ElementwiseProgram: Sendable, Hashable, CustomStringConvertible {
     /// One operation of the chain, naming the registers it reads.
     public enum Step: Sendable, Hashable {
+        /// A unary operation on one register.
         case unary(UnaryOperation, Int)
+        /// A binary operation on two registers, in order.
         case binary(BinaryOperation, Int, Int)
 
         /// The registers the step reads.
