@@ -82,6 +82,12 @@ enum Workloads {
         rows.append(Row(workload: "MLP inference, batch \(inferenceBatch) (eager)", unit: "batches/s", higherIsBetter: true) {
             try mlpInference(on: backend, batch: inferenceBatch, repeats: quick ? 3 : 300, compiled: false)
         })
+        let geluSize = quick ? 64 : 1024
+        for compiled in [true, false] {
+            rows.append(Row(workload: "GELU (tanh) of \(geluSize)×\(geluSize), 9 elementwise ops" + (compiled ? "" : " (eager)"), unit: "ms", higherIsBetter: false) {
+                try geluSeconds(on: backend, size: geluSize, repeats: quick ? 3 : 50, compiled: compiled) * 1e3
+            })
+        }
         rows.append(Row(workload: "tiny-op dispatch (1-element add)", unit: "µs", higherIsBetter: false) {
             try tinyOp(on: backend, repeats: quick ? 100 : 20_000) * 1e6
         })
@@ -182,6 +188,24 @@ enum Workloads {
         for _ in 0..<repeats { _ = try a + b }
         try backend.synchronize()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
+    }
+
+    /// Median seconds of the tanh approximation of GELU, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`,
+    /// over a `size`² matrix, written as nine elementwise operations: replayed by a compiled
+    /// function (one fused program where the backend runs programs) or eagerly, one pass per operation.
+    static func geluSeconds(on backend: any Backend, size: Int, repeats: Int, compiled: Bool) throws -> Double {
+        let x = try Initializer.uniform(minimum: -3, maximum: 3).tensor(shape: [size, size], key: Philox.Key(seed: 5), on: backend)
+        let gelu = CompiledFunction { arguments, _ in
+            guard let x = arguments["x"] else { return [:] }
+            let inner = try ((x * x * x * 0.044715 + x) * 0.797_884_6).tanh()
+            return ["y": try (inner + 1) * x * 0.5]
+        }
+        // The first two calls trace the function and check the plan.
+        for _ in 0..<2 { _ = try gelu(["x": x]) }
+        return try median(repeats: repeats) {
+            _ = try compiled ? gelu(["x": x]) : gelu.eager(["x": x])
+            try backend.synchronize()
+        }
     }
 
     /// Mean seconds of a 1-element addition whose result is read back at once: for an

@@ -142,6 +142,11 @@ def jax_suite(rss_only=False):
     params = mlp_params()
     seconds = median_seconds(lambda: forward(params, xi).block_until_ready(), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
+    gelu_size = 64 if QUICK else 1024
+    xg = jax.random.uniform(key, (gelu_size, gelu_size), minval=-3, maxval=3)
+    jitted_gelu = jax.jit(lambda x: gelu(x, jnp.tanh))
+    seconds = median_seconds(lambda: jitted_gelu(xg).block_until_ready(), 3 if QUICK else 50)
+    results.append(measurement(gelu_name(gelu_size), seconds * 1e3, "ms", False))
     a1, b1 = jnp.ones(1), jnp.ones(1)
     repeats = 100 if QUICK else 5000
     (a1 + b1).block_until_ready()
@@ -220,6 +225,7 @@ def torch_suite(rss_only=False, compiled=False):
     with torch.inference_mode():
         seconds = median_seconds(lambda: mlp(xi), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
+    results.append(torch_gelu(torch, lambda x: gelu(x, torch.tanh)))
     a1, b1 = torch.ones(1), torch.ones(1)
     repeats = 100 if QUICK else 20000
     start = time.perf_counter()
@@ -227,6 +233,24 @@ def torch_suite(rss_only=False, compiled=False):
         a1 + b1
     results.append(measurement("tiny-op dispatch (1-element add)", (time.perf_counter() - start) / repeats * 1e6, "µs", False))
     return {"backend": "pytorch", "device": f"pytorch {torch.__version__} cpu, {THREADS} threads", "measurements": results}
+
+
+def gelu(x, tanh):
+    """The tanh approximation of GELU as nine elementwise operations, as the Swift row writes it."""
+    return (tanh((x * x * x * 0.044715 + x) * 0.7978846) + 1) * x * 0.5
+
+
+def gelu_name(size):
+    return f"GELU (tanh) of {size}×{size}, 9 elementwise ops"
+
+
+def torch_gelu(torch, function):
+    size = 64 if QUICK else 1024
+    x = torch.rand(size, size) * 6 - 3
+    with torch.inference_mode():
+        function(x)  # torch.compile compiles on the first call
+        seconds = median_seconds(lambda: function(x), 3 if QUICK else 50)
+    return measurement(gelu_name(size), seconds * 1e3, "ms", False)
 
 
 def cnn_model(torch):
@@ -252,6 +276,7 @@ def compiled_torch_results(torch, mlp, mlp_batch, mlp_rate, train_rate):
             forward(xi)
         seconds = median_seconds(lambda: forward(xi), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
+    results.append(torch_gelu(torch, torch.compile(lambda x: gelu(x, torch.tanh))))
     return {"backend": "pytorch compiled", "device": f"pytorch {torch.__version__} cpu, torch.compile, {THREADS} threads", "measurements": results}
 
 
