@@ -15,11 +15,20 @@ import Foundation
 /// it, is preceded by one memory barrier, which starts a new epoch; independent commands run
 /// without barriers between them.
 /// Each batch starts with a barrier, which orders it after the batches submitted before it.
+///
+/// ``record(_:)`` keeps the batches its body fills instead of submitting them, as a
+/// ``RecordedCommands`` that ``submit(_:)`` sends to the queue again on every run.
 final class CommandStream: @unchecked Sendable {
     private let owner: VulkanDevice
     private let commandPool: VkCommandPool
     private let lock = NSLock()
+    /// Held by a thread for the whole of a recording, so no other thread's work joins it.
+    private let exclusive = NSRecursiveLock()
     private var recording: Batch?
+    /// The finished batches of the recording under way, if one is.
+    private var captured: [Batch]?
+    /// Recordings submitted and not yet waited for.
+    private var submittedRecordings: [RecordedCommands] = []
     private var inFlight: [Batch] = []
     private var spare: [Batch] = []
     private var epoch: UInt64 = 1
@@ -34,7 +43,7 @@ final class CommandStream: @unchecked Sendable {
 
     static let maximumBindings = 8
 
-    private final class Batch {
+    final class Batch {
         let commandBuffer: VkCommandBuffer
         let fence: VkFence
         let descriptorPool: VkDescriptorPool
@@ -74,7 +83,7 @@ final class CommandStream: @unchecked Sendable {
         _ pipeline: ComputePipeline, inputs: [VulkanStorage], outputs: [VulkanStorage], push: [UInt32],
         groups: (UInt32, UInt32, UInt32)
     ) throws {
-        try lock.withLock {
+        try exclusive.withLock { try lock.withLock {
             let batch = try current()
             let buffers = inputs + outputs
             order(reading: inputs, writing: outputs, in: batch)
@@ -115,24 +124,38 @@ final class CommandStream: @unchecked Sendable {
             for output in outputs { output.writtenInEpoch = epoch }
             batch.resources.append(contentsOf: buffers as [AnyObject])
             try finishCommand(batch)
-        }
+        } }
     }
 
     /// Records a copy from host-visible staging memory into `target`.
     func upload(_ staging: StagingBuffer, to target: VulkanStorage, bytes: Int) throws {
-        try lock.withLock {
+        try exclusive.withLock { try lock.withLock {
             let batch = try current()
             order(reading: [], writing: [target], in: batch)
             recordCopy(from: staging.allocation, to: target.allocation, bytes: bytes, device: target, in: batch)
             target.writtenInEpoch = epoch
             batch.resources.append(staging)
             try finishCommand(batch)
-        }
+        } }
+    }
+
+    /// Records a copy of the first `bytes` of `source` into `target`.
+    func copy(_ source: VulkanStorage, to target: VulkanStorage, bytes: Int) throws {
+        try exclusive.withLock { try lock.withLock {
+            let batch = try current()
+            order(reading: [source], writing: [target], in: batch)
+            recordCopy(from: source.allocation, to: target.allocation, bytes: bytes, device: target, in: batch)
+            source.readInEpoch = epoch
+            target.writtenInEpoch = epoch
+            batch.resources.append(source)
+            try finishCommand(batch)
+        } }
     }
 
     /// Copies `source` into `staging` and waits until the bytes are readable on the host.
     func download(_ source: VulkanStorage, into staging: StagingBuffer, bytes: Int) throws {
-        try lock.withLock {
+        try exclusive.withLock { try lock.withLock {
+            try refuseWhileRecording("read a buffer back to the host")
             let batch = try current()
             order(reading: [source], writing: [], in: batch)
             recordCopy(from: source.allocation, to: staging.allocation, bytes: bytes, device: source, in: batch)
@@ -145,15 +168,101 @@ final class CommandStream: @unchecked Sendable {
                 1, &barrier, 0, nil, 0, nil)
             batch.resources.append(staging)
             try submitLocked(wait: true)
-        }
+        } }
     }
 
     /// Submits recorded work and waits for everything submitted.
     func finish() throws {
-        try lock.withLock { try submitLocked(wait: true) }
+        try exclusive.withLock { try lock.withLock {
+            try refuseWhileRecording("wait for its work")
+            try submitLocked(wait: true)
+        } }
+    }
+
+    // MARK: Recordings
+
+    /// Runs `body` with its commands kept as a recording rather than submitted. Work recorded
+    /// before goes to the queue first, and other threads' work waits until `body` returns.
+    func record<T>(_ body: () throws -> T) throws -> (T, RecordedCommands) {
+        try exclusive.withLock {
+            try lock.withLock {
+                try submitLocked(wait: false)
+                captured = []
+            }
+            do {
+                let value = try body()
+                let batches = try lock.withLock { () throws -> [Batch] in
+                    if let batch = recording {
+                        recording = nil
+                        captured?.append(batch)
+                        try VulkanCheck.result(vkEndCommandBuffer(batch.commandBuffer), "vkEndCommandBuffer")
+                    }
+                    defer { captured = nil }
+                    return captured ?? []
+                }
+                return (value, RecordedCommands(stream: self, batches: batches))
+            } catch {
+                lock.withLock {
+                    let abandoned = (captured ?? []) + (recording.map { [$0] } ?? [])
+                    recording = nil
+                    captured = nil
+                    for batch in abandoned { try? recycle(batch) }
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Submits a recording after the work recorded so far, once its previous run has finished
+    /// (its command buffers are not resubmitted while pending).
+    func submit(_ recorded: RecordedCommands) throws {
+        try exclusive.withLock { try lock.withLock {
+            try refuseWhileRecording("submit a recording")
+            try submitLocked(wait: false)
+            try settle(recorded)
+            guard !recorded.batches.isEmpty else { return }
+            var buffers: [VkCommandBuffer?] = recorded.batches.map(\.commandBuffer)
+            var info = VkSubmitInfo()
+            info.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
+            info.commandBufferCount = UInt32(buffers.count)
+            try buffers.withUnsafeMutableBufferPointer { pointer in
+                info.pCommandBuffers = UnsafePointer(pointer.baseAddress)
+                try VulkanCheck.result(vkQueueSubmit(owner.queue, 1, &info, recorded.fence), "vkQueueSubmit")
+            }
+            recorded.pending = true
+            submissions += 1
+            submittedRecordings.append(recorded)
+        } }
+    }
+
+    /// Gives a recording's batches back for reuse, once its last run has finished.
+    func release(_ batches: [Batch], fence: VkFence?, pending: Bool) {
+        lock.withLock {
+            if pending {
+                var fence = fence
+                _ = vkWaitForFences(owner.device, 1, &fence, VkBool32(VK_TRUE), UInt64.max)
+            }
+            for batch in batches { try? recycle(batch) }
+        }
     }
 
     // MARK: Batches (called with the lock held)
+
+    private func refuseWhileRecording(_ what: String) throws {
+        guard captured == nil else {
+            throw BackendError.unavailable(backend: "vulkan", reason: "cannot \(what) while work is being recorded for replay")
+        }
+    }
+
+    /// Waits for a submitted recording's run to finish and readies its fence for the next.
+    private func settle(_ recorded: RecordedCommands) throws {
+        guard recorded.pending else { return }
+        var fence = recorded.fence
+        try VulkanCheck.result(vkWaitForFences(owner.device, 1, &fence, VkBool32(VK_TRUE), UInt64.max), "vkWaitForFences")
+        try VulkanCheck.result(vkResetFences(owner.device, 1, &fence), "vkResetFences")
+        recorded.pending = false
+        submittedRecordings.removeAll { $0 === recorded }
+    }
 
     /// Records a buffer copy between staging memory and `device`'s buffer.
     private func recordCopy(from source: Allocation, to target: Allocation, bytes: Int, device: VulkanStorage, in batch: Batch) {
@@ -167,7 +276,7 @@ final class CommandStream: @unchecked Sendable {
         let batch = try spare.popLast() ?? makeBatch()
         var begin = VkCommandBufferBeginInfo()
         begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
-        begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
+        begin.flags = captured == nil ? VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue : 0
         try VulkanCheck.result(vkBeginCommandBuffer(batch.commandBuffer, &begin), "vkBeginCommandBuffer")
         recordBarrier(batch)
         recording = batch
@@ -198,7 +307,15 @@ final class CommandStream: @unchecked Sendable {
     private func finishCommand(_ batch: Batch) throws {
         batch.commands += 1
         commands += 1
-        if batch.commands >= pendingLimit { try submitLocked(wait: false) }
+        guard batch.commands >= pendingLimit else { return }
+        if captured != nil {
+            // A full batch of a recording is kept; the next command starts another.
+            recording = nil
+            captured?.append(batch)
+            try VulkanCheck.result(vkEndCommandBuffer(batch.commandBuffer), "vkEndCommandBuffer")
+        } else {
+            try submitLocked(wait: false)
+        }
     }
 
     private func submitLocked(wait: Bool) throws {
@@ -216,6 +333,7 @@ final class CommandStream: @unchecked Sendable {
             submissions += 1
             inFlight.append(batch)
         }
+        if wait { for recorded in submittedRecordings { try settle(recorded) } }
         // Bound the work (and memory) in flight: wait for the oldest batches beyond three.
         let waitCount = wait ? inFlight.count : Swift.max(0, inFlight.count - 3)
         guard waitCount > 0 else { return }

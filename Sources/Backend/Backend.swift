@@ -104,6 +104,16 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     func adamUpdate(
         parameter: Buffer, gradient: Buffer, firstMoment: Buffer, secondMoment: Buffer, step: AdamStep
     ) throws -> (parameter: Buffer, firstMoment: Buffer, secondMoment: Buffer)
+
+    // MARK: Recording (default in RecordedWork.swift: none)
+
+    /// Records the work of the operations `body` calls on this backend for replaying (see
+    /// ``RecordedWork``), or returns `nil` without calling `body` when the backend does not
+    /// record. `body` receives buffers of `inputs`' shapes and dtypes that stand for them —
+    /// their contents are the inputs' only when the recording runs — and returns the outputs.
+    /// While `body` records nothing runs, so an operation that needs a result on the host (to
+    /// check indices, say) throws, and so does the recording.
+    func recordWork(inputs: [Buffer], _ body: ([Buffer]) throws -> [Buffer]) throws -> (any RecordedWork)?
 }
 
 /// What ``Backend/normalize(_:scale:offset:descriptor:)`` returns. `mean` and `inverseStd`

@@ -18,7 +18,7 @@ extension Plan {
             let joined = call.inputs.first { input in
                 guard let chain = chainEndingIn[input.slot], readers[input.slot] == 1, !results.contains(input.slot) else { return false }
                 let last = calls[chains[chain].last ?? index]
-                return input.shape == output.shape && (last.backend as AnyObject) === (call.backend as AnyObject)
+                return input.shape == output.shape && last.backend.isSameBackend(as: call.backend)
             }
             if let joined, let chain = chainEndingIn.removeValue(forKey: joined.slot) {
                 chains[chain].append(index)

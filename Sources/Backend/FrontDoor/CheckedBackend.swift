@@ -102,6 +102,12 @@ public final class CheckedBackend: Backend, @unchecked Sendable {
 
     public func synchronize() throws { try implementation.synchronize() }
 
+    /// Checks that the inputs are the implementation's, then lets it record.
+    public func recordWork(inputs: [Buffer], _ body: ([Buffer]) throws -> [Buffer]) throws -> (any RecordedWork)? {
+        try requireOwned(inputs, "recordWork")
+        return try implementation.recordWork(inputs: inputs, body)
+    }
+
     // MARK: Elementwise
 
     /// Checks the dtype, then runs the backend's operation (decomposed where it is not native).

@@ -38,7 +38,7 @@ public final class BackendPlugin: Sendable {
     ///
     /// Emitted into each client, so a plugin carries the version it was compiled against, and the
     /// host the version it runs with.
-    @_alwaysEmitIntoClient public static var abiVersion: UInt32 { 5 }
+    @_alwaysEmitIntoClient public static var abiVersion: UInt32 { 6 }
 
     /// The C symbol every plugin exports.
     public static let entryPoint = "axon_backend_plugin"

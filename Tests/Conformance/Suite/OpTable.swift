@@ -154,6 +154,18 @@ public enum OpTable {
             },
             "activationBackward": { b, x, a in [try b.activationBackward(activation(a), output: x[0], gradOutput: x[1])] },
             "elementwise": { b, x, a in [try b.elementwise(program(a, inputs: x.count), x)] },
+            // The program's primitives recorded on the inputs, then run on the inputs and on twice
+            // them, keeping the first output past the second run; a backend that does not record
+            // computes both directly.
+            "recordWork": { b, x, a in
+                let program = try program(a, inputs: x.count)
+                let doubled = try x.map { try b.binary(.add, $0, $0) }
+                guard let work = try b.recordWork(inputs: x, { [try b.composedElementwise(program, $0)] }) else {
+                    return [try b.composedElementwise(program, x), try b.composedElementwise(program, doubled)]
+                }
+                let first = try work.run(x, keeping: [true])
+                return first + (try work.run(doubled, keeping: [false]))
+            },
             "normalize": { b, x, a in
                 let r = try b.normalize(x[0], scale: x[1], offset: x[2], descriptor: NormalizationDescriptor(axes: a.ints("axes"), epsilon: Float(a.double("epsilon"))))
                 return [r.output, r.mean, r.inverseStd]

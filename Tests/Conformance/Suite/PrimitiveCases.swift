@@ -172,6 +172,8 @@ public enum PrimitiveCases {
         cases.append(.op("tanh backward", "activationBackward", [u([2, 3, 4], 173, -0.99, 0.99), u([2, 3, 4], 174)],
                          ["activation": .string("tanh")], opClass: .elementwise))
         // tanh(x·y + s)·x − y, with s a broadcast scalar; every unary and binary float operation in one long chain.
+        cases.append(.op("recorded work of an elementwise chain, run twice", "recordWork", [u([4, 7], 190), u([4, 7], 191)],
+                         ["steps": .string("multiply 0 1; add 2 0; tanh 3")], opClass: .elementwise))
         cases.append(.op("elementwise chain with a broadcast scalar", "elementwise", [u([4, 7], 180), u([4, 7], 181), u([], 182)],
                          ["steps": .string("multiply 0 1; add 3 2; tanh 4; multiply 5 0; subtract 6 1")], opClass: .elementwise))
         // Each float operation as the step after |x|, x ∈ [0.5, 1.45] (positive for log and sqrt, short of tan's pole),

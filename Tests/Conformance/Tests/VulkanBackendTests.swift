@@ -22,7 +22,7 @@ struct VulkanBackendTests {
     }
 
     /// One small training step's worth of model, data and loop, with a handler per step.
-    static func train(on backend: VulkanBackend, steps: Int, afterEachStep: @escaping @Sendable () -> Void) throws {
+    static func train(on backend: VulkanBackend, steps: Int, compiled: Bool = true, afterEachStep: @escaping @Sendable () -> Void) throws {
         let model = Axon.input("features", shape: [nil, 8, 8, 1])
             .conv(4, kernelSize: [3], padding: .same).batchNorm().relu().maxPool()
             .flatten().dense(16, activation: .relu).dense(10)
@@ -35,25 +35,86 @@ struct VulkanBackendTests {
             afterEachStep()
             return .proceed
         }
+        loop.compilation?.isEnabled = compiled
         _ = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: y), count: steps), epochs: 1)
     }
 
-    @Test("a training step is one submission per read-back and reuses pooled memory")
-    func trainingStepBatchesWork() throws {
+    /// Per step from the third on (the first traces the step, the second checks its replay
+    /// against the eager step): submissions, driver allocations and recorded commands.
+    static func perStep(compiled: Bool) throws -> (submissions: [Int], commands: [Int], allocations: [Int]) {
         let backend = try Self.backend()
         let samples = Samples()
-        try Self.train(on: backend, steps: 6) { samples.append((backend.submissions, backend.driverAllocations, backend.recordedCommands)) }
-        // From the third step on: the first traces the step and the second checks its replay
-        // against the eager step (``CompiledFunction``), reading both results back.
+        try Self.train(on: backend, steps: 6, compiled: compiled) {
+            samples.append((backend.submissions, backend.driverAllocations, backend.recordedCommands))
+        }
         let steps = Array(samples.values.dropFirst(2))
-        let submissionsPerStep = zip(steps.dropFirst(), steps).map { $0.0.0 - $0.1.0 }
-        let commandsPerStep = zip(steps.dropFirst(), steps).map { $0.0.2 - $0.1.2 }
-        // Dozens of commands per step (95 for this model), one submission when the loop reads the
+        return (zip(steps.dropFirst(), steps).map { $0.0.0 - $0.1.0 }, zip(steps.dropFirst(), steps).map { $0.0.2 - $0.1.2 }, steps.map(\.1))
+    }
+
+    @Test("an eager training step is one submission per read-back and reuses pooled memory")
+    func eagerStepBatchesWork() throws {
+        let (submissions, commands, allocations) = try Self.perStep(compiled: false)
+        // Dozens of commands per step (65 for this model), one submission when the loop reads the
         // loss back, plus one for each batch that fills up before.
-        #expect(commandsPerStep.allSatisfy { $0 > 50 }, "commands per step: \(commandsPerStep)")
-        #expect(submissionsPerStep.allSatisfy { $0 >= 1 && $0 <= 1 + commandsPerStep.max()! / 256 }, "submissions per step: \(submissionsPerStep)")
+        #expect(commands.allSatisfy { $0 > 50 }, "commands per step: \(commands)")
+        #expect(submissions.allSatisfy { $0 >= 1 && $0 <= 1 + commands.max()! / 256 }, "submissions per step: \(submissions)")
         // After the first step every buffer comes from the pool.
-        #expect(steps.dropFirst().allSatisfy { $0.1 == steps[0].1 }, "driver allocations after each step: \(steps.map(\.1))")
+        #expect(allocations.allSatisfy { $0 == allocations[0] }, "driver allocations after each step: \(allocations)")
+    }
+
+    @Test("a compiled training step submits its forward and backward pass as recorded command buffers")
+    func compiledStepReplaysRecordedCommands() throws {
+        let eager = try Self.perStep(compiled: false).commands
+        let (submissions, commands, allocations) = try Self.perStep(compiled: true)
+        // Recorded afresh each step: copies of the 12 inputs the recording reads (8 parameters,
+        // 2 batch-norm statistics, the batch and its labels), the 8 parameters' optimizer updates
+        // and copies of the 12 results the loop keeps (gradients, loss, state, predictions) —
+        // not the 57 dispatches of the forward and backward pass.
+        #expect(commands.allSatisfy { $0 < eager.min()! }, "commands per step: \(commands), eager: \(eager)")
+        // Three submissions: the copies in, the recording, and the updates with the read-back.
+        #expect(submissions.allSatisfy { $0 == 3 }, "submissions per step: \(submissions)")
+        #expect(allocations.allSatisfy { $0 == allocations[0] }, "driver allocations after each step: \(allocations)")
+    }
+
+    @Test("recorded commands read each call's arguments, results stay valid after later calls, and a read-back splits the recording")
+    func recordedCommandsReadNewArguments() throws {
+        let backend = try Self.backend()
+        // w = y + Σy with y = x·x + x, then the elements of w at `indices` squared less
+        // themselves, and their sum. Vulkan checks gather indices on the host, so the gather
+        // cannot be recorded: the calls before it and after it are.
+        let function = CompiledFunction { arguments, _ in
+            guard let x = arguments["x"], let indices = arguments["indices"] else { return [:] }
+            let y = try x * x + x
+            let w = try y + y.sum()
+            let picked = try w.gather(indices: indices, axis: 0)
+            return ["w": w, "out": try picked * picked - picked, "total": try picked.sum()]
+        }
+        func values(_ call: Int) -> [Float] { (0..<6).map { Float($0) - 2.5 + Float(call) / 4 } }
+        var kept: [(call: Int, w: Tensor, out: Tensor, total: Tensor)] = []
+        var commands: [Int] = []
+        for call in 0..<6 {
+            let before = backend.recordedCommands
+            let results = try function([
+                "x": try Tensor(values(call), shape: [6], on: backend),
+                "indices": try Tensor(integers: [5, 0, Int32(call % 6)], shape: [3], on: backend),
+            ])
+            commands.append(backend.recordedCommands - before)
+            kept.append((call, try #require(results["w"]), try #require(results["out"]), try #require(results["total"])))
+        }
+        // Every result, read after all six calls, is its own call's (computed here on the host,
+        // with small integers and quarters, exact in float32).
+        for (call, w, out, total) in kept {
+            let y = values(call).map { $0 * $0 + $0 }
+            let expectedW = y.map { $0 + y.reduce(0, +) }
+            let picked = [5, 0, call % 6].map { expectedW[$0] }
+            #expect(try w.array.elements.floats == expectedW, "w of call \(call)")
+            #expect(try out.array.elements.floats == picked.map { $0 * $0 - $0 }, "out of call \(call)")
+            #expect(try total.array.elements.floats == [picked.reduce(0, +)], "total of call \(call)")
+        }
+        #expect(function.compiledSignatures == 1)
+        // Replays record only the copies in and out and the gather (which checks its indices on
+        // the host): fewer commands than the traced and checked calls.
+        #expect(commands.dropFirst(2).allSatisfy { $0 < commands[0] }, "commands per call: \(commands)")
     }
 
     @Test("attention with a mask and the causal triangle is one shader dispatch, and two with dropout")
