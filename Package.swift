@@ -51,7 +51,7 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Plugins/CDNNL"),
         // The onednn backend's own loops that Swift does not vectorise well: a square root per
         // lane, bfloat16 rounding.
-        .target(name: "COneDNNKernels", path: "Plugins/COneDNNKernels"),
+        .target(name: "COneDNNKernels", path: "Plugins/COneDNNKernels", linkerSettings: [.linkedLibrary("mvec")]),
         .target(
             name: "OneDNN",
             dependencies: [

@@ -11,19 +11,26 @@ extension OneDNNBackend {
     /// Elementwise work per element, for ``WorkSharing``: a memory-bound pass is worth a second
     /// thread only over a few hundred thousand elements.
     static let elementwiseCost = 8
+    /// The same for a transcendental function (a polynomial of a dozen vector operations).
+    static let transcendentalCost = 40
 
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
-        switch (operation, x.dtype) {
-        case (.relu, .float32): break
-        case (.relu, .bfloat16): return try inFloat32Tiles([x], "unary") { Kernels.relu($0[0], $1, $2) }
-        default: return try widenedIfBFloat16([x]) { try fallback.unary(operation, $0[0]) }
+        let kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+        if operation == .relu {
+            kernel = { Kernels.relu($0, $1, $2) }
+        } else if let function = operation.vectorFunction {
+            kernel = { axon_vector_function(function, $0, $1, $2) }
+        } else {
+            return try widenedIfBFloat16([x]) { try fallback.unary(operation, $0[0]) }
         }
+        guard x.dtype == .float32 else { return try inFloat32Tiles([x], "unary") { kernel($0[0], $1, $2) } }
         let count = x.shape.elementCount
         let source = try address(x, "unary").assumingMemoryBound(to: Float.self)
         let (output, pointer) = try allocate(x.shape)
         let target = pointer.assumingMemoryBound(to: Float.self)
-        try work.forEachChunk(items: count, operations: count * Self.elementwiseCost) { range in
-            Kernels.relu(source + range.lowerBound, target + range.lowerBound, range.count)
+        let cost = operation == .relu ? Self.elementwiseCost : Self.transcendentalCost
+        try work.forEachChunk(items: count, operations: count * cost) { range in
+            kernel(source + range.lowerBound, target + range.lowerBound, range.count)
         }
         return output
     }
@@ -121,6 +128,23 @@ extension OneDNNBackend {
 /// The loops of the passes above, over plain pointers so that the compiler vectorises them.
 /// The choices by sign are made with vector masks: as branches they mispredict on every other
 /// element of a real activation (a relu backward ran 15× slower).
+extension UnaryOperation {
+    /// The vectorised libmvec kernel (`axon_vector_function`) that runs this operation on
+    /// float32, if there is one; each element's bits are the kernel's wherever it runs.
+    var vectorFunction: AxonVectorFunction? {
+        switch self {
+        case .exp: return AxonVectorExp
+        case .expm1: return AxonVectorExpm1
+        case .log: return AxonVectorLog
+        case .log1p: return AxonVectorLog1p
+        case .tanh: return AxonVectorTanh
+        case .erf: return AxonVectorErf
+        case .sigmoid: return AxonVectorSigmoid
+        default: return nil
+        }
+    }
+}
+
 enum Kernels {
     typealias Vector = SIMD16<Float>
 

@@ -1,12 +1,14 @@
 #if OneDNN
 import Backend
+import COneDNNKernels
 
 extension OneDNNBackend {
     /// Runs the program in one pass over memory: each thread takes a chunk of the elements and
     /// runs every step on a tile of them at a time, in registers that stay in cache. Each
-    /// element gets the bits of the primitives the program chains: the steps compute with the
+    /// element gets the bits of the primitives the program chains: the steps compute with this
+    /// backend's kernels (relu, the transcendental functions of `axon_vector_function`), with the
     /// float definitions the fallback's primitives use (`UnaryOperation`'s and
-    /// `BinaryOperation`'s), or with vector code that rounds the same way (+, −, ×, ÷, relu).
+    /// `BinaryOperation`'s), or with vector code that rounds the same way (+, −, ×, ÷).
     public func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer {
         let shape = try inputs.dropFirst().reduce(inputs[0].shape) { try Shape.broadcast($0, $1.shape, operation: "elementwise") }
         let count = shape.elementCount
@@ -52,7 +54,12 @@ enum ProgramTiles {
     static func unary(_ operation: UnaryOperation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
         switch operation {
         case .relu: Kernels.relu(x, y, count)
-        default: for i in 0..<count { y[i] = operation(x[i]) }
+        default:
+            if let function = operation.vectorFunction {
+                axon_vector_function(function, x, y, count)
+            } else {
+                for i in 0..<count { y[i] = operation(x[i]) }
+            }
         }
     }
 

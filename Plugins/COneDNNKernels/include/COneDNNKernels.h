@@ -19,4 +19,20 @@ void axon_bfloat16_from_float(const uint32_t *x, uint16_t *y, ptrdiff_t count);
 /// Widens `count` bfloat16 values to floats (given by their bits), exactly.
 void axon_float_from_bfloat16(const uint16_t *x, uint32_t *y, ptrdiff_t count);
 
+/// The transcendental functions `axon_vector_function` computes.
+typedef enum AxonVectorFunction {
+    AxonVectorExp,
+    AxonVectorExpm1,
+    AxonVectorLog,
+    AxonVectorLog1p,
+    AxonVectorTanh,
+    AxonVectorErf,
+    AxonVectorSigmoid,
+} AxonVectorFunction;
+
+/// `function` of each of `count` floats, with glibc's vector math library in the widest vectors
+/// the CPU has (AVX-512 or AVX2; scalar libm otherwise). Each element's result depends on its
+/// value alone, not on its position or on `count`.
+void axon_vector_function(AxonVectorFunction function, const float *x, float *y, ptrdiff_t count);
+
 #endif

@@ -1,3 +1,4 @@
+import Foundation
 #if OneDNN
 import AxonCore
 import Backend
@@ -134,6 +135,41 @@ struct OneDNNCacheTests {
         let stepwise = try backend.binary(
             .divide, backend.binary(.maximum, backend.unary(.relu, backend.binary(.multiply, backend.unary(.sigmoid, a), b)), a), s)
         #expect(try bits(backend.elementwise(chain, [a, b, s])) == bits(stepwise))
+    }
+
+    @Test("exp, expm1, log, log1p, tanh, erf and sigmoid run vectorised within 4 ulp of the double-precision functions, and give IEEE results at the specials")
+    func transcendentalFunctionsAreAccurate() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend()).checked
+        // A sweep over the range where each function is neither saturated nor overflowing, with
+        // a length that leaves a ragged tail.
+        let sweep = (0..<20_011).map { Float($0) / 20_011 * 40 - 20 }
+        let positive = sweep.map { abs($0) + 1e-3 }
+        let cases: [(UnaryOperation, [Float], (Double) -> Double)] = [
+            (.exp, sweep.map { $0 * 4 }, Foundation.exp), (.expm1, sweep.map { $0 / 20 }, Foundation.expm1),
+            (.log, positive, Foundation.log), (.log1p, positive.map { $0 - 0.9 }, Foundation.log1p),
+            (.tanh, sweep.map { $0 / 2 }, Foundation.tanh), (.erf, sweep.map { $0 / 4 }, Foundation.erf),
+            (.sigmoid, sweep, { 1 / (1 + Foundation.exp(-$0)) }),
+        ]
+        func ordered(_ value: Float) -> Int64 {
+            let bits = Int64(value.bitPattern)
+            return bits & 0x8000_0000 == 0 ? bits : 0x8000_0000 - bits
+        }
+        for (operation, values, exact) in cases {
+            let input = try backend.upload(HostArray(shape: [values.count], elements: .float32(values)))
+            let result = try backend.download(backend.unary(operation, input)).elements.floats
+            let worst = zip(values, result).map { abs(ordered($1) - ordered(Float(exact(Double($0))))) }.max() ?? 0
+            #expect(worst <= 4, "\(operation): \(worst) ulp")
+        }
+        let specials: [Float] = [.nan, .infinity, -.infinity, 0]
+        let input = try backend.upload(HostArray(shape: [4], elements: .float32(specials)))
+        let expected: [UnaryOperation: [Float]] = [
+            .exp: [.nan, .infinity, 0, 1], .expm1: [.nan, .infinity, -1, 0], .log: [.nan, .infinity, .nan, -.infinity],
+            .log1p: [.nan, .infinity, .nan, 0], .tanh: [.nan, 1, -1, 0], .erf: [.nan, 1, -1, 0], .sigmoid: [.nan, 1, 0, 0.5],
+        ]
+        for (operation, values) in expected {
+            let result = try backend.download(backend.unary(operation, input)).elements.floats
+            #expect(zip(result, values).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 }, "\(operation): \(result)")
+        }
     }
 
     @Test("casts between float32 and bfloat16 round to nearest even and keep NaN quiet with its sign, bit for bit with BFloat16, in every vector lane")
