@@ -29,6 +29,9 @@ final class CommandStream: @unchecked Sendable {
     private var captured: [Batch]?
     /// Recordings submitted and not yet waited for.
     private var submittedRecordings: [RecordedCommands] = []
+    /// Batches of freed recordings, to recycle (guarded by `retiredLock`, which is taken alone).
+    private var retired: [Batch] = []
+    private let retiredLock = NSLock()
     private var inFlight: [Batch] = []
     private var spare: [Batch] = []
     private var epoch: UInt64 = 1
@@ -71,6 +74,7 @@ final class CommandStream: @unchecked Sendable {
 
     deinit {
         try? finish()
+        for batch in retired { try? recycle(batch) }
         for batch in spare {
             vkDestroyFence(owner.device, batch.fence, nil)
             vkDestroyDescriptorPool(owner.device, batch.descriptorPool, nil)
@@ -235,15 +239,15 @@ final class CommandStream: @unchecked Sendable {
         } }
     }
 
-    /// Gives a recording's batches back for reuse, once its last run has finished.
+    /// Gives a recording's batches back for reuse, once its last run has finished. They wait in
+    /// `retired` until the stream next takes a batch: a recording can be freed while the
+    /// stream's lock is held (when `settle` drops the last reference to it).
     func release(_ batches: [Batch], fence: VkFence?, pending: Bool) {
-        lock.withLock {
-            if pending {
-                var fence = fence
-                _ = vkWaitForFences(owner.device, 1, &fence, VkBool32(VK_TRUE), UInt64.max)
-            }
-            for batch in batches { try? recycle(batch) }
+        if pending {
+            var fence = fence
+            _ = vkWaitForFences(owner.device, 1, &fence, VkBool32(VK_TRUE), UInt64.max)
         }
+        retiredLock.withLock { retired.append(contentsOf: batches) }
     }
 
     // MARK: Batches (called with the lock held)
@@ -273,6 +277,7 @@ final class CommandStream: @unchecked Sendable {
 
     private func current() throws -> Batch {
         if let recording { return recording }
+        for batch in retiredLock.withLock({ () -> [Batch] in defer { retired = [] }; return retired }) { try recycle(batch) }
         let batch = try spare.popLast() ?? makeBatch()
         var begin = VkCommandBufferBeginInfo()
         begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO

@@ -117,6 +117,33 @@ struct VulkanBackendTests {
         #expect(commands.dropFirst(2).allSatisfy { $0 < commands[0] }, "commands per call: \(commands)")
     }
 
+    @Test("compiled functions recorded, replayed and freed on four threads at once share one backend")
+    func recordingsAcrossThreads() throws {
+        let backend = try Self.backend()
+        let wrong = Messages()
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            do {
+                // A new function each round, so recordings are freed while other threads record and submit.
+                for round in 0..<4 {
+                    let function = CompiledFunction { arguments, _ in
+                        guard let x = arguments["x"] else { return [:] }
+                        let y = try x * x + x
+                        return ["z": try y + y.sum()]
+                    }
+                    for call in 0..<4 {
+                        let x = (0..<5).map { Float($0 + thread + round + call) / 2 }
+                        let z = try function(["x": try Tensor(x, shape: [5], on: backend)])["z"]?.array.elements.floats
+                        let y = x.map { $0 * $0 + $0 }
+                        if z != y.map({ $0 + y.reduce(0, +) }) { wrong.append("thread \(thread), round \(round), call \(call): \(z ?? [])") }
+                    }
+                }
+            } catch {
+                wrong.append("thread \(thread): \(error)")
+            }
+        }
+        #expect(wrong.values.isEmpty, "\(wrong.values)")
+    }
+
     @Test("attention with a mask and the causal triangle is one shader dispatch, and two with dropout")
     func attentionIsOneDispatch() throws {
         let backend = try Self.backend()
@@ -306,6 +333,14 @@ struct VulkanBackendTests {
             #expect(error.description.contains("validation message"))
         }
     }
+}
+
+/// Messages appended from several threads.
+final class Messages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ message: String) { lock.withLock { stored.append(message) } }
+    var values: [String] { lock.withLock { stored } }
 }
 
 /// Values appended from the loop's handler.
