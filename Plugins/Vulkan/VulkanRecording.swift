@@ -58,7 +58,7 @@ final class VulkanRecordedWork: RecordedWork, @unchecked Sendable {
 
 extension VulkanBackend {
     /// Records `body`'s dispatches into command buffers of their own, which
-    /// ``RecordedWork/run(_:keeping:)`` submits again without recording them.
+    /// `RecordedWork.run(_:keeping:)` submits again without recording them.
     public func recordWork(inputs: [Buffer], _ body: ([Buffer]) throws -> [Buffer]) throws -> (any RecordedWork)? {
         let cells = try inputs.map { try makeBuffer($0.shape, $0.dtype) }
         let (outputs, commands) = try stream.record { try body(cells) }
