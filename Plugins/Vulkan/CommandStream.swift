@@ -239,14 +239,11 @@ final class CommandStream: @unchecked Sendable {
         } }
     }
 
-    /// Gives a recording's batches back for reuse, once its last run has finished. They wait in
-    /// `retired` until the stream next takes a batch: a recording can be freed while the
-    /// stream's lock is held (when `settle` drops the last reference to it).
-    func release(_ batches: [Batch], fence: VkFence?, pending: Bool) {
-        if pending {
-            var fence = fence
-            _ = vkWaitForFences(owner.device, 1, &fence, VkBool32(VK_TRUE), UInt64.max)
-        }
+    /// Gives a freed recording's batches back for reuse. A recording is not freed while a run of
+    /// it is pending (`submittedRecordings` holds it until `settle`), so its batches are idle;
+    /// they wait in `retired` until the stream next takes a batch, because a recording can be
+    /// freed while the stream's lock is held (when `settle` drops the last reference to it).
+    func release(_ batches: [Batch]) {
         retiredLock.withLock { retired.append(contentsOf: batches) }
     }
 

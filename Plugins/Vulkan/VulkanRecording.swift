@@ -17,7 +17,7 @@ final class RecordedCommands: @unchecked Sendable {
         self.batches = batches
     }
 
-    deinit { stream.release(batches, fence: fence, pending: pending) }
+    deinit { stream.release(batches) }
 }
 
 /// A ``RecordedWork`` on Vulkan: the inputs are copied into buffers the recorded commands
