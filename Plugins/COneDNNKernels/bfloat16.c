@@ -1,8 +1,8 @@
 #include "COneDNNKernels.h"
+#include "bfloat16_bits.h"
 
-// bfloat16 conversions in the widest vectors the CPU has. The rounding is the specification's
-// (and `BFloat16.init(_: Float)`'s) bit for bit: add 0x7FFF plus the kept half's lowest bit
-// and keep the upper half, except that a NaN keeps its upper half with the quiet bit set.
+// bfloat16 conversions in the widest vectors the CPU has, bit for bit those of
+// `bfloat16_bits.h` (the vector loop spells the same rounding out in vector types).
 
 typedef uint32_t Words __attribute__((ext_vector_type(16)));
 typedef int32_t Masks __attribute__((ext_vector_type(16)));
@@ -10,11 +10,6 @@ typedef uint16_t Halves __attribute__((ext_vector_type(16)));
 
 #define LOAD(type, name, address) type name; __builtin_memcpy(&name, (address), sizeof name)
 #define STORE(address, type, value) do { type stored = (value); __builtin_memcpy((address), &stored, sizeof stored); } while (0)
-
-static inline uint16_t narrow(uint32_t bits) {
-    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x40u);
-    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-}
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void axon_bfloat16_from_float(const uint32_t *x, uint16_t *y, ptrdiff_t count) {
@@ -27,7 +22,7 @@ void axon_bfloat16_from_float(const uint32_t *x, uint16_t *y, ptrdiff_t count) {
         Words nan = (Words)((Masks)((bits & 0x7FFFFFFFu) > 0x7F800000u));
         STORE(y + i, Halves, __builtin_convertvector((quiet & nan) | (rounded & ~nan), Halves));
     }
-    for (; i < count; i++) y[i] = narrow(x[i]);
+    for (; i < count; i++) y[i] = narrow_bits(x[i]);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))

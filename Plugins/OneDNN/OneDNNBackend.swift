@@ -105,10 +105,12 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
 
     /// The fallback's native operations, with matrix products, convolutions and pooling
     /// computed natively in bfloat16 where this CPU has oneDNN's bfloat16 kernels, and
-    /// elementwise ops and reductions taking bfloat16 operands (see `OneDNNBFloat16.swift`).
+    /// elementwise ops, reductions and batch norm taking bfloat16 operands (see
+    /// `OneDNNBFloat16.swift` and `OneDNNBatchNorm.swift`).
     public var nativeOperations: NativeOperations {
         var native = fallback.nativeOperations
-        native.bfloat16 = computesBFloat16 ? [.matrix, .convolution, .window, .elementwise, .reduction] : [.elementwise, .reduction]
+        let operands: Set<OperationFamily> = [.elementwise, .reduction, .normalization]
+        native.bfloat16 = computesBFloat16 ? operands.union([.matrix, .convolution, .window]) : operands
         return native
     }
 

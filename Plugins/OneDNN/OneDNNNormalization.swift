@@ -2,8 +2,8 @@
 import Backend
 import CDNNL
 
-/// Per-channel vectors (scale, shift, mean, variance, ...) in scratch memory padded to whole
-/// SIMD blocks: oneDNN's batch-norm kernels may touch the channel count rounded up.
+/// Per-feature vectors (scale, shift, mean, variance, ...) in scratch memory padded to whole
+/// SIMD blocks: oneDNN's normalisation kernels may touch the count rounded up.
 final class ChannelVectors {
     let channels: Int
     let stride: Int
@@ -29,109 +29,46 @@ final class ChannelVectors {
 }
 
 extension OneDNNBackend {
-    /// The channel count when `normalize` is a batch norm oneDNN can run: float32, reduction
-    /// over every axis but the last, scale and offset of shape `[1, ..., 1, C]`.
-    func batchNormChannels(_ x: Buffer, _ scale: Buffer, _ offset: Buffer, _ d: NormalizationDescriptor) -> Int? {
-        let rank = x.shape.rank
-        guard rank >= 2, Self.supports([x, scale, offset]),
-            Set(d.axes.map { $0 < 0 ? $0 + rank : $0 }) == Set(0..<(rank - 1))
-        else { return nil }
-        let channels = x.shape[rank - 1]
-        let expected = Shape([Int](repeating: 1, count: rank - 1) + [channels])
-        return scale.shape == expected && offset.shape == expected ? channels : nil
-    }
-
-    /// The data as oneDNN's `(N, C, spatial...)` over channels-last memory.
-    static func channelsFirst(_ shape: Shape) -> (dims: [Int], strides: [Int]) {
-        let own = shape.strides, last = shape.rank - 1
-        return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
-    }
-
-    func batchNormForward(_ data: dnnl_memory_desc_t, epsilon: Float, key: String) throws -> Primitive {
-        try cache.primitive("batch norm forward \(key)") {
-            var descriptor = dnnl_batch_normalization_desc_t()
-            var md = data
-            try DNNL.check(dnnl_batch_normalization_forward_desc_init(
-                &descriptor, dnnl_forward_training, &md, epsilon, dnnl_use_scale.rawValue | dnnl_use_shift.rawValue), "batch-norm descriptor")
-            return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil) }
-        }
-    }
-
     public func normalize(_ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor) throws -> NormalizationResult {
+        if let channels = batchNormChannels(x, scale, offset, descriptor) {
+            return try batchNorm(x, scale: scale, offset: offset, channels: channels, epsilon: descriptor.epsilon)
+        }
+        if scale.dtype == .bfloat16 {
+            return try computingInFloat32([x, scale, offset]) { try normalize($0[0], scale: $0[1], offset: $0[2], descriptor: descriptor) }
+        }
+        if x.dtype == .bfloat16 { return try normalize(cast(x, to: .float32), scale: scale, offset: offset, descriptor: descriptor) }
         if let features = layerNormFeatures(x, scale, offset, descriptor) {
             return try layerNorm(x, scale: scale, offset: offset, features: features, epsilon: descriptor.epsilon)
         }
-        guard let channels = batchNormChannels(x, scale, offset, descriptor) else {
-            return try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
-        }
-        let view = Self.channelsFirst(x.shape)
-        let data = try DNNL.memoryDescriptor(view.dims, strides: view.strides)
-        let vector = try DNNL.memoryDescriptor([channels], strides: [1])
-        let primitive = try batchNormForward(data, epsilon: descriptor.epsilon, key: "\(view.dims) \(view.strides) \(descriptor.epsilon)")
-        let (output, outputPointer) = try allocate(x.shape)
-        let vectors = ChannelVectors(channels: channels, count: 4)
-        vectors.load(0, from: try address(scale, "normalize"))
-        vectors.load(1, from: try address(offset, "normalize"))
-        try execute(primitive, [
-            (DNNL_ARG_SRC, try address(x, "normalize"), data), (DNNL_ARG_DST, outputPointer, data),
-            (DNNL_ARG_SCALE, vectors[0], vector), (DNNL_ARG_SHIFT, vectors[1], vector),
-            (DNNL_ARG_MEAN, vectors[2], vector), (DNNL_ARG_VARIANCE, vectors[3], vector),
-        ])
-        let (mean, meanPointer) = try allocate(scale.shape)
-        vectors.store(2, to: meanPointer)
-        let (inverseStd, inversePointer) = try allocate(scale.shape)
-        let (v, s) = (vectors.floats(3), inversePointer.assumingMemoryBound(to: Float.self))
-        for c in 0..<channels { s[c] = 1 / (v[c] + descriptor.epsilon).squareRoot() }
-        return NormalizationResult(output: output, mean: mean, inverseStd: inverseStd)
+        return try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
     }
 
     public func normalizeBackward(
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationGradients {
+        if let channels = batchNormChannels(input, scale, scale, descriptor), gradOutput.dtype == .float32, gradOutput.shape == input.shape,
+            [mean, inverseStd].allSatisfy({ $0.dtype == .float32 && $0.shape == scale.shape })
+        {
+            return try batchNormBackward(gradOutput, input, scale: scale, mean: mean, inverseStd: inverseStd, channels: channels)
+        }
+        if scale.dtype == .bfloat16 {
+            return try computingInFloat32([gradOutput, input, scale, mean, inverseStd]) {
+                try normalizeBackward(gradOutput: $0[0], input: $0[1], scale: $0[2], mean: $0[3], inverseStd: $0[4], descriptor: descriptor)
+            }
+        }
+        if input.dtype == .bfloat16 {
+            let gradients = try normalizeBackward(
+                gradOutput: gradOutput, input: cast(input, to: .float32), scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
+            return NormalizationGradients(input: try cast(gradients.input, to: .bfloat16), scale: gradients.scale, offset: gradients.offset)
+        }
         if let features = layerNormFeatures(input, scale, scale, descriptor), gradOutput.shape == input.shape,
             Self.supports([gradOutput, mean, inverseStd]), mean.shape.elementCount == input.shape.elementCount / features,
             inverseStd.shape == mean.shape
         {
             return try layerNormBackward(gradOutput, input, scale, mean, inverseStd, features: features, epsilon: descriptor.epsilon)
         }
-        guard let channels = batchNormChannels(input, scale, scale, descriptor), gradOutput.shape == input.shape,
-            mean.shape == scale.shape, inverseStd.shape == scale.shape, Self.supports([gradOutput, mean, inverseStd])
-        else {
-            return try composedNormalizeBackward(
-                gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
-        }
-        let view = Self.channelsFirst(input.shape)
-        let data = try DNNL.memoryDescriptor(view.dims, strides: view.strides)
-        let vector = try DNNL.memoryDescriptor([channels], strides: [1])
-        let key = "\(view.dims) \(view.strides) \(descriptor.epsilon)"
-        let hint = try batchNormForward(data, epsilon: descriptor.epsilon, key: key)
-        let primitive = try cache.primitive("batch norm backward \(key)") {
-            var descriptorStruct = dnnl_batch_normalization_desc_t()
-            var (diff, md) = (data, data)
-            try DNNL.check(dnnl_batch_normalization_backward_desc_init(
-                &descriptorStruct, dnnl_backward, &diff, &md, descriptor.epsilon, dnnl_use_scale.rawValue | dnnl_use_shift.rawValue),
-                "batch-norm backward descriptor")
-            return try withUnsafePointer(to: &descriptorStruct) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: hint.descriptor) }
-        }
-        // oneDNN wants the variance; recover it from 1/√(var + ε).
-        let vectors = ChannelVectors(channels: channels, count: 6)
-        vectors.load(0, from: try address(mean, "normalizeBackward"))
-        vectors.load(2, from: try address(scale, "normalizeBackward"))
-        let inverse = try address(inverseStd, "normalizeBackward").assumingMemoryBound(to: Float.self)
-        let variance = vectors.floats(1)
-        for c in 0..<channels { variance[c] = 1 / (inverse[c] * inverse[c]) - descriptor.epsilon }
-        let (gradInput, inputPointer) = try allocate(input.shape)
-        try execute(primitive, [
-            (DNNL_ARG_SRC, try address(input, "normalizeBackward"), data), (DNNL_ARG_DIFF_DST, try address(gradOutput, "normalizeBackward"), data),
-            (DNNL_ARG_MEAN, vectors[0], vector), (DNNL_ARG_VARIANCE, vectors[1], vector), (DNNL_ARG_SCALE, vectors[2], vector),
-            (DNNL_ARG_SHIFT, vectors[5], vector),  // unused by the gradient, but oneDNN asks for it
-            (DNNL_ARG_DIFF_SRC, inputPointer, data), (DNNL_ARG_DIFF_SCALE, vectors[3], vector), (DNNL_ARG_DIFF_SHIFT, vectors[4], vector),
-        ])
-        let (gradScale, scalePointer) = try allocate(scale.shape)
-        let (gradOffset, offsetPointer) = try allocate(scale.shape)
-        vectors.store(3, to: scalePointer)
-        vectors.store(4, to: offsetPointer)
-        return NormalizationGradients(input: gradInput, scale: gradScale, offset: gradOffset)
+        return try composedNormalizeBackward(
+            gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
     }
 }
 

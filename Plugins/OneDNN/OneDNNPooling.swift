@@ -17,13 +17,19 @@ struct PoolingGeometry {
             d.strides.first == 1, d.strides.last == 1, d.padding.first == Padding(0, 0), d.padding.last == Padding(0, 0)
         else { return nil }
         self.dtype = dtype
-        source = OneDNNBackend.channelsFirst(input)
-        destination = OneDNNBackend.channelsFirst(output)
+        source = PoolingGeometry.channelsFirst(input)
+        destination = PoolingGeometry.channelsFirst(output)
         let spatial = 1..<(rank - 1)
         kernel = Array(d.windowDimensions[spatial])
         strides = Array(d.strides[spatial])
         paddingLow = d.padding[spatial].map(\.low)
         paddingHigh = d.padding[spatial].map(\.high)
+    }
+
+    /// The data as oneDNN's `(N, C, spatial...)` over channels-last memory.
+    static func channelsFirst(_ shape: Shape) -> (dims: [Int], strides: [Int]) {
+        let own = shape.strides, last = shape.rank - 1
+        return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
     }
 
     var sourceDescriptor: dnnl_memory_desc_t {

@@ -83,11 +83,17 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     /// only: the front door runs a bfloat16 program as its primitives, each rounding its result.
     func elementwise(_ program: ElementwiseProgram, _ inputs: [Buffer]) throws -> Buffer
     /// Normalises `x` over `descriptor.axes`, then scales and offsets (both broadcast to `x`).
+    ///
+    /// Mixed precision: `x` may be `bfloat16` while `scale` and `offset` are `float32`. Then `x`
+    /// is widened (exactly) and everything is computed and returned in `float32`: the same
+    /// result as on `x` cast to `float32`, without that cast's pass over memory.
     func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult
     /// Gradients of ``normalize(_:scale:offset:descriptor:)`` for the input, scale and offset,
-    /// the latter two summed back to their own shapes.
+    /// the latter two summed back to their own shapes. For a `bfloat16` `input` with every
+    /// other operand `float32` (mixed precision), the input's gradient is computed in
+    /// `float32` and rounded to `bfloat16`, the others are `float32`.
     func normalizeBackward(
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
         descriptor: NormalizationDescriptor

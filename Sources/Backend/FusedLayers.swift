@@ -156,10 +156,17 @@ extension Backend {
         try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
     }
 
-    /// ``Backend/normalize(_:scale:offset:descriptor:)`` as reductions and elementwise primitives.
+    /// ``Backend/normalize(_:scale:offset:descriptor:)`` as reductions and elementwise primitives,
+    /// in `float32` when an operand is `bfloat16` (the results rounded back unless only the data
+    /// was `bfloat16`, as the contract's mixed precision asks).
     public func composedNormalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {
+        if x.dtype == .bfloat16 || scale.dtype == .bfloat16 {
+            let wide = try [x, scale, offset].map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
+            let result = try composedNormalize(wide[0], scale: wide[1], offset: wide[2], descriptor: descriptor)
+            return scale.dtype == .bfloat16 ? try result.mapBuffers { try cast($0, to: .bfloat16) } : result
+        }
         let mean = try reduce(.mean, x, axes: descriptor.axes, keepDimensions: true)
         let centered = try binary(.subtract, x, mean)
         let variance = try reduce(.mean, unaryOrDecomposition(.square, centered), axes: descriptor.axes, keepDimensions: true)
@@ -176,11 +183,19 @@ extension Backend {
         try composedNormalizeBackward(gradOutput: gradOutput, input: input, scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
     }
 
-    /// ``Backend/normalizeBackward(gradOutput:input:scale:mean:inverseStd:descriptor:)`` as reductions and elementwise primitives.
+    /// ``Backend/normalizeBackward(gradOutput:input:scale:mean:inverseStd:descriptor:)`` as reductions and
+    /// elementwise primitives, in `float32` when an operand is `bfloat16` (as ``composedNormalize(_:scale:offset:descriptor:)``).
     public func composedNormalizeBackward(
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
         descriptor: NormalizationDescriptor
     ) throws -> NormalizationGradients {
+        if input.dtype == .bfloat16 || scale.dtype == .bfloat16 {
+            let wide = try [gradOutput, input, scale, mean, inverseStd].map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
+            let gradients = try composedNormalizeBackward(
+                gradOutput: wide[0], input: wide[1], scale: wide[2], mean: wide[3], inverseStd: wide[4], descriptor: descriptor)
+            if scale.dtype == .bfloat16 { return try gradients.mapBuffers { try cast($0, to: .bfloat16) } }
+            return NormalizationGradients(input: try cast(gradients.input, to: .bfloat16), scale: gradients.scale, offset: gradients.offset)
+        }
         let normalized = try binary(.multiply, binary(.subtract, input, mean), inverseStd)
         let gradOffset = try sum(gradOutput, toShape: scale.shape)
         let gradScale = try sum(binary(.multiply, gradOutput, normalized), toShape: scale.shape)

@@ -35,4 +35,27 @@ typedef enum AxonVectorFunction {
 /// value alone, not on its position or on `count`.
 void axon_vector_function(AxonVectorFunction function, const float *x, float *y, ptrdiff_t count);
 
+// Batch normalisation over channels-last data (normalization.c). Each pass reads `count`
+// elements as consecutive periods of `period` (a block of whole rows; the last period may be
+// short); the per-channel vectors are tiled over one period. `x` is float32, or bfloat16 when
+// `bfloat16` is nonzero (widened exactly).
+
+/// Per-position sums of x and x² over the periods, in double: `sum[j] = Σₖ x[k·period + j]`.
+void axon_periodic_moments(const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum, double *squares);
+
+/// `y = (x − mean) · factor + offset`, in float32.
+void axon_periodic_normalize(
+    const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
+    float *y);
+
+/// Per-position sums of g and g · (x − mean) over the periods, in double.
+void axon_periodic_gradient_sums(
+    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, double *sum, double *dot);
+
+/// `dx = factor · (g − meanGradient) − (x − mean) · slope`, in x's dtype (rounded to bfloat16
+/// to nearest, ties to even, when x is bfloat16).
+void axon_periodic_input_gradient(
+    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor,
+    const float *meanGradient, const float *slope, void *dx);
+
 #endif

@@ -143,9 +143,6 @@ public struct BuiltModel: Sendable {
         // that the layer reading them runs without (`optional()`).
         var absent: [Int: String] = [:]
         var droppable: Set<Int> = []
-        // A policy layer's output before its exact widening to the output dtype: a following
-        // layer computing in that dtype reads it instead of rounding the widened copy back.
-        var computed: [Int: Tensor] = [:]
         for (index, node) in nodes.enumerated() {
             if let input = node.node.layer as? InputLayer {
                 if inputs[node.name] == nil, input.isOptional == true {
@@ -179,9 +176,10 @@ public struct BuiltModel: Sendable {
                 }
             }
             let policy = node.node.policy
+            // A policy layer's float32 output read here in bfloat16 is its bfloat16 output
+            // again, not a rounding of it (see `Tensor.cast(to:)`).
             let arguments = try node.inputIndices.compactMap { index -> Tensor? in
                 guard let policy else { return values[index] }
-                if let narrow = computed[index], narrow.dtype == policy.compute { return narrow }
                 return try values[index].map(policy.computing)
             }
             let layerKey = randomKey.folded(with: node.name)
@@ -196,7 +194,6 @@ public struct BuiltModel: Sendable {
             do {
                 let output = try node.layer.apply(arguments, context)
                 values[index] = try policy?.emitting(output) ?? output
-                if output.dtype == .bfloat16, values[index]?.dtype == .float32, node.node.hooks.isEmpty { computed[index] = output }
             } catch let error as LayerError {
                 throw AxonError.layer(name: node.name, kind: node.kind, reason: error.message)
             } catch let error as BackendError {

@@ -202,10 +202,27 @@ extension Tensor {
     }
 
     /// Converts elements to `dtype`. Gradients flow only between float types.
+    ///
+    /// Widening `bfloat16` to `float32` is exact, so casting such a widened tensor back to
+    /// `bfloat16` returns the original tensor rather than rounding it again. Under a
+    /// mixed-precision policy, a layer's `float32` output that the next layer reads in `bfloat16`
+    /// then costs no cast at all, in either direction of the gradient, and a compiled plan drops
+    /// the widening when nothing else reads it. Forward values and gradients are the same bits as
+    /// the two casts give.
     public func cast(to dtype: DType) throws -> Tensor {
         if dtype == self.dtype { return self }
-        return try Tensor.make("cast", [self], { backend, b in try backend.cast(b[0], to: dtype) }) { g, x, _ in
+        if let source = widened?.tensor, source.dtype == dtype { return source }
+        let result = try Tensor.make("cast", [self], { backend, b in try backend.cast(b[0], to: dtype) }) { g, x, _ in
             [x[0].dtype.isFloatingPoint ? try g.cast(to: x[0].dtype) : nil]
         }
+        guard self.dtype == .bfloat16, dtype == .float32 else { return result }
+        return Tensor(buffer: result.buffer, backend: result.backend, node: result.node, widened: WidenedSource(self))
     }
+}
+
+/// The tensor a `float32` tensor was widened from (exactly, from `bfloat16`); a class because a
+/// struct cannot hold a value of its own type.
+final class WidenedSource: Sendable {
+    let tensor: Tensor
+    init(_ tensor: Tensor) { self.tensor = tensor }
 }

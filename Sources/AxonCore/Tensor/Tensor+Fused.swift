@@ -105,16 +105,21 @@ extension Tensor {
     /// Normalises over `axes` to zero mean and unit variance, then scales and offsets (both
     /// broadcast to this tensor's shape). Returns the output with the batch mean and variance
     /// the normalisation used (as detached values, keeping the reduced axes).
+    ///
+    /// When this tensor is a `bfloat16` tensor widened by ``cast(to:)`` and the scale and
+    /// offset are `float32`, the backend reads the `bfloat16` tensor itself and widens it as it
+    /// reads: the same values and gradients, without the widened copy's pass over memory.
     public func normalized(
         scale: Tensor, offset: Tensor, axes: [Int], epsilon: Float
     ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
         let descriptor = NormalizationDescriptor(axes: axes, epsilon: epsilon)
-        let (backend, result) = try Tensor.computeBuffers("normalize", [self, scale, offset]) { backend, b, _ in
+        let data = widened.map(\.tensor).flatMap { scale.dtype == .float32 && offset.dtype == .float32 ? $0 : nil } ?? self
+        let (backend, result) = try Tensor.computeBuffers("normalize", [data, scale, offset]) { backend, b, _ in
             let result = try backend.normalize(b[0], scale: b[1], offset: b[2], descriptor: descriptor)
             return [result.output, result.mean, result.inverseStd]
         }
         let (mean, inverseStd) = (Tensor(buffer: result[1], backend: backend), Tensor(buffer: result[2], backend: backend))
-        let output = Tensor.record(result[0], on: backend, inputs: [self, scale, offset]) { g, x, _ in
+        let output = Tensor.record(result[0], on: backend, inputs: [data, scale, offset]) { g, x, _ in
             let (_, gradients) = try Tensor.computeBuffers("normalizeBackward", [g, x[0], x[1], mean, inverseStd]) { backend, b, _ in
                 let gradients = try backend.normalizeBackward(
                     gradOutput: b[0], input: b[1], scale: b[2], mean: b[3], inverseStd: b[4], descriptor: descriptor)

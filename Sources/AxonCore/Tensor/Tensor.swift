@@ -23,16 +23,19 @@ public struct Tensor: Sendable {
     public let backend: any Backend
     /// How this tensor was computed, when it depends on a value being differentiated.
     let node: GradientNode?
+    /// The narrower tensor this one is an exact widening of (see ``cast(to:)``).
+    let widened: WidenedSource?
 
     /// Wraps a backend buffer.
     public init(buffer: Buffer, backend: any Backend) {
         self.init(buffer: buffer, backend: backend, node: nil)
     }
 
-    init(buffer: Buffer, backend: any Backend, node: GradientNode?) {
+    init(buffer: Buffer, backend: any Backend, node: GradientNode?, widened: WidenedSource? = nil) {
         self.buffer = buffer
         self.backend = backend.checked
         self.node = node
+        self.widened = widened
     }
 
     /// The dimensions.

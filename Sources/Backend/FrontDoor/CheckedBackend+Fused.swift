@@ -192,12 +192,15 @@ extension CheckedBackend {
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {
         try requireOwned([x, scale, offset], "normalize")
-        try requireFloat([x, scale, offset], "normalize")
+        try requireNormalizationDTypes(data: [x], parameters: [scale, offset], "normalize")
         try requireNormalization(x.shape, descriptor, "normalize")
         try requireBroadcast(scale.shape, to: x.shape, "normalize")
         try requireBroadcast(offset.shape, to: x.shape, "normalize")
         try requireAllocatable(x.shape, .float32, "normalize")
         if let wide = widening(.normalization, [x, scale, offset]) {
+            if x.dtype != scale.dtype {  // mixed: float32 throughout once the data is widened
+                return try implementation.normalize(wide(x), scale: scale, offset: offset, descriptor: descriptor)
+            }
             return try wide.narrow(normalize(wide(x), scale: wide(scale), offset: wide(offset), descriptor: descriptor))
         }
         return try implementation.normalize(x, scale: scale, offset: offset, descriptor: descriptor)
@@ -210,7 +213,7 @@ extension CheckedBackend {
         let name = "normalizeBackward"
         let operands = [gradOutput, input, scale, mean, inverseStd]
         try requireOwned(operands, name)
-        try requireFloat(operands, name)
+        try requireNormalizationDTypes(data: [input], parameters: [gradOutput, scale, mean, inverseStd], name)
         let statistics = try requireNormalization(input.shape, descriptor, name)
         try requireGradientShape(gradOutput.shape, input.shape, name)
         try requireBroadcast(scale.shape, to: input.shape, name)
@@ -220,6 +223,11 @@ extension CheckedBackend {
         }
         try requireAllocatable(input.shape, .float32, name)
         if let wide = widening(.normalization, operands) {
+            if input.dtype != scale.dtype {  // mixed: only the input's gradient is rounded to the input's dtype
+                let gradients = try implementation.normalizeBackward(
+                    gradOutput: gradOutput, input: wide(input), scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
+                return NormalizationGradients(input: try cast(gradients.input, to: input.dtype), scale: gradients.scale, offset: gradients.offset)
+            }
             return try wide.narrow(normalizeBackward(
                 gradOutput: wide(gradOutput), input: wide(input), scale: wide(scale), mean: wide(mean), inverseStd: wide(inverseStd),
                 descriptor: descriptor))

@@ -133,6 +133,21 @@ extension CheckedBackend {
         for buffer in buffers.dropFirst() { try ShapeRules.requireSameDType(buffers[0], buffer, operation: operation) }
     }
 
+    /// Throws unless the normalisation's operands are floats of one dtype, or its data
+    /// `bfloat16` and every other operand `float32` (mixed precision).
+    func requireNormalizationDTypes(data: [Buffer], parameters: [Buffer], _ operation: String) throws {
+        try requireFloat(parameters, operation)
+        for buffer in data where buffer.dtype != parameters[0].dtype {
+            try ShapeRules.requireDType(buffer, [.float32, .bfloat16], operation: operation)
+            guard buffer.dtype == .bfloat16, parameters[0].dtype == .float32 else {
+                throw BackendError.unsupportedDType(
+                    operation: operation, dtype: buffer.dtype,
+                    reason: "the data is \(buffer.dtype) but the other operands are \(parameters[0].dtype); they must match, "
+                        + "or the data be bfloat16 with float32 parameters and statistics")
+            }
+        }
+    }
+
     /// Throws unless a gradient has the shape of the forward op's output.
     func requireGradientShape(_ given: Shape, _ expected: Shape, _ operation: String) throws {
         guard given == expected else {

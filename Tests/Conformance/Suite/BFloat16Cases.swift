@@ -7,7 +7,9 @@ import Backend
 /// (widened, so identical) inputs, at the `bfloat16` tolerance.
 public enum BFloat16Cases {
     /// Every `bfloat16` case.
-    public static var all: [ConformanceCase] { casts + twins(of: PrimitiveCases.all.filter { !float32Only.contains($0.name) }) }
+    public static var all: [ConformanceCase] {
+        casts + twins(of: PrimitiveCases.all.filter { !float32Only.contains($0.name) }) + mixedNormalizations(of: PrimitiveCases.all)
+    }
 
     /// Op cases without a bfloat16 twin: the backward passes of the long recurrent cases, whose
     /// forward pass hands bfloat16-rounded states to the backward one, so their gradients leave
@@ -27,6 +29,22 @@ public enum BFloat16Cases {
             return ConformanceCase(
                 "bfloat16 \(original.name)", covers: ["bfloat16.\(op)"], opClass: .bfloat16,
                 body: .op(name: op, inputs: rounded, attributes: attributes))
+        }
+    }
+
+    /// Mixed-precision twins of the normalisation cases: the data in `bfloat16`, the parameters
+    /// (and, backward, the output's gradient) in `float32`, as a `float32` batch norm reads a
+    /// `bfloat16` layer's output. Compared, like the others, with the `float32` op on the
+    /// widened data.
+    public static func mixedNormalizations(of cases: [ConformanceCase]) -> [ConformanceCase] {
+        cases.compactMap { original in
+            guard case let .op(op, inputs, attributes) = original.body, op == "normalize" || op == "normalizeBackward" else { return nil }
+            var mixed = inputs
+            let data = op == "normalize" ? 0 : 1
+            mixed[data] = .bfloat16(inputs[data])
+            return ConformanceCase(
+                "bfloat16 data, float32 parameters: \(original.name)", covers: ["bfloat16.\(op)"], opClass: .bfloat16,
+                body: .op(name: op, inputs: mixed, attributes: attributes))
         }
     }
 

@@ -1,0 +1,97 @@
+#include "COneDNNKernels.h"
+#include "bfloat16_bits.h"
+
+// Batch normalisation's passes over channels-last data. The caller tiles its per-channel
+// vectors over a block of rows, so every loop here runs over a whole `period` (that block) of
+// contiguous elements against vectors of the same length, and vectorises however few channels
+// there are. The data is float32 or bfloat16 (widened exactly as it is read); the sums are in
+// double, so a large batch loses nothing to the order of its additions. Each pass is written
+// once and inlined with the dtype as a constant, so that no loop holds a branch: SwiftPM builds
+// C at -O2, which vectorises loops but does not unswitch them.
+
+#define PASS static inline __attribute__((always_inline))
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+PASS float element(const void *x, const int bfloat16, ptrdiff_t index) {
+    return bfloat16 ? widen(((const uint16_t *)x)[index]) : ((const float *)x)[index];
+}
+
+PASS ptrdiff_t span(ptrdiff_t count, ptrdiff_t start, ptrdiff_t period) {
+    return count - start < period ? count - start : period;
+}
+
+PASS void moments(const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum, double *squares) {
+    for (ptrdiff_t j = 0; j < period; j++) sum[j] = squares[j] = 0;
+    for (ptrdiff_t start = 0; start < count; start += period) {
+        ptrdiff_t length = span(count, start, period);
+        for (ptrdiff_t j = 0; j < length; j++) {
+            double value = element(x, bfloat16, start + j);
+            sum[j] += value;
+            squares[j] += value * value;
+        }
+    }
+}
+
+CLONES void axon_periodic_moments(const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum, double *squares) {
+    if (bfloat16) moments(x, 1, count, period, sum, squares);
+    else moments(x, 0, count, period, sum, squares);
+}
+
+PASS void normalize(
+    const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
+    float *y) {
+    for (ptrdiff_t start = 0; start < count; start += period) {
+        ptrdiff_t length = span(count, start, period);
+        for (ptrdiff_t j = 0; j < length; j++) {
+            y[start + j] = (element(x, bfloat16, start + j) - mean[j]) * factor[j] + offset[j];
+        }
+    }
+}
+
+CLONES void axon_periodic_normalize(
+    const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
+    float *y) {
+    if (bfloat16) normalize(x, 1, count, period, mean, factor, offset, y);
+    else normalize(x, 0, count, period, mean, factor, offset, y);
+}
+
+PASS void gradient_sums(
+    const float *g, const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, double *sum,
+    double *dot) {
+    for (ptrdiff_t j = 0; j < period; j++) sum[j] = dot[j] = 0;
+    for (ptrdiff_t start = 0; start < count; start += period) {
+        ptrdiff_t length = span(count, start, period);
+        for (ptrdiff_t j = 0; j < length; j++) {
+            double gradient = g[start + j];
+            sum[j] += gradient;
+            dot[j] += gradient * (double)(element(x, bfloat16, start + j) - mean[j]);
+        }
+    }
+}
+
+CLONES void axon_periodic_gradient_sums(
+    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, double *sum, double *dot) {
+    if (bfloat16) gradient_sums(g, x, 1, count, period, mean, sum, dot);
+    else gradient_sums(g, x, 0, count, period, mean, sum, dot);
+}
+
+PASS void input_gradient(
+    const float *g, const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor,
+    const float *meanGradient, const float *slope, void *dx) {
+    for (ptrdiff_t start = 0; start < count; start += period) {
+        ptrdiff_t length = span(count, start, period);
+        for (ptrdiff_t j = 0; j < length; j++) {
+            ptrdiff_t i = start + j;
+            float value = factor[j] * (g[i] - meanGradient[j]) - (element(x, bfloat16, i) - mean[j]) * slope[j];
+            if (bfloat16) ((uint16_t *)dx)[i] = narrow(value);
+            else ((float *)dx)[i] = value;
+        }
+    }
+}
+
+CLONES void axon_periodic_input_gradient(
+    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor,
+    const float *meanGradient, const float *slope, void *dx) {
+    if (bfloat16) input_gradient(g, x, 1, count, period, mean, factor, meanGradient, slope, dx);
+    else input_gradient(g, x, 0, count, period, mean, factor, meanGradient, slope, dx);
+}
