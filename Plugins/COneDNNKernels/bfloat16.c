@@ -35,3 +35,26 @@ void axon_float_from_bfloat16(const uint16_t *x, uint32_t *y, ptrdiff_t count) {
     }
     for (; i < count; i++) y[i] = (uint32_t)x[i] << 16;
 }
+
+// relu and its gradient on bfloat16 bits, without widening: the same bits as computing them in
+// float32 and rounding back (the rounding only quiets a NaN). A value is below zero when its
+// sign is set and it is neither −0 (0x8000) nor a NaN; above zero when its sign is clear (bits up
+// to 0x7F80, +∞) and it is not +0.
+
+static inline uint16_t quieted(uint16_t bits) { return (bits & 0x7FFFu) > 0x7F80u ? bits | 0x40u : bits; }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void axon_bfloat16_relu(const uint16_t *x, uint16_t *y, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        uint16_t bits = x[i], magnitude = bits & 0x7FFFu;
+        y[i] = ((bits > 0x8000u) & (magnitude <= 0x7F80u)) ? 0 : quieted(bits);
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void axon_bfloat16_relu_backward(const uint16_t *y, const uint16_t *g, uint16_t *out, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        uint16_t bits = y[i], gradient = quieted(g[i]);  // read unconditionally, so the loop vectorises
+        out[i] = ((bits != 0) & (bits <= 0x7F80u)) ? gradient : 0;
+    }
+}

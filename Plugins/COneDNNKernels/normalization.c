@@ -56,13 +56,13 @@ CLONES void axon_periodic_normalize(
 }
 
 PASS void gradient_sums(
-    const float *g, const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, double *sum,
-    double *dot) {
+    const void *g, const int gradientBFloat16, const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period,
+    const float *mean, double *sum, double *dot) {
     for (ptrdiff_t j = 0; j < period; j++) sum[j] = dot[j] = 0;
     for (ptrdiff_t start = 0; start < count; start += period) {
         ptrdiff_t length = span(count, start, period);
         for (ptrdiff_t j = 0; j < length; j++) {
-            double gradient = g[start + j];
+            double gradient = element(g, gradientBFloat16, start + j);
             sum[j] += gradient;
             dot[j] += gradient * (double)(element(x, bfloat16, start + j) - mean[j]);
         }
@@ -70,19 +70,22 @@ PASS void gradient_sums(
 }
 
 CLONES void axon_periodic_gradient_sums(
-    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, double *sum, double *dot) {
-    if (bfloat16) gradient_sums(g, x, 1, count, period, mean, sum, dot);
-    else gradient_sums(g, x, 0, count, period, mean, sum, dot);
+    const void *g, int gradientBFloat16, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean,
+    double *sum, double *dot) {
+    if (gradientBFloat16 && bfloat16) gradient_sums(g, 1, x, 1, count, period, mean, sum, dot);
+    else if (gradientBFloat16) gradient_sums(g, 1, x, 0, count, period, mean, sum, dot);
+    else if (bfloat16) gradient_sums(g, 0, x, 1, count, period, mean, sum, dot);
+    else gradient_sums(g, 0, x, 0, count, period, mean, sum, dot);
 }
 
 PASS void input_gradient(
-    const float *g, const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor,
-    const float *meanGradient, const float *slope, void *dx) {
+    const void *g, const int gradientBFloat16, const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period,
+    const float *mean, const float *factor, const float *meanGradient, const float *slope, void *dx) {
     for (ptrdiff_t start = 0; start < count; start += period) {
         ptrdiff_t length = span(count, start, period);
         for (ptrdiff_t j = 0; j < length; j++) {
             ptrdiff_t i = start + j;
-            float value = factor[j] * (g[i] - meanGradient[j]) - (element(x, bfloat16, i) - mean[j]) * slope[j];
+            float value = factor[j] * (element(g, gradientBFloat16, i) - meanGradient[j]) - (element(x, bfloat16, i) - mean[j]) * slope[j];
             if (bfloat16) ((uint16_t *)dx)[i] = narrow(value);
             else ((float *)dx)[i] = value;
         }
@@ -90,8 +93,10 @@ PASS void input_gradient(
 }
 
 CLONES void axon_periodic_input_gradient(
-    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor,
-    const float *meanGradient, const float *slope, void *dx) {
-    if (bfloat16) input_gradient(g, x, 1, count, period, mean, factor, meanGradient, slope, dx);
-    else input_gradient(g, x, 0, count, period, mean, factor, meanGradient, slope, dx);
+    const void *g, int gradientBFloat16, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean,
+    const float *factor, const float *meanGradient, const float *slope, void *dx) {
+    if (gradientBFloat16 && bfloat16) input_gradient(g, 1, x, 1, count, period, mean, factor, meanGradient, slope, dx);
+    else if (gradientBFloat16) input_gradient(g, 1, x, 0, count, period, mean, factor, meanGradient, slope, dx);
+    else if (bfloat16) input_gradient(g, 0, x, 1, count, period, mean, factor, meanGradient, slope, dx);
+    else input_gradient(g, 0, x, 0, count, period, mean, factor, meanGradient, slope, dx);
 }

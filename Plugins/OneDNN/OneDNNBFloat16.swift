@@ -3,7 +3,8 @@ import Backend
 import COneDNNKernels
 
 /// bfloat16 on the onednn backend. Casts between float32 and bfloat16 are vector passes spread
-/// over the cores; the elementwise passes of a training step (relu and its backward) run on
+/// over the cores; relu and its backward run on the bfloat16 bits; the other elementwise passes
+/// of a training step (transcendental functions, the sigmoid and tanh gradients) run on
 /// bfloat16 operands tile by tile in float32, exactly as the front door's widening would but
 /// without whole float32 copies; every other elementwise case computes in float32 and rounds
 /// (``Backend/computingInFloat32(_:_:)``), with these casts.
@@ -64,6 +65,22 @@ extension OneDNNBackend {
                     start += length
                 }
             }
+        }
+        return output
+    }
+
+    /// A new bfloat16 buffer of `inputs`' shape (all bfloat16, all that shape) computed by
+    /// `kernel(inputs, output, count)` on the bits themselves, spread over the cores.
+    func onBFloat16Bits(
+        _ inputs: [Buffer], _ operation: String,
+        _ kernel: (_ inputs: [UnsafePointer<UInt16>], _ output: UnsafeMutablePointer<UInt16>, _ count: Int) -> Void
+    ) throws -> Buffer {
+        let count = inputs[0].shape.elementCount
+        let sources = try inputs.map { UnsafePointer(try address($0, operation).assumingMemoryBound(to: UInt16.self)) }
+        let (output, pointer) = try allocate(inputs[0].shape, .bfloat16)
+        let target = pointer.assumingMemoryBound(to: UInt16.self)
+        try work.forEachChunk(items: count, operations: count * Self.elementwiseCost) { range in
+            kernel(sources.map { $0 + range.lowerBound }, target + range.lowerBound, range.count)
         }
         return output
     }

@@ -38,7 +38,7 @@ struct ChannelBlock {
 
 extension OneDNNBackend {
     /// The channel count when `normalize` is a batch norm these passes take: float32 or
-    /// bfloat16 data with float32 parameters, reduced over every axis but the last (of at least
+    /// bfloat16 data (and gradient) with float32 parameters, reduced over every axis but the last (of at least
     /// one element each), scale and offset of shape `[1, ..., 1, C]`.
     func batchNormChannels(_ x: Buffer, _ scale: Buffer, _ offset: Buffer, _ d: NormalizationDescriptor) -> Int? {
         let rank = x.shape.rank
@@ -87,13 +87,14 @@ extension OneDNNBackend {
             output: output, mean: try buffer(mean, shape: scale.shape), inverseStd: try buffer(inverseStd, shape: scale.shape))
     }
 
-    /// Gradients of ``batchNorm(_:scale:offset:channels:epsilon:)``; the input's in the input's dtype.
+    /// Gradients of ``batchNorm(_:scale:offset:channels:epsilon:)`` from a float32 or bfloat16
+    /// `gradOutput`; the input's in the input's dtype.
     func batchNormBackward(
         _ gradOutput: Buffer, _ input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer, channels: Int
     ) throws -> NormalizationGradients {
         let count = input.shape.elementCount, rows = count / channels
         let block = ChannelBlock(channels: channels)
-        let g = try address(gradOutput, "normalizeBackward").assumingMemoryBound(to: Float.self)
+        let g = try address(gradOutput, "normalizeBackward"), gradientIsBFloat16: Int32 = gradOutput.dtype == .bfloat16 ? 1 : 0
         let data = try address(input, "normalizeBackward"), isBFloat16: Int32 = input.dtype == .bfloat16 ? 1 : 0
         let means = try floats(mean, "normalizeBackward"), inverse = try floats(inverseStd, "normalizeBackward")
         let tiledMean = block.tiled(means)
@@ -105,7 +106,7 @@ extension OneDNNBackend {
                 let range = plan.range(chunk), start = range.lowerBound * channels
                 let part = base.map { $0 + 2 * chunk * block.period }
                 axon_periodic_gradient_sums(
-                    g + start, data + start * input.dtype.byteSize, isBFloat16, range.count * channels, block.period, tiledMean,
+                    g + start * gradOutput.dtype.byteSize, gradientIsBFloat16, data + start * input.dtype.byteSize, isBFloat16, range.count * channels, block.period, tiledMean,
                     part, part.map { $0 + block.period })
             }
         }
@@ -120,7 +121,7 @@ extension OneDNNBackend {
         try work.forEach(plan) { chunk in
             let range = plan.range(chunk), start = range.lowerBound * channels
             axon_periodic_input_gradient(
-                g + start, data + start * input.dtype.byteSize, isBFloat16, range.count * channels, block.period, tiledMean,
+                g + start * gradOutput.dtype.byteSize, gradientIsBFloat16, data + start * input.dtype.byteSize, isBFloat16, range.count * channels, block.period, tiledMean,
                 tiledFactor, tiledMeanGradient, tiledSlope, gradPointer + start * input.dtype.byteSize)
         }
         let gradScale = (0..<channels).map { Float(dot[$0] * Double(inverse[$0])) }

@@ -5,7 +5,7 @@ import COneDNNKernels
 /// The elementwise ops and reductions of a training step that pass over whole activations —
 /// relu and its backward, and the sums over the batch behind bias gradients — as single
 /// vectorised passes spread over the cores (``WorkSharing``), in float32 (relu and its backward
-/// also on bfloat16, tile by tile in float32). Every other case runs on the fallback (or as the
+/// also on bfloat16 bits, other functions on bfloat16 tile by tile in float32). Every other case runs on the fallback (or as the
 /// default composition), in float32 for bfloat16 operands.
 extension OneDNNBackend {
     /// Elementwise work per element, for ``WorkSharing``: a memory-bound pass is worth a second
@@ -15,6 +15,9 @@ extension OneDNNBackend {
     static let transcendentalCost = 40
 
     public func unary(_ operation: UnaryOperation, _ x: Buffer) throws -> Buffer {
+        if operation == .relu, x.dtype == .bfloat16 {
+            return try onBFloat16Bits([x], "unary") { axon_bfloat16_relu($0[0], $1, $2) }
+        }
         let kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
         if operation == .relu {
             kernel = { Kernels.relu($0, $1, $2) }
@@ -40,6 +43,9 @@ extension OneDNNBackend {
             return try widenedIfBFloat16([output, gradOutput]) {
                 try composedActivationBackward(activation, output: $0[0], gradOutput: $0[1])
             }
+        }
+        if output.dtype == .bfloat16, activation == .relu {
+            return try onBFloat16Bits([output, gradOutput], "activationBackward") { axon_bfloat16_relu_backward($0[0], $0[1], $1, $2) }
         }
         if output.dtype == .bfloat16 {
             return try inFloat32Tiles([output, gradOutput], "activationBackward") { Self.activationBackward(activation, $0[0], $0[1], $1, $2) }

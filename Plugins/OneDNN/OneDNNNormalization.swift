@@ -46,7 +46,7 @@ extension OneDNNBackend {
     public func normalizeBackward(
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationGradients {
-        if let channels = batchNormChannels(input, scale, scale, descriptor), gradOutput.dtype == .float32, gradOutput.shape == input.shape,
+        if let channels = batchNormChannels(input, scale, scale, descriptor), gradOutput.dtype.isFloatingPoint, gradOutput.shape == input.shape,
             [mean, inverseStd].allSatisfy({ $0.dtype == .float32 && $0.shape == scale.shape })
         {
             return try batchNormBackward(gradOutput, input, scale: scale, mean: mean, inverseStd: inverseStd, channels: channels)
@@ -56,10 +56,11 @@ extension OneDNNBackend {
                 try normalizeBackward(gradOutput: $0[0], input: $0[1], scale: $0[2], mean: $0[3], inverseStd: $0[4], descriptor: descriptor)
             }
         }
-        if input.dtype == .bfloat16 {
+        if input.dtype == .bfloat16 || gradOutput.dtype == .bfloat16 {
             let gradients = try normalizeBackward(
-                gradOutput: gradOutput, input: cast(input, to: .float32), scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
-            return NormalizationGradients(input: try cast(gradients.input, to: .bfloat16), scale: gradients.scale, offset: gradients.offset)
+                gradOutput: cast(gradOutput, to: .float32), input: cast(input, to: .float32), scale: scale, mean: mean, inverseStd: inverseStd,
+                descriptor: descriptor)
+            return NormalizationGradients(input: try cast(gradients.input, to: input.dtype), scale: gradients.scale, offset: gradients.offset)
         }
         if let features = layerNormFeatures(input, scale, scale, descriptor), gradOutput.shape == input.shape,
             Self.supports([gradOutput, mean, inverseStd]), mean.shape.elementCount == input.shape.elementCount / features,

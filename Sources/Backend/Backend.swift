@@ -91,9 +91,10 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult
     /// Gradients of ``normalize(_:scale:offset:descriptor:)`` for the input, scale and offset,
-    /// the latter two summed back to their own shapes. For a `bfloat16` `input` with every
-    /// other operand `float32` (mixed precision), the input's gradient is computed in
-    /// `float32` and rounded to `bfloat16`, the others are `float32`.
+    /// the latter two summed back to their own shapes. Mixed precision: `input` and
+    /// `gradOutput` may each be `bfloat16` while `scale`, `mean` and `inverseStd` are
+    /// `float32`; everything is computed in `float32`, the input's gradient is returned in the
+    /// input's dtype and the others in `float32`.
     func normalizeBackward(
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
         descriptor: NormalizationDescriptor

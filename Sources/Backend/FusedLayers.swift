@@ -189,12 +189,13 @@ extension Backend {
         gradOutput: Buffer, input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer,
         descriptor: NormalizationDescriptor
     ) throws -> NormalizationGradients {
-        if input.dtype == .bfloat16 || scale.dtype == .bfloat16 {
-            let wide = try [gradOutput, input, scale, mean, inverseStd].map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
+        let operands = [gradOutput, input, scale, mean, inverseStd]
+        if operands.contains(where: { $0.dtype == .bfloat16 }) {
+            let wide = try operands.map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
             let gradients = try composedNormalizeBackward(
                 gradOutput: wide[0], input: wide[1], scale: wide[2], mean: wide[3], inverseStd: wide[4], descriptor: descriptor)
             if scale.dtype == .bfloat16 { return try gradients.mapBuffers { try cast($0, to: .bfloat16) } }
-            return NormalizationGradients(input: try cast(gradients.input, to: .bfloat16), scale: gradients.scale, offset: gradients.offset)
+            return NormalizationGradients(input: try cast(gradients.input, to: input.dtype), scale: gradients.scale, offset: gradients.offset)
         }
         let normalized = try binary(.multiply, binary(.subtract, input, mean), inverseStd)
         let gradOffset = try sum(gradOutput, toShape: scale.shape)

@@ -19,6 +19,12 @@ void axon_bfloat16_from_float(const uint32_t *x, uint16_t *y, ptrdiff_t count);
 /// Widens `count` bfloat16 values to floats (given by their bits), exactly.
 void axon_float_from_bfloat16(const uint16_t *x, uint32_t *y, ptrdiff_t count);
 
+/// relu of `count` bfloat16 values (given by their bits): `x < 0 ? 0 : x`, NaN kept (quiet).
+void axon_bfloat16_relu(const uint16_t *x, uint16_t *y, ptrdiff_t count);
+
+/// relu's gradient on bfloat16 bits: `y > 0 ? g : 0` from relu's outputs `y`, NaN kept (quiet).
+void axon_bfloat16_relu_backward(const uint16_t *y, const uint16_t *g, uint16_t *out, ptrdiff_t count);
+
 /// The transcendental functions `axon_vector_function` computes.
 typedef enum AxonVectorFunction {
     AxonVectorExp,
@@ -48,14 +54,16 @@ void axon_periodic_normalize(
     const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
     float *y);
 
-/// Per-position sums of g and g · (x − mean) over the periods, in double.
+/// Per-position sums of g and g · (x − mean) over the periods, in double. `g` is float32, or
+/// bfloat16 when `gradientBFloat16` is nonzero.
 void axon_periodic_gradient_sums(
-    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, double *sum, double *dot);
+    const void *g, int gradientBFloat16, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean,
+    double *sum, double *dot);
 
 /// `dx = factor · (g − meanGradient) − (x − mean) · slope`, in x's dtype (rounded to bfloat16
-/// to nearest, ties to even, when x is bfloat16).
+/// to nearest, ties to even, when x is bfloat16); `g` as for `axon_periodic_gradient_sums`.
 void axon_periodic_input_gradient(
-    const float *g, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor,
-    const float *meanGradient, const float *slope, void *dx);
+    const void *g, int gradientBFloat16, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean,
+    const float *factor, const float *meanGradient, const float *slope, void *dx);
 
 #endif

@@ -108,7 +108,8 @@ extension Tensor {
     ///
     /// When this tensor is a `bfloat16` tensor widened by ``cast(to:)`` and the scale and
     /// offset are `float32`, the backend reads the `bfloat16` tensor itself and widens it as it
-    /// reads: the same values and gradients, without the widened copy's pass over memory.
+    /// reads, and likewise a widened `bfloat16` cotangent of the output: the same values and
+    /// gradients, without the widened copies' passes over memory.
     public func normalized(
         scale: Tensor, offset: Tensor, axes: [Int], epsilon: Float
     ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
@@ -120,7 +121,8 @@ extension Tensor {
         }
         let (mean, inverseStd) = (Tensor(buffer: result[1], backend: backend), Tensor(buffer: result[2], backend: backend))
         let output = Tensor.record(result[0], on: backend, inputs: [data, scale, offset]) { g, x, _ in
-            let (_, gradients) = try Tensor.computeBuffers("normalizeBackward", [g, x[0], x[1], mean, inverseStd]) { backend, b, _ in
+            let gradient = scale.dtype == .float32 ? g.widened?.tensor ?? g : g  // a bfloat16 cotangent read as it is
+            let (_, gradients) = try Tensor.computeBuffers("normalizeBackward", [gradient, x[0], x[1], mean, inverseStd]) { backend, b, _ in
                 let gradients = try backend.normalizeBackward(
                     gradOutput: b[0], input: b[1], scale: b[2], mean: b[3], inverseStd: b[4], descriptor: descriptor)
                 return [gradients.input, gradients.scale, gradients.offset]

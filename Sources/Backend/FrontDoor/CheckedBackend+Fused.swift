@@ -213,7 +213,7 @@ extension CheckedBackend {
         let name = "normalizeBackward"
         let operands = [gradOutput, input, scale, mean, inverseStd]
         try requireOwned(operands, name)
-        try requireNormalizationDTypes(data: [input], parameters: [gradOutput, scale, mean, inverseStd], name)
+        try requireNormalizationDTypes(data: [input, gradOutput], parameters: [scale, mean, inverseStd], name)
         let statistics = try requireNormalization(input.shape, descriptor, name)
         try requireGradientShape(gradOutput.shape, input.shape, name)
         try requireBroadcast(scale.shape, to: input.shape, name)
@@ -223,9 +223,9 @@ extension CheckedBackend {
         }
         try requireAllocatable(input.shape, .float32, name)
         if let wide = widening(.normalization, operands) {
-            if input.dtype != scale.dtype {  // mixed: only the input's gradient is rounded to the input's dtype
+            if input.dtype != scale.dtype || gradOutput.dtype != scale.dtype {  // mixed: only the input's gradient is rounded to the input's dtype
                 let gradients = try implementation.normalizeBackward(
-                    gradOutput: gradOutput, input: wide(input), scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
+                    gradOutput: wide(gradOutput), input: wide(input), scale: scale, mean: mean, inverseStd: inverseStd, descriptor: descriptor)
                 return NormalizationGradients(input: try cast(gradients.input, to: input.dtype), scale: gradients.scale, offset: gradients.offset)
             }
             return try wide.narrow(normalizeBackward(

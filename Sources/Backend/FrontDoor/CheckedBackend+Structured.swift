@@ -133,8 +133,9 @@ extension CheckedBackend {
         for buffer in buffers.dropFirst() { try ShapeRules.requireSameDType(buffers[0], buffer, operation: operation) }
     }
 
-    /// Throws unless the normalisation's operands are floats of one dtype, or its data
-    /// `bfloat16` and every other operand `float32` (mixed precision).
+    /// Throws unless the normalisation's operands are floats of one dtype, or each of its data
+    /// operands (data, and backward its gradient) `bfloat16` or `float32` with every other
+    /// operand `float32` (mixed precision).
     func requireNormalizationDTypes(data: [Buffer], parameters: [Buffer], _ operation: String) throws {
         try requireFloat(parameters, operation)
         for buffer in data where buffer.dtype != parameters[0].dtype {
@@ -142,7 +143,7 @@ extension CheckedBackend {
             guard buffer.dtype == .bfloat16, parameters[0].dtype == .float32 else {
                 throw BackendError.unsupportedDType(
                     operation: operation, dtype: buffer.dtype,
-                    reason: "the data is \(buffer.dtype) but the other operands are \(parameters[0].dtype); they must match, "
+                    reason: "the data is \(buffer.dtype) but the parameters are \(parameters[0].dtype); they must match, "
                         + "or the data be bfloat16 with float32 parameters and statistics")
             }
         }

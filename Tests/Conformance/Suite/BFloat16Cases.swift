@@ -32,19 +32,23 @@ public enum BFloat16Cases {
         }
     }
 
-    /// Mixed-precision twins of the normalisation cases: the data in `bfloat16`, the parameters
-    /// (and, backward, the output's gradient) in `float32`, as a `float32` batch norm reads a
-    /// `bfloat16` layer's output. Compared, like the others, with the `float32` op on the
-    /// widened data.
+    /// Mixed-precision twins of the normalisation cases: the data in `bfloat16` (backward: the
+    /// data, the output's gradient, or both), the parameters in `float32`, as a `float32` batch
+    /// norm reads a `bfloat16` layer's output and gradient. Compared, like the others, with the
+    /// `float32` op on the widened operands.
     public static func mixedNormalizations(of cases: [ConformanceCase]) -> [ConformanceCase] {
-        cases.compactMap { original in
-            guard case let .op(op, inputs, attributes) = original.body, op == "normalize" || op == "normalizeBackward" else { return nil }
-            var mixed = inputs
-            let data = op == "normalize" ? 0 : 1
-            mixed[data] = .bfloat16(inputs[data])
-            return ConformanceCase(
-                "bfloat16 data, float32 parameters: \(original.name)", covers: ["bfloat16.\(op)"], opClass: .bfloat16,
-                body: .op(name: op, inputs: mixed, attributes: attributes))
+        cases.flatMap { original -> [ConformanceCase] in
+            guard case let .op(op, inputs, attributes) = original.body, op == "normalize" || op == "normalizeBackward" else { return [] }
+            // normalizeBackward's operands: the output's gradient, then the data.
+            let variants: [(String, Set<Int>)] = op == "normalize"
+                ? [("bfloat16 data", [0])]
+                : [("bfloat16 data", [1]), ("bfloat16 gradient", [0]), ("bfloat16 data and gradient", [0, 1])]
+            return variants.map { label, rounded in
+                let mixed = inputs.enumerated().map { rounded.contains($0.offset) ? InputSpec.bfloat16($0.element) : $0.element }
+                return ConformanceCase(
+                    "\(label), float32 parameters: \(original.name)", covers: ["bfloat16.\(op)"], opClass: .bfloat16,
+                    body: .op(name: op, inputs: mixed, attributes: attributes))
+            }
         }
     }
 

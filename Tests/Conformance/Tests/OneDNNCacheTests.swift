@@ -196,5 +196,28 @@ struct OneDNNCacheTests {
         let widened = try backend.cast(narrowed, to: .float32)
         #expect(try backend.download(widened).elements.floats.map(\.bitPattern) == halves.map { UInt32($0.bitPattern) << 16 })
     }
+
+    @Test("relu and its gradient on bfloat16 bits give, for every bfloat16 value, the bits of the float32 ops rounded back")
+    func bfloat16ReluMatchesFloat32OnEveryValue() throws {
+        let backend = try OneDNNBackend(host: ReferenceBackend()).checked
+        let reference = ReferenceBackend().checked
+        // All 65,536 patterns (NaNs, infinities, zeros, subnormals), and gradients from a
+        // scrambled copy, so every pairing of signs and specials occurs.
+        let values = (0..<65_536).map { BFloat16(bitPattern: UInt16($0)) }
+        let gradients = (0..<65_536).map { BFloat16(bitPattern: UInt16(truncatingIfNeeded: $0 &* 40_503)) }
+        func bits(_ door: any Backend, _ body: (any Backend, Buffer, Buffer) throws -> Buffer) throws -> [UInt16] {
+            let x = try door.upload(HostArray(shape: [256, 256], elements: .bfloat16(values)))
+            let g = try door.upload(HostArray(shape: [256, 256], elements: .bfloat16(gradients)))
+            guard case let .bfloat16(result) = try door.download(body(door, x, g)).elements else { return [] }
+            return result.map(\.bitPattern)
+        }
+        let relu: (any Backend, Buffer, Buffer) throws -> Buffer = { door, x, _ in try door.unary(.relu, x) }
+        let backward: (any Backend, Buffer, Buffer) throws -> Buffer = { door, x, g in
+            try door.activationBackward(.relu, output: door.unary(.relu, x), gradOutput: g)
+        }
+        #expect(try bits(backend, relu).count == 65_536)
+        #expect(try bits(backend, relu) == bits(reference, relu))
+        #expect(try bits(backend, backward) == bits(reference, backward))
+    }
 }
 #endif
