@@ -38,8 +38,8 @@ struct ChannelBlock {
 
 extension OneDNNBackend {
     /// The channel count when `normalize` is a batch norm these passes take: float32 or
-    /// bfloat16 data (and gradient) with float32 parameters, reduced over every axis but the last (of at least
-    /// one element each), scale and offset of shape `[1, ..., 1, C]`.
+    /// bfloat16 data (and gradient) with float32 parameters, reduced over every axis but the
+    /// last (of at least one element each), scale and offset of shape `[1, ..., 1, C]`.
     func batchNormChannels(_ x: Buffer, _ scale: Buffer, _ offset: Buffer, _ d: NormalizationDescriptor) -> Int? {
         let rank = x.shape.rank
         guard rank >= 2, x.dtype == .float32 || x.dtype == .bfloat16, scale.dtype == .float32, offset.dtype == .float32,
@@ -68,6 +68,8 @@ extension OneDNNBackend {
         }
         let (total, squares) = Self.totals(sums, block: block, parts: plan.count)
         let mean = total.map { Float($0 / Double(rows)) }
+        // One pass: the variance is the mean square less the squared mean, in double, which
+        // keeps float32's precision unless the mean exceeds the spread by some 10⁷.
         let inverseStd = zip(total, squares).map { sum, squares in
             let mean = sum / Double(rows)
             return Float(1 / (Swift.max(squares / Double(rows) - mean * mean, 0) + Double(epsilon)).squareRoot())

@@ -125,6 +125,8 @@ public enum ErrorContractCases {
             rejects("elementwise reading a register no step has written", "elementwise", [floats([2, 3])], ["steps": .string("exp 1")]),
             rejects("normalize with a NaN epsilon", "normalize", [floats([4, 3]), floats([3]), floats([3])],
                     ["axes": .ints([0]), "epsilon": .double(.nan)]),
+            rejects("normalize with float32 data and bfloat16 parameters (only the reverse is mixed precision)", "normalize",
+                    [floats([4, 3]), .bfloat16(floats([3])), .bfloat16(floats([3]))], ["axes": .ints([0]), "epsilon": .double(1e-5)]),
             rejects("normalizeBackward with a gradient of the wrong shape", "normalizeBackward",
                     [floats([4, 2]), floats([4, 3]), floats([3]), floats([3])], ["axes": .ints([0]), "epsilon": .double(1e-5)]),
             rejects("dropout at rate 1", "dropout", [floats], ["rate": .double(1)]),
