@@ -27,13 +27,6 @@ struct ChannelBlock {
     func tiled(_ vector: [Float]) -> [Float] {
         Array([[Float]](repeating: vector, count: rows).joined())
     }
-
-    /// Per-channel totals of per-position sums (one period per chunk, chunks in order).
-    func folded(_ sums: [Double]) -> [Double] {
-        var totals = [Double](repeating: 0, count: channels)
-        for (position, value) in sums.enumerated() { totals[position % channels] += value }
-        return totals
-    }
 }
 
 extension OneDNNBackend {
@@ -132,17 +125,18 @@ extension OneDNNBackend {
             offset: try buffer(gradientSum.map { Float($0) }, shape: scale.shape))
     }
 
-    /// The per-channel totals of the two sums each chunk wrote (one period each, side by side).
+    /// The per-channel totals of the two sums each chunk wrote (one period each, side by
+    /// side), added in chunk order.
     static func totals(_ sums: [Double], block: ChannelBlock, parts: Int) -> (first: [Double], second: [Double]) {
-        var first: [Double] = [], second: [Double] = []
-        first.reserveCapacity(parts * block.period)
-        second.reserveCapacity(parts * block.period)
+        var first = [Double](repeating: 0, count: block.channels), second = first
         for part in 0..<parts {
             let start = 2 * part * block.period
-            first += sums[start..<(start + block.period)]
-            second += sums[(start + block.period)..<(start + 2 * block.period)]
+            for position in 0..<block.period {
+                first[position % block.channels] += sums[start + position]
+                second[position % block.channels] += sums[start + block.period + position]
+            }
         }
-        return (block.folded(first), block.folded(second))
+        return (first, second)
     }
 
     /// A float32 buffer of `shape` holding `values`.

@@ -114,7 +114,7 @@ extension Tensor {
         scale: Tensor, offset: Tensor, axes: [Int], epsilon: Float
     ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
         let descriptor = NormalizationDescriptor(axes: axes, epsilon: epsilon)
-        let data = widened.map(\.tensor).flatMap { scale.dtype == .float32 && offset.dtype == .float32 ? $0 : nil } ?? self
+        let data = scale.dtype == .float32 && offset.dtype == .float32 ? widened?.tensor ?? self : self
         let (backend, result) = try Tensor.computeBuffers("normalize", [data, scale, offset]) { backend, b, _ in
             let result = try backend.normalize(b[0], scale: b[1], offset: b[2], descriptor: descriptor)
             return [result.output, result.mean, result.inverseStd]
