@@ -109,7 +109,7 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// `OneDNNBFloat16.swift` and `OneDNNBatchNorm.swift`).
     public var nativeOperations: NativeOperations {
         var native = fallback.nativeOperations
-        let operands: Set<OperationFamily> = [.elementwise, .reduction, .normalization]
+        let operands: Set<OperationFamily> = [.elementwise, .reduction, .normalization, .dropout]
         native.bfloat16 = computesBFloat16 ? operands.union([.matrix, .convolution, .window]) : operands
         return native
     }

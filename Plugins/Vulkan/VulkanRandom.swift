@@ -24,6 +24,21 @@ extension VulkanBackend {
         return DropoutResult(output: output, mask: mask)
     }
 
+    /// Dropout's gradient with the forward's shader: the gradient scaled where the mask keeps it.
+    public func dropoutBackward(_ gradient: Buffer, mask: Buffer, rate: Float) throws -> Buffer {
+        guard gradient.dtype == .float32 else { return try composedDropoutBackward(gradient, mask: mask, rate: rate) }
+        let output = try makeBuffer(gradient.shape, .float32)
+        let count = gradient.shape.elementCount
+        if count > 0 {
+            let layout = StridedLayout(gradient.shape, strides: [gradient.shape.strides, mask.shape.broadcastStrides(to: gradient.shape)])
+            try run(
+                "dropout", inputs: [gradient, mask], outputs: [output],
+                push: [UInt32(count)] + layout.pushWords(operation: "dropoutBackward") + [(1 / (1 - rate)).bitPattern],
+                groups: elementGroups(count))
+        }
+        return output
+    }
+
     /// Philox words of `shape`, or with `keepBelow` the bool mask of words below it.
     func philox(key: Philox.Key, offset: UInt64, shape: Shape, keepBelow threshold: UInt32?) throws -> Buffer {
         let output = try makeBuffer(shape, threshold == nil ? .uint32 : .bool)

@@ -103,6 +103,10 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     /// and scales kept elements by `1 / (1 − rate)`. The mask (`bool`, of `noiseShape`, which
     /// broadcasts to `x`) uses the bits of ``RandomOperations/randomBits(key:offset:shape:)``.
     func dropout(_ x: Buffer, rate: Float, key: Philox.Key, offset: UInt64, noiseShape: Shape) throws -> DropoutResult
+    /// The gradient of ``dropout(_:rate:key:offset:noiseShape:)``: `gradient · 1/(1 − rate)`
+    /// where `mask` (the forward's, which broadcasts to `gradient`) is true and zero elsewhere,
+    /// with the same float32 scale as the forward.
+    func dropoutBackward(_ gradient: Buffer, mask: Buffer, rate: Float) throws -> Buffer
     /// One SGD-with-momentum step; returns the new parameter and velocity.
     func momentumUpdate(
         parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep

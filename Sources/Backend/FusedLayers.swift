@@ -215,13 +215,30 @@ extension Backend {
         try composedDropout(x, rate: rate, key: key, offset: offset, noiseShape: noiseShape)
     }
 
-    /// ``Backend/dropout(_:rate:key:offset:noiseShape:)`` as random bits, a comparison and a select.
+    /// ``Backend/dropout(_:rate:key:offset:noiseShape:)`` as random bits, a comparison and a
+    /// select (computed in float32 for bfloat16 data).
     public func composedDropout(_ x: Buffer, rate: Float, key: Philox.Key, offset: UInt64, noiseShape: Shape) throws -> DropoutResult {
+        if x.dtype == .bfloat16 {
+            return try computingInFloat32([x]) { try composedDropout($0[0], rate: rate, key: key, offset: offset, noiseShape: noiseShape) }
+        }
         let mask = try dropoutMask(rate: rate, key: key, offset: offset, shape: noiseShape)
         _ = try Shape.broadcast(noiseShape, x.shape, operation: "dropout")
         let scaled = try binary(.multiply, x, scalar(1 / (1 - rate)))
         let output = try select(mask, scaled, full(0, shape: [], dtype: x.dtype))
         return DropoutResult(output: output, mask: mask)
+    }
+
+    public func dropoutBackward(_ gradient: Buffer, mask: Buffer, rate: Float) throws -> Buffer {
+        try composedDropoutBackward(gradient, mask: mask, rate: rate)
+    }
+
+    /// ``Backend/dropoutBackward(_:mask:rate:)`` as a scaling and a select (computed in float32
+    /// for a bfloat16 gradient).
+    public func composedDropoutBackward(_ gradient: Buffer, mask: Buffer, rate: Float) throws -> Buffer {
+        if gradient.dtype == .bfloat16 {
+            return try computingInFloat32([gradient]) { try composedDropoutBackward($0[0], mask: mask, rate: rate) }
+        }
+        return try select(mask, binary(.multiply, gradient, scalar(1 / (1 - rate))), full(0, shape: [], dtype: gradient.dtype))
     }
 
     /// The dropout keep-mask: `bits < ⌊(1 − rate) · 2³²⌋` (everything kept when `rate` is 0).

@@ -66,4 +66,16 @@ void axon_periodic_input_gradient(
     const void *g, int gradientBFloat16, const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean,
     const float *factor, const float *meanGradient, const float *slope, void *dx);
 
+// Inverted dropout (dropout.c). `x`, `y`, `g` and `dx` are float32, or bfloat16 when `bfloat16`
+// is nonzero (computed in float32 and rounded to nearest, ties to even); masks are bytes, 0 or 1.
+
+/// Element `i` is kept (`mask[i] = 1`, `y[i] = x[i] · scale`) where word `offset + i` of the
+/// Philox-4x32-10 stream of the key (`key0`, `key1`) is below `threshold`, and is 0 otherwise.
+void axon_dropout(
+    const void *x, int bfloat16, ptrdiff_t count, uint32_t key0, uint32_t key1, uint64_t offset, uint32_t threshold,
+    float scale, void *y, uint8_t *mask);
+
+/// Dropout's gradient: `dx[i] = mask[i] ? g[i] · scale : 0`.
+void axon_dropout_backward(const void *g, int bfloat16, const uint8_t *mask, ptrdiff_t count, float scale, void *dx);
+
 #endif

@@ -145,7 +145,10 @@ extension Tensor {
         }
         let mask = Tensor(buffer: result[1], backend: backend)
         return Tensor.record(result[0], on: backend, inputs: [self]) { g, _, _ in
-            [try mask.select(g * (1 / (1 - rate)), g.constant(0))]
+            let (_, gradient) = try Tensor.computeBuffers("dropoutBackward", [g, mask]) { backend, b, _ in
+                [try backend.dropoutBackward(b[0], mask: b[1], rate: rate)]
+            }
+            return [Tensor(buffer: gradient[0], backend: backend)]
         }
     }
 }

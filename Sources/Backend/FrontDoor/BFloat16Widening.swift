@@ -25,7 +25,7 @@ public enum OperationFamily: String, Sendable, Hashable, CaseIterable {
     case attention
     /// `recurrentSequence` and its backward.
     case recurrent
-    /// `dropout`.
+    /// `dropout` and `dropoutBackward`.
     case dropout
     /// `momentumUpdate` and `adamUpdate`.
     case optimizer

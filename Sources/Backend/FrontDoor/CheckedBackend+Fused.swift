@@ -251,6 +251,20 @@ extension CheckedBackend {
         return try implementation.dropout(x, rate: rate, key: key, offset: offset, noiseShape: noiseShape)
     }
 
+    public func dropoutBackward(_ gradient: Buffer, mask: Buffer, rate: Float) throws -> Buffer {
+        try requireOwned([gradient, mask], "dropoutBackward")
+        try requireFloat([gradient], "dropoutBackward")
+        try ShapeRules.requireDType(mask, [.bool], operation: "dropoutBackward")
+        guard rate >= 0, rate < 1 else {
+            throw BackendError.invalidArgument(operation: "dropoutBackward", reason: "rate must be in [0, 1), got \(rate)")
+        }
+        try requireBroadcast(mask.shape, to: gradient.shape, "dropoutBackward")
+        if let wide = widening(.dropout, [gradient]) {
+            return try wide.narrow(dropoutBackward(wide(gradient), mask: mask, rate: rate))
+        }
+        return try implementation.dropoutBackward(gradient, mask: mask, rate: rate)
+    }
+
     public func momentumUpdate(
         parameter: Buffer, gradient: Buffer, velocity: Buffer, step: MomentumStep
     ) throws -> (parameter: Buffer, velocity: Buffer) {

@@ -131,6 +131,8 @@ public enum ErrorContractCases {
                     [floats([4, 2]), floats([4, 3]), floats([3]), floats([3])], ["axes": .ints([0]), "epsilon": .double(1e-5)]),
             rejects("dropout at rate 1", "dropout", [floats], ["rate": .double(1)]),
             rejects("dropout with a noise shape that does not broadcast", "dropout", [floats], ["rate": .double(0.5), "noiseShape": .ints([3, 2])]),
+            rejects("dropoutBackward with a mask that does not broadcast to the gradient", "dropoutBackward", [floats([2, 3]), floats([3, 2])],
+                    ["rate": .double(0.5)]),
             rejects("momentumUpdate with a NaN learning rate", "momentumUpdate", [floats, floats, floats],
                     ["learningRate": .double(.nan), "momentum": .double(0.9)]),
             rejects("momentumUpdate with a velocity of another shape", "momentumUpdate", [floats, floats, floats([3, 2])],

@@ -180,6 +180,11 @@ public enum OpTable {
                 let r = try b.dropout(x[0], rate: Float(a.double("rate")), key: key(a), offset: UInt64(a.int("offset", default: 0)), noiseShape: Shape(a.ints("noiseShape", default: x[0].shape.dimensions)))
                 return [r.output, r.mask]
             },
+            "dropoutBackward": { b, x, a in
+                let rate = Float(try a.double("rate"))
+                let forward = try b.dropout(x[1], rate: rate, key: key(a), offset: 0, noiseShape: Shape(a.ints("noiseShape", default: x[1].shape.dimensions)))
+                return [try b.dropoutBackward(x[0], mask: forward.mask, rate: rate)]
+            },
             "momentumUpdate": { b, x, a in
                 let step = MomentumStep(learningRate: Float(try a.double("learningRate")), momentum: Float(try a.double("momentum")), nesterov: try a.bool("nesterov", default: false))
                 let r = try b.momentumUpdate(parameter: x[0], gradient: x[1], velocity: x[2], step: step)
@@ -224,6 +229,6 @@ public enum OpTable {
     /// The fused ops: each is also compared with its default composition on the same backend.
     public static let fused: Set<String> = [
         "dense", "convolutionBiasActivation", "transposedConvolution", "attention", "attentionBackward", "recurrentSequence", "recurrentSequenceBackward", "softmax", "logSoftmax", "softmaxCrossEntropy", "softmaxCrossEntropyBackward",
-        "activationBackward", "elementwise", "normalize", "normalizeBackward", "dropout", "momentumUpdate", "adamUpdate",
+        "activationBackward", "elementwise", "normalize", "normalizeBackward", "dropout", "dropoutBackward", "momentumUpdate", "adamUpdate",
     ]
 }
