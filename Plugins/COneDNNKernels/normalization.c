@@ -1,10 +1,10 @@
 #include "COneDNNKernels.h"
 #include "bfloat16_bits.h"
 
-// Batch normalisation's passes over channels-last data. The caller tiles its per-channel
-// vectors over a block of rows, so every loop here runs over a whole `period` (that block) of
-// contiguous elements against vectors of the same length, and vectorises however few channels
-// there are. The data is float32 or bfloat16 (widened exactly as it is read); the sums are in
+// Batch normalisation's passes over channels-last data, and the per-channel sums behind bias
+// gradients. The caller tiles its per-channel vectors over a block of rows, so every loop here
+// runs over a whole `period` (that block) of contiguous elements against vectors of the same
+// length, and vectorises however few channels there are. The data is float32 or bfloat16 (widened exactly as it is read); the sums are in
 // double, so a large batch loses nothing to the order of its additions. Each pass is written
 // once and inlined with the dtype as a constant, so that no loop holds a branch: SwiftPM builds
 // C at -O2, which vectorises loops but does not unswitch them.
@@ -37,22 +37,39 @@ CLONES void axon_periodic_moments(const void *x, int bfloat16, ptrdiff_t count, 
     else moments(x, 0, count, period, sum, squares);
 }
 
+PASS void periodic_sum(const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum) {
+    for (ptrdiff_t j = 0; j < period; j++) sum[j] = 0;
+    for (ptrdiff_t start = 0; start < count; start += period) {
+        ptrdiff_t length = span(count, start, period);
+        for (ptrdiff_t j = 0; j < length; j++) sum[j] += element(x, bfloat16, start + j);
+    }
+}
+
+CLONES void axon_periodic_sum(const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum) {
+    if (bfloat16) periodic_sum(x, 1, count, period, sum);
+    else periodic_sum(x, 0, count, period, sum);
+}
+
 PASS void normalize(
     const void *x, const int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
-    float *y) {
+    void *y, const int outputBFloat16) {
     for (ptrdiff_t start = 0; start < count; start += period) {
         ptrdiff_t length = span(count, start, period);
         for (ptrdiff_t j = 0; j < length; j++) {
-            y[start + j] = (element(x, bfloat16, start + j) - mean[j]) * factor[j] + offset[j];
+            float value = (element(x, bfloat16, start + j) - mean[j]) * factor[j] + offset[j];
+            if (outputBFloat16) ((uint16_t *)y)[start + j] = narrow(value);
+            else ((float *)y)[start + j] = value;
         }
     }
 }
 
 CLONES void axon_periodic_normalize(
     const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
-    float *y) {
-    if (bfloat16) normalize(x, 1, count, period, mean, factor, offset, y);
-    else normalize(x, 0, count, period, mean, factor, offset, y);
+    void *y, int outputBFloat16) {
+    if (bfloat16 && outputBFloat16) normalize(x, 1, count, period, mean, factor, offset, y, 1);
+    else if (bfloat16) normalize(x, 1, count, period, mean, factor, offset, y, 0);
+    else if (outputBFloat16) normalize(x, 0, count, period, mean, factor, offset, y, 1);
+    else normalize(x, 0, count, period, mean, factor, offset, y, 0);
 }
 
 PASS void gradient_sums(

@@ -43,8 +43,11 @@ extension OneDNNBackend {
         return scale.shape == expected && offset.shape == expected ? channels : nil
     }
 
-    /// Normalises each channel of `x` (the last axis) over all its other axes.
-    func batchNorm(_ x: Buffer, scale: Buffer, offset: Buffer, channels: Int, epsilon: Float) throws -> NormalizationResult {
+    /// Normalises each channel of `x` (the last axis) over all its other axes, writing the output
+    /// in `outputDType` (float32, or bfloat16 rounded as it is written).
+    func batchNorm(
+        _ x: Buffer, scale: Buffer, offset: Buffer, channels: Int, epsilon: Float, outputDType: DType
+    ) throws -> NormalizationResult {
         let count = x.shape.elementCount, rows = count / channels
         let block = ChannelBlock(channels: channels)
         let data = try address(x, "normalize"), isBFloat16: Int32 = x.dtype == .bfloat16 ? 1 : 0
@@ -59,7 +62,8 @@ extension OneDNNBackend {
                     part, part.map { $0 + block.period })
             }
         }
-        let (total, squares) = Self.totals(sums, block: block, parts: plan.count)
+        let moments = Self.totals(sums, block: block, parts: plan.count)
+        let (total, squares) = (moments[0], moments[1])
         let mean = total.map { Float($0 / Double(rows)) }
         // One pass: the variance is the mean square less the squared mean, in double, which
         // keeps float32's precision unless the mean exceeds the spread by some 10⁷.
@@ -69,20 +73,20 @@ extension OneDNNBackend {
         }
         let scales = try floats(scale, "normalize"), offsets = try floats(offset, "normalize")
         let factor = zip(scales, inverseStd).map { $0 * $1 }
-        let (output, outputPointer) = try allocate(x.shape)
-        let y = outputPointer.assumingMemoryBound(to: Float.self)
+        let (output, y) = try allocate(x.shape, outputDType)
+        let outputIsBFloat16: Int32 = outputDType == .bfloat16 ? 1 : 0
         let (tiledMean, tiledFactor, tiledOffset) = (block.tiled(mean), block.tiled(factor), block.tiled(offsets))
         try work.forEach(plan) { chunk in
             let range = plan.range(chunk), start = range.lowerBound * channels
             axon_periodic_normalize(
                 data + start * x.dtype.byteSize, isBFloat16, range.count * channels, block.period, tiledMean, tiledFactor, tiledOffset,
-                y + start)
+                y + start * outputDType.byteSize, outputIsBFloat16)
         }
         return NormalizationResult(
             output: output, mean: try buffer(mean, shape: scale.shape), inverseStd: try buffer(inverseStd, shape: scale.shape))
     }
 
-    /// Gradients of ``batchNorm(_:scale:offset:channels:epsilon:)`` from a float32 or bfloat16
+    /// Gradients of ``batchNorm(_:scale:offset:channels:epsilon:outputDType:)`` from a float32 or bfloat16
     /// `gradOutput`; the input's in the input's dtype.
     func batchNormBackward(
         _ gradOutput: Buffer, _ input: Buffer, scale: Buffer, mean: Buffer, inverseStd: Buffer, channels: Int
@@ -105,7 +109,8 @@ extension OneDNNBackend {
                     part, part.map { $0 + block.period })
             }
         }
-        let (gradientSum, dot) = Self.totals(sums, block: block, parts: plan.count)
+        let gradientSums = Self.totals(sums, block: block, parts: plan.count)
+        let (gradientSum, dot) = (gradientSums[0], gradientSums[1])
         let scales = try floats(scale, "normalizeBackward")
         // dx = scale·σ⁻¹·(g − mean(g)) − (x − mean)·scale·σ⁻³·Σ g·(x − mean) / rows
         let factor = zip(scales, inverse).map { $0 * $1 }
@@ -125,18 +130,17 @@ extension OneDNNBackend {
             offset: try buffer(gradientSum.map { Float($0) }, shape: scale.shape))
     }
 
-    /// The per-channel totals of the two sums each chunk wrote (one period each, side by
+    /// The per-channel totals of the `kinds` sums each chunk wrote (one period each, side by
     /// side), added in chunk order.
-    static func totals(_ sums: [Double], block: ChannelBlock, parts: Int) -> (first: [Double], second: [Double]) {
-        var first = [Double](repeating: 0, count: block.channels), second = first
+    static func totals(_ sums: [Double], block: ChannelBlock, parts: Int, kinds: Int = 2) -> [[Double]] {
+        var totals = [[Double]](repeating: [Double](repeating: 0, count: block.channels), count: kinds)
         for part in 0..<parts {
-            let start = 2 * part * block.period
-            for position in 0..<block.period {
-                first[position % block.channels] += sums[start + position]
-                second[position % block.channels] += sums[start + block.period + position]
+            for kind in 0..<kinds {
+                let start = (kinds * part + kind) * block.period
+                for position in 0..<block.period { totals[kind][position % block.channels] += sums[start + position] }
             }
         }
-        return (first, second)
+        return totals
     }
 
     /// A float32 buffer of `shape` holding `values`.

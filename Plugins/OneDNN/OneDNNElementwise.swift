@@ -5,8 +5,9 @@ import COneDNNKernels
 /// The elementwise ops and reductions of a training step that pass over whole activations —
 /// relu and its backward, and the sums over the batch behind bias gradients — as single
 /// vectorised passes spread over the cores (``WorkSharing``), in float32 (relu and its backward
-/// also on bfloat16 bits, other functions on bfloat16 tile by tile in float32). Every other case runs on the fallback (or as the
-/// default composition), in float32 for bfloat16 operands.
+/// also on bfloat16 bits, the sums reading bfloat16 as they go (`axon_periodic_sum`), other
+/// functions on bfloat16 tile by tile in float32). Every other case runs on the fallback (or as
+/// the default composition), in float32 for bfloat16 operands.
 extension OneDNNBackend {
     /// Elementwise work per element, for ``WorkSharing``: a memory-bound pass is worth a second
     /// thread only over a few hundred thousand elements.
@@ -89,34 +90,22 @@ extension OneDNNBackend {
         let (outShape, _) = try ShapeRules.reduction(x.shape, axes: axes, keepDimensions: keepDimensions, operation: "reduce")
         let columns = Array(x.shape.dimensions[leading...]).reduce(1, *)
         let rows = x.shape.elementCount / columns
-        let source = try address(x, "reduce")
+        let source = try address(x, "reduce"), isBFloat16: Int32 = x.dtype == .bfloat16 ? 1 : 0
+        let block = ChannelBlock(channels: columns)
         let plan = work.plan(items: rows, operations: x.shape.elementCount * Self.elementwiseCost)
-        var sums = [Double](repeating: 0, count: plan.count * columns)
+        var sums = [Double](repeating: 0, count: plan.count * block.period)
         try sums.withUnsafeMutableBufferPointer { sums in
-            guard let base = sums.baseAddress else { return }
+            let base = sums.baseAddress
             try work.forEach(plan) { chunk in
                 let range = plan.range(chunk)
-                let into = base + chunk * columns
-                guard x.dtype == .bfloat16 else {
-                    let floats = source.assumingMemoryBound(to: Float.self)
-                    return Kernels.sumRows(floats + range.lowerBound * columns, rows: range.count, columns: columns, into: into)
-                }
-                let tileRows = Swift.max(1, Self.tileLength / columns)
-                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: tileRows * columns) { scratch in
-                    guard let wide = scratch.baseAddress else { return }
-                    let halves = source.assumingMemoryBound(to: UInt16.self)
-                    for start in stride(from: range.lowerBound, to: range.upperBound, by: tileRows) {
-                        let count = Swift.min(tileRows, range.upperBound - start)
-                        axon_float_from_bfloat16(halves + start * columns, wide, count * columns)
-                        Kernels.sumRows(UnsafeRawPointer(wide).assumingMemoryBound(to: Float.self), rows: count, columns: columns, into: into)
-                    }
-                }
+                axon_periodic_sum(
+                    source + range.lowerBound * columns * x.dtype.byteSize, isBFloat16, range.count * columns, block.period,
+                    base.map { $0 + chunk * block.period })
             }
         }
+        let totals = Self.totals(sums, block: block, parts: plan.count, kinds: 1)[0]
         let (output, pointer) = try allocate(outShape, x.dtype)
-        for column in 0..<columns {
-            var total = 0.0
-            for chunk in 0..<plan.count { total += sums[chunk * columns + column] }
+        for (column, total) in totals.enumerated() {
             let value = Float(operation == .mean ? total / Double(rows) : total)
             if x.dtype == .bfloat16 {
                 pointer.assumingMemoryBound(to: UInt16.self)[column] = BFloat16(value).bitPattern
@@ -187,14 +176,6 @@ enum Kernels {
 
     static func tanhBackward(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
         for i in 0..<count { out[i] = g[i] * (1 - y[i] * y[i]) }
-    }
-
-    /// Adds each of `rows` rows of `columns` floats into `sums`, in double precision.
-    static func sumRows(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Double>) {
-        for row in 0..<rows {
-            let values = x + row * columns
-            for column in 0..<columns { sums[column] += Double(values[column]) }
-        }
     }
 }
 #endif

@@ -31,7 +31,11 @@ final class ChannelVectors {
 extension OneDNNBackend {
     public func normalize(_ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor) throws -> NormalizationResult {
         if let channels = batchNormChannels(x, scale, offset, descriptor) {
-            return try batchNorm(x, scale: scale, offset: offset, channels: channels, epsilon: descriptor.epsilon)
+            return try batchNorm(
+                x, scale: scale, offset: offset, channels: channels, epsilon: descriptor.epsilon, outputDType: descriptor.outputDType ?? .float32)
+        }
+        if descriptor.outputDType != nil {
+            return try normalizing(descriptor) { try normalize(x, scale: scale, offset: offset, descriptor: $0) }
         }
         if scale.dtype == .bfloat16 {
             return try computingInFloat32([x, scale, offset]) { try normalize($0[0], scale: $0[1], offset: $0[2], descriptor: descriptor) }

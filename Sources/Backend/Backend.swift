@@ -86,7 +86,10 @@ public protocol Backend: BufferOperations, ElementwiseOperations, ReductionOpera
     ///
     /// Mixed precision: `x` may be `bfloat16` while `scale` and `offset` are `float32`. Then `x`
     /// is widened (exactly) and everything is computed and returned in `float32`: the same
-    /// result as on `x` cast to `float32`, without that cast's pass over memory.
+    /// result as on `x` cast to `float32`, without that cast's pass over memory. With `float32`
+    /// parameters, `descriptor.outputDType` may ask for a `bfloat16` output (rounded as a cast
+    /// would round it); the front door casts for an implementation that does not declare
+    /// `normalization` in ``NativeOperations/bfloat16``, and one that does must honour it.
     func normalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult

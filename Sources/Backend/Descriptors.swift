@@ -103,11 +103,23 @@ public struct NormalizationDescriptor: Sendable, Hashable {
     public var axes: [Int]
     /// Added to the variance before its square root.
     public var epsilon: Float
+    /// The dtype `normalize` writes its output in: `nil` for the dtype it computes in (the
+    /// parameters'), or `bfloat16` with `float32` parameters, which rounds the output to nearest,
+    /// ties to even — the bits of a cast after it, without the `float32` output's pass over
+    /// memory. The statistics keep the parameters' dtype; `normalizeBackward` ignores it.
+    public var outputDType: DType?
 
-    /// Normalisation over `axes` with `epsilon`.
-    public init(axes: [Int], epsilon: Float) {
+    /// Normalisation over `axes` with `epsilon`, its output in `outputDType` (default: the
+    /// parameters' dtype).
+    public init(axes: [Int], epsilon: Float, outputDType: DType? = nil) {
         self.axes = axes
         self.epsilon = epsilon
+        self.outputDType = outputDType
+    }
+
+    /// This descriptor with its output in the dtype the normalisation computes in.
+    public var computingOutput: NormalizationDescriptor {
+        NormalizationDescriptor(axes: axes, epsilon: epsilon)
     }
 }
 

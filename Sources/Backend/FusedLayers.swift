@@ -159,9 +159,23 @@ extension Backend {
     /// ``Backend/normalize(_:scale:offset:descriptor:)`` as reductions and elementwise primitives,
     /// in `float32` when an operand is `bfloat16` (the results rounded back unless only the data
     /// was `bfloat16`, as the contract's mixed precision asks).
+    /// `compute`'s normalisation under `descriptor` without its output dtype, the output then cast
+    /// to that dtype when it differs: how an implementation honours an output dtype
+    /// (``NormalizationDescriptor/outputDType``) its own path does not write.
+    public func normalizing(
+        _ descriptor: NormalizationDescriptor, _ compute: (NormalizationDescriptor) throws -> NormalizationResult
+    ) throws -> NormalizationResult {
+        let result = try compute(descriptor.computingOutput)
+        guard let dtype = descriptor.outputDType, dtype != result.output.dtype else { return result }
+        return NormalizationResult(output: try cast(result.output, to: dtype), mean: result.mean, inverseStd: result.inverseStd)
+    }
+
     public func composedNormalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {
+        if descriptor.outputDType != nil {
+            return try normalizing(descriptor) { try composedNormalize(x, scale: scale, offset: offset, descriptor: $0) }
+        }
         if x.dtype == .bfloat16 || scale.dtype == .bfloat16 {
             let wide = try [x, scale, offset].map { $0.dtype == .bfloat16 ? try cast($0, to: .float32) : $0 }
             let result = try composedNormalize(wide[0], scale: wide[1], offset: wide[2], descriptor: descriptor)

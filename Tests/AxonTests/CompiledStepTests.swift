@@ -166,6 +166,29 @@ struct CompiledStepTests {
         #expect(counting.programs.count == 4)
     }
 
+    @Test("a replay folds the cast that narrows a float32 batch norm's output into the normalisation, with the eager bits")
+    func narrowingCastsFoldIntoNormalization() throws {
+        let counting = NormalizationCounter()
+        let function = CompiledFunction { arguments, _ in
+            let (x, scale, offset) = (try #require(arguments["x"]), try #require(arguments["scale"]), try #require(arguments["offset"]))
+            let normalized = try x.cast(to: .float32).normalized(scale: scale, offset: offset, axes: [0], epsilon: 1e-5)
+            return ["y": try normalized.output.cast(to: .bfloat16), "mean": normalized.mean]
+        }
+        let scale = try Tensor([0.5, 2, -1], shape: [3], on: counting), offset = try Tensor([0.25, 0, 1], shape: [3], on: counting)
+        for shift in 0..<4 {
+            let x = try Tensor((0..<12).map { Float(($0 * 5 + shift) % 7) / 3 }, shape: [4, 3], on: counting).cast(to: .bfloat16)
+            let eager = try x.cast(to: .float32).normalized(scale: scale, offset: offset, axes: [0], epsilon: 1e-5)
+            let replayed = try function(["x": x, "scale": scale, "offset": offset])
+            #expect(try replayed["y"]?.dtype == .bfloat16)
+            #expect(try replayed["y"]?.cast(to: .float32).scalars.map(\.bitPattern)
+                == eager.output.cast(to: .bfloat16).cast(to: .float32).scalars.map(\.bitPattern))
+            #expect(try replayed["mean"]?.scalars.map(\.bitPattern) == eager.mean.scalars.map(\.bitPattern))
+        }
+        #expect(function.compiledSignatures == 1)
+        // The eager runs, the trace and its check normalise in float32; the 3 replays write bfloat16.
+        #expect(counting.outputDTypes.values.compactMap { $0 } == [DType](repeating: .bfloat16, count: 3))
+    }
+
     @Test("a function that reads a value back to the host, or a key it did not fold from its own, runs eagerly and says why")
     func unreplayableFunctionsRunEagerly() throws {
         // The branch depends on the data: a replay could not follow it.
@@ -257,6 +280,33 @@ final class UpdateCounter: DelegatingBackend, @unchecked Sendable {
         _ = updates.next()
         return try fallback.momentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
     }
+}
+
+/// The reference backend, declaring batch norm native in bfloat16 (its composition honours an
+/// output dtype) and noting the output dtype each normalisation is asked for, eager ones included.
+final class NormalizationCounter: DelegatingBackend, @unchecked Sendable {
+    let fallback: any Backend = ReferenceBackend()
+    let outputDTypes = Log<DType?>()
+    var name: String { "normalization-counter" }
+    var deviceDescription: String { fallback.deviceDescription }
+    var nativeOperations: NativeOperations {
+        var native = fallback.nativeOperations
+        native.bfloat16.insert(.normalization)
+        return native
+    }
+
+    func normalize(_ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor) throws -> NormalizationResult {
+        outputDTypes.append(descriptor.outputDType)
+        return try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
+    }
+}
+
+/// Values appended from any thread.
+final class Log<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Value] = []
+    var values: [Value] { lock.withLock { stored } }
+    func append(_ value: Value) { lock.withLock { stored.append(value) } }
 }
 
 /// The reference backend, counting the unary operations it runs.

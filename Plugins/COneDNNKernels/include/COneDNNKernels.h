@@ -46,13 +46,17 @@ void axon_vector_function(AxonVectorFunction function, const float *x, float *y,
 // short); the per-channel vectors are tiled over one period. `x` is float32, or bfloat16 when
 // `bfloat16` is nonzero (widened exactly).
 
+/// Per-position sums of x over the periods, in double: `sum[j] = Σₖ x[k·period + j]`.
+void axon_periodic_sum(const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum);
+
 /// Per-position sums of x and x² over the periods, in double: `sum[j] = Σₖ x[k·period + j]`.
 void axon_periodic_moments(const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, double *sum, double *squares);
 
-/// `y = (x − mean) · factor + offset`, in float32.
+/// `y = (x − mean) · factor + offset`, computed in float32 and written as float32, or rounded to
+/// bfloat16 (to nearest, ties to even) when `outputBFloat16` is nonzero.
 void axon_periodic_normalize(
     const void *x, int bfloat16, ptrdiff_t count, ptrdiff_t period, const float *mean, const float *factor, const float *offset,
-    float *y);
+    void *y, int outputBFloat16);
 
 /// Per-position sums of g and g · (x − mean) over the periods, in double. `g` is float32, or
 /// bfloat16 when `gradientBFloat16` is nonzero.

@@ -70,7 +70,6 @@ extension Plan {
         }
         return Trace.Call(
             operation: "elementwise(\(program))", backend: first.backend, inputs: inputs, outputs: last.outputs, key: nil, settings: [],
-            elementwise: nil
-        ) { backend, buffers, _, _ in [try backend.elementwise(program, buffers)] }
+            elementwise: nil, run: { backend, buffers, _, _ in [try backend.elementwise(program, buffers)] })
     }
 }

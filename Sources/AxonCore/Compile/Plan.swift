@@ -28,7 +28,7 @@ final class Plan: @unchecked Sendable {
         }
         guard trace.failure == nil else { return nil }
         let kept = Set(outputs.map(\.1.slot))
-        let calls = Self.fused(Self.live(trace.calls, results: kept), results: kept)
+        let calls = Self.fused(Self.foldingNarrowingCasts(Self.live(trace.calls, results: kept), results: kept), results: kept)
         var lastReader: [Int: Int] = [:]
         for (index, call) in calls.enumerated() {
             for input in call.inputs { lastReader[input.slot] = index }

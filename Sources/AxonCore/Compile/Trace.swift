@@ -24,6 +24,9 @@ final class Trace {
         let dtype: DType
     }
 
+    /// How a call runs: on a backend, its operands, its Philox key and its settings' values.
+    typealias Run = (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+
     /// One recorded backend call.
     struct Call {
         let operation: String
@@ -36,13 +39,18 @@ final class Trace {
         let settings: [String]
         /// The elementwise primitive the call runs, which a plan may fuse with its neighbours.
         let elementwise: Elementwise?
-        let run: (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+        /// For a call that can write its first output in a narrower dtype itself, the call
+        /// doing so: a plan folds a cast that narrows the output into it.
+        var narrowed: ((DType) -> Run)? = nil
+        let run: Run
     }
 
     /// An elementwise primitive, applied to the call's inputs in order.
     enum Elementwise {
         case unary(UnaryOperation)
         case binary(BinaryOperation)
+        /// A conversion of the one input to the dtype.
+        case cast(DType)
     }
 
     /// A Philox key as a function of the traced function's root key.
@@ -111,7 +119,7 @@ final class Trace {
     /// Records one call that read `inputs` and produced `outputs`.
     func record(
         _ operation: String, backend: any Backend, inputs: [Buffer], outputs: [Buffer], key: Philox.Key?,
-        settings: [(name: String, value: Double)], elementwise: Elementwise?, run: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+        settings: [(name: String, value: Double)], elementwise: Elementwise?, narrowed: ((DType) -> Run)?, run: @escaping Run
     ) {
         guard failure == nil else { return }
         // A replay takes each value from the call's settings by name; a value from anywhere else would be frozen.
@@ -130,7 +138,7 @@ final class Trace {
         }
         calls.append(Call(
             operation: operation, backend: backend, inputs: inputViews, outputs: outputViews, key: key.map(source),
-            settings: settings.map(\.name), elementwise: elementwise, run: run))
+            settings: settings.map(\.name), elementwise: elementwise, narrowed: narrowed, run: run))
     }
 
     /// Where `key` comes from: a chain of noted folds back to the root, else itself.
@@ -195,17 +203,19 @@ extension Tensor {
     /// ``computeBuffers(_:_:on:key:_:)`` for an operation that also reads host values which
     /// change from one call of a compiled function to the next (a learning rate, a step
     /// number): each must be one of the function's settings, under its name, and a replay
-    /// hands `body` that call's values in the order given.
+    /// hands `body` that call's values in the order given. `narrowed`, for an operation that can
+    /// write its first output in a narrower dtype itself, gives the body doing so.
     static func computeBuffers(
         _ operation: String, _ inputs: [Tensor], on backend: (any Backend)? = nil, key: Philox.Key? = nil,
-        settings: [(name: String, value: Double)], elementwise: Trace.Elementwise? = nil,
-        _ body: @escaping (any Backend, [Buffer], Philox.Key?, [Double]) throws -> [Buffer]
+        settings: [(name: String, value: Double)], elementwise: Trace.Elementwise? = nil, narrowed: ((DType) -> Trace.Run)? = nil,
+        _ body: @escaping Trace.Run
     ) throws -> (backend: any Backend, outputs: [Buffer]) {
         let backend = try backend?.checked ?? commonBackend(operation, inputs)
         let buffers = inputs.map(\.buffer)
         let outputs = try body(backend, buffers, key, settings.map(\.value))
         Tracing.current?.record(
-            operation, backend: backend, inputs: buffers, outputs: outputs, key: key, settings: settings, elementwise: elementwise, run: body)
+            operation, backend: backend, inputs: buffers, outputs: outputs, key: key, settings: settings, elementwise: elementwise,
+            narrowed: narrowed, run: body)
         return (backend, outputs)
     }
 

@@ -212,7 +212,7 @@ extension Tensor {
     public func cast(to dtype: DType) throws -> Tensor {
         if dtype == self.dtype { return self }
         if let source = widened?.tensor, source.dtype == dtype { return source }
-        let result = try Tensor.make("cast", [self], { backend, b in try backend.cast(b[0], to: dtype) }) { g, x, _ in
+        let result = try Tensor.make("cast", [self], elementwise: .cast(dtype), { backend, b in try backend.cast(b[0], to: dtype) }) { g, x, _ in
             [x[0].dtype.isFloatingPoint ? try g.cast(to: x[0].dtype) : nil]
         }
         guard self.dtype == .bfloat16, dtype == .float32 else { return result }

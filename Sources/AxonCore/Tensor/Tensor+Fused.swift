@@ -115,10 +115,15 @@ extension Tensor {
     ) throws -> (output: Tensor, mean: Tensor, variance: Tensor) {
         let descriptor = NormalizationDescriptor(axes: axes, epsilon: epsilon)
         let data = scale.dtype == .float32 && offset.dtype == .float32 ? widened?.tensor ?? self : self
-        let (backend, result) = try Tensor.computeBuffers("normalize", [data, scale, offset]) { backend, b, _ in
-            let result = try backend.normalize(b[0], scale: b[1], offset: b[2], descriptor: descriptor)
-            return [result.output, result.mean, result.inverseStd]
+        func normalize(_ descriptor: NormalizationDescriptor) -> Trace.Run {
+            { backend, b, _, _ in
+                let result = try backend.normalize(b[0], scale: b[1], offset: b[2], descriptor: descriptor)
+                return [result.output, result.mean, result.inverseStd]
+            }
         }
+        // A compiled step may fold a narrowing cast of the output into the normalisation.
+        let narrowed = scale.dtype == .float32 ? { dtype in normalize(NormalizationDescriptor(axes: axes, epsilon: epsilon, outputDType: dtype)) } : nil
+        let (backend, result) = try Tensor.computeBuffers("normalize", [data, scale, offset], settings: [], narrowed: narrowed, normalize(descriptor))
         let (mean, inverseStd) = (Tensor(buffer: result[1], backend: backend), Tensor(buffer: result[2], backend: backend))
         let output = Tensor.record(result[0], on: backend, inputs: [data, scale, offset]) { g, x, _ in
             let gradient = scale.dtype == .float32 ? g.widened?.tensor ?? g : g  // a bfloat16 cotangent read as it is

@@ -197,6 +197,18 @@ extension CheckedBackend {
         try requireBroadcast(scale.shape, to: x.shape, "normalize")
         try requireBroadcast(offset.shape, to: x.shape, "normalize")
         try requireAllocatable(x.shape, .float32, "normalize")
+        if let dtype = descriptor.outputDType, dtype != scale.dtype {
+            guard dtype == .bfloat16, scale.dtype == .float32 else {
+                throw BackendError.invalidArgument(
+                    operation: "normalize",
+                    reason: "the output dtype may be the parameters' (\(scale.dtype)) or bfloat16 with float32 parameters, got \(dtype)")
+            }
+            if !nativeOperations.bfloat16.contains(.normalization) {
+                return try normalizing(descriptor) { try normalize(x, scale: scale, offset: offset, descriptor: $0) }
+            }
+        } else if descriptor.outputDType != nil {
+            return try normalize(x, scale: scale, offset: offset, descriptor: descriptor.computingOutput)
+        }
         if let wide = widening(.normalization, [x, scale, offset]) {
             if x.dtype != scale.dtype {  // mixed: float32 throughout once the data is widened
                 return try implementation.normalize(wide(x), scale: scale, offset: offset, descriptor: descriptor)

@@ -34,7 +34,8 @@
 /// (a protocol requirement, a stored property, an enum case) changes the binary interface and
 /// must bump ``abiVersion``; `scripts/backend-abi.sh --check`, run by CI, fails until it does.
 /// So does a change to the operands the front door hands an implementation (version 7:
-/// normalisation's `bfloat16` data with `float32` parameters). Version 8 added `dropoutBackward`.
+/// normalisation's `bfloat16` data with `float32` parameters). Version 8 added `dropoutBackward` and
+/// `NormalizationDescriptor.outputDType`.
 public final class BackendPlugin: Sendable {
     /// The version of the plugin interface: `Backend`'s binary interface and the descriptor's layout.
     ///

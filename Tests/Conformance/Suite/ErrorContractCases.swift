@@ -127,6 +127,8 @@ public enum ErrorContractCases {
                     ["axes": .ints([0]), "epsilon": .double(.nan)]),
             rejects("normalize with float32 data and bfloat16 parameters (only the reverse is mixed precision)", "normalize",
                     [floats([4, 3]), .bfloat16(floats([3])), .bfloat16(floats([3]))], ["axes": .ints([0]), "epsilon": .double(1e-5)]),
+            rejects("normalize writing int32", "normalize", [floats([4, 3]), floats([3]), floats([3])],
+                    ["axes": .ints([0]), "epsilon": .double(1e-5), "outputDType": .string("int32")]),
             rejects("normalizeBackward with a gradient of the wrong shape", "normalizeBackward",
                     [floats([4, 2]), floats([4, 3]), floats([3]), floats([3])], ["axes": .ints([0]), "epsilon": .double(1e-5)]),
             rejects("dropout at rate 1", "dropout", [floats], ["rate": .double(1)]),

@@ -167,7 +167,10 @@ public enum OpTable {
                 return first + (try work.run(doubled, keeping: [false]))
             },
             "normalize": { b, x, a in
-                let r = try b.normalize(x[0], scale: x[1], offset: x[2], descriptor: NormalizationDescriptor(axes: a.ints("axes"), epsilon: Float(a.double("epsilon"))))
+                let outputDType = try a.string("outputDType", default: "")
+                let descriptor = NormalizationDescriptor(
+                    axes: try a.ints("axes"), epsilon: Float(try a.double("epsilon")), outputDType: outputDType.isEmpty ? nil : DType(rawValue: outputDType))
+                let r = try b.normalize(x[0], scale: x[1], offset: x[2], descriptor: descriptor)
                 return [r.output, r.mean, r.inverseStd]
             },
             "normalizeBackward": { b, x, a in

@@ -188,6 +188,10 @@ public enum PrimitiveCases {
         let batchNorm: [String: Attribute] = ["axes": .ints([0, 1, 2]), "epsilon": .double(1e-5)]
         let layerNorm: [String: Attribute] = ["axes": .ints([3]), "epsilon": .double(1e-5)]
         cases.append(.op("batch norm", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], batchNorm, opClass: .reduction))
+        cases.append(.op("batch norm writing bfloat16", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)],
+                         batchNorm.merging(["outputDType": .string("bfloat16")]) { $1 }, opClass: .bfloat16))
+        cases.append(.op("layer norm writing bfloat16", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)],
+                         layerNorm.merging(["outputDType": .string("bfloat16")]) { $1 }, opClass: .bfloat16))
         cases.append(.op("layer norm", "normalize", [u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], layerNorm, opClass: .reduction))
         cases.append(.op("batch norm backward", "normalizeBackward", [u([4, 3, 3, 5], 39), u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], batchNorm, opClass: .reduction))
         cases.append(.op("layer norm backward", "normalizeBackward", [u([4, 3, 3, 5], 39), u([4, 3, 3, 5], 36, -2, 2), u([1, 1, 1, 5], 37, 0.5, 1.5), u([1, 1, 1, 5], 38)], layerNorm, opClass: .reduction))
