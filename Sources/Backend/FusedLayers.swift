@@ -156,9 +156,6 @@ extension Backend {
         try composedNormalize(x, scale: scale, offset: offset, descriptor: descriptor)
     }
 
-    /// ``Backend/normalize(_:scale:offset:descriptor:)`` as reductions and elementwise primitives,
-    /// in `float32` when an operand is `bfloat16` (the results rounded back unless only the data
-    /// was `bfloat16`, as the contract's mixed precision asks).
     /// `compute`'s normalisation under `descriptor` without its output dtype, the output then cast
     /// to that dtype when it differs: how an implementation honours an output dtype
     /// (``NormalizationDescriptor/outputDType``) its own path does not write.
@@ -170,6 +167,10 @@ extension Backend {
         return NormalizationResult(output: try cast(result.output, to: dtype), mean: result.mean, inverseStd: result.inverseStd)
     }
 
+    /// ``Backend/normalize(_:scale:offset:descriptor:)`` as reductions and elementwise primitives,
+    /// in `float32` when an operand is `bfloat16` (the results rounded back unless only the data
+    /// was `bfloat16`, as the contract's mixed precision asks), the output then cast to the
+    /// descriptor's output dtype when it asks for another.
     public func composedNormalize(
         _ x: Buffer, scale: Buffer, offset: Buffer, descriptor: NormalizationDescriptor
     ) throws -> NormalizationResult {
