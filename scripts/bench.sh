@@ -22,11 +22,11 @@ if [[ " $* " != *" --quick "* ]]; then
   kind=""
   for argument in "$@"; do [ "${previous:-}" = "--contention" ] && kind=$argument; previous=$argument; done
   if [ -n "$kind" ]; then
-    .build/release/Benchmarks --contender "$kind" &
+    .build/release/Benchmarks --contender "$kind" > /dev/null 2>&1 &
     contender=$!
     trap 'kill $contender 2>/dev/null || true' EXIT
     sleep 1
-    AXON_BENCH_THREADS="${AXON_BENCH_THREADS:-2}" "$venv/bin/python" Benchmarks/peers/peers.py --output "$out/peers-$kind.json"
+    AXON_BENCH_THREADS="${AXON_BENCH_THREADS:-2}" "$venv/bin/python" Benchmarks/peers/peers.py --throughput --output "$out/peers-$kind.json"
     kill "$contender"
   fi
 fi

@@ -11,7 +11,8 @@ public enum BenchmarkSuite {
     /// `--rss BACKEND`, which must end in ``runChild(backend:quick:)``.
     /// With `contention`, every workload runs again beside that competing work (this executable
     /// with `childArguments` and `--contender KIND`, which must end in ``Contention/run()``),
-    /// written as `swift-KIND.json` and `.md` and printed beside the quiet figures.
+    /// written as `swift-KIND.json` and `.md` and printed beside the quiet figures. Quiet rows
+    /// are median calls; contended rows are throughput (``Workloads/Statistic``).
     public static func run(
         quick: Bool, output: String, childArguments: [String], only: [String]? = nil, workloads: [String]? = nil, contention: Contention? = nil
     ) throws {
@@ -40,7 +41,9 @@ public enum BenchmarkSuite {
         for quiet in results {
             let backend = try BackendRegistry.shared.backend(named: quiet.backend)
             print("backend: \(quiet.backend) beside \(contention.rawValue) contention — workload: quiet → contended")
-            let measurements = try Workloads.run(on: backend, quick: quick, filters: workloads)
+            let measurements = try Workloads.$statistic.withValue(.throughput) {
+                try Workloads.run(on: backend, quick: quick, filters: workloads)
+            }
             for measurement in measurements {
                 let before = quiet.measurements.first { $0.workload == measurement.workload }
                 print(String(format: "  %@: %.4g → %.4g %@", measurement.workload, before?.value ?? .nan, measurement.value, measurement.unit))

@@ -1,5 +1,6 @@
 import AxonCore
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,11 +53,10 @@ public enum Contention: String, CaseIterable, Sendable {
     }
 
     private static func spin() -> Never {
-        var counter: UInt64 = 0
-        while true {
-            counter &+= 1
-            if counter == 0 { print("") }  // keeps the loop from being optimised away
-        }
+        // An atomic counter, so the optimiser keeps the loop: a plain counter that printed on
+        // wrapping was folded into a loop of prints, which made "busy" a loop of writes.
+        let counter = Atomic<UInt64>(0)
+        while true { counter.add(1, ordering: .relaxed) }
     }
 
     private static func callTheKernel() -> Never {

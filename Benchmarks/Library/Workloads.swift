@@ -8,6 +8,26 @@ import Glibc
 enum Workloads {
     static let peakRSSName = "MLP training process peak RSS"
 
+    /// How a row turns its timed calls into one figure.
+    enum Statistic {
+        /// The median call: steady on a quiet machine.
+        case median
+        /// All calls' wall time over their count: beside competing work the scheduler's lost
+        /// slices fall on a few calls, which a median leaves out and a user's run does not.
+        case throughput
+
+        /// The typical seconds of one call among `times` (not empty).
+        func seconds(_ times: [Double]) -> Double {
+            switch self {
+            case .median: times.sorted()[times.count / 2]
+            case .throughput: times.reduce(0, +) / Double(times.count)
+            }
+        }
+    }
+
+    /// The statistic of the rows measured in this task: throughput in contended runs.
+    @TaskLocal static var statistic = Statistic.median
+
     /// One row of the report: its name and how to measure it.
     struct Row {
         let workload: String
@@ -104,22 +124,22 @@ enum Workloads {
             ?? ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// The median seconds of a `size`³ product of `dtype` matrices.
+    /// The typical seconds of a `size`³ product of `dtype` matrices.
     static func matmulSeconds(size: Int, dtype: DType, on backend: any Backend, repeats: Int) throws -> Double {
         let a = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 1), on: backend).cast(to: dtype)
         let b = try Initializer.uniform().tensor(shape: [size, size], key: Philox.Key(seed: 2), on: backend).cast(to: dtype)
-        return try median(repeats: repeats) {
+        return try typicalSeconds(repeats: repeats) {
             _ = try backend.matmul(a.buffer, b.buffer, transposeA: false, transposeB: false)
             try backend.synchronize()
         }
     }
 
-    /// The median seconds of a 3×3, 32→64-channel convolution over a batch of 28² `dtype` images.
+    /// The typical seconds of a 3×3, 32→64-channel convolution over a batch of 28² `dtype` images.
     static func convolutionSeconds(batch: Int, dtype: DType, on backend: any Backend, repeats: Int) throws -> Double {
         let input = try Initializer.uniform().tensor(shape: [batch, 28, 28, 32], key: Philox.Key(seed: 3), on: backend).cast(to: dtype)
         let kernel = try Initializer.uniform().tensor(shape: [3, 3, 32, 64], key: Philox.Key(seed: 4), on: backend).cast(to: dtype)
         let descriptor = ConvolutionDescriptor(padding: [Padding(1, 1), Padding(1, 1)])
-        return try median(repeats: repeats) {
+        return try typicalSeconds(repeats: repeats) {
             _ = try backend.convolution(input.buffer, kernel: kernel.buffer, descriptor: descriptor)
             try backend.synchronize()
         }
@@ -145,7 +165,7 @@ enum Workloads {
         try trainingSteps(cnn, inputShape: [batch, 28, 28, 1], optimizer: .sgd(learningRate: 0.01, momentum: 0.9), on: backend, steps: steps)
     }
 
-    /// Steps per second (median step time, the first step excluded) on random data, with the
+    /// Steps per second (the typical step time, the first step excluded) on random data, with the
     /// trainer's steps compiled (its default) or all eager.
     static func trainingSteps(
         _ model: Axon, inputShape: Shape, optimizer: Optimizer, on backend: any Backend, steps: Int, compiled: Bool = true
@@ -163,8 +183,7 @@ enum Workloads {
             return .proceed
         }
         _ = try loop.run(Array(repeating: Batch(inputs: ["features": x], targets: labels), count: steps + 1), epochs: 1)
-        let steady = times.dropFirst().sorted()
-        return 1 / steady[steady.count / 2]
+        return 1 / statistic.seconds(Array(times.dropFirst()))
     }
 
     /// Batches per second through ``BuiltModel/compiled()`` or the eager ``BuiltModel/predict(_:inputs:randomKey:)``.
@@ -173,7 +192,7 @@ enum Workloads {
         let fast = built.compiled()
         let state = try built.initialize(seed: 0)
         let x = try Initializer.uniform(minimum: 0, maximum: 1).tensor(shape: [batch, 784], key: Philox.Key(seed: 6), on: backend)
-        let seconds = try median(repeats: repeats) {
+        let seconds = try typicalSeconds(repeats: repeats) {
             _ = try (compiled ? fast.predict(state, inputs: ["features": x]) : built.predict(state, inputs: ["features": x])).output()
             try backend.synchronize()
         }
@@ -190,7 +209,7 @@ enum Workloads {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats)
     }
 
-    /// Median seconds of the tanh approximation of GELU, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`,
+    /// Typical seconds of the tanh approximation of GELU, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`,
     /// over a `size`² matrix, written as nine elementwise operations: replayed by a compiled
     /// function (one fused program where the backend runs programs) or eagerly, one pass per operation.
     static func geluSeconds(on backend: any Backend, size: Int, repeats: Int, compiled: Bool) throws -> Double {
@@ -202,7 +221,7 @@ enum Workloads {
         }
         // The first two calls trace the function and check the plan.
         for _ in 0..<2 { _ = try gelu(["x": x]) }
-        return try median(repeats: repeats) {
+        return try typicalSeconds(repeats: repeats) {
             _ = try compiled ? gelu(["x": x]) : gelu.eager(["x": x])
             try backend.synchronize()
         }
@@ -246,8 +265,8 @@ enum Workloads {
         return Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// The median wall time of `repeats` runs of `body`, after one warm-up run.
-    static func median(repeats: Int, _ body: () throws -> Void) throws -> Double {
+    /// The typical wall time of `repeats` runs of `body` (``statistic``), after one warm-up run.
+    static func typicalSeconds(repeats: Int, _ body: () throws -> Void) throws -> Double {
         try body()
         var times: [Double] = []
         for _ in 0..<repeats {
@@ -255,6 +274,6 @@ enum Workloads {
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return times.sorted()[times.count / 2]
+        return statistic.seconds(times)
     }
 }

@@ -7,7 +7,9 @@ inference under `torch.compile` where it compiles on this machine.
 
 Run by scripts/bench.sh inside a virtualenv; writes the same JSON schema as the Swift side:
 {"results": [{"backend", "device", "measurements": [{"workload", "value", "unit", "higherIsBetter"}]}]}.
-Thread counts follow AXON_BENCH_THREADS (default 2) for every framework.
+Thread counts follow AXON_BENCH_THREADS (default 2) for every framework. Times are the median
+call, or with --throughput (the contended runs) all timed calls' wall time over their count, as
+on the Swift side.
 """
 import json
 import os
@@ -18,16 +20,23 @@ import time
 
 THREADS = int(os.environ.get("AXON_BENCH_THREADS", "2"))
 QUICK = "--quick" in sys.argv
+THROUGHPUT = "--throughput" in sys.argv
 
 
-def median_seconds(body, repeats):
+def typical(times):
+    """The median call, or under --throughput the mean: beside competing work the scheduler's
+    slices lost fall on a few calls, which the median leaves out and a user's run does not."""
+    return sum(times) / len(times) if THROUGHPUT else sorted(times)[len(times) // 2]
+
+
+def typical_seconds(body, repeats):
     body()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         body()
         times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    return typical(times)
 
 
 def measurement(workload, value, unit, higher=True):
@@ -75,7 +84,7 @@ def jax_suite(rss_only=False):
             p, s, i, value = step(p, s, i, x, y)
             value.block_until_ready()
             times.append(time.perf_counter() - start)
-        return 1 / sorted(times[1:])[len(times[1:]) // 2]
+        return 1 / typical(times[1:])
 
     mlp_batch = 16 if QUICK else 128
     x = jax.random.uniform(key, (mlp_batch, 784))
@@ -88,13 +97,13 @@ def jax_suite(rss_only=False):
         a = jax.random.uniform(key, (n, n))
         b = jax.random.uniform(key, (n, n))
         f = jax.jit(lambda a, b: a @ b)
-        seconds = median_seconds(lambda: f(a, b).block_until_ready(), 3 if QUICK else 7)
+        seconds = typical_seconds(lambda: f(a, b).block_until_ready(), 3 if QUICK else 7)
         results.append(measurement(f"matmul {n}³", 2 * n**3 / seconds / 1e9, "GFLOPS"))
     batch = 4 if QUICK else 64
     xi = jax.random.uniform(key, (batch, 28, 28, 32))
     w = jax.random.uniform(key, (3, 3, 32, 64))
     conv = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))
-    seconds = median_seconds(lambda: conv(xi, w).block_until_ready(), 2 if QUICK else 5)
+    seconds = typical_seconds(lambda: conv(xi, w).block_until_ready(), 2 if QUICK else 5)
     results.append(measurement(f"conv forward N{batch} 28² 32→64 3×3", 2.0 * batch * 28 * 28 * 64 * 9 * 32 / seconds / 1e9, "GFLOPS"))
     results.append(measurement(f"MLP 784-128-10 training step, batch {mlp_batch}, Adam", mlp_rate, "steps/s"))
 
@@ -140,12 +149,12 @@ def jax_suite(rss_only=False):
     xi = jax.random.uniform(key, (inference_batch, 784))
     forward = jax.jit(mlp_forward)
     params = mlp_params()
-    seconds = median_seconds(lambda: forward(params, xi).block_until_ready(), 3 if QUICK else 300)
+    seconds = typical_seconds(lambda: forward(params, xi).block_until_ready(), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
     gelu_size = 64 if QUICK else 1024
     xg = jax.random.uniform(key, (gelu_size, gelu_size), minval=-3, maxval=3)
     jitted_gelu = jax.jit(lambda x: gelu(x, jnp.tanh))
-    seconds = median_seconds(lambda: jitted_gelu(xg).block_until_ready(), 3 if QUICK else 50)
+    seconds = typical_seconds(lambda: jitted_gelu(xg).block_until_ready(), 3 if QUICK else 50)
     results.append(measurement(gelu_name(gelu_size), seconds * 1e3, "ms", False))
     a1, b1 = jnp.ones(1), jnp.ones(1)
     repeats = 100 if QUICK else 5000
@@ -180,7 +189,7 @@ def torch_suite(rss_only=False, compiled=False):
             start = time.perf_counter()
             step()
             times.append(time.perf_counter() - start)
-        return 1 / sorted(times[warmup:])[len(times[warmup:]) // 2]
+        return 1 / typical(times[warmup:])
 
     x = torch.rand(mlp_batch, 784)
     y = torch.arange(mlp_batch) % 10
@@ -192,13 +201,13 @@ def torch_suite(rss_only=False, compiled=False):
         return compiled_torch_results(torch, mlp, mlp_batch, mlp_rate, train_rate)
     for n in sizes():
         a, b = torch.rand(n, n), torch.rand(n, n)
-        seconds = median_seconds(lambda: a @ b, 3 if QUICK else 7)
+        seconds = typical_seconds(lambda: a @ b, 3 if QUICK else 7)
         results.append(measurement(f"matmul {n}³", 2 * n**3 / seconds / 1e9, "GFLOPS"))
     batch = 4 if QUICK else 64
     xi = torch.rand(batch, 32, 28, 28).to(memory_format=torch.channels_last)
     conv = torch.nn.Conv2d(32, 64, 3, padding=1, bias=False).to(memory_format=torch.channels_last)
     with torch.no_grad():
-        seconds = median_seconds(lambda: conv(xi), 2 if QUICK else 5)
+        seconds = typical_seconds(lambda: conv(xi), 2 if QUICK else 5)
     results.append(measurement(f"conv forward N{batch} 28² 32→64 3×3", 2.0 * batch * 28 * 28 * 64 * 9 * 32 / seconds / 1e9, "GFLOPS"))
     results.append(measurement(f"MLP 784-128-10 training step, batch {mlp_batch}, Adam", mlp_rate, "steps/s"))
     cnn_batch = 4 if QUICK else 64
@@ -223,7 +232,7 @@ def torch_suite(rss_only=False, compiled=False):
     inference_batch = 32 if QUICK else 1024
     xi = torch.rand(inference_batch, 784)
     with torch.inference_mode():
-        seconds = median_seconds(lambda: mlp(xi), 3 if QUICK else 300)
+        seconds = typical_seconds(lambda: mlp(xi), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
     results.append(torch_gelu(torch, lambda x: gelu(x, torch.tanh)))
     a1, b1 = torch.ones(1), torch.ones(1)
@@ -249,7 +258,7 @@ def torch_gelu(torch, function):
     x = torch.rand(size, size) * 6 - 3
     with torch.inference_mode():
         function(x)  # torch.compile compiles on the first call
-        seconds = median_seconds(lambda: function(x), 3 if QUICK else 50)
+        seconds = typical_seconds(lambda: function(x), 3 if QUICK else 50)
     return measurement(gelu_name(size), seconds * 1e3, "ms", False)
 
 
@@ -274,7 +283,7 @@ def compiled_torch_results(torch, mlp, mlp_batch, mlp_rate, train_rate):
     with torch.inference_mode():
         for _ in range(2):
             forward(xi)
-        seconds = median_seconds(lambda: forward(xi), 3 if QUICK else 300)
+        seconds = typical_seconds(lambda: forward(xi), 3 if QUICK else 300)
     results.append(measurement(f"MLP inference, batch {inference_batch}", 1 / seconds, "batches/s"))
     results.append(torch_gelu(torch, torch.compile(lambda x: gelu(x, torch.tanh))))
     return {"backend": "pytorch compiled", "device": f"pytorch {torch.__version__} cpu, torch.compile, {THREADS} threads", "measurements": results}
