@@ -109,15 +109,16 @@ final class GradientParts {
 }
 
 /// Helper threads, one per core but one, that take chunks of one job at a time beside the
-/// thread that posted it. A helper that finds no job spins for a few tens of microseconds
-/// (ops of a step follow each other that closely) and then sleeps until the next job, so an
-/// idle or crowded machine loses at most that much to it. A job posted while another runs is
-/// done by its own thread alone.
+/// thread that posted it. A helper that finds no job, like a poster waiting for the helpers'
+/// last chunks, looks again for up to 200 µs (ops of a step follow each other that closely,
+/// and waking from a sleep costs tens of microseconds on a virtual machine) and then sleeps
+/// until the next job, so an idle or crowded machine loses at most that much to it. A job
+/// posted while another runs is done by its own thread alone.
 final class ChunkPool: @unchecked Sendable {
     static let shared = ChunkPool(helpers: Swift.max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
-    /// How long a helper looks for the next job before it sleeps.
-    private static let spinNanoseconds: UInt64 = 50_000
+    /// How long a helper looks for the next job, or a poster for the last chunks, before it sleeps.
+    static let spinNanoseconds: UInt64 = 200_000
 
     private let lock = NSLock()
     private var current: Job?
@@ -176,7 +177,8 @@ private final class Job: @unchecked Sendable {
     private let lock = NSLock()
     private let count: Int, helpers: Int
     private var body: ((Int) throws -> Void)?
-    private var claimed = 0, finished = 0, joined = 0
+    private var claimed = 0, joined = 0
+    private let finished = Atomic<Int>(0)
     private var failure: (any Error)?
     private let done = DispatchSemaphore(value: 0)
 
@@ -198,11 +200,7 @@ private final class Job: @unchecked Sendable {
     /// chunk counts as finished, so that none outlives ``ChunkPool/run(count:width:_:)``.
     func runOne() -> Bool {
         guard claimAndRun() else { return false }
-        let last = lock.withLock { () -> Bool in
-            finished += 1
-            return finished == count
-        }
-        if last { done.signal() }
+        if finished.add(1, ordering: .acquiringAndReleasing).newValue == count { done.signal() }
         return true
     }
 
@@ -217,9 +215,13 @@ private final class Job: @unchecked Sendable {
     }
 
     /// Waits until every chunk has run (each runs even after another failed: simpler than
-    /// cancelling, and failures here are rare).
+    /// cancelling, and failures here are rare): looks for a while first, because the last
+    /// chunks usually end within microseconds and waking from a sleep costs tens of them.
     func waitUntilDone() {
-        done.wait()
+        let deadline = DispatchTime.now().uptimeNanoseconds + ChunkPool.spinNanoseconds
+        while finished.load(ordering: .acquiring) < count {
+            guard DispatchTime.now().uptimeNanoseconds < deadline else { return done.wait() }
+        }
     }
 
     /// Drops the closure (helpers may still hold the job) and rethrows a chunk's error.
