@@ -2,6 +2,7 @@
 import Backend
 import CDNNL
 import Foundation
+import Synchronization
 
 /// A window reduction as oneDNN pooling: spatial windows over a channels-last float32 or
 /// bfloat16 tensor (the window, stride and padding of the batch and channel axes must be trivial).
@@ -93,14 +94,25 @@ extension OneDNNBackend {
     }
 
     /// Runs `primitives`, one per chunk of `plan`, each on its examples of the source-side buffer
-    /// (the input, or its gradient) and of the destination-side one, with its workspace.
+    /// (the input, or its gradient) and of the destination-side one, with its workspace. With
+    /// `finiteSource`, a chunk first scans its examples of the source (while they are in its
+    /// core's cache) and runs only if all are finite; returns whether every chunk did.
+    @discardableResult
     func runChunks(
         _ g: PoolingGeometry, _ plan: ChunkPlan, _ primitives: [Primitive], _ workspace: PoolingWorkspace,
-        source: (argument: Int32, pointer: UnsafeMutableRawPointer), destination: (argument: Int32, pointer: UnsafeMutableRawPointer)
-    ) throws {
+        source: (argument: Int32, pointer: UnsafeMutableRawPointer), destination: (argument: Int32, pointer: UnsafeMutableRawPointer),
+        finiteSource: Bool = false
+    ) throws -> Bool {
         let size = g.dtype.byteSize
+        let nonFinite = Atomic<Bool>(false)
         try work.forEach(plan) { chunk in
             let range = plan.range(chunk)
+            if finiteSource {
+                let examples = source.pointer + range.lowerBound * g.source.strides[0] * size
+                guard Self.allFinite(examples, count: range.count * g.source.strides[0], g.dtype) else {
+                    return nonFinite.store(true, ordering: .relaxed)
+                }
+            }
             let gc = g.batch(range.count)
             var arguments = [
                 (source.argument, source.pointer + range.lowerBound * g.source.strides[0] * size, try gc.sourceDescriptor),
@@ -109,11 +121,15 @@ extension OneDNNBackend {
             if let entry = workspace.chunks[chunk] { arguments.append((DNNL_ARG_WORKSPACE, entry.storage.address, entry.descriptor)) }
             try execute(primitives[chunk], arguments)
         }
+        return !nonFinite.load(ordering: .relaxed)
     }
 
-    /// Runs the forward pooling, chunk by chunk of the batch; returns the output and, for max
-    /// pooling, the workspaces that record where each chunk's maxima came from.
-    func runPooling(_ x: Buffer, _ g: PoolingGeometry, _ outShape: Shape, _ algorithm: dnnl_alg_kind_t) throws -> (Buffer, PoolingWorkspace) {
+    /// Runs the forward pooling, chunk by chunk of the batch; returns the output, for max
+    /// pooling the workspaces that record where each chunk's maxima came from, and whether it
+    /// ran: with `checkingFinite`, not if a chunk found a non-finite input (``poolsExactly(_:_:)``).
+    func runPooling(
+        _ x: Buffer, _ g: PoolingGeometry, _ outShape: Shape, _ algorithm: dnnl_alg_kind_t, checkingFinite: Bool = false
+    ) throws -> (output: Buffer, workspace: PoolingWorkspace, ran: Bool) {
         let plan = poolingPlan(g)
         let (output, pointer) = try allocate(outShape, g.dtype)
         let source = try address(x, "window")
@@ -125,24 +141,38 @@ extension OneDNNBackend {
             let bytes = dnnl_memory_desc_get_size(&md)
             return bytes > 0 ? (PooledStorage(bytes: bytes, pool: memory), md) : nil
         })
-        try runChunks(g, plan, primitives, workspace, source: (DNNL_ARG_SRC, source), destination: (DNNL_ARG_DST, pointer))
-        return (output, workspace)
+        let ran = try runChunks(
+            g, plan, primitives, workspace, source: (DNNL_ARG_SRC, source), destination: (DNNL_ARG_DST, pointer), finiteSource: checkingFinite)
+        return (output, workspace, ran)
     }
 
     /// Whether oneDNN's max pooling matches the protocol on `x`: it starts each window at the
     /// lowest finite float rather than −∞ and routes gradients past NaN, so inputs holding a
     /// non-finite value go to the host backend. One vectorised pass over the exponent bits
-    /// (all ones only for infinities and NaN) decides, once per buffer: the backward pass asks
-    /// again about the input the forward pass scanned.
+    /// (all ones only for infinities and NaN) decides, once per buffer: the forward pass makes
+    /// it chunk by chunk beside the pooling (``runChunks(_:_:_:_:source:destination:finiteSource:)``),
+    /// and the backward pass asks again about the input the forward pass scanned.
     func poolsExactly(_ operation: WindowOperation, _ x: Buffer) throws -> Bool {
         guard operation == .max else { return true }
+        let storage = try hostStorage(x)
+        return finiteInputs.value(for: storage) { Self.allFinite(storage.address, count: x.shape.elementCount, x.dtype) }
+    }
+
+    /// What is known of `x`'s finiteness for `operation` (`nil`: not yet scanned).
+    func knownToPoolExactly(_ operation: WindowOperation, _ x: Buffer) throws -> Bool? {
+        operation == .max ? finiteInputs.value(for: try hostStorage(x)) : true
+    }
+
+    private func hostStorage(_ x: Buffer) throws -> HostStorage {
         guard let storage = x.storage as? HostStorage else { throw BackendError.foreignBuffer(operation: "window", expected: "host-memory") }
-        return finiteInputs.value(for: storage) {
-            let count = x.shape.elementCount
-            return x.dtype == .bfloat16
-                ? Self.allFinite(storage.address.assumingMemoryBound(to: UInt16.self), count, exponent: 0x7F80)
-                : Self.allFinite(storage.address.assumingMemoryBound(to: UInt32.self), count, exponent: 0x7F80_0000)
-        }
+        return storage
+    }
+
+    /// Whether `count` float32 or bfloat16 values at `address` are all finite.
+    static func allFinite(_ address: UnsafeRawPointer, count: Int, _ dtype: DType) -> Bool {
+        dtype == .bfloat16
+            ? allFinite(address.assumingMemoryBound(to: UInt16.self), count, exponent: 0x7F80)
+            : allFinite(address.assumingMemoryBound(to: UInt32.self), count, exponent: 0x7F80_0000)
     }
 
     /// Whether no element of `count` floating-point `bits` has an `exponent` of all ones.
@@ -167,14 +197,18 @@ extension OneDNNBackend {
     /// its workspace (where each maximum came from) with the input, for the backward pass.
     public func window(_ operation: WindowOperation, _ x: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
         let outShape = try ShapeRules.window(x.shape, descriptor: descriptor)
+        let onFallback = { try self.widenedIfBFloat16([x]) { try self.fallback.window(operation, $0[0], descriptor: descriptor) } }
         guard Self.supports([x]), outShape.dimensions.allSatisfy({ $0 > 0 }), let algorithm = Self.poolingAlgorithm(operation),
-            let g = PoolingGeometry(input: x.shape, output: outShape, dtype: x.dtype, descriptor: descriptor), try poolsExactly(operation, x)
-        else { return try widenedIfBFloat16([x]) { try fallback.window(operation, $0[0], descriptor: descriptor) } }
-        let (output, workspace) = try runPooling(x, g, outShape, algorithm)
-        if workspace.chunks.contains(where: { $0 != nil }), let storage = x.storage as? HostStorage {
-            poolingWorkspaces.set(workspace, for: storage)
-        }
-        return output
+            let g = PoolingGeometry(input: x.shape, output: outShape, dtype: x.dtype, descriptor: descriptor)
+        else { return try onFallback() }
+        let known = try knownToPoolExactly(operation, x)
+        guard known != false else { return try onFallback() }
+        let storage = try hostStorage(x)
+        let pooled = try runPooling(x, g, outShape, algorithm, checkingFinite: known == nil)
+        if known == nil { finiteInputs.set(pooled.ran, for: storage) }
+        guard pooled.ran else { return try onFallback() }
+        if pooled.workspace.chunks.contains(where: { $0 != nil }) { poolingWorkspaces.set(pooled.workspace, for: storage) }
+        return pooled.output
     }
 
     public func windowBackward(_ operation: WindowOperation, input: Buffer, gradOutput: Buffer, descriptor: WindowDescriptor) throws -> Buffer {
@@ -190,7 +224,7 @@ extension OneDNNBackend {
         // Max pooling's backward needs the forward workspace: the forward pass's, or a new run.
         let storage = input.storage as? HostStorage
         let workspace = try storage.flatMap { poolingWorkspaces.value(for: $0) }.flatMap { $0.key == g.key ? $0 : nil }
-            ?? runPooling(input, g, outShape, algorithm).1
+            ?? runPooling(input, g, outShape, algorithm).workspace
         let plan = poolingPlan(g)
         let (gradInput, pointer) = try allocate(input.shape, g.dtype)
         let gradPointer = try address(gradOutput, "windowBackward")

@@ -65,6 +65,16 @@ public enum EdgeCases {
         let pool: [String: Attribute] = ["window": .ints([1, 2, 1]), "strides": .ints([1, 2, 1]), "padding": .ints([0, 0, 0, 0, 0, 0])]
         cases.append(.op("max pool with NaN, ties and -∞", "window.max", [pooled], pool, opClass: .exact))
         cases.append(.op("max pool backward with NaN and ties", "windowBackward.max", [pooled, float32([1, 2, 3], shape: [1, 3, 1])], pool, opClass: .exact))
+        // A batch large enough to be cut into chunks, a NaN in one example and -∞ in another:
+        // a backend that checks its input chunk by chunk must still treat the whole op alike.
+        let batch = [8, 64, 64, 32], perExample = 64 * 64 * 32
+        var values = (0..<(8 * perExample)).map { Float($0 % 61) - 30 }
+        (values[5 * perExample + 1234], values[1 * perExample + 77]) = (.nan, -.infinity)
+        let window: [String: Attribute] = ["window": .ints([1, 2, 2, 1]), "strides": .ints([1, 2, 2, 1]), "padding": .ints([0, 0, 0, 0, 0, 0, 0, 0])]
+        let chunked = InputSpec.elements(shape: batch, .float32(values))
+        let gradient = InputSpec.uniform(shape: [8, 32, 32, 32], seed: 61, low: -1, high: 1)
+        cases.append(.op("max pool of a large batch with NaN in one example", "window.max", [chunked], window, opClass: .exact))
+        cases.append(.op("max pool backward of a large batch with NaN in one example", "windowBackward.max", [chunked, gradient], window, opClass: .exact))
         // Trigonometry far from zero, where a device's argument reduction is put to the test.
         let wide = InputSpec.uniform(shape: [4, 33], seed: 60, low: -1000, high: 1000)
         for operation in [UnaryOperation.sin, .cos] {
