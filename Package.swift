@@ -111,9 +111,10 @@ let package = Package(
         .executableTarget(name: "AxonCLI", dependencies: ["AxonBackends", "AxonCommands"], path: "Sources/AxonCLI"),
         .target(
             name: "AxonBenchmarks",
-            dependencies: ["AxonCore", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
+            dependencies: ["AxonCore", "CPeak", .target(name: "CDNNL", condition: .when(traits: ["OneDNN"]))],
             path: "Benchmarks/Library"
         ),
+        .target(name: "CPeak", path: "Benchmarks/CPeak"),
         .executableTarget(name: "Benchmarks", dependencies: ["AxonBackends", "AxonBenchmarks"], path: "Benchmarks/Main"),
         .target(
             name: "AxonExamples",

@@ -17,6 +17,8 @@ public enum BenchmarkSuite {
         quick: Bool, output: String, childArguments: [String], only: [String]? = nil, workloads: [String]? = nil, contention: Contention? = nil
     ) throws {
         try FileAccess.prepareDirectory(URL(fileURLWithPath: output))  // fail before the measurements, not after
+        let machine = Machine.measure(quick: quick)
+        print("machine: \(machine)")
         var results: [BackendResults] = []
         let available = BackendRegistry.shared.availableNames
         if let unknown = only?.first(where: { !available.contains($0) }) {
@@ -32,7 +34,7 @@ public enum BenchmarkSuite {
             for measurement in measurements { print("  \(measurement)") }
             results.append(BackendResults(backend: name, device: backend.deviceDescription, measurements: measurements))
         }
-        try BenchmarkReport(results: results).write(to: URL(fileURLWithPath: output))
+        try BenchmarkReport(machine: machine, results: results).write(to: URL(fileURLWithPath: output))
         print("written to \(output)/swift.json and swift.md")
         guard let contention else { return }
         let contender = try contention.start(arguments: childArguments)
@@ -50,7 +52,7 @@ public enum BenchmarkSuite {
             }
             contended.append(BackendResults(backend: quiet.backend, device: quiet.device, measurements: measurements))
         }
-        try BenchmarkReport(results: contended).write(to: URL(fileURLWithPath: output), name: "swift-\(contention.rawValue)")
+        try BenchmarkReport(machine: machine, results: contended).write(to: URL(fileURLWithPath: output), name: "swift-\(contention.rawValue)")
         print("written to \(output)/swift-\(contention.rawValue).json and .md")
     }
 
@@ -80,6 +82,8 @@ struct BackendResults: Codable {
 
 /// The Swift side of the report.
 struct BenchmarkReport: Codable {
+    /// Where it ran (measured quiet, before the workloads).
+    let machine: Machine
     let results: [BackendResults]
 
     func write(to directory: URL, name: String = "swift") throws {
@@ -99,6 +103,7 @@ struct BenchmarkReport: Codable {
             }
             lines.append("| \(workload) | " + cells.joined(separator: " | ") + " |")
         }
-        try FileAccess.writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: directory.appendingPathComponent("\(name).md"))
+        let text = "machine: \(machine)\n\n" + lines.joined(separator: "\n") + "\n"
+        try FileAccess.writeAtomically(Data(text.utf8), to: directory.appendingPathComponent("\(name).md"))
     }
 }

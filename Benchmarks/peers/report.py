@@ -10,11 +10,20 @@ import sys
 directory = sys.argv[1] if len(sys.argv) > 1 else ".build/bench"
 
 
-def load(name):
+def load(name, key="results"):
     try:
-        return json.load(open(f"{directory}/{name}.json"))["results"]
+        return json.load(open(f"{directory}/{name}.json")).get(key, [])
     except FileNotFoundError:
         return []
+
+
+def machine_line():
+    """The machine and its float32 multiply-add peak, as the Swift side measured them."""
+    machine = load("swift", "machine")
+    if not machine:
+        return ""
+    return (f"Machine: {machine['processor']}; float32 multiply-add peak {machine['peakGFLOPS']:.0f} GFLOPS "
+            f"on {machine['threads']} threads.\n\n")
 
 
 def report(suffix, title):
@@ -44,11 +53,12 @@ def report(suffix, title):
         rows.append({"workload": workload, "unit": unit, "values": values, "ratio": ratio})
 
     devices = [f"- {r['backend']}: {r['device']}" for r in swift + peers]
-    open(f"{directory}/report{suffix}.md", "w").write(f"# {title}\n\n" + "\n".join(devices) + "\n\n" + "\n".join(lines) + "\n")
+    open(f"{directory}/report{suffix}.md", "w").write(f"# {title}\n\n" + machine_line() + "\n".join(devices) + "\n\n" + "\n".join(lines) + "\n")
     json.dump({"rows": rows}, open(f"{directory}/report{suffix}.json", "w"), indent=2)
     print("\n".join(lines))
 
 
+print(machine_line(), end="")
 report("", "Benchmarks")
 for path in sorted(glob.glob(f"{directory}/swift-*.json")):
     kind = os.path.basename(path)[len("swift-"):-len(".json")]

@@ -112,13 +112,18 @@ final class GradientParts {
 /// thread that posted it. A helper that finds no job, like a poster waiting for the helpers'
 /// last chunks, looks again for up to 200 µs (ops of a step follow each other that closely,
 /// and waking from a sleep costs tens of microseconds on a virtual machine) and then sleeps
-/// until the next job, so an idle or crowded machine loses at most that much to it. A job
-/// posted while another runs is done by its own thread alone.
+/// until the next job, so an idle machine loses at most that much to it; on a crowded machine
+/// (``Crowding``) both sleep at once. A job posted while another runs is done by its own
+/// thread alone.
 final class ChunkPool: @unchecked Sendable {
     static let shared = ChunkPool(helpers: Swift.max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
     /// How long a helper looks for the next job, or a poster for the last chunks, before it sleeps.
-    static let spinNanoseconds: UInt64 = 200_000
+    private static let spinNanoseconds: UInt64 = 200_000
+    private static let crowding = Crowding(cores: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// How long to look for work before sleeping now: not at all on a crowded machine.
+    static var spinBudget: UInt64 { crowding.isCrowded ? 0 : spinNanoseconds }
 
     private let lock = NSLock()
     private var current: Job?
@@ -161,7 +166,7 @@ final class ChunkPool: @unchecked Sendable {
     private func help() -> Never {
         var seen = 0
         while true {
-            let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+            let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinBudget
             while posted.load(ordering: .acquiring) == seen, DispatchTime.now().uptimeNanoseconds < deadline {}
             if posted.load(ordering: .acquiring) == seen { wake.wait() }
             seen = posted.load(ordering: .acquiring)
@@ -218,7 +223,7 @@ private final class Job: @unchecked Sendable {
     /// cancelling, and failures here are rare): looks for a while first, because the last
     /// chunks usually end within microseconds and waking from a sleep costs tens of them.
     func waitUntilDone() {
-        let deadline = DispatchTime.now().uptimeNanoseconds + ChunkPool.spinNanoseconds
+        let deadline = DispatchTime.now().uptimeNanoseconds + ChunkPool.spinBudget
         while finished.load(ordering: .acquiring) < count {
             guard DispatchTime.now().uptimeNanoseconds < deadline else { return done.wait() }
         }
