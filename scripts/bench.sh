@@ -10,6 +10,8 @@ scripts/install-system-packages.sh
 swift build -c release --product Benchmarks
 out=.build/bench
 mkdir -p "$out"
+# Reports of earlier runs' contention kinds would be set beside this run's quiet figures.
+rm -f "$out"/swift-*.json "$out"/swift-*.md "$out"/peers-*.json "$out"/report-*.md "$out"/report-*.json
 .build/release/Benchmarks --output "$out" "$@"
 if [[ " $* " != *" --quick "* ]]; then
   venv=.build/peers-venv

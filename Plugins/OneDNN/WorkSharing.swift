@@ -122,8 +122,15 @@ final class ChunkPool: @unchecked Sendable {
     private static let spinNanoseconds: UInt64 = 200_000
     private static let crowding = Crowding(cores: ProcessInfo.processInfo.activeProcessorCount)
 
-    /// How long to look for work before sleeping now: not at all on a crowded machine.
-    static var spinBudget: UInt64 { crowding.isCrowded ? 0 : spinNanoseconds }
+    /// Checks `ready` until it holds or the time to look is up (not at all on a crowded
+    /// machine); returns whether it held, so that the caller sleeps only when it did not.
+    static func lookFor(_ ready: () -> Bool) -> Bool {
+        let deadline = DispatchTime.now().uptimeNanoseconds + (crowding.isCrowded ? 0 : spinNanoseconds)
+        while !ready() {
+            guard DispatchTime.now().uptimeNanoseconds < deadline else { return false }
+        }
+        return true
+    }
 
     private let lock = NSLock()
     private var current: Job?
@@ -166,9 +173,7 @@ final class ChunkPool: @unchecked Sendable {
     private func help() -> Never {
         var seen = 0
         while true {
-            let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinBudget
-            while posted.load(ordering: .acquiring) == seen, DispatchTime.now().uptimeNanoseconds < deadline {}
-            if posted.load(ordering: .acquiring) == seen { wake.wait() }
+            if !Self.lookFor({ posted.load(ordering: .acquiring) != seen }) { wake.wait() }
             seen = posted.load(ordering: .acquiring)
             if let job = lock.withLock({ current }), job.join() {
                 while job.runOne() {}
@@ -223,10 +228,7 @@ private final class Job: @unchecked Sendable {
     /// cancelling, and failures here are rare): looks for a while first, because the last
     /// chunks usually end within microseconds and waking from a sleep costs tens of them.
     func waitUntilDone() {
-        let deadline = DispatchTime.now().uptimeNanoseconds + ChunkPool.spinBudget
-        while finished.load(ordering: .acquiring) < count {
-            guard DispatchTime.now().uptimeNanoseconds < deadline else { return done.wait() }
-        }
+        if !ChunkPool.lookFor({ finished.load(ordering: .acquiring) == count }) { done.wait() }
     }
 
     /// Drops the closure (helpers may still hold the job) and rethrows a chunk's error.
