@@ -185,6 +185,17 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         let storage = PooledStorage(bytes: Swift.max(shape.elementCount, 1) * dtype.byteSize, pool: memory)
         return (Buffer(storage: storage, shape: shape, dtype: dtype), storage.address)
     }
+
+    /// A result of `shape` and `dtype` written over `operand` when the caller donated it
+    /// (``Buffer/isDonated``) and it is this backend's memory, else newly allocated. What was
+    /// remembered about the operand's values no longer holds.
+    func output(_ shape: Shape, _ dtype: DType = .float32, over operand: Buffer) throws -> (Buffer, UnsafeMutableRawPointer) {
+        guard let reused = operand.reusable(as: shape, dtype), let storage = reused.storage as? PooledStorage, storage.pool === memory else {
+            return try allocate(shape, dtype)
+        }
+        finiteInputs.forget(storage)
+        return (reused, storage.address)
+    }
 }
 
 #endif

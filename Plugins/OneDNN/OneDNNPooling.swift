@@ -241,7 +241,8 @@ struct PoolingWorkspace {
 }
 
 /// Values about the last few buffers seen, held weakly: buffers are immutable, so a value
-/// stays true for as long as its buffer lives, and a freed buffer's entry can never match.
+/// stays true for as long as its buffer lives (or until a donated buffer is written over, which
+/// `forget`s it), and a freed buffer's entry can never match.
 final class BufferMemo<Value>: @unchecked Sendable {
     private struct Entry {
         weak var storage: HostStorage?
@@ -264,6 +265,11 @@ final class BufferMemo<Value>: @unchecked Sendable {
             if entries.count == capacity { entries.removeFirst() }
             entries.append(Entry(storage: storage, value: value))
         }
+    }
+
+    /// Drops what was kept for `storage`, whose values are about to be overwritten.
+    func forget(_ storage: HostStorage) {
+        lock.withLock { entries.removeAll { $0.storage == nil || $0.storage === storage } }
     }
 
     /// The value kept for `storage`, or `compute()`'s, then kept.

@@ -3,7 +3,8 @@
 public protocol BufferStorage: AnyObject, Sendable {}
 
 /// A dense, row-major array living in a backend's memory: an opaque storage handle plus its
-/// shape and dtype. Buffers are immutable; every operation returns a new one.
+/// shape and dtype. Buffers are immutable; every operation returns a new one, except that an
+/// operation may write its result over an operand its caller donated (``isDonated``).
 public struct Buffer: Sendable {
     /// Where the elements are, owned by one backend.
     public let storage: any BufferStorage
@@ -11,17 +12,33 @@ public struct Buffer: Sendable {
     public let shape: Shape
     /// The element type.
     public let dtype: DType
+    /// Whether the caller gave this operand up: nothing else references its storage and
+    /// nothing reads it after the operation it is passed to, so the backend may write a result
+    /// of the same element count and dtype over it and return that storage instead of
+    /// allocating (as an optimizer's update does with a parameter and its moments). A compiled
+    /// function's replay donates the operands it holds the last reference to; everything else
+    /// passes `false`, and a backend may ignore it.
+    public let isDonated: Bool
 
     /// A buffer over `storage` holding `shape.elementCount` elements of `dtype`.
-    public init(storage: any BufferStorage, shape: Shape, dtype: DType) {
+    public init(storage: any BufferStorage, shape: Shape, dtype: DType, isDonated: Bool = false) {
         self.storage = storage
         self.shape = shape
         self.dtype = dtype
+        self.isDonated = isDonated
     }
 
-    /// The same storage seen with another shape of the same element count.
+    /// The same storage seen with another shape of the same element count (not donated).
     public func reinterpreted(as shape: Shape) -> Buffer {
         Buffer(storage: storage, shape: shape, dtype: dtype)
+    }
+
+    /// The storage of this donated operand as a result of `shape` and `dtype`, or `nil` when it
+    /// is not donated or holds another element count or dtype. A backend checks that the
+    /// storage is its own kind before writing to it.
+    public func reusable(as shape: Shape, _ dtype: DType) -> Buffer? {
+        guard isDonated, self.dtype == dtype, self.shape.elementCount == shape.elementCount else { return nil }
+        return Buffer(storage: storage, shape: shape, dtype: dtype)
     }
 }
 

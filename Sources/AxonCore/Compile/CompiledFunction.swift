@@ -78,17 +78,17 @@ public final class CompiledFunction: @unchecked Sendable {
     /// Calls the function with host `settings`: values that change from call to call (a
     /// learning rate, a step number) and that its operations read by name (see
     /// `Tensor.computeBuffers(_:_:on:key:settings:_:)`); a replay hands them this call's values.
-    func call(_ arguments: [String: Tensor], settings: [String: Double], randomKey: Philox.Key) throws -> [String: Tensor] {
+    ///
+    /// A replay may update in place an argument that nothing but `arguments` references (see
+    /// ``Backend/Buffer/isDonated``): a caller that lets go of its tensors, as a trainer lets go
+    /// of the parameters and moments its step returns updated, saves their copies.
+    func call(_ arguments: consuming [String: Tensor], settings: [String: Double], randomKey: Philox.Key) throws -> [String: Tensor] {
         // Inside another trace the outer one records these operations.
         if Tracing.current != nil { return try body(arguments, randomKey, settings) }
-        let names = arguments.keys.sorted()
-        let tensors = names.compactMap { arguments[$0] }
-        let signature = Signature(
-            names: names, settings: settings.keys.sorted(), shapes: tensors.map(\.shape), dtypes: tensors.map(\.dtype),
-            backend: tensors.first.map { ObjectIdentifier(($0.backend as? CheckedBackend)?.implementation ?? $0.backend) })
+        let signature = Self.signature(arguments, settings)
         switch lock.withLock({ stages[signature] }) {
         case let .compiled(plan)?:
-            return try plan.run(arguments, rootKey: randomKey, settings: settings)
+            return try plan.run(consume arguments, rootKey: randomKey, settings: settings)
         case .eager?:
             return try body(arguments, randomKey, settings)
         case let .unverified(plan)?:
@@ -98,7 +98,7 @@ public final class CompiledFunction: @unchecked Sendable {
             return results
         case nil:
             let trace = Trace(rootKey: randomKey, settings: settings)
-            for (name, tensor) in zip(names, tensors) { trace.argument(name, tensor.buffer) }
+            for name in signature.names { if let tensor = arguments[name] { trace.argument(name, tensor.buffer) } }
             let results = try Tracing.recording(into: trace) { try body(arguments, randomKey, settings) }
             if let plan = Plan(trace, results: results) {
                 settle(signature, .unverified(plan))
@@ -107,6 +107,15 @@ public final class CompiledFunction: @unchecked Sendable {
             }
             return results
         }
+    }
+
+    /// The signature of a call on `arguments` with `settings`.
+    private static func signature(_ arguments: [String: Tensor], _ settings: [String: Double]) -> Signature {
+        let names = arguments.keys.sorted()
+        let tensors = names.compactMap { arguments[$0] }
+        return Signature(
+            names: names, settings: settings.keys.sorted(), shapes: tensors.map(\.shape), dtypes: tensors.map(\.dtype),
+            backend: tensors.first.map { ObjectIdentifier(($0.backend as? CheckedBackend)?.implementation ?? $0.backend) })
     }
 
     /// Calls the function as written, without tracing or replaying.

@@ -4,7 +4,10 @@ import Foundation
 /// A traced function's backend calls in order, replayed on new arguments of the shapes it
 /// was traced with: no layers, no autodiff records, no closures of pullbacks — only the
 /// calls, each reading its operands from numbered slots. A slot's buffer is dropped right
-/// after its last reader, so the memory goes back to the backend's pool for the next call.
+/// after its last reader, so the memory goes back to the backend's pool for the next call;
+/// when the plan holds the only reference to it, its last reader gets it donated
+/// (``Backend/Buffer/isDonated``) and may write its result over it — an optimizer's update
+/// then changes a parameter and its moments in place, when the caller let go of them.
 /// On a backend that records work, each run of calls that issue the same work every time
 /// (a ``RecordedSegment``) is recorded on the first run and submitted as one recording after.
 final class Plan: @unchecked Sendable {
@@ -13,6 +16,9 @@ final class Plan: @unchecked Sendable {
     private let outputs: [(name: String, view: Trace.View)]
     /// The computed slots no call after call `i` reads, which are not outputs.
     private let releases: [[Int]]
+    /// The positions among call `i`'s operands of the argument and computed slots it reads
+    /// last and once, which are not outputs: the operands it may be donated.
+    private let donations: [[Int]]
     /// The segments still to record or recorded, by first call (guarded by `lock`).
     private var segments: [Int: RecordedSegment]
     /// Runs are serialised: a recording reuses its own buffers from run to run.
@@ -34,13 +40,18 @@ final class Plan: @unchecked Sendable {
             for input in call.inputs { lastReader[input.slot] = index }
         }
         var releases = [[Int]](repeating: [], count: calls.count)
+        var donations = [[Int]](repeating: [], count: calls.count)
         for (slot, index) in lastReader where !kept.contains(slot) {
             if case .computed = trace.sources[slot] { releases[index].append(slot) }
+            if case .constant = trace.sources[slot] { continue }
+            let positions = calls[index].inputs.indices.filter { calls[index].inputs[$0].slot == slot }
+            if positions.count == 1 { donations[index].append(positions[0]) }
         }
         self.calls = calls
         self.sources = trace.sources
         self.outputs = outputs
         self.releases = releases
+        self.donations = donations
         self.segments = RecordedSegment.segments(of: calls, sources: trace.sources, results: outputs.map(\.1))
     }
 
@@ -63,12 +74,15 @@ final class Plan: @unchecked Sendable {
 
     /// Runs the calls on `arguments` (the names and shapes traced), drawing random bits from
     /// keys derived from `rootKey` as the traced run derived them and handing each call the
-    /// values of the `settings` it read when traced.
-    func run(_ arguments: [String: Tensor], rootKey: Philox.Key, settings: [String: Double] = [:]) throws -> [String: Tensor] {
-        try lock.withLock { try runLocked(arguments, rootKey: rootKey, settings: settings) }
+    /// values of the `settings` it read when traced. An argument nothing but `arguments`
+    /// references may be updated in place: the caller hands it over.
+    func run(_ arguments: consuming [String: Tensor], rootKey: Philox.Key, settings: [String: Double] = [:]) throws -> [String: Tensor] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try runLocked(arguments, rootKey: rootKey, settings: settings)
     }
 
-    private func runLocked(_ arguments: [String: Tensor], rootKey: Philox.Key, settings: [String: Double]) throws -> [String: Tensor] {
+    private func runLocked(_ arguments: consuming [String: Tensor], rootKey: Philox.Key, settings: [String: Double]) throws -> [String: Tensor] {
         var slots = [(any BufferStorage)?](repeating: nil, count: sources.count)
         for (slot, source) in sources.enumerated() {
             switch source {
@@ -81,6 +95,12 @@ final class Plan: @unchecked Sendable {
             case .computed: break
             }
         }
+        // The results live on the backend the calls ran on (or, with no call, the arguments').
+        guard let owner = calls.last?.backend ?? arguments.values.first?.backend else {
+            throw AxonError.invalidValue(operation: "compiled function", reason: "has no backend to run on")
+        }
+        // The slots now hold the arguments' only references where the caller kept none.
+        arguments = [:]
         func read(_ view: Trace.View, by call: Trace.Call?) throws -> Buffer {
             guard let storage = slots[view.slot] else { throw unfilled(call, view) }
             return Buffer(storage: storage, shape: view.shape, dtype: view.dtype)
@@ -96,14 +116,20 @@ final class Plan: @unchecked Sendable {
                 continue
             }
             let call = calls[index]
-            let results = try perform(call, try call.inputs.map { try read($0, by: call) }, rootKey, settings)
+            var operands: [Buffer] = []
+            for (position, view) in call.inputs.enumerated() {
+                // Taken out of the slots at its last reader, a storage nothing else holds is donated.
+                if donations[index].contains(position), var storage = slots[view.slot].take() {
+                    let donated = Self.isUniquelyReferenced(&storage)
+                    operands.append(Buffer(storage: storage, shape: view.shape, dtype: view.dtype, isDonated: donated))
+                } else {
+                    operands.append(try read(view, by: call))
+                }
+            }
+            let results = try perform(call, operands, rootKey, settings)
             for (view, result) in zip(call.outputs, results) { slots[view.slot] = result.storage }
             for slot in releases[index] { slots[slot] = nil }
             index += 1
-        }
-        // The results live on the backend the calls ran on (or, with no call, the arguments').
-        guard let owner = calls.last?.backend ?? arguments.values.first?.backend else {
-            throw AxonError.invalidValue(operation: "compiled function", reason: "has no backend to run on")
         }
         var results: [String: Tensor] = [:]
         for (name, view) in outputs {
@@ -181,6 +207,11 @@ final class Plan: @unchecked Sendable {
                 operation: "compiled function", reason: "a recording returned \(result.dtype) \(result.shape) where it made \(view.dtype) \(view.shape)")
         }
         return results
+    }
+
+    /// Whether `storage` holds the only reference to its object (opened from the existential).
+    private static func isUniquelyReferenced<Storage: BufferStorage>(_ storage: inout Storage) -> Bool {
+        isKnownUniquelyReferenced(&storage)
     }
 
     private func key(for source: Trace.KeySource, from root: Philox.Key) -> Philox.Key {

@@ -94,8 +94,6 @@ extension Loop {
         }))
         let step: LoopStep = { state, batch, step in
             let key = key.folded(with: UInt64(step))
-            let model = state.model
-            let trainableNow = built.trainableParameters(model)
             let scale = lossScaling.scale(state.optimizer)
             let distributed = dataParallel.map { $0.collective.size > 1 } ?? false
             let value: Tensor, gradients: ParameterStore, predictions: TrainingObjective.Predictions
@@ -103,13 +101,23 @@ extension Loop {
             // The next state, when the compiled step ran the optimizer's update itself.
             var updatedInStep: StepState?
             if compilation.isEnabled, !distributed, scale == nil {
-                var arguments = StepArguments.pack(model, batch)
+                var arguments = StepArguments.pack(state.model, batch)
                 var prepared: (settings: [String: Double], counts: [String: Int])?
+                // The trainable parameters and the optimizer's tensors, which the step returns updated.
+                var handedOver: [String] = []
                 if let update {
                     prepared = try update.prepare(state.optimizer)
                     for (name, tensor) in state.optimizer.tensors { arguments["optimizer/" + name] = tensor }
+                    // Letting go of them lets a replay update them in place, unless a handler holds them.
+                    let trainable = built.trainableParameters(state.model).names
+                    handedOver = trainable.map { "parameter/" + $0 } + state.optimizer.tensors.names.map { "optimizer/" + $0 }
+                    for name in trainable { state.model.parameters[name] = nil }
+                    state.optimizer.tensors = ParameterStore()
                 }
-                let results = try compilation.function.call(arguments, settings: prepared?.settings ?? [:], randomKey: key)
+                let results = try compilation.function.call(consume arguments, settings: prepared?.settings ?? [:], randomKey: key)
+                if let lost = handedOver.first(where: { results[$0] == nil }) {
+                    throw AxonError.invalidValue(operation: "trainer", reason: "the compiled step did not return '\(lost)' updated")
+                }
                 predictions = try StepArguments.predictions(results)
                 try checkClassTargets(batch, predictions.first)
                 guard let loss = results["loss"] else {
@@ -121,12 +129,13 @@ extension Loop {
                 if let prepared {
                     var optimizerState = state.optimizer
                     optimizerState.counts = prepared.counts
-                    optimizerState.tensors = optimizerState.tensors.merging(ParameterStore(StepArguments.prefixed("optimizer/", results)))
+                    optimizerState.tensors = ParameterStore(StepArguments.prefixed("optimizer/", results))
                     let trained = ParameterStore(StepArguments.prefixed("parameter/", results))
                     updatedInStep = StepState(
-                        model: ModelState(parameters: model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
+                        model: ModelState(parameters: state.model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
                 }
             } else {
+                let model = state.model
                 let examples = batch.targets.rank > 0 ? batch.targets.shape[0] : 1
                 var share: RankShare?, reduction: RankAverage?
                 if let dataParallel, distributed {
@@ -154,6 +163,7 @@ extension Loop {
             if let updatedInStep {
                 state = updatedInStep
             } else {
+                let model = state.model, trainableNow = built.trainableParameters(model)
                 let finite = try !lossScaling.skipsNonFiniteSteps || gradients.allFinite()
                 if let scale { try lossScaling.requireProgress(scale: scale, finite: finite, step: step) }
                 var next = state

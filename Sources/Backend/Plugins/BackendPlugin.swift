@@ -35,13 +35,13 @@
 /// must bump ``abiVersion``; `scripts/backend-abi.sh --check`, run by CI, fails until it does.
 /// So does a change to the operands the front door hands an implementation (version 7:
 /// normalisation's `bfloat16` data with `float32` parameters). Version 8 added `dropoutBackward` and
-/// `NormalizationDescriptor.outputDType`.
+/// `NormalizationDescriptor.outputDType`; version 9 `Buffer.isDonated`.
 public final class BackendPlugin: Sendable {
     /// The version of the plugin interface: `Backend`'s binary interface and the descriptor's layout.
     ///
     /// Emitted into each client, so a plugin carries the version it was compiled against, and the
     /// host the version it runs with.
-    @_alwaysEmitIntoClient public static var abiVersion: UInt32 { 8 }
+    @_alwaysEmitIntoClient public static var abiVersion: UInt32 { 9 }
 
     /// The C symbol every plugin exports.
     public static let entryPoint = "axon_backend_plugin"
