@@ -186,15 +186,24 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
         return (Buffer(storage: storage, shape: shape, dtype: dtype), storage.address)
     }
 
-    /// A result of `shape` and `dtype` written over `operand` when the caller donated it
-    /// (``Buffer/isDonated``) and it is this backend's memory, else newly allocated. What was
-    /// remembered about the operand's values no longer holds.
-    func output(_ shape: Shape, _ dtype: DType = .float32, over operand: Buffer) throws -> (Buffer, UnsafeMutableRawPointer) {
-        guard let reused = operand.reusable(as: shape, dtype), let storage = reused.storage as? PooledStorage, storage.pool === memory else {
-            return try allocate(shape, dtype)
+    /// A result of `shape` and `dtype` written over the first of `operands` that the caller
+    /// donated (``Buffer/isDonated``) and that fits, when it is this backend's memory, else newly
+    /// allocated. For ops that read each element before writing the element at the same place.
+    /// What was remembered about the operand's values no longer holds.
+    func output(_ shape: Shape, _ dtype: DType = .float32, over operands: Buffer...) throws -> (Buffer, UnsafeMutableRawPointer) {
+        try output(shape, dtype, over: operands)
+    }
+
+    /// ``output(_:_:over:)-(_,_,Buffer...)`` with the operands in an array.
+    func output(_ shape: Shape, _ dtype: DType = .float32, over operands: [Buffer]) throws -> (Buffer, UnsafeMutableRawPointer) {
+        for operand in operands {
+            guard let reused = operand.reusable(as: shape, dtype), let storage = reused.storage as? PooledStorage, storage.pool === memory else {
+                continue
+            }
+            finiteInputs.forget(storage)
+            return (reused, storage.address)
         }
-        finiteInputs.forget(storage)
-        return (reused, storage.address)
+        return try allocate(shape, dtype)
     }
 }
 

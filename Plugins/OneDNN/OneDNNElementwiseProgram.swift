@@ -13,7 +13,8 @@ extension OneDNNBackend {
         let shape = try inputs.dropFirst().reduce(inputs[0].shape) { try Shape.broadcast($0, $1.shape, operation: "elementwise") }
         let count = shape.elementCount
         let sources = try inputs.map { (address: try address($0, "elementwise").assumingMemoryBound(to: Float.self), broadcast: $0.shape.elementCount == 1) }
-        let (output, pointer) = try allocate(shape)
+        // The result is the last step's, so a donated input's element is read before it is written over.
+        let (output, pointer) = try output(shape, over: inputs)
         let target = pointer.assumingMemoryBound(to: Float.self)
         let tile = ProgramTiles.width
         try work.forEachChunk(items: count, operations: count * program.steps.count * Self.elementwiseCost) { range in
