@@ -1,10 +1,11 @@
 #if OneDNN
 import Backend
 import CDNNL
+import COneDNNKernels
 import Foundation
 
 // Softmax and log-softmax as oneDNN primitives over plain row-major layouts, and
-// the softmax cross-entropy pair as one pass over the rows.
+// the softmax cross-entropy pair as passes over the rows with one vector exp.
 extension OneDNNBackend {
     /// A plain row-major descriptor of `shape`.
     static func plain(_ shape: Shape) throws -> dnnl_memory_desc_t {
@@ -39,11 +40,13 @@ extension OneDNNBackend {
         try softmaxFamily(x, axis: axis, logarithmic: true) ?? composedLogSoftmax(x, axis: axis)
     }
 
-    /// Rows and classes when the cross-entropy runs along the last axis of same-shaped float32
-    /// logits and labels.
+    /// Rows and classes when the cross-entropy runs along the last, non-empty axis of
+    /// same-shaped float32 logits and labels.
     func crossEntropyRows(_ logits: Buffer, _ labels: Buffer, axis: Int) -> (rows: Int, classes: Int)? {
         let rank = logits.shape.rank
-        guard rank >= 1, logits.shape == labels.shape, Self.supports([logits, labels]), axis == -1 || axis == rank - 1 else { return nil }
+        guard rank >= 1, logits.shape == labels.shape, Self.supports([logits, labels]), axis == -1 || axis == rank - 1,
+            logits.shape[rank - 1] > 0
+        else { return nil }
         let classes = logits.shape[rank - 1]
         return (logits.shape.elementCount / classes, classes)
     }
@@ -56,18 +59,42 @@ extension OneDNNBackend {
         let y = try address(labels, "softmaxCrossEntropy").assumingMemoryBound(to: Float.self)
         let (loss, pointer) = try allocate(Shape(Array(logits.shape.dimensions.dropLast())))
         let out = pointer.assumingMemoryBound(to: Float.self)
-        for row in 0..<rows {
-            let (xs, ys) = (x + row * classes, y + row * classes)
-            var maximum = -Float.infinity
-            for c in 0..<classes { maximum = Swift.max(maximum, xs[c]) }
-            var total: Float = 0
-            for c in 0..<classes { total += (xs[c] - maximum).exponential }
-            let logTotal = total.logarithm
-            var value: Float = 0
-            for c in 0..<classes { value -= ys[c] * (xs[c] - maximum - logTotal) }
-            out[row] = value
+        // Blocks of rows whose shifted logits fit in L1 go through one vector pass of exp.
+        let blockRows = Swift.max(1, Self.rowBlockElements / classes)
+        let exponentials = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * classes)
+        let maxima = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
+        defer { exponentials.deallocate(); maxima.deallocate() }
+        for first in stride(from: 0, to: rows, by: blockRows) {
+            let count = Swift.min(blockRows, rows - first)
+            Self.shiftedRows(x + first * classes, count, classes, maxima: maxima, into: exponentials)
+            axon_vector_function(AxonVectorExp, exponentials, exponentials, count * classes)
+            for row in 0..<count {
+                let (xs, ys, es, maximum) = (x + (first + row) * classes, y + (first + row) * classes, exponentials + row * classes, maxima[row])
+                var total: Float = 0
+                for c in 0..<classes { total += es[c] }
+                let logTotal = total.logarithm
+                var value: Float = 0
+                for c in 0..<classes { value -= ys[c] * (xs[c] - maximum - logTotal) }
+                out[first + row] = value
+            }
         }
         return loss
+    }
+
+    /// How many shifted logits the cross-entropy exponentiates in one pass: 16 KB, in L1.
+    static let rowBlockElements = 4096
+
+    /// Writes each of `rows` rows of `classes` logits at `x` less its maximum to `shifted`, and the maxima to `maxima`.
+    static func shiftedRows(
+        _ x: UnsafePointer<Float>, _ rows: Int, _ classes: Int, maxima: UnsafeMutablePointer<Float>, into shifted: UnsafeMutablePointer<Float>
+    ) {
+        for row in 0..<rows {
+            let (xs, ss) = (x + row * classes, shifted + row * classes)
+            var maximum = -Float.infinity
+            for c in 0..<classes { maximum = Swift.max(maximum, xs[c]) }
+            for c in 0..<classes { ss[c] = xs[c] - maximum }
+            maxima[row] = maximum
+        }
     }
 
     public func softmaxCrossEntropyBackward(logits: Buffer, labels: Buffer, gradLoss: Buffer, axis: Int) throws -> Buffer {
@@ -81,13 +108,15 @@ extension OneDNNBackend {
         let g = try address(gradLoss, "softmaxCrossEntropyBackward").assumingMemoryBound(to: Float.self)
         let (gradient, pointer) = try allocate(logits.shape)
         let out = pointer.assumingMemoryBound(to: Float.self)
+        // The shifted logits are exponentiated in the output, in one vector pass.
+        let maxima = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+        defer { maxima.deallocate() }
+        Self.shiftedRows(x, rows, classes, maxima: maxima, into: out)
+        axon_vector_function(AxonVectorExp, out, out, rows * classes)
         for row in 0..<rows {
-            let (xs, ys, os) = (x + row * classes, y + row * classes, out + row * classes)
-            var maximum = -Float.infinity
-            for c in 0..<classes { maximum = Swift.max(maximum, xs[c]) }
+            let (ys, os) = (y + row * classes, out + row * classes)
             var total: Float = 0, mass: Float = 0
             for c in 0..<classes {
-                os[c] = (xs[c] - maximum).exponential
                 total += os[c]
                 mass += ys[c]
             }
@@ -98,7 +127,6 @@ extension OneDNNBackend {
 }
 
 extension Float {
-    var exponential: Float { Foundation.exp(self) }
     var logarithm: Float { Foundation.log(self) }
 }
 #endif

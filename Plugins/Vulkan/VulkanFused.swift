@@ -80,8 +80,9 @@ extension VulkanBackend {
     }
 
     public func softmaxCrossEntropy(logits: Buffer, labels: Buffer, axis: Int) throws -> Buffer {
+        // An empty class axis takes the composition: the shader has no element to write a row's loss from.
         guard logits.shape == labels.shape, labels.dtype == .float32,
-            let (rows, length) = try contiguousRows(logits, axis: axis, "softmaxCrossEntropy")
+            let (rows, length) = try contiguousRows(logits, axis: axis, "softmaxCrossEntropy"), length > 0
         else {
             return try composedSoftmaxCrossEntropy(logits: logits, labels: labels, axis: axis)
         }

@@ -50,6 +50,11 @@ public enum EdgeCases {
         }
         cases.append(.op("argmax with ties and NaN", "indexReduce.argmax", [float32([3, 9, 9, -1, .nan, .nan, 2])], ["axis": .int(0)], opClass: .exact))
         cases.append(.op("argmin with ties", "indexReduce.argmin", [float32([3, -1, 9, -1])], ["axis": .int(0)], opClass: .exact))
+        let noClasses = float32([], shape: [2, 0])
+        cases.append(.op("softmax cross-entropy over an empty class axis", "softmaxCrossEntropy", [noClasses, noClasses], opClass: .exact))
+        cases.append(.op(
+            "softmax cross-entropy's backward over an empty class axis", "softmaxCrossEntropyBackward", [noClasses, noClasses, float32([1, 2])],
+            opClass: .exact))
         let special = float32([1, .nan, 3, -.infinity, 2, 0], shape: [2, 3])
         for operation in [ReductionOperation.max, .min, .sum] {
             cases.append(.op("reduce \(operation.rawValue) with NaN and -∞", "reduce.\(operation.rawValue)", [special], ["axes": .ints([1])], opClass: .exact))
