@@ -190,11 +190,6 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// donated (``Buffer/isDonated``) and that fits, when it is this backend's memory, else newly
     /// allocated. For ops that read each element before writing the element at the same place.
     /// What was remembered about the operand's values no longer holds.
-    func output(_ shape: Shape, _ dtype: DType = .float32, over operands: Buffer...) throws -> (Buffer, UnsafeMutableRawPointer) {
-        try output(shape, dtype, over: operands)
-    }
-
-    /// ``output(_:_:over:)-(_,_,Buffer...)`` with the operands in an array.
     func output(_ shape: Shape, _ dtype: DType = .float32, over operands: [Buffer]) throws -> (Buffer, UnsafeMutableRawPointer) {
         for operand in operands {
             guard let reused = operand.reusable(as: shape, dtype), let storage = reused.storage as? PooledStorage, storage.pool === memory else {

@@ -35,7 +35,7 @@ extension OneDNNBackend {
         let count = gradient.shape.elementCount
         let source = try address(gradient, "dropoutBackward"), isBFloat16: Int32 = gradient.dtype == .bfloat16 ? 1 : 0
         let keep = try address(mask, "dropoutBackward").assumingMemoryBound(to: UInt8.self)
-        let (output, target) = try output(gradient.shape, gradient.dtype, over: gradient)
+        let (output, target) = try output(gradient.shape, gradient.dtype, over: [gradient])
         let scale = 1 / (1 - rate), size = gradient.dtype.byteSize
         try work.forEachChunk(items: count, operations: count * Self.elementwiseCost) { range in
             axon_dropout_backward(

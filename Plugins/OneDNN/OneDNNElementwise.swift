@@ -30,7 +30,7 @@ extension OneDNNBackend {
         guard x.dtype == .float32 else { return try inFloat32Tiles([x], "unary") { kernel($0[0], $1, $2) } }
         let count = x.shape.elementCount
         let source = try address(x, "unary").assumingMemoryBound(to: Float.self)
-        let (output, pointer) = try output(x.shape, over: x)
+        let (output, pointer) = try output(x.shape, over: [x])
         let target = pointer.assumingMemoryBound(to: Float.self)
         let cost = operation == .relu ? Self.elementwiseCost : Self.transcendentalCost
         try work.forEachChunk(items: count, operations: count * cost) { range in
@@ -54,7 +54,7 @@ extension OneDNNBackend {
         let count = output.shape.elementCount
         let y = try address(output, "activationBackward").assumingMemoryBound(to: Float.self)
         let g = try address(gradOutput, "activationBackward").assumingMemoryBound(to: Float.self)
-        let (result, pointer) = try self.output(output.shape, over: gradOutput, output)
+        let (result, pointer) = try self.output(output.shape, over: [gradOutput, output])
         let target = pointer.assumingMemoryBound(to: Float.self)
         try work.forEachChunk(items: count, operations: count * Self.elementwiseCost) { range in
             let start = range.lowerBound

@@ -24,9 +24,9 @@ extension OneDNNBackend {
         }
         let (p, g, m, v) = (inputs[0], inputs[1], inputs[2], inputs[3])
         // In place where the operands were donated: each element is read before it is written.
-        let (newParameter, pp) = try output(parameter.shape, over: parameter)
-        let (newFirst, mp) = try output(parameter.shape, over: firstMoment)
-        let (newSecond, vp) = try output(parameter.shape, over: secondMoment)
+        let (newParameter, pp) = try output(parameter.shape, over: [parameter])
+        let (newFirst, mp) = try output(parameter.shape, over: [firstMoment])
+        let (newSecond, vp) = try output(parameter.shape, over: [secondMoment])
         let (np, nm, nv) = (pp.assumingMemoryBound(to: Float.self), mp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (b1, b2, eps, lr, decay) = (step.beta1, step.beta2, step.epsilon, step.learningRate, step.weightDecay)
         // Multiplying by the reciprocal corrections saves two divisions per element.
@@ -49,8 +49,8 @@ extension OneDNNBackend {
             return try composedMomentumUpdate(parameter: parameter, gradient: gradient, velocity: velocity, step: step)
         }
         let (p, g, v) = (inputs[0], inputs[1], inputs[2])
-        let (newParameter, pp) = try output(parameter.shape, over: parameter)
-        let (newVelocity, vp) = try output(parameter.shape, over: velocity)
+        let (newParameter, pp) = try output(parameter.shape, over: [parameter])
+        let (newVelocity, vp) = try output(parameter.shape, over: [velocity])
         let (np, nv) = (pp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self))
         let (mu, lr, nesterov) = (step.momentum, step.learningRate, step.nesterov)
         let count = parameter.shape.elementCount

@@ -103,21 +103,18 @@ extension Loop {
             if compilation.isEnabled, !distributed, scale == nil {
                 var arguments = StepArguments.pack(state.model, batch)
                 var prepared: (settings: [String: Double], counts: [String: Int])?
-                // The trainable parameters and the optimizer's tensors, which the step returns updated.
-                var handedOver: [String] = []
+                // How many trainable parameters and optimizer tensors the step is handed, to return updated.
+                var handedOver = (parameters: 0, optimizer: 0)
                 if let update {
                     prepared = try update.prepare(state.optimizer)
                     for (name, tensor) in state.optimizer.tensors { arguments["optimizer/" + name] = tensor }
                     // Letting go of them lets a replay update them in place, unless a handler holds them.
                     let trainable = built.trainableParameters(state.model).names
-                    handedOver = trainable.map { "parameter/" + $0 } + state.optimizer.tensors.names.map { "optimizer/" + $0 }
+                    handedOver = (trainable.count, state.optimizer.tensors.count)
                     for name in trainable { state.model.parameters[name] = nil }
                     state.optimizer.tensors = ParameterStore()
                 }
                 let results = try compilation.function.call(consume arguments, settings: prepared?.settings ?? [:], randomKey: key)
-                if let lost = handedOver.first(where: { results[$0] == nil }) {
-                    throw AxonError.invalidValue(operation: "trainer", reason: "the compiled step did not return '\(lost)' updated")
-                }
                 predictions = try StepArguments.predictions(results)
                 try checkClassTargets(batch, predictions.first)
                 guard let loss = results["loss"] else {
@@ -131,6 +128,11 @@ extension Loop {
                     optimizerState.counts = prepared.counts
                     optimizerState.tensors = ParameterStore(StepArguments.prefixed("optimizer/", results))
                     let trained = ParameterStore(StepArguments.prefixed("parameter/", results))
+                    guard trained.count == handedOver.parameters, optimizerState.tensors.count == handedOver.optimizer else {
+                        throw AxonError.invalidValue(
+                            operation: "trainer",
+                            reason: "the compiled step returned \(trained.count) of \(handedOver.parameters) parameters and \(optimizerState.tensors.count) of \(handedOver.optimizer) optimizer tensors updated")
+                    }
                     updatedInStep = StepState(
                         model: ModelState(parameters: state.model.parameters.merging(trained), state: updatedState), optimizer: optimizerState)
                 }
