@@ -5,9 +5,11 @@ import Foundation
 
 /// Thin, throwing wrappers over the oneDNN 2.x C API.
 enum DNNL {
-    static func check(_ status: dnnl_status_t, _ what: String) throws {
+    /// Throws when `status` is a failure, naming `what` failed (described only then: a
+    /// description that prints shapes costs microseconds).
+    static func check(_ status: dnnl_status_t, _ what: @autoclosure () -> String) throws {
         guard status == dnnl_success else {
-            throw BackendError.deviceFailure(backend: "onednn", reason: "\(what) failed with oneDNN status \(status.rawValue)")
+            throw BackendError.deviceFailure(backend: "onednn", reason: "\(what()) failed with oneDNN status \(status.rawValue)")
         }
     }
 
@@ -51,6 +53,12 @@ enum DNNL {
         try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "scratchpad mode")
         return attributes
     }
+}
+
+/// Logical dimensions over memory laid out with element strides.
+struct StridedDims: Hashable {
+    var dims: [Int]
+    var strides: [Int]
 }
 
 /// A created primitive with its descriptor, destroyed with it.
@@ -132,10 +140,24 @@ final class Memo<Key: Hashable, Value>: @unchecked Sendable {
     }
 }
 
-/// Created primitives by descriptor key, so that a training step creates none after the first,
-/// counted as they are created.
+/// What names a cached primitive: its kind in words (`conv forward`, `pool backward bfloat16`),
+/// which ``PrimitiveCache/kinds`` reports, and the values that decide it. The values are
+/// hashed, never printed: formatting a geometry's arrays into a string took about 7 µs a key,
+/// more than a small primitive takes to run.
+struct PrimitiveKey: Hashable {
+    let kind: String
+    let geometry: [AnyHashable]
+
+    /// `base`, followed by the dtype when it is not float32 (so that the dtype is part of the kind).
+    static func kind(_ base: String, _ dtype: DType) -> String {
+        dtype == .float32 ? base : base + " " + dtype.rawValue
+    }
+}
+
+/// Created primitives by key, so that a training step creates none after the first, counted
+/// as they are created.
 final class PrimitiveCache: @unchecked Sendable {
-    private let primitives = Memo<String, Primitive>()
+    private let primitives = Memo<PrimitiveKey, Primitive>()
     private let lock = NSLock()
     private var createdCount = 0
     private var createdKinds: Set<String> = []
@@ -143,17 +165,16 @@ final class PrimitiveCache: @unchecked Sendable {
     /// The number of primitives created so far.
     var created: Int { lock.withLock { createdCount } }
 
-    /// The kinds of primitive created so far: each key's words before its geometry (the first
-    /// word opening with a bracket or a digit), e.g. `conv forward` or `matmul bfloat16`.
+    /// The kinds of primitive created so far, e.g. `conv forward` or `matmul bfloat16`.
     var kinds: Set<String> { lock.withLock { createdKinds } }
 
-    func primitive(_ key: String, create: () throws -> Primitive) throws -> Primitive {
-        try primitives.value(for: key) {
+    /// The primitive of `kind` for the values `geometry`, made by `create` the first time.
+    func primitive(_ kind: String, _ geometry: AnyHashable..., create: () throws -> Primitive) throws -> Primitive {
+        try primitives.value(for: PrimitiveKey(kind: kind, geometry: geometry)) {
             let made = try create()
-            let words = key.split(separator: " ").prefix { word in word.first.map { !"[(0123456789".contains($0) } ?? false }
             lock.withLock {
                 createdCount += 1
-                createdKinds.insert(words.joined(separator: " "))
+                createdKinds.insert(kind)
             }
             return made
         }

@@ -38,7 +38,7 @@ extension OneDNNBackend {
         let (mdQ, mdK, mdScores) = (
             try DNNL.memoryDescriptor(viewQ.dims, strides: viewQ.strides), try DNNL.memoryDescriptor(viewK.dims, strides: viewK.strides),
             try DNNL.memoryDescriptor(shape.dimensions, strides: dense))
-        let primitive = try cache.primitive("attention scores \(viewQ.dims) \(viewQ.strides) \(viewK.dims) \(viewK.strides) mask \(mask != nil) scale \(scale)") {
+        let primitive = try cache.primitive("attention scores", viewQ.dims, viewQ.strides, viewK.dims, viewK.strides, mask != nil, scale) {
             var descriptor = dnnl_matmul_desc_t()
             var (q, k, scores) = (mdQ, mdK, mdScores)
             try DNNL.check(dnnl_matmul_desc_init(&descriptor, &q, &k, nil, &scores), "attention scores descriptor")

@@ -9,7 +9,7 @@ extension OneDNNBackend {
         guard xs.count > 1, outShape.rank >= 1, Self.supports(xs) else { return try fallback.concatenate(xs, axis: axis) }
         let sources = try xs.map { try Self.plain($0.shape) }
         let destination = try Self.plain(outShape)
-        let primitive = try cache.primitive("concat \(xs.map(\.shape)) \(resolved)") {
+        let primitive = try cache.primitive("concat", xs.map(\.shape), resolved) {
             var (d, s) = (destination, sources)
             var descriptor: dnnl_primitive_desc_t?
             let attributes = try DNNL.userScratchpad(nil)

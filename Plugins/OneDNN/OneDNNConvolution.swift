@@ -4,10 +4,10 @@ import CDNNL
 
 /// A convolution as oneDNN sees it: channels-first logical dimensions over our channels-last
 /// buffers (through strides), and the HWIO kernel as `[G,] O, I, spatial...`.
-struct ConvolutionGeometry {
-    private(set) var source: (dims: [Int], strides: [Int])
-    private(set) var weights: (dims: [Int], strides: [Int])
-    private(set) var destination: (dims: [Int], strides: [Int])
+struct ConvolutionGeometry: Hashable {
+    private(set) var source: StridedDims
+    private(set) var weights: StridedDims
+    private(set) var destination: StridedDims
     private(set) var strides: [Int], dilates: [Int], paddingLow: [Int], paddingHigh: [Int]
     private(set) var outChannels: Int
     /// float32 or bfloat16, for every operand but perhaps the weights.
@@ -18,9 +18,9 @@ struct ConvolutionGeometry {
     init(input: Shape, kernel: Shape, output: Shape, descriptor d: ConvolutionDescriptor, dtype: DType) {
         self.dtype = dtype
         weightsDType = dtype
-        func channelsFirst(_ shape: Shape) -> ([Int], [Int]) {
+        func channelsFirst(_ shape: Shape) -> StridedDims {
             let own = shape.strides, last = shape.rank - 1
-            return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
+            return StridedDims(dims: [shape[0], shape[last]] + Array(shape.dimensions[1..<last]), strides: [own[0], own[last]] + Array(own[1..<last]))
         }
         source = channelsFirst(input)
         destination = channelsFirst(output)
@@ -30,10 +30,10 @@ struct ConvolutionGeometry {
         let groupIn = kernel[spatial]
         let kernelDims = Array(kernel.dimensions[0..<spatial]), kernelStrides = Array(own[0..<spatial])
         if d.groups == 1 {
-            weights = ([outChannels, groupIn] + kernelDims, [1, own[spatial]] + kernelStrides)
+            weights = StridedDims(dims: [outChannels, groupIn] + kernelDims, strides: [1, own[spatial]] + kernelStrides)
         } else {
             let groupOut = outChannels / d.groups
-            weights = ([d.groups, groupOut, groupIn] + kernelDims, [groupOut, 1, own[spatial]] + kernelStrides)
+            weights = StridedDims(dims: [d.groups, groupOut, groupIn] + kernelDims, strides: [groupOut, 1, own[spatial]] + kernelStrides)
         }
         strides = d.strides
         dilates = d.kernelDilation.map { $0 - 1 }
@@ -79,12 +79,11 @@ struct ConvolutionGeometry {
         2 * destination.dims.reduce(1, *) * weights.dims.reduce(1, *) / outChannels
     }
 
-    /// The geometry in words, after the dtype when it is not float32 (so that it is part of the primitive's kind).
-    var key: String {
-        (dtype == .float32 ? "" : "\(dtype) ") + (weightsDType == dtype ? "" : "\(weightsDType) weights ") + geometryKey
+    /// The kind of a primitive of this geometry: `base`, then the dtype when it is not
+    /// float32 and the weights' when it differs.
+    func kind(_ base: String) -> String {
+        PrimitiveKey.kind(base, dtype) + (weightsDType == dtype ? "" : " " + weightsDType.rawValue + " weights")
     }
-
-    private var geometryKey: String { "\(source.dims) \(source.strides) \(weights.dims) \(weights.strides) \(destination.dims) \(destination.strides) \(strides) \(dilates) \(paddingLow) \(paddingHigh)" }
 
     /// The bias's descriptor: one value per output channel.
     func biasDescriptor() throws -> dnnl_memory_desc_t {
@@ -112,7 +111,7 @@ extension OneDNNBackend {
 
     /// The forward primitive (training propagation, so it can serve as the backward hint).
     func forwardConvolution(_ g: ConvolutionGeometry, bias: Bool, activation: FusedActivation) throws -> Primitive {
-        try cache.primitive("conv forward \(g.key) bias \(bias) \(activation)") {
+        try cache.primitive(g.kind("conv forward"), g, bias, activation) {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var biasDescriptor = try g.biasDescriptor()
             var descriptor = dnnl_convolution_desc_t()
@@ -137,8 +136,10 @@ extension OneDNNBackend {
     }
 
     /// Copies between two layouts of one tensor with a cached reorder primitive.
-    func reorder(from source: (UnsafeMutableRawPointer, dnnl_memory_desc_t), to destination: (UnsafeMutableRawPointer, dnnl_memory_desc_t), key: String) throws {
-        let primitive = try cache.primitive("reorder \(key)") {
+    ///
+    /// `key` names the two layouts (the reorder's purpose and the geometry deciding them).
+    func reorder(from source: (UnsafeMutableRawPointer, dnnl_memory_desc_t), to destination: (UnsafeMutableRawPointer, dnnl_memory_desc_t), key: [AnyHashable]) throws {
+        let primitive = try cache.primitive("reorder", key) {
             var (from, to) = (source.1, destination.1)
             var descriptor: dnnl_primitive_desc_t?
             let attributes = try DNNL.userScratchpad(nil)
@@ -154,13 +155,13 @@ extension OneDNNBackend {
     /// Runs `body` with the kernel in the layout `wanted` (reordered into scratch memory when
     /// it differs from the kernel's own HWIO layout).
     func withWeights<R>(
-        _ pointer: UnsafeMutableRawPointer, user: dnnl_memory_desc_t, wanted: dnnl_memory_desc_t, key: String, _ body: (UnsafeMutableRawPointer) throws -> R
+        _ pointer: UnsafeMutableRawPointer, user: dnnl_memory_desc_t, wanted: dnnl_memory_desc_t, key: [AnyHashable], _ body: (UnsafeMutableRawPointer) throws -> R
     ) throws -> R {
         var (u, w) = (user, wanted)
         if dnnl_memory_desc_equal(&u, &w) != 0 { return try body(pointer) }
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&w), alignment: 64)
         defer { scratch.deallocate() }
-        try reorder(from: (pointer, user), to: (scratch, wanted), key: "weights in \(key)")
+        try reorder(from: (pointer, user), to: (scratch, wanted), key: ["weights in"] + key)
         return try body(scratch)
     }
 
@@ -219,13 +220,13 @@ extension OneDNNBackend {
     ) throws {
         let user = try g.memoryDescriptors().weights
         let common = try chosen(try primitive(g.batch(plan.length)), query)
-        try withWeights(kernel, user: user, wanted: common, key: "\(key) \(g.key)") { prepared in
+        try withWeights(kernel, user: user, wanted: common, key: [key, g]) { prepared in
             try work.forEach(plan) { chunk in
                 let range = plan.range(chunk)
                 var wanted = range.count == plan.length ? common : try chosen(try primitive(g.batch(range.count)), query)
                 var shared = common
                 if dnnl_memory_desc_equal(&wanted, &shared) != 0 { return try body(chunk, (prepared, common)) }
-                try withWeights(kernel, user: user, wanted: wanted, key: "\(key) \(g.batch(range.count).key)") { try body(chunk, ($0, wanted)) }
+                try withWeights(kernel, user: user, wanted: wanted, key: [key, g.batch(range.count)]) { try body(chunk, ($0, wanted)) }
             }
         }
     }
@@ -261,7 +262,7 @@ extension OneDNNBackend {
     /// The backward-data primitive, with the forward one as its hint.
     func backwardDataConvolution(_ g: ConvolutionGeometry) throws -> Primitive {
         let hint = try forwardConvolution(g, bias: false, activation: .identity)
-        return try cache.primitive("conv backward data \(g.key)") {
+        return try cache.primitive(g.kind("conv backward data"), g) {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var descriptor = dnnl_convolution_desc_t()
             try DNNL.check(dnnl_dilated_convolution_backward_data_desc_init(
@@ -308,7 +309,7 @@ extension OneDNNBackend {
                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: dnnl_memory_desc_get_size(&produced), alignment: 64)
                 defer { scratch.deallocate() }
                 try execute(primitive, arguments(scratch))
-                try reorder(from: (scratch, produced), to: (parts[chunk], user), key: "weights out \(gc.key)")
+                try reorder(from: (scratch, produced), to: (parts[chunk], user), key: ["weights out", gc])
             }
         }
         if input.dtype == .bfloat16 {
@@ -322,7 +323,7 @@ extension OneDNNBackend {
     /// The backward-weights primitive, with the forward one as its hint.
     func backwardWeightsConvolution(_ g: ConvolutionGeometry) throws -> Primitive {
         let hint = try forwardConvolution(g.weightsOf(g.dtype), bias: false, activation: .identity)
-        return try cache.primitive("conv backward weights \(g.key)") {
+        return try cache.primitive(g.kind("conv backward weights"), g) {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var descriptor = dnnl_convolution_desc_t()
             try DNNL.check(dnnl_dilated_convolution_backward_weights_desc_init(

@@ -94,9 +94,9 @@ extension OneDNNBackend {
             (dimsA[rowAxis], dimsC[rowAxis]) = (chunk.count, chunk.count)
             let mdA = try DNNL.memoryDescriptor(dimsA, strides: viewA.strides, dtype: dtype)
             let mdC = try DNNL.memoryDescriptor(dimsC, strides: outputStrides, dtype: dtype)
-            let key = "matmul " + (dtype == .float32 ? "" : "\(dtype) ")
-                + "\(dimsA) \(viewA.strides) \(viewB.dims) \(viewB.strides) \(dimsC) \(outputStrides) bias \(call.bias) \(call.activation)"
-            let primitive = try cache.primitive(key) {
+            let primitive = try cache.primitive(
+                PrimitiveKey.kind("matmul", dtype), dimsA, viewA.strides, viewB.dims, viewB.strides, dimsC, outputStrides, call.bias, call.activation
+            ) {
                 var descriptor = dnnl_matmul_desc_t()
                 var (sa, sb, sc, sbias) = (mdA, mdB, mdC, mdBias)
                 let status = call.bias

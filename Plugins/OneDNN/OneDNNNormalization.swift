@@ -95,7 +95,7 @@ extension OneDNNBackend {
     }
 
     func layerNormForward(_ shape: Shape, epsilon: Float) throws -> Primitive {
-        try cache.primitive("layer norm forward \(shape) \(epsilon)") {
+        try cache.primitive("layer norm forward", shape, epsilon) {
             var (data, statistics, _) = try layerNormDescriptors(shape)
             var descriptor = dnnl_layer_normalization_desc_t()
             try DNNL.check(dnnl_layer_normalization_forward_desc_init(
@@ -134,7 +134,7 @@ extension OneDNNBackend {
         let (data, statistics, rows) = try layerNormDescriptors(input.shape)
         let vector = try DNNL.memoryDescriptor([features], strides: [1])
         let hint = try layerNormForward(input.shape, epsilon: epsilon)
-        let primitive = try cache.primitive("layer norm backward \(input.shape) \(epsilon)") {
+        let primitive = try cache.primitive("layer norm backward", input.shape, epsilon) {
             var (diff, md, stats) = (data, data, statistics)
             var descriptor = dnnl_layer_normalization_desc_t()
             try DNNL.check(dnnl_layer_normalization_backward_desc_init(

@@ -6,10 +6,10 @@ import Synchronization
 
 /// A window reduction as oneDNN pooling: spatial windows over a channels-last float32 or
 /// bfloat16 tensor (the window, stride and padding of the batch and channel axes must be trivial).
-struct PoolingGeometry {
+struct PoolingGeometry: Hashable {
     let dtype: DType
-    private(set) var source: (dims: [Int], strides: [Int])
-    private(set) var destination: (dims: [Int], strides: [Int])
+    private(set) var source: StridedDims
+    private(set) var destination: StridedDims
     let kernel: [Int], strides: [Int], paddingLow: [Int], paddingHigh: [Int]
 
     init?(input: Shape, output: Shape, dtype: DType, descriptor d: WindowDescriptor) {
@@ -28,9 +28,9 @@ struct PoolingGeometry {
     }
 
     /// The data as oneDNN's `(N, C, spatial...)` over channels-last memory.
-    static func channelsFirst(_ shape: Shape) -> (dims: [Int], strides: [Int]) {
+    static func channelsFirst(_ shape: Shape) -> StridedDims {
         let own = shape.strides, last = shape.rank - 1
-        return ([shape[0], shape[last]] + Array(shape.dimensions[1..<last]), [own[0], own[last]] + Array(own[1..<last]))
+        return StridedDims(dims: [shape[0], shape[last]] + Array(shape.dimensions[1..<last]), strides: [own[0], own[last]] + Array(own[1..<last]))
     }
 
     var sourceDescriptor: dnnl_memory_desc_t {
@@ -49,9 +49,6 @@ struct PoolingGeometry {
         result.destination.dims[0] = examples
         return result
     }
-
-    /// The geometry in words, after the dtype when it is not float32 (so that it is part of the primitive's kind).
-    var key: String { (dtype == .float32 ? "" : "\(dtype) ") + "\(source.dims) \(source.strides) \(destination.dims) \(destination.strides) \(kernel) \(strides) \(paddingLow) \(paddingHigh)" }
 }
 
 extension OneDNNBackend {
@@ -64,7 +61,7 @@ extension OneDNNBackend {
     }
 
     func poolingForward(_ g: PoolingGeometry, _ algorithm: dnnl_alg_kind_t) throws -> Primitive {
-        try cache.primitive("pool forward \(g.key) \(algorithm.rawValue)") {
+        try cache.primitive(PrimitiveKey.kind("pool forward", g.dtype), g, algorithm) {
             var source = try g.sourceDescriptor
             var destination = try g.destinationDescriptor
             var descriptor = dnnl_pooling_v2_desc_t()
@@ -77,7 +74,7 @@ extension OneDNNBackend {
 
     func poolingBackward(_ g: PoolingGeometry, _ algorithm: dnnl_alg_kind_t) throws -> Primitive {
         let hint = try poolingForward(g, algorithm)
-        return try cache.primitive("pool backward \(g.key) \(algorithm.rawValue)") {
+        return try cache.primitive(PrimitiveKey.kind("pool backward", g.dtype), g, algorithm) {
             var source = try g.sourceDescriptor
             var destination = try g.destinationDescriptor
             var descriptor = dnnl_pooling_v2_desc_t()
@@ -135,7 +132,7 @@ extension OneDNNBackend {
         let source = try address(x, "window")
         // The chunks' primitives and workspaces first, so the parallel part only runs them.
         let primitives = try (0..<plan.count).map { try poolingForward(g.batch(plan.range($0).count), algorithm) }
-        let workspace = PoolingWorkspace(key: g.key, chunks: primitives.map { primitive in
+        let workspace = PoolingWorkspace(geometry: g, chunks: primitives.map { primitive in
             guard let described = dnnl_primitive_desc_query_md(primitive.descriptor, dnnl_query_workspace_md, 0) else { return nil }
             var md = described.pointee
             let bytes = dnnl_memory_desc_get_size(&md)
@@ -223,7 +220,7 @@ extension OneDNNBackend {
         }
         // Max pooling's backward needs the forward workspace: the forward pass's, or a new run.
         let storage = input.storage as? HostStorage
-        let workspace = try storage.flatMap { poolingWorkspaces.value(for: $0) }.flatMap { $0.key == g.key ? $0 : nil }
+        let workspace = try storage.flatMap { poolingWorkspaces.value(for: $0) }.flatMap { $0.geometry == g ? $0 : nil }
             ?? runPooling(input, g, outShape, algorithm).workspace
         let plan = poolingPlan(g)
         let (gradInput, pointer) = try allocate(input.shape, g.dtype)
@@ -234,9 +231,9 @@ extension OneDNNBackend {
     }
 }
 
-/// Max pooling's workspaces, one per chunk of the batch, for the geometry `key`.
+/// Max pooling's workspaces, one per chunk of the batch, for `geometry`.
 struct PoolingWorkspace {
-    let key: String
+    let geometry: PoolingGeometry
     let chunks: [(storage: PooledStorage, descriptor: dnnl_memory_desc_t)?]
 }
 

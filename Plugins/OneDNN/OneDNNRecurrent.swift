@@ -12,8 +12,8 @@ extension OneDNNBackend {
     /// A sequence as oneDNN sees it: the cell and the layouts of its memory. oneDNN's tensors are
     /// `[time, batch, channels]`; ours are batch-major, so the layer memory is described with
     /// strides instead of copied.
-    struct RNNGeometry {
-        enum Kind { case lstm, lbrGRU, vanilla(dnnl_alg_kind_t) }
+    struct RNNGeometry: Hashable {
+        enum Kind: Hashable { case lstm, lbrGRU, vanilla(dnnl_alg_kind_t) }
         let kind: Kind
         private(set) var batch: Int
         let time: Int, features: Int, units: Int
@@ -56,7 +56,6 @@ extension OneDNNBackend {
         var biasGates: Int { if case .lbrGRU = kind { 4 } else { gates } }
         var hasCellState: Bool { if case .lstm = kind { true } else { false } }
         var direction: dnnl_rnn_direction_t { reverse ? dnnl_unidirectional_right2left : dnnl_unidirectional_left2right }
-        var key: String { "\(kind) \(batch)×\(time)×\(features)→\(units) \(reverse ? "reverse" : "forward")" }
 
         /// `[time, batch, n]` over batch-major memory `[batch, time, n]`.
         func layer(_ n: Int) throws -> dnnl_memory_desc_t { try DNNL.memoryDescriptor([time, batch, n], strides: [n, time * n, 1]) }
@@ -118,12 +117,12 @@ extension OneDNNBackend {
     }
 
     func rnnPrimitive(_ g: RNNGeometry, backward: Bool) throws -> Primitive {
-        let forward = try cache.primitive("rnn forward (\(g.key))") {
+        let forward = try cache.primitive("rnn forward", g) {
             var descriptor = try rnnDescriptor(g, backward: false)
             return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil) }
         }
         guard backward else { return forward }
-        return try cache.primitive("rnn backward (\(g.key))") {
+        return try cache.primitive("rnn backward", g) {
             var descriptor = try rnnDescriptor(g, backward: true)
             return try withUnsafePointer(to: &descriptor) { try makePrimitive(UnsafeRawPointer($0), attributes: nil, hint: forward.descriptor) }
         }
@@ -236,10 +235,9 @@ extension OneDNNBackend {
                 result.append(result[0])
                 continue
             }
-            let key = "\(direction) \(geometries[chunk].key)"
             result.append((
-                layer: try placed(weights.layer, g.weights(g.features), wanted.0, "layer \(key)", &scratch),
-                iter: try placed(weights.iter, g.weights(g.units), wanted.1, "iter \(key)", &scratch)))
+                layer: try placed(weights.layer, g.weights(g.features), wanted.0, ["layer", direction, geometries[chunk]], &scratch),
+                iter: try placed(weights.iter, g.weights(g.units), wanted.1, ["iter", direction, geometries[chunk]], &scratch)))
         }
         return result
     }
@@ -285,12 +283,12 @@ struct RNNScratch {
 extension OneDNNBackend {
     /// The address of `buffer`'s elements in the layout `wanted`: its own when they agree, else
     /// a reordered copy in `scratch`.
-    func placed(_ buffer: Buffer, _ user: dnnl_memory_desc_t, _ wanted: dnnl_memory_desc_t, _ key: String, _ scratch: inout RNNScratch) throws -> UnsafeMutableRawPointer {
+    func placed(_ buffer: Buffer, _ user: dnnl_memory_desc_t, _ wanted: dnnl_memory_desc_t, _ key: [AnyHashable], _ scratch: inout RNNScratch) throws -> UnsafeMutableRawPointer {
         let pointer = try address(buffer, "recurrentSequence")
         var (u, w) = (user, wanted)
         if dnnl_memory_desc_equal(&u, &w) != 0 { return pointer }
         let copy = scratch.allocate(dnnl_memory_desc_get_size(&w))
-        try reorder(from: (pointer, user), to: (copy, wanted), key: "rnn weights in \(key)")
+        try reorder(from: (pointer, user), to: (copy, wanted), key: ["rnn weights in"] + key)
         return copy
     }
 }

@@ -69,8 +69,8 @@ extension OneDNNBackend {
             }
             try execute(primitive, arguments)
             // The weights' gradients into this chunk's part, in our layout.
-            try reorder(from: (produced, layerGradient), to: (part, try g.weights(g.features)), key: "rnn weights out layer \(gc.key)")
-            try reorder(from: (produced + layerBytes, iterGradient), to: (part + layerElements * 4, try g.weights(g.units)), key: "rnn weights out iter \(gc.key)")
+            try reorder(from: (produced, layerGradient), to: (part, try g.weights(g.features)), key: ["rnn weights out layer", gc])
+            try reorder(from: (produced + layerBytes, iterGradient), to: (part + layerElements * 4, try g.weights(g.units)), key: ["rnn weights out iter", gc])
         }
         let (total, totalPointer) = try allocate([layerElements + iterElements + biasElements])
         parts.sum(into: totalPointer.assumingMemoryBound(to: Float.self))

@@ -16,7 +16,7 @@ extension OneDNNBackend {
         guard x.shape.rank >= 1, Self.supports([x]) else { return nil }
         let resolved = try x.shape.normalizedAxis(axis, operation: logarithmic ? "logSoftmax" : "softmax")
         let md = try Self.plain(x.shape)
-        let primitive = try cache.primitive("\(logarithmic ? "logsoftmax" : "softmax") \(x.shape) \(resolved)") {
+        let primitive = try cache.primitive(logarithmic ? "logsoftmax" : "softmax", x.shape, resolved) {
             var data = md
             if logarithmic {
                 var descriptor = dnnl_logsoftmax_desc_t()

@@ -29,7 +29,7 @@ extension OneDNNBackend {
             return try composedTransposedConvolution(
                 input, kernel: kernel, bias: bias, outputShape: outputShape, descriptor: descriptor, activation: activation)
         }
-        let primitive = try cache.primitive("deconv forward \(g.key) bias \(bias != nil) \(activation)") {
+        let primitive = try cache.primitive(g.kind("deconv forward"), g, bias != nil, activation) {
             var (source, _, weights, destination) = try g.memoryDescriptors()
             var biasDescriptor = try g.biasDescriptor()
             var descriptor = dnnl_deconvolution_desc_t()
@@ -44,7 +44,7 @@ extension OneDNNBackend {
         let mds = try g.memoryDescriptors()
         let wanted = try chosen(primitive, dnnl_query_weights_md)
         let (output, pointer) = try allocate(outputShape, input.dtype)
-        try withWeights(try address(kernel, "transposedConvolution"), user: mds.weights, wanted: wanted, key: "deconv \(g.key)") { weights in
+        try withWeights(try address(kernel, "transposedConvolution"), user: mds.weights, wanted: wanted, key: ["deconv", g]) { weights in
             var arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)] = [
                 (DNNL_ARG_SRC, try address(input, "transposedConvolution"), mds.source), (DNNL_ARG_WEIGHTS, weights, wanted),
                 (DNNL_ARG_DST, pointer, mds.destination),

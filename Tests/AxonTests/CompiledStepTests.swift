@@ -177,6 +177,24 @@ struct CompiledStepTests {
         #expect(counting.unaryCalls.count == 2)
     }
 
+    @Test("a replay computes what depends on constants alone once, when traced, and still reads each call's arguments: x + Σc by hand")
+    func constantSubexpressionsAreFoldedIntoThePlan() throws {
+        let counting = CountingBackend()
+        let function = CompiledFunction { arguments, _ in
+            let x = try #require(arguments["x"])
+            let c = try Tensor([1, 2, 4], shape: [3], on: x.backend)
+            return ["y": try x + c.sum(axes: [0])]
+        }
+        for value in [1, -2, 0.5, 3, 8] as [Float] {
+            #expect(try function(["x": try Tensor([value, 2 * value], shape: [2], on: counting)])["y"]?.scalars == [value + 7, 2 * value + 7])
+        }
+        #expect(function.compiledSignatures == 1)
+        #expect(function.eagerReasons.isEmpty)
+        // The trace and the eager run that checks it each sum c; the four replays never do.
+        #expect(counting.count("reduce") == 2)
+        #expect(counting.count("binary") == 2 + 4)
+    }
+
     @Test("a replay runs a chain of elementwise operations as one fused call, up to a value it returns: exp(2x + 1) − x by hand")
     func elementwiseChainsAreFused() throws {
         let counting = ElementwiseCounter()
