@@ -52,6 +52,24 @@ struct FrontDoorTests {
         }
     }
 
+    @Test("a float-only operation refuses integer, unsigned and boolean operands, naming the dtypes it takes")
+    func floatOnlyOperationsRefuseOtherDTypes() throws {
+        let door = ReferenceBackend().checked
+        let float = try door.full(1, shape: [2, 2], dtype: .float32)
+        for dtype in [DType.int32, .uint32, .bool] {
+            let other = try door.full(1, shape: [2, 2], dtype: dtype)
+            #expect(throws: BackendError.unsupportedDType(operation: "matmul", dtype: dtype, reason: "expected bfloat16 or float32")) {
+                _ = try door.matmul(float, other, transposeA: false, transposeB: false)
+            }
+        }
+        // Floats of two dtypes are refused for differing, not for their kind.
+        let half = try door.full(1, shape: [2, 2], dtype: .bfloat16)
+        #expect(throws: BackendError.unsupportedDType(
+            operation: "matmul", dtype: .bfloat16, reason: "operands must share a dtype, got float32 and bfloat16")) {
+            _ = try door.matmul(float, half, transposeA: false, transposeB: false)
+        }
+    }
+
     @Test("tensors made on a bare backend run behind its door, and doors do not nest")
     func tensorsUseTheDoor() throws {
         let bare = ReferenceBackend()

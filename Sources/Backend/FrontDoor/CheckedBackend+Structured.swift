@@ -129,7 +129,8 @@ extension CheckedBackend {
 
     /// Throws unless every buffer is `float32`, or every one is `bfloat16`.
     func requireFloat(_ buffers: [Buffer], _ operation: String) throws {
-        for buffer in buffers { try ShapeRules.requireDType(buffer, [.float32, .bfloat16], operation: operation) }
+        // The set of allowed dtypes is built only to name them in the error.
+        for buffer in buffers where !buffer.dtype.isFloatingPoint { try ShapeRules.requireDType(buffer, [.float32, .bfloat16], operation: operation) }
         for buffer in buffers.dropFirst() { try ShapeRules.requireSameDType(buffers[0], buffer, operation: operation) }
     }
 
