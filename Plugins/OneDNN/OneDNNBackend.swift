@@ -125,8 +125,6 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
     /// Runs `primitive` on the calling thread with the given arguments (oneDNN argument index →
     /// buffer address and memory descriptor) and a scratchpad of its own, and waits for it.
     func execute(_ primitive: Primitive, _ arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)]) throws {
-        var memories: [dnnl_memory_t?] = []
-        defer { for memory in memories { dnnl_memory_destroy(memory) } }
         var arguments = arguments
         var scratch: PooledStorage?
         if let scratchpad = primitive.scratchpad {
@@ -134,17 +132,11 @@ public final class OneDNNBackend: DelegatingBackend, @unchecked Sendable {
             arguments.append((DNNL_ARG_SCRATCHPAD, storage.address, scratchpad.descriptor))
             scratch = storage
         }
-        var execArgs: [dnnl_exec_arg_t] = []
-        for (index, pointer, descriptor) in arguments {
-            var memory: dnnl_memory_t?
-            var md = descriptor
-            try DNNL.check(dnnl_memory_create(&memory, &md, engine, pointer), "memory creation")
-            memories.append(memory)
-            execArgs.append(dnnl_exec_arg_t(arg: index, memory: memory))
-        }
+        let memories = try primitive.memories(for: arguments, engine: engine)
+        defer { primitive.keep(memories) }
         WorkSharing.singleThreadedOpenMP()
         try streams.withStream { stream in
-            try DNNL.check(dnnl_primitive_execute(primitive.primitive, stream, Int32(execArgs.count), execArgs), "execution")
+            try DNNL.check(dnnl_primitive_execute(primitive.primitive, stream, Int32(memories.arguments.count), memories.arguments), "execution")
             try DNNL.check(dnnl_stream_wait(stream), "stream wait")
         }
         withExtendedLifetime(scratch) {}
